@@ -1,0 +1,72 @@
+package io.stowage.scsi;
+
+import io.stowage.volume.BlockDevice;
+import io.stowage.volume.VolumeInfo;
+import java.util.UUID;
+
+/**
+ * A SCSI logical unit backed by a volume: its geometry (512-byte logical blocks, 4 KiB physical blocks) and the
+ * identifiers initiators use to recognise it (SPC-4 7.8.6 NAA 6h designator, unit serial number), all derived
+ * from the volume's UUID so they are stable across restarts and identical on every node and path.
+ */
+public final class LogicalUnit {
+    public static final int BLOCK_SIZE = 512;
+    /** Logical blocks per physical block exponent (READ CAPACITY(16) LBPPBE): 2^3 * 512 = 4096. */
+    public static final int PHYSICAL_BLOCK_EXPONENT = 3;
+    /**
+     * IEEE company ID in the NAA 6h designator. Stowage has no registered OUI, so it uses a CID from the
+     * locally administered space (low nibble of the first octet = 1010b, IEEE "Guidelines for use of EUI, OUI,
+     * and CID"), which no registered vendor can collide with.
+     */
+    public static final int COMPANY_ID = 0xAA5701;
+
+    private final BlockDevice device;
+    private final byte[] naa;
+    private final String serial;
+
+    public LogicalUnit(BlockDevice device) {
+        this.device = device;
+        UUID id = device.info().uuid();
+        this.naa = naa6(id);
+        this.serial = id.toString().replace("-", "");
+    }
+
+    public BlockDevice device() {
+        return device;
+    }
+
+    public VolumeInfo volume() {
+        return device.info();
+    }
+
+    public long blockCount() {
+        return device.sizeBytes() / BLOCK_SIZE;
+    }
+
+    /** The 16-byte NAA IEEE Registered Extended designator (NAA = 6h). */
+    public byte[] naa() {
+        return naa.clone();
+    }
+
+    /** VPD 80h unit serial number: the volume UUID as 32 hex digits. */
+    public String serial() {
+        return serial;
+    }
+
+    /**
+     * NAA 6h: 4 bits NAA, 24 bits company ID, 36 bits vendor specific identifier, 64 bits extension. The 100
+     * vendor bits come from the UUID: its top 36 bits (clear of the version nibble) and its low 64 bits.
+     */
+    static byte[] naa6(UUID id) {
+        long vendor36 = id.getMostSignificantBits() >>> 28;
+        long ext = id.getLeastSignificantBits();
+        byte[] b = new byte[16];
+        b[0] = (byte) (0x60 | ((COMPANY_ID >>> 20) & 0x0F));
+        b[1] = (byte) (COMPANY_ID >>> 12);
+        b[2] = (byte) (COMPANY_ID >>> 4);
+        b[3] = (byte) (((COMPANY_ID & 0x0F) << 4) | (int) ((vendor36 >>> 32) & 0x0F));
+        Cdb.put32(b, 4, vendor36 & 0xFFFFFFFFL);
+        Cdb.put64(b, 8, ext);
+        return b;
+    }
+}

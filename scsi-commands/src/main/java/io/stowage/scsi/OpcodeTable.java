@@ -1,0 +1,112 @@
+package io.stowage.scsi;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The one place that says which SCSI commands Stowage implements (after tgt's {@code sbc_template.ops[]}).
+ * Dispatch, REPORT SUPPORTED OPERATION CODES and the table-driven tests all read this table, so what is reported
+ * can never drift from what is dispatched.
+ *
+ * <p>Usage bitmaps follow LIO's {@code target_opcode_descriptor}s: byte 0 is the opcode, then one mask per CDB byte.
+ */
+public final class OpcodeTable {
+    /** Opcodes whose byte 1 (bits 0-4) selects a service action (SPC-4 4.2.5.1). */
+    private static final int SERVICE_ACTION_IN_16 = 0x9E;
+    private static final int MAINTENANCE_IN = 0xA3;
+
+    private final OpcodeEntry[] plain = new OpcodeEntry[256];
+    private final List<OpcodeEntry> withServiceAction = new ArrayList<>();
+    private final List<OpcodeEntry> all = new ArrayList<>();
+
+    public static final OpcodeTable STANDARD = standard();
+
+    private static OpcodeTable standard() {
+        OpcodeTable t = new OpcodeTable();
+        // SPC-4 primary commands
+        t.add(0x00, "TEST UNIT READY", 6, "00 00 00 00 00 00", UnitCommands::testUnitReady);
+        t.add(0x03, "REQUEST SENSE", 6, "03 01 00 00 ff 00", UnitCommands::requestSense);
+        t.add(0x12, "INQUIRY", 6, "12 01 ff ff ff 00", Inquiry::execute);
+        t.add(0x1A, "MODE SENSE(6)", 6, "1a 08 ff ff ff 00", ModeSense::execute);
+        t.add(0x5A, "MODE SENSE(10)", 10, "5a 18 ff ff 00 00 00 ff ff 00", ModeSense::execute);
+        t.add(0xA0, "REPORT LUNS", 12, "a0 00 ff 00 00 00 ff ff ff ff 00 00", ReportLuns::execute);
+        t.addSa(MAINTENANCE_IN, 0x0C, "REPORT SUPPORTED OPERATION CODES", 12,
+                "a3 1f 87 ff ff ff ff ff ff ff 00 00", ReportSupportedOpcodes::execute);
+        // SBC-3 block commands
+        t.add(0x1B, "START STOP UNIT", 6, "1b 01 00 0f f7 00", UnitCommands::startStopUnit);
+        t.add(0x25, "READ CAPACITY(10)", 10, "25 00 ff ff ff ff 00 00 01 00", ReadCapacity::execute10);
+        t.addSa(SERVICE_ACTION_IN_16, 0x10, "READ CAPACITY(16)", 16,
+                "9e 10 00 00 00 00 00 00 00 00 ff ff ff ff 00 00", ReadCapacity::execute16);
+        t.add(0x08, "READ(6)", 6, "08 1f ff ff ff 00", BlockIo::read);
+        t.add(0x28, "READ(10)", 10, "28 fa ff ff ff ff 00 ff ff 00", BlockIo::read);
+        t.add(0xA8, "READ(12)", 12, "a8 fa ff ff ff ff ff ff ff ff 00 00", BlockIo::read);
+        t.add(0x88, "READ(16)", 16, "88 fa ff ff ff ff ff ff ff ff ff ff ff ff 00 00", BlockIo::read);
+        t.add(0x0A, "WRITE(6)", 6, "0a 1f ff ff ff 00", BlockIo::write);
+        t.add(0x2A, "WRITE(10)", 10, "2a fa ff ff ff ff 00 ff ff 00", BlockIo::write);
+        t.add(0xAA, "WRITE(12)", 12, "aa fa ff ff ff ff ff ff ff ff 00 00", BlockIo::write);
+        t.add(0x8A, "WRITE(16)", 16, "8a fa ff ff ff ff ff ff ff ff ff ff ff ff 00 00", BlockIo::write);
+        t.add(0x2F, "VERIFY(10)", 10, "2f f6 ff ff ff ff 00 ff ff 00", BlockIo::verify);
+        t.add(0xAF, "VERIFY(12)", 12, "af f6 ff ff ff ff ff ff ff ff 00 00", BlockIo::verify);
+        t.add(0x8F, "VERIFY(16)", 16, "8f f6 ff ff ff ff ff ff ff ff ff ff ff ff 00 00", BlockIo::verify);
+        t.add(0x35, "SYNCHRONIZE CACHE(10)", 10, "35 02 ff ff ff ff 00 ff ff 00", BlockIo::synchronizeCache);
+        t.add(0x91, "SYNCHRONIZE CACHE(16)", 16, "91 02 ff ff ff ff ff ff ff ff ff ff ff ff 00 00",
+                BlockIo::synchronizeCache);
+        return t;
+    }
+
+    private void add(int opcode, String name, int length, String usage, Handler h) {
+        OpcodeEntry e = new OpcodeEntry(opcode, OpcodeEntry.NO_SERVICE_ACTION, name, length, bytes(usage, length), h);
+        if (plain[opcode] != null) {
+            throw new IllegalStateException("opcode listed twice: " + name);
+        }
+        plain[opcode] = e;
+        all.add(e);
+    }
+
+    private void addSa(int opcode, int sa, String name, int length, String usage, Handler h) {
+        OpcodeEntry e = new OpcodeEntry(opcode, sa, name, length, bytes(usage, length), h);
+        withServiceAction.add(e);
+        all.add(e);
+    }
+
+    private static byte[] bytes(String hex, int length) {
+        byte[] b = HexFormat.ofDelimiter(" ").parseHex(hex);
+        if (b.length != length) {
+            throw new IllegalStateException("usage bitmap of " + hex + " is not " + length + " bytes");
+        }
+        return b;
+    }
+
+    /** True when {@code opcode} multiplexes service actions (so an unknown SA is INVALID FIELD IN CDB). */
+    public boolean usesServiceActions(int opcode) {
+        return opcode == SERVICE_ACTION_IN_16 || opcode == MAINTENANCE_IN;
+    }
+
+    /** The entry for this opcode without service action, or null. */
+    public OpcodeEntry find(int opcode) {
+        return plain[opcode & 0xFF];
+    }
+
+    /** The entry for this opcode and service action, or null. */
+    public OpcodeEntry find(int opcode, int serviceAction) {
+        for (OpcodeEntry e : withServiceAction) {
+            if (e.opcode() == opcode && e.serviceAction() == serviceAction) {
+                return e;
+            }
+        }
+        return null;
+    }
+
+    /** Looks the CDB up; null if the opcode (or its service action) is not implemented. */
+    public OpcodeEntry lookup(byte[] cdb) {
+        int op = cdb[0] & 0xFF;
+        return usesServiceActions(op) ? find(op, cdb[1] & 0x1F) : find(op);
+    }
+
+    /** Every implemented command, in table order. */
+    public List<OpcodeEntry> all() {
+        return Collections.unmodifiableList(all);
+    }
+}

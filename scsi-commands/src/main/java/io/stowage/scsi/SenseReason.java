@@ -1,0 +1,32 @@
+package io.stowage.scsi;
+
+/**
+ * Every error condition a handler can report, as SPC-4 sense key / ASC / ASCQ (SPC-4 tables 27 and 28).
+ * A new condition is one line here; the byte layout lives only in {@link SenseData}.
+ */
+public enum SenseReason {
+    NO_SENSE(0x0, 0x00, 0x00),
+    INVALID_COMMAND_OPERATION_CODE(0x5, 0x20, 0x00),
+    LBA_OUT_OF_RANGE(0x5, 0x21, 0x00),
+    INVALID_FIELD_IN_CDB(0x5, 0x24, 0x00),
+    LOGICAL_UNIT_NOT_SUPPORTED(0x5, 0x25, 0x00),
+    INVALID_FIELD_IN_PARAMETER_LIST(0x5, 0x26, 0x00),
+    PARAMETER_LIST_LENGTH_ERROR(0x5, 0x1A, 0x00),
+    SAVING_PARAMETERS_NOT_SUPPORTED(0x5, 0x39, 0x00),
+    INVALID_FIELD_IN_INFORMATION_UNIT(0x5, 0x0E, 0x03),
+    MISCOMPARE_DURING_VERIFY(0xE, 0x1D, 0x00),
+    UNRECOVERED_READ_ERROR(0x3, 0x11, 0x00),
+    WRITE_ERROR(0x3, 0x0C, 0x00),
+    INTERNAL_TARGET_FAILURE(0x4, 0x44, 0x00),
+    NOT_READY_CAUSE_NOT_REPORTABLE(0x2, 0x04, 0x00);
+
+    public final int key;
+    public final int asc;
+    public final int ascq;
+
+    SenseReason(int key, int asc, int ascq) {
+        this.key = key;
+        this.asc = asc;
+        this.ascq = ascq;
+    }
+}
