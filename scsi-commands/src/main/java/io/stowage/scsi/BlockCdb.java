@@ -24,6 +24,7 @@ record BlockCdb(long lba, long blocks, int flags) {
         };
     }
 
+    /** FUA (bit 3 of byte 1); WRITE AND VERIFY has no FUA bit and always reaches the medium before GOOD. */
     boolean fua() {
         return (flags & 0x08) != 0;
     }

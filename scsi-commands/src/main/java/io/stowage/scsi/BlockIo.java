@@ -43,6 +43,10 @@ final class BlockIo {
                 });
     }
 
+    /**
+     * WRITE(6/10/12/16) and WRITE AND VERIFY(10/12/16): the verify step compares what was just written with what
+     * the volume returns, which a completed write guarantees, so both share this path (as LIO's file backend does).
+     */
     static CompletionStage<ScsiResult> write(Command c) {
         BlockCdb b = BlockCdb.parse(c.cdb());
         if (b.protect() != 0) {
@@ -58,7 +62,9 @@ final class BlockIo {
         }
         ByteBuffer data = c.dataOut().duplicate();
         data.limit(data.position() + blocks * LogicalUnit.BLOCK_SIZE);
-        return c.unit().device().write(b.byteOffset(), data, b.fua())
+        int op = c.request().opcode();
+        boolean verify = op == 0x2E || op == 0xAE || op == 0x8E;
+        return c.unit().device().write(b.byteOffset(), data, b.fua() || verify)
                 .handle((ok, failure) -> {
                     if (failure != null) {
                         throw mediaError(c, SenseReason.WRITE_ERROR, failure);

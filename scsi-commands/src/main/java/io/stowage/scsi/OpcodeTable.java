@@ -47,6 +47,9 @@ public final class OpcodeTable {
         t.add(0x2A, "WRITE(10)", 10, "2a fa ff ff ff ff 00 ff ff 00", BlockIo::write);
         t.add(0xAA, "WRITE(12)", 12, "aa fa ff ff ff ff ff ff ff ff 00 00", BlockIo::write);
         t.add(0x8A, "WRITE(16)", 16, "8a fa ff ff ff ff ff ff ff ff ff ff ff ff 00 00", BlockIo::write);
+        t.add(0x2E, "WRITE AND VERIFY(10)", 10, "2e f2 ff ff ff ff 00 ff ff 00", BlockIo::write);
+        t.add(0xAE, "WRITE AND VERIFY(12)", 12, "ae f2 ff ff ff ff ff ff ff ff 00 00", BlockIo::write);
+        t.add(0x8E, "WRITE AND VERIFY(16)", 16, "8e f2 ff ff ff ff ff ff ff ff ff ff ff ff 00 00", BlockIo::write);
         t.add(0x2F, "VERIFY(10)", 10, "2f f6 ff ff ff ff 00 ff ff 00", BlockIo::verify);
         t.add(0xAF, "VERIFY(12)", 12, "af f6 ff ff ff ff ff ff ff ff 00 00", BlockIo::verify);
         t.add(0x8F, "VERIFY(16)", 16, "8f f6 ff ff ff ff ff ff ff ff ff ff ff ff 00 00", BlockIo::verify);
