@@ -1,0 +1,232 @@
+package io.stowage.scsi;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/** Each handler at byte level, through the same pipeline the fabric uses. */
+class ScsiTargetTest {
+    static final long SIZE = 1 << 20; // 2048 blocks
+    final MemoryBlockDevice dev = new MemoryBlockDevice(SIZE);
+    final ScsiTarget target;
+
+    ScsiTargetTest() {
+        TreeMap<Integer, LogicalUnit> luns = new TreeMap<>();
+        luns.put(0, new LogicalUnit(dev));
+        luns.put(3, new LogicalUnit(new MemoryBlockDevice(SIZE * 16)));
+        target = new ScsiTarget(new TargetPortIdentity("iqn.2026-11.io.stowage:t", 1, 1), luns, new BufferPool(1 << 20));
+    }
+
+    static byte[] cdb(String hex) {
+        byte[] c = Arrays.copyOf(HexFormat.ofDelimiter(" ").parseHex(hex), 16);
+        return c;
+    }
+
+    ScsiResult run(long lun, String cdb, byte[] dataOut) {
+        return target.submit(new ScsiRequest(cdb(cdb), lun, dataOut == null ? null : ByteBuffer.wrap(dataOut),
+                new Nexus("i", "t"))).toCompletableFuture().join();
+    }
+
+    ScsiResult run(String cdb) {
+        return run(0, cdb, null);
+    }
+
+    static byte[] data(ScsiResult r) {
+        byte[] b = new byte[r.dataIn().remaining()];
+        r.dataIn().duplicate().get(b);
+        return b;
+    }
+
+    static void assertSense(ScsiResult r, int key, int asc, int ascq) {
+        assertEquals(ScsiStatus.CHECK_CONDITION, r.status(), r.toString());
+        assertEquals(key, r.sense()[2] & 0x0F);
+        assertEquals(asc, r.sense()[12] & 0xFF);
+        assertEquals(ascq, r.sense()[13] & 0xFF);
+    }
+
+    @Test
+    void unknownOpcodeIsInvalidCommandOperationCode() {
+        assertSense(run("c0 00 00 00 00 00"), 0x5, 0x20, 0x00);
+        assertSense(run("9e 1f 00 00 00 00 00 00 00 00 00 00 00 20 00 00"), 0x5, 0x24, 0x00); // unknown SA
+    }
+
+    @Test
+    void absentLunGetsLogicalUnitNotSupportedButInquiryAndReportLunsWork() {
+        assertSense(run(7, "00 00 00 00 00 00", null), 0x5, 0x25, 0x00);
+        ScsiResult inq = run(7, "12 00 00 00 24 00", null);
+        assertEquals(0x7F, data(inq)[0] & 0xFF, "peripheral qualifier 3, type 1Fh");
+        ScsiResult luns = run(7, "a0 00 00 00 00 00 00 00 01 00 00 00", null);
+        byte[] d = data(luns);
+        assertEquals(16, ByteBuffer.wrap(d).getInt(0), "two LUNs");
+        assertEquals(0, d[9]);
+        assertEquals(3, d[17]);
+    }
+
+    @Test
+    void nacaIsRejected() {
+        assertSense(run("00 00 00 00 00 04"), 0x5, 0x24, 0x00);
+    }
+
+    @Test
+    void standardInquiry() {
+        byte[] d = data(run("12 00 00 00 ff 00"));
+        assertEquals(74, d.length);
+        assertEquals(0x00, d[0]);
+        assertEquals(0x06, d[2], "SPC-4");
+        assertEquals(0x12, d[3], "HiSup, format 2");
+        assertEquals(69, d[4]);
+        assertEquals(0x02, d[7], "CmdQue");
+        assertEquals("STOWAGE VOLUME          0001", new String(d, 8, 28));
+        assertEquals(5, data(run("12 00 00 00 05 00")).length, "allocation length truncates");
+        assertSense(run("12 00 80 00 ff 00"), 0x5, 0x24, 0x00);
+        assertSense(run("12 02 00 00 ff 00"), 0x5, 0x24, 0x00);
+    }
+
+    @Test
+    void vpdPagesListedAreServed() {
+        byte[] list = data(run("12 01 00 00 ff 00"));
+        assertEquals(6, list[3]);
+        for (int i = 4; i < 4 + list[3]; i++) {
+            int page = list[i] & 0xFF;
+            byte[] p = data(run(String.format("12 01 %02x 00 ff 00", page)));
+            assertEquals(page, p[1] & 0xFF);
+            assertEquals(p.length - 4, ((p[2] & 0xFF) << 8) | (p[3] & 0xFF), "page length of " + page);
+        }
+        assertSense(run("12 01 89 00 ff 00"), 0x5, 0x24, 0x00);
+    }
+
+    @Test
+    void deviceIdentificationCarriesAStableNaa6() {
+        byte[] d = data(run("12 01 83 00 ff 00"));
+        assertEquals(0x01, d[4], "binary code set");
+        assertEquals(0x03, d[5], "LU association, NAA");
+        assertEquals(16, d[7]);
+        assertEquals(0x6, (d[8] >> 4) & 0x0F, "NAA 6h");
+        byte[] again = data(run("12 01 83 00 ff 00"));
+        assertArrayEquals(d, again);
+        assertArrayEquals(LogicalUnit.naa6(dev.info().uuid()), Arrays.copyOfRange(d, 8, 24));
+        String all = new String(d, java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertTrue(all.contains("iqn.2026-11.io.stowage:t,t,0x0001"), "SCSI name string of the target port");
+    }
+
+    @Test
+    void serialIsTheVolumeUuid() {
+        byte[] d = data(run("12 01 80 00 ff 00"));
+        assertEquals("123456789abc4def8123456789abcdef", new String(d, 4, d[3]));
+    }
+
+    @Test
+    void blockLimitsAdvertiseTheTransferLimits() {
+        ByteBuffer b = ByteBuffer.wrap(data(run("12 01 b0 00 ff 00")));
+        assertEquals(8, b.getShort(6));
+        assertEquals(ScsiTarget.MAX_TRANSFER_BLOCKS, b.getInt(8));
+        assertEquals(0, b.get(5), "no COMPARE AND WRITE yet");
+        assertEquals(0, b.getInt(20), "no UNMAP yet");
+    }
+
+    @Test
+    void readCapacityReportsTheLastLba() {
+        ByteBuffer rc10 = ByteBuffer.wrap(data(run("25 00 00 00 00 00 00 00 00 00")));
+        assertEquals(2047, rc10.getInt(0));
+        assertEquals(512, rc10.getInt(4));
+        ByteBuffer rc16 = ByteBuffer.wrap(data(run("9e 10 00 00 00 00 00 00 00 00 00 00 00 20 00 00")));
+        assertEquals(2047, rc16.getLong(0));
+        assertEquals(512, rc16.getInt(8));
+        assertEquals(3, rc16.get(13) & 0x0F, "LBPPBE: 4 KiB physical blocks");
+        assertEquals(0, rc16.get(14) & 0xC0, "LBPME and LBPRZ clear: no UNMAP yet, same as VPD B2h");
+        assertEquals(8, data(run("9e 10 00 00 00 00 00 00 00 00 00 00 00 08 00 00")).length);
+        assertSense(run("25 00 00 00 00 01 00 00 00 00"), 0x5, 0x24, 0x00);
+    }
+
+    @Test
+    void modeSenseReturnsCachingWithWceAndDpofua() {
+        byte[] all = data(run("1a 00 3f 00 ff 00"));
+        assertEquals(all.length - 1, all[0] & 0xFF);
+        assertEquals(0x10, all[2], "DPOFUA");
+        assertEquals(8, all[3], "one block descriptor");
+        assertEquals(2048, ByteBuffer.wrap(all).getInt(4));
+        byte[] caching = data(run("1a 08 08 00 ff 00"));
+        assertEquals(0, caching[3], "DBD: no descriptor");
+        assertEquals(0x08, caching[4]);
+        assertEquals(0x12, caching[5]);
+        assertEquals(0x04, caching[6] & 0x04, "WCE");
+        byte[] changeable = data(run("1a 08 48 00 ff 00"));
+        assertEquals(0, changeable[6], "nothing changeable");
+        byte[] ten = data(run("5a 10 0a 00 00 00 00 00 ff 00"));
+        assertEquals(1, ten[4], "LONGLBA");
+        assertEquals(16, ten[7]);
+        assertEquals(0x0A, ten[8 + 16]);
+        assertSense(run("1a 00 c8 00 ff 00"), 0x5, 0x39, 0x00);
+        assertSense(run("1a 00 05 00 ff 00"), 0x5, 0x24, 0x00);
+    }
+
+    @Test
+    void writeReadVerifyRoundTrip() {
+        byte[] block = new byte[1024];
+        Arrays.fill(block, (byte) 0x5a);
+        ScsiResult w = run(0, "2a 08 00 00 00 10 00 00 02 00", block);
+        assertEquals(ScsiStatus.GOOD, w.status());
+        assertEquals(1024, w.transferLength());
+        assertEquals(1, dev.fuaWrites.get(), "FUA reaches the device");
+        ScsiResult r = run("88 00 00 00 00 00 00 00 00 10 00 00 00 02 00 00");
+        assertArrayEquals(block, data(r));
+        r.release();
+        assertEquals(ScsiStatus.GOOD, run(0, "2f 02 00 00 00 10 00 00 02 00", block).status());
+        byte[] other = block.clone();
+        other[700] = 1;
+        ScsiResult mis = run(0, "2f 02 00 00 00 10 00 00 02 00", other);
+        assertSense(mis, 0xE, 0x1D, 0x00);
+        assertEquals(700, ByteBuffer.wrap(mis.sense()).getInt(3), "offset of the first difference");
+        assertEquals(0x80, mis.sense()[0] & 0x80, "INFORMATION valid");
+    }
+
+    @Test
+    void shortDataOutWritesOnlyWholeBlocksReceived() {
+        byte[] one = new byte[512];
+        Arrays.fill(one, (byte) 'b');
+        ScsiResult w = run(0, "2a 00 00 00 00 00 00 00 02 00", one);
+        assertEquals(ScsiStatus.GOOD, w.status());
+        assertEquals(1024, w.transferLength(), "wanted two blocks: the fabric reports the overflow");
+        assertEquals('b', dev.bytes[511]);
+        assertEquals(0, dev.bytes[512], "second block untouched");
+    }
+
+    @Test
+    void rangeAndTransferLengthChecks() {
+        assertSense(run("28 00 00 00 07 ff 00 00 02 00"), 0x5, 0x21, 0x00);
+        assertEquals(ScsiStatus.GOOD, run("28 00 00 00 08 00 00 00 00 00").status(), "0 blocks at the end is fine");
+        assertSense(run("28 00 00 00 08 01 00 00 00 00"), 0x5, 0x21, 0x00);
+        assertSense(run("88 00 ff ff ff ff ff ff ff ff 00 00 00 01 00 00"), 0x5, 0x21, 0x00);
+        assertSense(run("28 20 00 00 00 00 00 00 01 00"), 0x5, 0x24, 0x00); // RDPROTECT
+        assertSense(run(3, "a8 00 00 00 00 00 00 00 20 01 00 00", null), 0x5, 0x24, 0x00); // above max transfer
+    }
+
+    @Test
+    void read6TransferLengthZeroMeans256Blocks() {
+        ScsiResult r = run("08 00 00 00 00 00");
+        assertEquals(256 * 512, r.dataIn().remaining());
+        r.release();
+    }
+
+    @Test
+    void synchronizeCacheFlushes() {
+        assertEquals(ScsiStatus.GOOD, run("35 00 00 00 00 00 00 00 00 00").status());
+        assertEquals(ScsiStatus.GOOD, run("91 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00").status());
+        assertEquals(2, dev.flushes.get());
+        assertSense(run("35 00 00 00 09 00 00 00 00 00"), 0x5, 0x21, 0x00);
+    }
+
+    @Test
+    void requestSenseAndUnitCommands() {
+        byte[] s = data(run("03 00 00 00 ff 00"));
+        assertEquals(0x70, s[0]);
+        assertEquals(0, s[2]);
+        assertEquals(0x72, data(run("03 01 00 00 ff 00"))[0]);
+        assertEquals(ScsiStatus.GOOD, run("00 00 00 00 00 00").status());
+        assertEquals(ScsiStatus.GOOD, run("1b 00 00 00 01 00").status());
+    }
+}
