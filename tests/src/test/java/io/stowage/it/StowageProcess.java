@@ -1,0 +1,92 @@
+package io.stowage.it;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code ./stowage serve} as a child process, exactly as a user starts it: on a free port, with its data in a
+ * directory of the test's. Its output goes to a log file under {@code tests/target/it-logs}.
+ */
+final class StowageProcess implements AutoCloseable {
+    static final Path REPO = Path.of(System.getProperty("stowage.repo", "..")).toAbsolutePath().normalize();
+    static final Path LOGS = REPO.resolve("tests/target/it-logs");
+    static final String IQN = "iqn.2026-11.io.stowage:demo";
+
+    final Process process;
+    final int port;
+    final Path dataDir;
+    final Path log;
+
+    private StowageProcess(Process process, int port, Path dataDir, Path log) {
+        this.process = process;
+        this.port = port;
+        this.dataDir = dataDir;
+        this.log = log;
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    static StowageProcess start(String name, Path dataDir, String... extraArgs) throws Exception {
+        Files.createDirectories(LOGS);
+        int port = freePort();
+        Path log = LOGS.resolve(name + ".log");
+        List<String> cmd = new ArrayList<>(List.of(REPO.resolve("stowage").toString(), "serve",
+                "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
+        cmd.addAll(List.of(extraArgs));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("STOWAGE_NO_BUILD", "1");
+        Process p = pb.start();
+        StowageProcess s = new StowageProcess(p, port, dataDir, log);
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!Files.readString(log).contains("Stowage is serving iSCSI")) {
+            if (!p.isAlive()) {
+                throw new IllegalStateException("stowage exited with " + p.exitValue() + ":\n" + Files.readString(log));
+            }
+            if (System.nanoTime() > deadline) {
+                p.destroyForcibly();
+                throw new IllegalStateException("stowage did not start:\n" + Files.readString(log));
+            }
+            Thread.sleep(100);
+        }
+        return s;
+    }
+
+    String portal() {
+        return "127.0.0.1:" + port;
+    }
+
+    String url(int lun) {
+        return "iscsi://" + portal() + "/" + IQN + "/" + lun;
+    }
+
+    String output() throws IOException {
+        return Files.readString(log);
+    }
+
+    /** SIGTERM, as systemd and Ctrl-C do; returns the exit code. */
+    int stop() throws Exception {
+        process.destroy();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException("stowage did not stop on SIGTERM");
+        }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (process.isAlive()) {
+            stop();
+        }
+    }
+}
