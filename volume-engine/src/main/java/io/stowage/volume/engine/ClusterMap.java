@@ -1,0 +1,149 @@
+package io.stowage.volume.engine;
+
+import io.stowage.volume.log.ClusterLocation;
+import io.stowage.volume.log.TLogEntry;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import org.lmdbjava.Dbi;
+import org.lmdbjava.DbiFlags;
+import org.lmdbjava.Env;
+import org.lmdbjava.EnvFlags;
+import org.lmdbjava.Txn;
+
+/**
+ * The cluster → (location, CRC) map: LMDB holds the state as of the last TLog committed to the backend ("corked":
+ * it never runs ahead of the backend), an in-memory overlay holds everything newer. Lookups check the overlay
+ * first. LMDB is derived state: it can always be rebuilt from the TLogs.
+ *
+ * <p>LMDB layout: database {@code map}, key = cluster address (8 bytes big-endian), value = location (8) + CRC32C (4);
+ * database {@code meta}, key {@code corked} = sequence number of the last TLog applied.
+ *
+ * <p>Thread-safety: lookups and overlay updates from any thread; {@link #apply} from one thread at a time (the
+ * uploader). No LMDB buffer escapes a transaction.
+ */
+final class ClusterMap implements AutoCloseable {
+    /** A cluster's mapping; location {@link ClusterLocation#NONE} = discarded. */
+    record Mapping(long location, int crc) {
+    }
+
+    static final Mapping DISCARDED = new Mapping(ClusterLocation.NONE, 0);
+    private static final byte[] CORKED = "corked".getBytes();
+
+    private final ConcurrentHashMap<Long, Mapping> overlay = new ConcurrentHashMap<>();
+    private final Env<ByteBuffer> env;
+    private final Dbi<ByteBuffer> map;
+    private final Dbi<ByteBuffer> meta;
+    private final ThreadLocal<ByteBuffer> keys = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(8));
+
+    ClusterMap(Path dir, long mapSizeBytes) throws java.io.IOException {
+        Files.createDirectories(dir);
+        env = Env.create().setMapSize(mapSizeBytes).setMaxDbs(2).setMaxReaders(512)
+                .open(dir.toFile(), EnvFlags.MDB_NOTLS);
+        map = env.openDbi("map", DbiFlags.MDB_CREATE);
+        meta = env.openDbi("meta", DbiFlags.MDB_CREATE);
+    }
+
+    /** The mapping of {@code address}, or null if it was never written. */
+    Mapping get(long address) {
+        Mapping m = overlay.get(address);
+        if (m != null) {
+            return m == DISCARDED || m.location() == ClusterLocation.NONE ? null : m;
+        }
+        try (Txn<ByteBuffer> txn = env.txnRead()) {
+            return lmdbGet(txn, address);
+        }
+    }
+
+    /** Fills {@code out[i]} with the mapping of {@code first + i} (null = zeros), using one read transaction. */
+    void lookup(long first, Mapping[] out) {
+        Txn<ByteBuffer> txn = null;
+        try {
+            for (int i = 0; i < out.length; i++) {
+                Mapping m = overlay.get(first + i);
+                if (m != null) {
+                    out[i] = m.location() == ClusterLocation.NONE ? null : m;
+                    continue;
+                }
+                if (txn == null) txn = env.txnRead();
+                out[i] = lmdbGet(txn, first + i);
+            }
+        } finally {
+            if (txn != null) txn.close();
+        }
+    }
+
+    private Mapping lmdbGet(Txn<ByteBuffer> txn, long address) {
+        ByteBuffer v = map.get(txn, key(address));
+        if (v == null) return null;
+        v.order(ByteOrder.BIG_ENDIAN);
+        return new Mapping(v.getLong(0), v.getInt(8));
+    }
+
+    private ByteBuffer key(long address) {
+        ByteBuffer k = keys.get();
+        k.clear();
+        k.putLong(0, address);
+        return k;
+    }
+
+    void put(long address, Mapping m) {
+        overlay.put(address, m);
+    }
+
+    int overlaySize() {
+        return overlay.size();
+    }
+
+    long corked() {
+        try (Txn<ByteBuffer> txn = env.txnRead()) {
+            ByteBuffer k = ByteBuffer.allocateDirect(CORKED.length).put(CORKED).flip();
+            ByteBuffer v = meta.get(txn, k);
+            return v == null ? 0 : v.order(ByteOrder.BIG_ENDIAN).getLong(0);
+        }
+    }
+
+    /**
+     * Applies one committed TLog to LMDB in one transaction and moves the cork to {@code seq}; then drops the
+     * overlay entries it made redundant (only those still equal: a newer write keeps its overlay entry).
+     */
+    void apply(long seq, List<TLogEntry> entries) {
+        ByteBuffer k = ByteBuffer.allocateDirect(8);
+        ByteBuffer v = ByteBuffer.allocateDirect(12);
+        try (Txn<ByteBuffer> txn = env.txnWrite()) {
+            for (TLogEntry e : entries) {
+                if (e.type() == TLogEntry.WRITE) {
+                    k.clear().putLong(0, e.address());
+                    v.clear().putLong(0, e.value()).putInt(8, e.crc());
+                    map.put(txn, k, v);
+                } else if (e.type() == TLogEntry.DISCARD) {
+                    for (long a = e.address(); a < e.address() + e.value(); a++) {
+                        k.clear().putLong(0, a);
+                        map.delete(txn, k);
+                    }
+                }
+            }
+            ByteBuffer ck = ByteBuffer.allocateDirect(CORKED.length).put(CORKED).flip();
+            ByteBuffer cv = ByteBuffer.allocateDirect(8).putLong(0, seq);
+            meta.put(txn, ck, cv);
+            txn.commit();
+        }
+        for (TLogEntry e : entries) {
+            if (e.type() == TLogEntry.WRITE) {
+                overlay.remove(e.address(), new Mapping(e.value(), e.crc()));
+            } else if (e.type() == TLogEntry.DISCARD) {
+                for (long a = e.address(); a < e.address() + e.value(); a++) {
+                    overlay.remove(a, DISCARDED);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        env.close();
+    }
+}

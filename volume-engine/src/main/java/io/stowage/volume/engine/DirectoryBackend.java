@@ -1,0 +1,44 @@
+package io.stowage.volume.engine;
+
+import io.stowage.volume.store.DirectoryObjectStore;
+import io.stowage.volume.store.ObjectStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** The embedded default backend: {@code <root>/<volume>/} holds one volume's objects ({@link DirectoryObjectStore}). */
+public final class DirectoryBackend implements Backend {
+    private final Path root;
+
+    public DirectoryBackend(Path root) throws IOException {
+        this.root = Files.createDirectories(root);
+    }
+
+    @Override
+    public ObjectStore volume(String name) throws IOException {
+        return new DirectoryObjectStore(root.resolve(name));
+    }
+
+    @Override
+    public List<String> volumes() throws IOException {
+        List<String> out = new ArrayList<>();
+        try (Stream<Path> s = Files.list(root)) {
+            s.filter(p -> Files.exists(p.resolve("header"))).map(p -> p.getFileName().toString()).sorted()
+                    .forEach(out::add);
+        }
+        return out;
+    }
+
+    @Override
+    public void deleteVolume(String name) throws IOException {
+        Path dir = root.resolve(name);
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+    }
+}

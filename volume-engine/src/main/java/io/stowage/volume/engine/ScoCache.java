@@ -1,0 +1,145 @@
+package io.stowage.volume.engine;
+
+import io.stowage.volume.log.ObjectNames;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * The local SCO files of one volume (the cache directory). An SCO is OPEN while clusters are appended, SEALED
+ * when full (immutable, waiting for upload: dirty, never evicted), UPLOADED once its TLog and the header are
+ * committed (clean: evictable, least recently used first).
+ *
+ * <pre>
+ *  OPEN ──seal──► SEALED ──header commit──► UPLOADED ──evict──► (file deleted; reads go to the backend)
+ * </pre>
+ *
+ * Thread-safe.
+ */
+final class ScoCache {
+    enum State { OPEN, SEALED, UPLOADED }
+
+    static final class Sco {
+        final long number;
+        final long epoch;
+        final Path file;
+        final FileChannel channel;
+        volatile State state;
+        volatile long bytes;
+        volatile long lastUse = System.nanoTime();
+
+        Sco(long number, long epoch, Path file, FileChannel channel, State state, long bytes) {
+            this.number = number;
+            this.epoch = epoch;
+            this.file = file;
+            this.channel = channel;
+            this.state = state;
+            this.bytes = bytes;
+        }
+
+        String objectName() {
+            return ObjectNames.sco(epoch, number, 0);
+        }
+    }
+
+    private final Path dir;
+    private final ConcurrentHashMap<Long, Sco> scos = new ConcurrentHashMap<>();
+
+    ScoCache(Path dir) throws IOException {
+        this.dir = Files.createDirectories(dir);
+    }
+
+    /** SCO files found in the directory at start-up (state decided by recovery). */
+    List<Path> existingFiles() throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().startsWith("sco.")).sorted().toList();
+        }
+    }
+
+    Sco create(long epoch, long number) throws IOException {
+        Path f = dir.resolve(ObjectNames.sco(epoch, number, 0));
+        FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        Sco s = new Sco(number, epoch, f, ch, State.OPEN, 0);
+        scos.put(number, s);
+        return s;
+    }
+
+    /** Registers an SCO file that survived a restart. */
+    Sco adopt(Path file, State state) throws IOException {
+        String n = file.getFileName().toString();
+        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        Sco s = new Sco(ObjectNames.scoNumber(n), ObjectNames.scoEpoch(n), file, ch, state, ch.size());
+        scos.put(s.number, s);
+        return s;
+    }
+
+    Sco get(long number) {
+        Sco s = scos.get(number);
+        if (s != null) s.lastUse = System.nanoTime();
+        return s;
+    }
+
+    Collection<Sco> all() {
+        return scos.values();
+    }
+
+    void markUploaded(long number) {
+        Sco s = scos.get(number);
+        if (s != null) s.state = State.UPLOADED;
+    }
+
+    long dirtyBytes() {
+        long n = 0;
+        for (Sco s : scos.values()) if (s.state != State.UPLOADED) n += s.bytes;
+        return n;
+    }
+
+    long totalBytes() {
+        long n = 0;
+        for (Sco s : scos.values()) n += s.bytes;
+        return n;
+    }
+
+    /** Deletes uploaded SCOs, least recently used first, until the cache holds at most {@code limit} bytes. */
+    int evict(long limit) throws IOException {
+        long total = totalBytes();
+        if (total <= limit) return 0;
+        List<Sco> clean = new ArrayList<>();
+        for (Sco s : scos.values()) if (s.state == State.UPLOADED) clean.add(s);
+        clean.sort(Comparator.comparingLong(s -> s.lastUse));
+        int evicted = 0;
+        for (Sco s : clean) {
+            if (total <= limit) break;
+            remove(s);
+            total -= s.bytes;
+            evicted++;
+        }
+        return evicted;
+    }
+
+    void remove(Sco s) throws IOException {
+        scos.remove(s.number, s);
+        s.channel.close();
+        Files.deleteIfExists(s.file);
+    }
+
+    void closeAll() {
+        for (Sco s : scos.values()) {
+            try {
+                s.channel.close();
+            } catch (IOException ignored) {
+                // closing for shutdown; the file stays
+            }
+        }
+        scos.clear();
+    }
+}

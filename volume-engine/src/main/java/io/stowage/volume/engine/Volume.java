@@ -1,0 +1,616 @@
+package io.stowage.volume.engine;
+
+import io.stowage.volume.VolumeInfo;
+import io.stowage.volume.log.ClusterLocation;
+import io.stowage.volume.log.ObjectNames;
+import io.stowage.volume.log.TLogEntry;
+import io.stowage.volume.log.TLogReader;
+import io.stowage.volume.log.TLogWriter;
+import io.stowage.volume.store.ObjectStore;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A log-structured volume (after the Open vStorage VolumeDriver): writes become 4 KiB clusters appended to the
+ * open SCO in the cache directory, each recorded by a TLog entry (with the cluster's CRC32C) and in the
+ * in-memory overlay of the {@link ClusterMap}. Full SCOs are sealed; after {@code scosPerTlog} SCOs (or
+ * {@code tlogMaxAgeMillis}) the TLog is closed and queued for upload. The uploader puts the SCOs, then the TLog,
+ * then commits the header (the commit point), and only then applies the TLog to LMDB and lets the SCOs be evicted.
+ *
+ * <p>Durability: an acknowledged write is readable at once; {@link #flush} (and FUA) fsyncs every SCO and TLog
+ * byte written before it was called — concurrent flushes share one fsync; data is safe from loss of the node once
+ * the header covering its TLog is committed. See docs/durability.md.
+ *
+ * <p>Threads: {@code read}, {@code write}, {@code discard}, {@code flush} may be called concurrently from any
+ * thread and block on disk I/O (callers run them on an I/O executor). Appends are serialised by
+ * {@code appendLock}, which guards only page-cache writes, never an fsync or a backend call. Writes to the same
+ * cluster are serialised by striped locks so that read-modify-write of partial clusters is atomic.
+ */
+public final class Volume implements AutoCloseable {
+    public static final int CLUSTER = 4096;
+    private static final Logger log = LoggerFactory.getLogger(Volume.class);
+
+    final String name;
+    final ObjectStore store;
+    final VolumeConfig config;
+    final Path cacheDir;
+    final ClusterMap map;
+    final ScoCache scos;
+    final long epoch;
+    volatile VolumeHeader header;
+
+    private final ReentrantLock appendLock = new ReentrantLock();
+    private final ReentrantLock[] stripes = new ReentrantLock[1024];
+    // guarded by appendLock
+    private ScoCache.Sco openSco;
+    private int openScoClusters;
+    private CRC32C openScoCrc;
+    private TLogWriter tlog;
+    private long tlogSeq;
+    private long tlogEntries;
+    private long tlogOpened;
+    private final List<ScoCache.Sco> tlogScos = new ArrayList<>();
+    private final List<ScoCache.Sco> unsyncedScos = new ArrayList<>();
+    private final List<TLogWriter> unsyncedTlogs = new ArrayList<>();
+    long nextSco;
+    private long appendSeq;
+    // flush
+    private final Object syncLock = new Object();
+    private long syncedSeq;
+    // upload
+    final LinkedBlockingQueue<UploadJob> uploads = new LinkedBlockingQueue<>();
+    private final AtomicLong pendingUploads = new AtomicLong();
+    private final AtomicLong dirty = new AtomicLong();
+    private final Object dirtyChanged = new Object();
+    private final Thread uploader;
+    private volatile boolean closing;
+    private volatile Throwable halted;
+    private boolean slowedLogged;
+
+    /** A closed TLog waiting for upload, with the SCOs it covers. */
+    record UploadJob(long seq, long tlogEpoch, Path file, TLogWriter writer, List<ScoCache.Sco> scos) {
+    }
+
+    /** Queued last by close and abandon: the uploader stops when it reaches it. */
+    private static final UploadJob STOP = new UploadJob(-1, -1, null, null, List.of());
+
+    Volume(String name, ObjectStore store, VolumeConfig config, Path cacheDir, VolumeHeader header,
+           ClusterMap map, ScoCache scos, long epoch) {
+        this.name = name;
+        this.store = store;
+        this.config = config;
+        this.cacheDir = cacheDir;
+        this.header = header;
+        this.map = map;
+        this.scos = scos;
+        this.epoch = epoch;
+        for (int i = 0; i < stripes.length; i++) stripes[i] = new ReentrantLock();
+        this.uploader = new Thread(this::uploadLoop, "stowage-upload-" + name);
+        this.uploader.setDaemon(true);
+    }
+
+    /** Called once by the loader after recovery: opens a fresh TLog and starts uploading. */
+    void start(long firstTlogSeq, long firstSco, long dirtyBytes) throws IOException {
+        this.nextSco = firstSco;
+        this.tlogSeq = firstTlogSeq;
+        this.dirty.set(dirtyBytes);
+        this.tlog = new TLogWriter(tlogFile(epoch, tlogSeq));
+        this.tlogOpened = System.nanoTime();
+        pendingUploads.set(uploads.size());
+        uploader.start();
+    }
+
+    public VolumeInfo info() {
+        return new VolumeInfo(name, header.uuid(), header.sizeBytes());
+    }
+
+    Path tlogFile(long e, long seq) {
+        return cacheDir.resolve("tlog").resolve(ObjectNames.tlog(e, seq));
+    }
+
+    // ------------------------------------------------------------------ write path
+
+    /** Stores {@code src} (position to limit) at byte {@code offset}; sub-cluster writes read-modify-write. */
+    public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
+        int len = src.remaining();
+        checkUsable(offset, len);
+        if (len == 0) return;
+        waitForDirtyBudget();
+        long first = offset / CLUSTER;
+        long end = (offset + len + CLUSTER - 1) / CLUSTER;
+        int n = (int) (end - first);
+        List<ReentrantLock> locks = lockStripes(first, n);
+        try {
+            ByteBuffer clusters;
+            if (offset % CLUSTER == 0 && len % CLUSTER == 0) {
+                clusters = src.duplicate();
+            } else {
+                clusters = ByteBuffer.allocate(n * CLUSTER);
+                if (offset % CLUSTER != 0) {
+                    readClusters(first, 1, clusters.slice(0, CLUSTER));
+                }
+                if ((offset + len) % CLUSTER != 0 && (n > 1 || offset % CLUSTER == 0)) {
+                    readClusters(end - 1, 1, clusters.slice((n - 1) * CLUSTER, CLUSTER));
+                }
+                clusters.put((int) (offset - first * CLUSTER), src, src.position(), len);
+                clusters.clear();
+            }
+            append(first, clusters);
+        } finally {
+            for (ReentrantLock l : locks) l.unlock();
+        }
+        if (fua) flush();
+    }
+
+    /** Records that clusters [first, first + count) read as zeros from now on (UNMAP, WRITE SAME with UNMAP). */
+    public void discardClusters(long first, long count) throws IOException {
+        checkUsable(first * CLUSTER, count * CLUSTER);
+        if (count == 0) return;
+        List<ReentrantLock> locks = lockStripes(first, (int) Math.min(count, stripes.length));
+        try {
+            appendLock.lock();
+            try {
+                ByteBuffer b = ByteBuffer.allocate(TLogEntry.SIZE);
+                TLogEntry.discard(first, count).writeTo(b);
+                tlog.append(b.flip());
+                tlogEntries++;
+                for (long a = first; a < first + count; a++) map.put(a, ClusterMap.DISCARDED);
+                appendSeq++;
+            } finally {
+                appendLock.unlock();
+            }
+        } finally {
+            for (ReentrantLock l : locks) l.unlock();
+        }
+    }
+
+    private List<ReentrantLock> lockStripes(long first, int n) {
+        int count = Math.min(n, stripes.length);
+        int[] idx = new int[count];
+        for (int i = 0; i < count; i++) idx[i] = (int) Math.floorMod(first + i, (long) stripes.length);
+        Arrays.sort(idx); // one global order: no deadlock between overlapping writes
+        List<ReentrantLock> locks = new ArrayList<>(count);
+        for (int i : idx) {
+            stripes[i].lock();
+            locks.add(stripes[i]);
+        }
+        return locks;
+    }
+
+    /** Appends whole clusters to the open SCO(s) and the TLog; publishes them in the overlay. */
+    private void append(long first, ByteBuffer data) throws IOException {
+        int n = data.remaining() / CLUSTER;
+        int base = data.position();
+        appendLock.lock();
+        try {
+            checkHalted();
+            int done = 0;
+            while (done < n) {
+                if (openSco == null) {
+                    openSco = scos.create(epoch, nextSco++);
+                    openScoClusters = 0;
+                    openScoCrc = new CRC32C();
+                }
+                int k = Math.min(config.scoClusters() - openScoClusters, n - done);
+                ByteBuffer part = data.slice(base + done * CLUSTER, k * CLUSTER);
+                long pos = (long) openScoClusters * CLUSTER;
+                ByteBuffer w = part.duplicate();
+                while (w.hasRemaining()) pos += openSco.channel.write(w, pos);
+                ByteBuffer entries = ByteBuffer.allocate(k * TLogEntry.SIZE);
+                ClusterMap.Mapping[] mappings = new ClusterMap.Mapping[k];
+                for (int i = 0; i < k; i++) {
+                    ByteBuffer cluster = part.slice(i * CLUSTER, CLUSTER);
+                    CRC32C crc = new CRC32C();
+                    crc.update(cluster.duplicate());
+                    openScoCrc.update(cluster.duplicate());
+                    long loc = ClusterLocation.of(0, openSco.number, openScoClusters + i);
+                    mappings[i] = new ClusterMap.Mapping(loc, (int) crc.getValue());
+                    TLogEntry.write(first + done + i, loc, mappings[i].crc()).writeTo(entries);
+                }
+                tlog.append(entries.flip());
+                for (int i = 0; i < k; i++) map.put(first + done + i, mappings[i]);
+                openScoClusters += k;
+                openSco.bytes = (long) openScoClusters * CLUSTER;
+                dirty.addAndGet((long) k * CLUSTER);
+                tlogEntries += k;
+                done += k;
+                if (openScoClusters == config.scoClusters()) {
+                    sealOpenSco();
+                    if (tlogScos.size() >= config.scosPerTlog()) rollTlog();
+                }
+            }
+            appendSeq++;
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /** Caller holds appendLock. */
+    private void sealOpenSco() throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(TLogEntry.SIZE);
+        TLogEntry.scoSealed(openSco.number, openScoClusters, (int) openScoCrc.getValue()).writeTo(b);
+        tlog.append(b.flip());
+        openSco.state = ScoCache.State.SEALED;
+        tlogScos.add(openSco);
+        unsyncedScos.add(openSco);
+        openSco = null;
+    }
+
+    /** Closes the current TLog (sealing a non-empty open SCO first) and queues it for upload. Holds appendLock. */
+    private void rollTlog() throws IOException {
+        if (openSco != null && openScoClusters > 0) sealOpenSco();
+        if (tlogEntries == 0 && tlogScos.isEmpty()) return;
+        ByteBuffer b = ByteBuffer.allocate(TLogEntry.SIZE);
+        TLogEntry.closed().writeTo(b);
+        tlog.append(b.flip());
+        unsyncedTlogs.add(tlog);
+        pendingUploads.incrementAndGet();
+        uploads.add(new UploadJob(tlogSeq, epoch, tlogFile(epoch, tlogSeq), tlog, List.copyOf(tlogScos)));
+        tlogSeq++;
+        tlog = new TLogWriter(tlogFile(epoch, tlogSeq));
+        tlogScos.clear();
+        tlogEntries = 0;
+        tlogOpened = System.nanoTime();
+    }
+
+    /**
+     * Makes every write completed before this call durable: fsyncs the SCOs and TLogs written since the last
+     * flush, outside the append lock. Concurrent callers share one round of fsyncs (group commit).
+     */
+    public void flush() throws IOException {
+        checkHalted();
+        long target;
+        appendLock.lock();
+        try {
+            target = appendSeq;
+        } finally {
+            appendLock.unlock();
+        }
+        synchronized (syncLock) {
+            if (syncedSeq >= target) return;
+            long upTo;
+            List<ScoCache.Sco> s;
+            List<TLogWriter> t;
+            appendLock.lock();
+            try {
+                upTo = appendSeq;
+                s = new ArrayList<>(unsyncedScos);
+                if (openSco != null) s.add(openSco);
+                unsyncedScos.clear();
+                t = new ArrayList<>(unsyncedTlogs);
+                t.add(tlog);
+                unsyncedTlogs.clear();
+            } finally {
+                appendLock.unlock();
+            }
+            for (ScoCache.Sco sco : s) {
+                try {
+                    sco.channel.force(false);
+                } catch (ClosedChannelException e) {
+                    // evicted: it was uploaded, nothing to make durable locally
+                }
+            }
+            for (TLogWriter w : t) {
+                try {
+                    w.sync();
+                } catch (ClosedChannelException e) {
+                    // closed by the uploader, which syncs before closing
+                }
+            }
+            syncedSeq = upTo;
+        }
+    }
+
+    private void waitForDirtyBudget() throws IOException {
+        if (dirty.get() <= config.dirtyLimitBytes()) return;
+        synchronized (dirtyChanged) {
+            while (dirty.get() > config.dirtyLimitBytes()) {
+                checkHalted();
+                if (!slowedLogged) {
+                    log.warn("volume {}: {} MiB not yet uploaded (limit {} MiB); writes wait for the uploads",
+                            name, dirty.get() >> 20, config.dirtyLimitBytes() >> 20);
+                    slowedLogged = true;
+                }
+                try {
+                    dirtyChanged.wait(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while waiting for uploads");
+                }
+            }
+            slowedLogged = false;
+        }
+    }
+
+    // ------------------------------------------------------------------ read path
+
+    /** Fills {@code dst} (position to limit) with the bytes at {@code offset}; unwritten space reads as zeros. */
+    public void read(long offset, ByteBuffer dst) throws IOException {
+        int len = dst.remaining();
+        checkUsable(offset, len);
+        if (len == 0) return;
+        long first = offset / CLUSTER;
+        long end = (offset + len + CLUSTER - 1) / CLUSTER;
+        if (offset % CLUSTER == 0 && len % CLUSTER == 0) {
+            readClusters(first, (int) (end - first), dst.duplicate());
+        } else {
+            ByteBuffer tmp = ByteBuffer.allocate((int) (end - first) * CLUSTER);
+            readClusters(first, (int) (end - first), tmp.duplicate());
+            dst.duplicate().put(tmp.slice((int) (offset - first * CLUSTER), len));
+        }
+        dst.position(dst.limit());
+    }
+
+    /** Reads {@code n} whole clusters into {@code out} from its position; runs within one SCO are one read. */
+    void readClusters(long first, int n, ByteBuffer out) throws IOException {
+        ClusterMap.Mapping[] m = new ClusterMap.Mapping[n];
+        map.lookup(first, m);
+        int base = out.position();
+        int i = 0;
+        while (i < n) {
+            if (m[i] == null) {
+                ByteBuffer z = out.slice(base + i * CLUSTER, CLUSTER);
+                while (z.hasRemaining()) z.put((byte) 0);
+                i++;
+                continue;
+            }
+            long loc = m[i].location();
+            int j = i + 1;
+            while (j < n && m[j] != null && ClusterLocation.sco(m[j].location()) == ClusterLocation.sco(loc)
+                    && ClusterLocation.offset(m[j].location()) == ClusterLocation.offset(loc) + (j - i)
+                    && ClusterLocation.cloneDepth(m[j].location()) == ClusterLocation.cloneDepth(loc)) {
+                j++;
+            }
+            ByteBuffer run = out.slice(base + i * CLUSTER, (j - i) * CLUSTER);
+            readRun(loc, j - i, run);
+            for (int k = i; k < j; k++) {
+                CRC32C crc = new CRC32C();
+                crc.update(out.slice(base + k * CLUSTER, CLUSTER));
+                if ((int) crc.getValue() != m[k].crc()) {
+                    log.error("volume {}: cluster {} at {} fails its CRC32C check (stored {}, read {})", name,
+                            first + k, ClusterLocation.toString(m[k].location()), Integer.toHexString(m[k].crc()),
+                            Integer.toHexString((int) crc.getValue()));
+                    throw new CorruptClusterException("cluster " + (first + k) + " of volume " + name
+                            + " fails its CRC check");
+                }
+            }
+            i = j;
+        }
+    }
+
+    private void readRun(long loc, int clusters, ByteBuffer dst) throws IOException {
+        long number = ClusterLocation.sco(loc);
+        long pos = (long) ClusterLocation.offset(loc) * CLUSTER;
+        ScoCache.Sco sco = scos.get(number);
+        if (sco != null) {
+            try {
+                ByteBuffer d = dst.duplicate();
+                long p = pos;
+                while (d.hasRemaining()) {
+                    int r = sco.channel.read(d, p);
+                    if (r < 0) throw new IOException("SCO " + number + " of volume " + name + " is truncated");
+                    p += r;
+                }
+                return;
+            } catch (ClosedChannelException e) {
+                // evicted meanwhile: it is in the backend
+            }
+        }
+        long scoEpoch = header.scoEpoch(number);
+        if (scoEpoch < 0) {
+            throw new IOException("SCO " + number + " of volume " + name + " is neither cached nor committed");
+        }
+        store.get(ObjectNames.sco(scoEpoch, number, 0), pos, clusters * CLUSTER, dst.duplicate());
+    }
+
+    // ------------------------------------------------------------------ upload
+
+    private void uploadLoop() {
+        while (true) {
+            UploadJob job;
+            try {
+                job = uploads.poll(200, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (halted != null || job == STOP) return;
+            if (job == null) {
+                if (closing && uploads.isEmpty()) return;
+                maybeRollByAge();
+                continue;
+            }
+            upload(job);
+            if (halted != null) return;
+        }
+    }
+
+    private void maybeRollByAge() {
+        appendLock.lock();
+        try {
+            if (halted == null && tlogEntries > 0
+                    && System.nanoTime() - tlogOpened > TimeUnit.MILLISECONDS.toNanos(config.tlogMaxAgeMillis())) {
+                rollTlog();
+            }
+        } catch (IOException e) {
+            halt(e);
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /** SCOs, then the TLog, then the header; then LMDB and the cache. Retries with backoff until it lands. */
+    private void upload(UploadJob job) {
+        long backoff = 100;
+        boolean warned = false;
+        while (true) {
+            try {
+                if (job.writer() != null) job.writer().close(); // fsync: the local copy stays valid until committed
+                long firstSco = Long.MAX_VALUE;
+                long lastSco = -1;
+                for (ScoCache.Sco s : job.scos()) {
+                    s.channel.force(false);
+                    if (!store.exists(s.objectName())) store.putExclusive(s.objectName(), s.file);
+                    firstSco = Math.min(firstSco, s.number);
+                    lastSco = Math.max(lastSco, s.number);
+                }
+                String tlogName = ObjectNames.tlog(job.tlogEpoch(), job.seq());
+                if (!store.exists(tlogName)) store.putExclusive(tlogName, job.file());
+                VolumeHeader next = header.withTlog(new VolumeHeader.TLogRecord(job.seq(), job.tlogEpoch(),
+                        lastSco < 0 ? 0 : firstSco, lastSco));
+                store.commitHeader(epoch, new ObjectStore.VolumeHeaderBytes(epoch, next.serialize()));
+                header = next;
+                map.apply(job.seq(), TLogReader.read(job.file()));
+                long freed = 0;
+                for (ScoCache.Sco s : job.scos()) {
+                    scos.markUploaded(s.number);
+                    freed += s.bytes;
+                }
+                Files.deleteIfExists(job.file());
+                dirty.addAndGet(-freed);
+                pendingUploads.decrementAndGet();
+                synchronized (dirtyChanged) {
+                    dirtyChanged.notifyAll();
+                }
+                scos.evict(config.cacheLimitBytes());
+                if (warned) log.info("volume {}: backend reachable again, uploads resumed", name);
+                return;
+            } catch (ObjectStore.FencedException e) {
+                halt(e);
+                return;
+            } catch (IOException | RuntimeException e) {
+                if (closing || halted != null) {
+                    return; // shutting down or abandoned: the job is recovered from the local TLog next time
+                }
+                if (!warned) {
+                    log.warn("volume {}: upload of TLog {} failed ({}); retrying with backoff", name, job.seq(),
+                            e.toString());
+                    warned = true;
+                }
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException ie) {
+                    return;
+                }
+                backoff = Math.min(backoff * 2, 5000);
+            }
+        }
+    }
+
+    /**
+     * Closes the current TLog and waits until everything written so far is committed to the backend (used by a
+     * clean shutdown, and before a cache may be discarded).
+     */
+    public void syncToBackend(long timeoutMillis) throws IOException {
+        appendLock.lock();
+        try {
+            checkHalted();
+            rollTlog();
+        } finally {
+            appendLock.unlock();
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (pendingUploads.get() > 0) {
+            checkHalted();
+            if (System.nanoTime() > deadline) throw new IOException("volume " + name + ": uploads did not finish");
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted");
+            }
+        }
+    }
+
+    /** Data written but not yet committed to the backend, in bytes. */
+    public long dirtyBytes() {
+        return dirty.get();
+    }
+
+    // ------------------------------------------------------------------ state
+
+    private void halt(Throwable why) {
+        if (halted == null) {
+            halted = why;
+            log.error("volume {} halted: {}. Its I/O now fails until it is reopened.", name, why.toString());
+        }
+        synchronized (dirtyChanged) {
+            dirtyChanged.notifyAll();
+        }
+    }
+
+    private void checkHalted() throws IOException {
+        Throwable h = halted;
+        if (h != null) throw new IOException("volume " + name + " is halted: " + h.getMessage());
+    }
+
+    private void checkUsable(long offset, long len) throws IOException {
+        checkHalted();
+        if (offset < 0 || len < 0 || offset + len > header.sizeBytes()) {
+            throw new IllegalArgumentException("range " + offset + "+" + len + " outside volume " + name);
+        }
+    }
+
+    /** Flushes, uploads what is pending (bounded wait), and releases files. */
+    @Override
+    public void close() throws IOException {
+        try {
+            if (halted == null) {
+                flush();
+                try {
+                    syncToBackend(30_000);
+                } catch (IOException e) {
+                    log.warn("volume {}: closing with uploads pending ({}); they resume at the next start", name,
+                            e.getMessage());
+                }
+            }
+        } finally {
+            closing = true; // never interrupt the uploader: an interrupt closes the FileChannel it is using
+            uploads.add(STOP);
+            try {
+                uploader.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            appendLock.lock();
+            try {
+                tlog.close();
+            } finally {
+                appendLock.unlock();
+            }
+            scos.closeAll();
+            map.close();
+        }
+    }
+
+    /** Abandons the volume without flushing or uploading (tests: the in-process stand-in for a crash). */
+    void abandon() {
+        closing = true;
+        halted = new IOException("abandoned");
+        uploads.add(STOP);
+        try {
+            uploader.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            tlog.close();
+        } catch (IOException ignored) {
+            // crash stand-in
+        }
+        scos.closeAll();
+        map.close();
+    }
+}

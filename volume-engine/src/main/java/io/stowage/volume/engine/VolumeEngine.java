@@ -1,0 +1,73 @@
+package io.stowage.volume.engine;
+
+import io.stowage.volume.VolumeInfo;
+import io.stowage.volume.store.ObjectStore;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The engine API the daemon (and later the CLI) uses: create, list, open and delete volumes. A volume's objects
+ * live in the {@link Backend}; its cache (SCOs, TLogs, LMDB) under {@code cacheRoot/<name>}. Thread-safe for
+ * distinct volumes; a volume must be open at most once per process.
+ */
+public final class VolumeEngine {
+    private final Path cacheRoot;
+    private final Backend backend;
+    private final VolumeConfig config;
+
+    public VolumeEngine(Path cacheRoot, Backend backend, VolumeConfig config) {
+        this.cacheRoot = cacheRoot;
+        this.backend = backend;
+        this.config = config;
+    }
+
+    /** Creates an empty thin volume: a header with epoch 0 and no TLogs. Fails if the name exists. */
+    public VolumeInfo create(String name, long sizeBytes) throws IOException {
+        if (!io.stowage.volume.FileVolumeStore.isValidName(name)) {
+            throw new IllegalArgumentException("invalid volume name '" + name + "'");
+        }
+        VolumeInfo info = new VolumeInfo(name, UUID.randomUUID(), sizeBytes);
+        ObjectStore store = backend.volume(name);
+        if (store.readHeader().isPresent()) {
+            throw new IllegalStateException("volume '" + name + "' already exists");
+        }
+        VolumeHeader h = new VolumeHeader(name, info.uuid(), sizeBytes, config.scoClusters(), 0, List.of());
+        store.commitHeader(-1, new ObjectStore.VolumeHeaderBytes(0, h.serialize()));
+        VolumeLoader.deleteTree(cacheRoot.resolve(name)); // a stale cache of an earlier volume of this name
+        return info;
+    }
+
+    public Optional<VolumeInfo> find(String name) throws IOException {
+        if (!io.stowage.volume.FileVolumeStore.isValidName(name)) return Optional.empty();
+        return backend.volume(name).readHeader().map(b -> {
+            VolumeHeader h = VolumeHeader.parse(b.body());
+            return new VolumeInfo(h.name(), h.uuid(), h.sizeBytes());
+        });
+    }
+
+    public List<VolumeInfo> list() throws IOException {
+        List<VolumeInfo> out = new ArrayList<>();
+        for (String n : backend.volumes()) find(n).ifPresent(out::add);
+        return out;
+    }
+
+    /** Opens (and recovers) a volume; see {@link VolumeLoader}. */
+    public Volume open(String name) throws IOException {
+        return VolumeLoader.open(name, backend.volume(name), cacheRoot.resolve(name), config);
+    }
+
+    /** Deletes a volume's objects and its cache. The volume must not be open. */
+    public void delete(String name) throws IOException {
+        backend.deleteVolume(name);
+        VolumeLoader.deleteTree(cacheRoot.resolve(name));
+    }
+
+    /** Drops the local cache of a closed volume (its next open is a backend restart). */
+    public void dropCache(String name) throws IOException {
+        VolumeLoader.deleteTree(cacheRoot.resolve(name));
+    }
+}

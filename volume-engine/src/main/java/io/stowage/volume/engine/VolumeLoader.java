@@ -1,0 +1,219 @@
+package io.stowage.volume.engine;
+
+import io.stowage.volume.log.ClusterLocation;
+import io.stowage.volume.log.ObjectNames;
+import io.stowage.volume.log.TLogEntry;
+import io.stowage.volume.log.TLogReader;
+import io.stowage.volume.store.ObjectStore;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens a volume: claims it (bumps the owner epoch in the header), then recovers — the append path never does.
+ *
+ * <ol>
+ *   <li><b>Backend catch-up.</b> LMDB is corked at the last TLog it absorbed; every committed TLog after that is
+ *       applied (from the local copy if present, else from the store). With an empty cache this is the backend
+ *       restart: the whole volume is rebuilt from the objects as of the last committed header.</li>
+ *   <li><b>Local replay.</b> TLogs written here but never committed are read up to their first torn entry; each
+ *       write entry is checked against its SCO's data CRC, and replay stops at the first cluster that did not
+ *       survive (a torn SCO write): that entry and everything after it, in this and later TLogs, is dropped.
+ *       What survives is rewritten as a closed TLog (sealing its SCOs, trimmed to the clusters in use) and queued
+ *       for upload.</li>
+ *   <li>SCO files referenced by nothing are deleted; a new SCO and a new TLog start after the highest numbers.</li>
+ * </ol>
+ */
+final class VolumeLoader {
+    private static final Logger log = LoggerFactory.getLogger(VolumeLoader.class);
+
+    private VolumeLoader() {
+    }
+
+    static Volume open(String name, ObjectStore store, Path cacheDir, VolumeConfig config) throws IOException {
+        long t0 = System.nanoTime();
+        ObjectStore.VolumeHeaderBytes raw = store.readHeader()
+                .orElseThrow(() -> new IOException("volume " + name + " does not exist"));
+        VolumeHeader committed = VolumeHeader.parse(raw.body());
+        long epoch = raw.epoch() + 1;
+        VolumeHeader header = committed.withEpoch(epoch);
+        store.commitHeader(raw.epoch(), new ObjectStore.VolumeHeaderBytes(epoch, header.serialize()));
+        Files.createDirectories(cacheDir.resolve("tlog"));
+
+        ClusterMap map = new ClusterMap(cacheDir.resolve("metadata"), config.metadataMapBytes());
+        long corked = map.corked();
+        if (corked > header.lastTlogSeq()) {
+            // LMDB can never run ahead of the backend; if it does, it is not ours to trust: rebuild it
+            log.warn("volume {}: metadata is corked at TLog {} beyond the committed {}; rebuilding", name, corked,
+                    header.lastTlogSeq());
+            map.close();
+            deleteTree(cacheDir.resolve("metadata"));
+            map = new ClusterMap(cacheDir.resolve("metadata"), config.metadataMapBytes());
+            corked = 0;
+        }
+        int backendReplayed = 0;
+        for (VolumeHeader.TLogRecord r : header.tlogs()) {
+            if (r.seq() <= corked) continue;
+            Path local = cacheDir.resolve("tlog").resolve(ObjectNames.tlog(r.epoch(), r.seq()));
+            List<TLogEntry> entries = Files.exists(local) ? TLogReader.read(local)
+                    : TLogReader.read(store.getAll(ObjectNames.tlog(r.epoch(), r.seq())));
+            map.apply(r.seq(), entries);
+            Files.deleteIfExists(local);
+            backendReplayed++;
+        }
+
+        ScoCache scos = new ScoCache(cacheDir.resolve("sco"));
+        long lastCommittedSco = header.lastSco();
+        Map<Long, ScoCache.Sco> local = new HashMap<>();
+        for (Path f : scos.existingFiles()) {
+            long number = ObjectNames.scoNumber(f.getFileName().toString());
+            long e = ObjectNames.scoEpoch(f.getFileName().toString());
+            boolean isCommitted = number <= lastCommittedSco && header.scoEpoch(number) == e;
+            local.put(number, scos.adopt(f, isCommitted ? ScoCache.State.UPLOADED : ScoCache.State.SEALED));
+        }
+
+        Volume v = new Volume(name, store, config, cacheDir, header, map, scos, epoch);
+        List<Path> localTlogs = new ArrayList<>();
+        try (Stream<Path> s = Files.list(cacheDir.resolve("tlog"))) {
+            s.filter(p -> p.getFileName().toString().startsWith("tlog.")
+                            && ObjectNames.tlogSeq(p.getFileName().toString()) > header.lastTlogSeq())
+                    .sorted(Comparator.comparingLong(p -> ObjectNames.tlogSeq(p.getFileName().toString())))
+                    .forEach(localTlogs::add);
+        }
+        boolean cut = false;
+        int localReplayed = 0;
+        long localEntries = 0;
+        long maxSeq = header.lastTlogSeq();
+        Set<Long> referenced = new HashSet<>();
+        long dirty = 0;
+        for (Path file : localTlogs) {
+            long seq = ObjectNames.tlogSeq(file.getFileName().toString());
+            long tlogEpoch = ObjectNames.tlogEpoch(file.getFileName().toString());
+            if (cut) {
+                Files.delete(file);
+                continue;
+            }
+            List<TLogEntry> valid = new ArrayList<>();
+            LinkedHashMap<Long, Integer> scoUse = new LinkedHashMap<>(); // SCO → clusters in use
+            for (TLogEntry e : TLogReader.read(file)) {
+                if (e.type() == TLogEntry.WRITE) {
+                    ScoCache.Sco sco = local.get(ClusterLocation.sco(e.value()));
+                    if (sco == null || sco.state == ScoCache.State.UPLOADED || !intact(sco, e)) {
+                        cut = true;
+                        break;
+                    }
+                    valid.add(e);
+                    scoUse.merge(sco.number, ClusterLocation.offset(e.value()) + 1, Math::max);
+                } else if (e.type() == TLogEntry.DISCARD) {
+                    valid.add(e);
+                }
+            }
+            if (valid.isEmpty()) {
+                Files.delete(file);
+                continue;
+            }
+            List<ScoCache.Sco> jobScos = new ArrayList<>();
+            ByteBuffer out = ByteBuffer.allocate((valid.size() + scoUse.size() + 1) * TLogEntry.SIZE);
+            for (TLogEntry e : valid) e.writeTo(out);
+            for (Map.Entry<Long, Integer> u : scoUse.entrySet()) {
+                ScoCache.Sco sco = local.get(u.getKey());
+                long bytes = (long) u.getValue() * Volume.CLUSTER;
+                sco.channel.truncate(bytes);
+                sco.channel.force(false);
+                sco.bytes = bytes;
+                sco.state = ScoCache.State.SEALED;
+                TLogEntry.scoSealed(sco.number, u.getValue(), scoCrc(sco, bytes)).writeTo(out);
+                jobScos.add(sco);
+                referenced.add(sco.number);
+                dirty += bytes;
+            }
+            TLogEntry.closed().writeTo(out);
+            Path tmp = file.resolveSibling(file.getFileName() + ".recovered");
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                out.flip();
+                while (out.hasRemaining()) ch.write(out);
+                ch.force(false);
+            }
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            for (TLogEntry e : valid) {
+                if (e.type() == TLogEntry.WRITE) {
+                    map.put(e.address(), new ClusterMap.Mapping(e.value(), e.crc()));
+                } else {
+                    for (long a = e.address(); a < e.address() + e.value(); a++) map.put(a, ClusterMap.DISCARDED);
+                }
+            }
+            v.uploads.add(new Volume.UploadJob(seq, tlogEpoch, file, null, jobScos));
+            maxSeq = Math.max(maxSeq, seq);
+            localReplayed++;
+            localEntries += valid.size();
+        }
+        long maxSco = lastCommittedSco;
+        for (ScoCache.Sco s : new ArrayList<>(scos.all())) {
+            if (s.state != ScoCache.State.UPLOADED && !referenced.contains(s.number)) {
+                scos.remove(s); // written but never recorded by a surviving TLog entry
+            } else {
+                maxSco = Math.max(maxSco, s.number);
+            }
+        }
+        for (Path p : scos.existingFiles()) {
+            maxSco = Math.max(maxSco, ObjectNames.scoNumber(p.getFileName().toString()));
+        }
+        v.start(maxSeq + 1, maxSco + 1, dirty);
+        log.info("volume {} opened (epoch {}): {} committed TLog(s) replayed from the backend, {} local TLog(s) "
+                        + "with {} entries recovered{}, {} MiB to upload, in {} ms", name, epoch, backendReplayed,
+                localReplayed, localEntries, cut ? " (torn tail cut off)" : "", dirty >> 20,
+                (System.nanoTime() - t0) / 1_000_000);
+        return v;
+    }
+
+    private static boolean intact(ScoCache.Sco sco, TLogEntry e) throws IOException {
+        long pos = (long) ClusterLocation.offset(e.value()) * Volume.CLUSTER;
+        if (sco.channel.size() < pos + Volume.CLUSTER) return false;
+        ByteBuffer b = ByteBuffer.allocate(Volume.CLUSTER);
+        while (b.hasRemaining()) {
+            if (sco.channel.read(b, pos + b.position()) < 0) return false;
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(b.flip());
+        return (int) crc.getValue() == e.crc();
+    }
+
+    private static int scoCrc(ScoCache.Sco sco, long bytes) throws IOException {
+        CRC32C crc = new CRC32C();
+        ByteBuffer b = ByteBuffer.allocate(1 << 16);
+        long pos = 0;
+        while (pos < bytes) {
+            b.clear().limit((int) Math.min(b.capacity(), bytes - pos));
+            int n = sco.channel.read(b, pos);
+            if (n < 0) break;
+            b.flip();
+            crc.update(b);
+            pos += n;
+        }
+        return (int) crc.getValue();
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+    }
+}

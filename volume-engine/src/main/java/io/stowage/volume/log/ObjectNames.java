@@ -1,0 +1,36 @@
+package io.stowage.volume.log;
+
+/**
+ * Names of a volume's objects in its store and files in its cache directory. Numbers are zero-padded so that
+ * names sort in creation order: {@code sco.<epoch>.<number>.<version>}, {@code tlog.<epoch>.<seq>}.
+ * The epoch is the owner epoch under which the object was written (fencing: a stale owner's objects can never
+ * collide with the new owner's).
+ */
+public final class ObjectNames {
+    private ObjectNames() {
+    }
+
+    public static String sco(long epoch, long number, int version) {
+        return String.format("sco.%08d.%012d.%02d", epoch, number, version);
+    }
+
+    public static String tlog(long epoch, long seq) {
+        return String.format("tlog.%08d.%012d", epoch, seq);
+    }
+
+    public static long tlogSeq(String name) {
+        return Long.parseLong(name.substring(name.lastIndexOf('.') + 1));
+    }
+
+    public static long tlogEpoch(String name) {
+        return Long.parseLong(name.split("\\.")[1]);
+    }
+
+    public static long scoNumber(String name) {
+        return Long.parseLong(name.split("\\.")[2]);
+    }
+
+    public static long scoEpoch(String name) {
+        return Long.parseLong(name.split("\\.")[1]);
+    }
+}

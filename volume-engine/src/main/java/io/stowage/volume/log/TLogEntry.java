@@ -1,0 +1,64 @@
+package io.stowage.volume.log;
+
+import java.nio.ByteBuffer;
+import java.util.zip.CRC32C;
+
+/**
+ * One 32-byte TLog entry.
+ *
+ * <pre>
+ *  0  type        1 WRITE, 2 DISCARD, 3 SCO_SEALED, 4 TLOG_CLOSED
+ *  4  crc         WRITE: CRC32C of the cluster's data; SCO_SEALED: CRC32C of the SCO; TLOG_CLOSED: 0
+ *  8  address     WRITE, DISCARD: cluster address; SCO_SEALED: SCO number
+ * 16  value       WRITE: ClusterLocation; DISCARD: number of clusters; SCO_SEALED: clusters in the SCO
+ * 24  reserved
+ * 28  entry CRC   CRC32C of bytes 0..27: a torn or partial entry at the tail is detected and cut off
+ * </pre>
+ */
+public record TLogEntry(int type, int crc, long address, long value) {
+    public static final int SIZE = 32;
+    public static final int WRITE = 1;
+    public static final int DISCARD = 2;
+    public static final int SCO_SEALED = 3;
+    public static final int TLOG_CLOSED = 4;
+
+    public static TLogEntry write(long address, long location, int crc) {
+        return new TLogEntry(WRITE, crc, address, location);
+    }
+
+    public static TLogEntry discard(long address, long count) {
+        return new TLogEntry(DISCARD, 0, address, count);
+    }
+
+    public static TLogEntry scoSealed(long sco, int clusters, int crc) {
+        return new TLogEntry(SCO_SEALED, crc, sco, clusters);
+    }
+
+    public static TLogEntry closed() {
+        return new TLogEntry(TLOG_CLOSED, 0, 0, 0);
+    }
+
+    public void writeTo(ByteBuffer b) {
+        int start = b.position();
+        b.put((byte) type).put((byte) 0).putShort((short) 0);
+        b.putInt(crc).putLong(address).putLong(value).putInt(0);
+        CRC32C c = new CRC32C();
+        c.update(b.duplicate().position(start).limit(start + 28));
+        b.putInt((int) c.getValue());
+    }
+
+    /** The entry at the buffer's position, or null if it is torn (bad entry CRC or unknown type). */
+    public static TLogEntry readFrom(ByteBuffer b) {
+        int start = b.position();
+        CRC32C c = new CRC32C();
+        c.update(b.duplicate().position(start).limit(start + 28));
+        int type = b.get(start) & 0xFF;
+        int stored = b.getInt(start + 28);
+        if ((int) c.getValue() != stored || type < WRITE || type > TLOG_CLOSED) {
+            return null;
+        }
+        TLogEntry e = new TLogEntry(type, b.getInt(start + 4), b.getLong(start + 8), b.getLong(start + 16));
+        b.position(start + SIZE);
+        return e;
+    }
+}

@@ -1,0 +1,162 @@
+package io.stowage.volume.store;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+/**
+ * An object store in a local directory: one file per object. Puts write a temporary file, fsync it, then link it
+ * into place (hard link: fails if the name exists, so creation is exclusive and atomic) and fsync the directory.
+ * The header is {@code header} (8-byte epoch, then the body), replaced by rename under a process-wide lock after
+ * checking the epoch. Thread-safe within one process; two processes must not share a directory.
+ */
+public final class DirectoryObjectStore implements ObjectStore {
+    private static final String HEADER = "header";
+    private static final AtomicLong TEMP = new AtomicLong();
+    private final Path dir;
+
+    public DirectoryObjectStore(Path dir) throws IOException {
+        this.dir = Files.createDirectories(dir);
+    }
+
+    public Path directory() {
+        return dir;
+    }
+
+    @Override
+    public void putExclusive(String name, Path file) throws IOException {
+        Path tmp = temp(name);
+        try {
+            Files.copy(file, tmp, StandardCopyOption.REPLACE_EXISTING);
+            publish(tmp, name);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    @Override
+    public void putExclusive(String name, ByteBuffer data) throws IOException {
+        Path tmp = temp(name);
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer d = data.duplicate();
+                while (d.hasRemaining()) ch.write(d);
+            }
+            publish(tmp, name);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private Path temp(String name) {
+        return dir.resolve(".tmp." + name + "." + TEMP.incrementAndGet());
+    }
+
+    private void publish(Path tmp, String name) throws IOException {
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+        try {
+            Files.createLink(dir.resolve(name), tmp);
+        } catch (FileAlreadyExistsException e) {
+            throw new FileAlreadyExistsException("object " + name + " already exists");
+        }
+        syncDirectory();
+    }
+
+    private void syncDirectory() throws IOException {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        }
+    }
+
+    @Override
+    public void get(String name, long offset, int length, ByteBuffer dst) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir.resolve(name), StandardOpenOption.READ)) {
+            ByteBuffer d = dst.duplicate();
+            d.limit(d.position() + length);
+            long pos = offset;
+            while (d.hasRemaining()) {
+                int n = ch.read(d, pos);
+                if (n < 0) throw new IOException("object " + name + " is shorter than " + (offset + length));
+                pos += n;
+            }
+        }
+    }
+
+    @Override
+    public byte[] getAll(String name) throws IOException {
+        try {
+            return Files.readAllBytes(dir.resolve(name));
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException("object " + name + " does not exist");
+        }
+    }
+
+    @Override
+    public boolean exists(String name) {
+        return Files.exists(dir.resolve(name));
+    }
+
+    @Override
+    public void delete(String name) throws IOException {
+        Files.deleteIfExists(dir.resolve(name));
+    }
+
+    @Override
+    public List<String> list(String prefix) throws IOException {
+        List<String> out = new ArrayList<>();
+        try (Stream<Path> s = Files.list(dir)) {
+            s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix) && !n.startsWith(".tmp."))
+                    .sorted().forEach(out::add);
+        }
+        return out;
+    }
+
+    @Override
+    public Optional<VolumeHeaderBytes> readHeader() throws IOException {
+        Path h = dir.resolve(HEADER);
+        if (!Files.exists(h)) return Optional.empty();
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(h));
+        long epoch = b.getLong();
+        byte[] body = new byte[b.remaining()];
+        b.get(body);
+        return Optional.of(new VolumeHeaderBytes(epoch, body));
+    }
+
+    @Override
+    public void commitHeader(long expectedEpoch, VolumeHeaderBytes header) throws IOException {
+        synchronized (DirectoryObjectStore.class) {
+            Optional<VolumeHeaderBytes> current = readHeader();
+            long epoch = current.map(VolumeHeaderBytes::epoch).orElse(-1L);
+            if (epoch != expectedEpoch) {
+                throw new FencedException("header epoch is " + epoch + ", expected " + expectedEpoch);
+            }
+            Path tmp = temp(HEADER);
+            ByteBuffer b = ByteBuffer.allocate(8 + header.body().length);
+            b.putLong(header.epoch()).put(header.body()).flip();
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                while (b.hasRemaining()) ch.write(b);
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, dir.resolve(HEADER), StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, dir.resolve(HEADER), StandardCopyOption.REPLACE_EXISTING);
+            }
+            syncDirectory();
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package io.stowage.volume.store;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where a volume's sealed SCOs, closed TLogs and its header live (one store per volume namespace). Objects other
+ * than the header are immutable and created exclusively. The header is the commit point and is only replaced
+ * under a guard on the owner epoch, so a node that lost ownership can never commit.
+ *
+ * <p>Implementations: {@link DirectoryObjectStore} (the embedded default and tests) and, in backend-rados, the
+ * RADOS store; both pass {@code ObjectStoreContract}. Thread-safe.
+ */
+public interface ObjectStore {
+    /** Creates {@code name} with the file's contents; fails if it exists. Durable when it returns. */
+    void putExclusive(String name, Path file) throws IOException;
+
+    /** Creates {@code name} with {@code data}; fails if it exists. Durable when it returns. */
+    void putExclusive(String name, ByteBuffer data) throws IOException;
+
+    /** Reads {@code length} bytes at {@code offset} of {@code name} into {@code dst}; fails if the object is shorter. */
+    void get(String name, long offset, int length, ByteBuffer dst) throws IOException;
+
+    /** The whole object. */
+    byte[] getAll(String name) throws IOException;
+
+    boolean exists(String name) throws IOException;
+
+    void delete(String name) throws IOException;
+
+    /** Names beginning with {@code prefix}, sorted. */
+    List<String> list(String prefix) throws IOException;
+
+    /** The header, if one was ever committed. */
+    Optional<VolumeHeaderBytes> readHeader() throws IOException;
+
+    /**
+     * Replaces the header if the stored one carries {@code expectedEpoch} (or, for {@code expectedEpoch} = -1, if
+     * none exists yet). Throws {@link FencedException} otherwise: another owner has taken the volume.
+     */
+    void commitHeader(long expectedEpoch, VolumeHeaderBytes header) throws IOException;
+
+    /** A header as stored: its owner epoch (the guard) and its serialized body. */
+    record VolumeHeaderBytes(long epoch, byte[] body) {
+    }
+
+    /** The store refused a header commit because the epoch moved on: this node no longer owns the volume. */
+    final class FencedException extends IOException {
+        public FencedException(String message) {
+            super(message);
+        }
+    }
+}
