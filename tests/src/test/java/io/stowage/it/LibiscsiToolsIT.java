@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Properties;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,9 +53,11 @@ class LibiscsiToolsIT {
         for (String p : new String[] {"0x80", "0x83", "0xb0", "0xb1", "0xb2"}) {
             assertTrue(pages.contains("Page:" + p), pages);
         }
-        Properties volume = new Properties();
-        volume.load(Files.newBufferedReader(server.dataDir.resolve("volumes/demo/volume.properties")));
-        String serial = volume.getProperty("uuid").replace("-", "");
+        // the volume header in the local object store: 8-byte epoch, then text with uuid=...
+        byte[] header = Files.readAllBytes(server.dataDir.resolve("objects/demo/header"));
+        String text = new String(header, 8, header.length - 8, java.nio.charset.StandardCharsets.UTF_8);
+        String serial = text.lines().filter(l -> l.startsWith("uuid=")).findFirst().orElseThrow()
+                .substring(5).replace("-", "");
         String vpd80 = Tools.run(30, "iscsi-inq", "-e", "1", "-c", "128", server.url(0)).ok().output();
         assertTrue(vpd80.contains("Unit Serial Number:[" + serial + "]"), vpd80);
         String vpd83 = Tools.run(30, "iscsi-inq", "-e", "1", "-c", "131", server.url(0)).ok().output();

@@ -1,10 +1,10 @@
 /**
  * The volume engine: what a LUN stores its blocks in.
  *
- * <p>Today this package holds the {@link io.stowage.volume.BlockDevice} contract that the SCSI layer calls and a
- * plain file-backed implementation ({@link io.stowage.volume.FileBlockDevice}) used by the walking skeleton. The
- * log-structured volume (SCOs, TLogs, LMDB metadata) replaces it as the default in a later step; it implements the
- * same interface, so nothing above this package changes.
+ * <p>{@link io.stowage.volume.BlockDevice} is the contract the SCSI layer calls. The log-structured volume lives
+ * in {@code io.stowage.volume.engine} (Volume, VolumeLoader, ClusterMap, ScoCache, VolumeEngine), its on-disk
+ * formats in {@code io.stowage.volume.log} (ClusterLocation, TLogEntry, ObjectNames) and the object store
+ * contract with its local-directory implementation in {@code io.stowage.volume.store}.
  *
  * <p>Threads: {@code BlockDevice} methods may be called from any thread and concurrently; they never block the
  * caller on disk I/O but complete their {@code CompletionStage} from the device's I/O executor.

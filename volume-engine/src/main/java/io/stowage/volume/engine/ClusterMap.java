@@ -34,6 +34,8 @@ final class ClusterMap implements AutoCloseable {
     private static final byte[] CORKED = "corked".getBytes();
 
     private final ConcurrentHashMap<Long, Mapping> overlay = new ConcurrentHashMap<>();
+    /** Odd while {@link #apply} prunes the overlay; see {@link #lookup}. */
+    private final java.util.concurrent.atomic.AtomicLong pruning = new java.util.concurrent.atomic.AtomicLong();
     private final Env<ByteBuffer> env;
     private final Dbi<ByteBuffer> map;
     private final Dbi<ByteBuffer> meta;
@@ -49,30 +51,41 @@ final class ClusterMap implements AutoCloseable {
 
     /** The mapping of {@code address}, or null if it was never written. */
     Mapping get(long address) {
-        Mapping m = overlay.get(address);
-        if (m != null) {
-            return m == DISCARDED || m.location() == ClusterLocation.NONE ? null : m;
-        }
-        try (Txn<ByteBuffer> txn = env.txnRead()) {
-            return lmdbGet(txn, address);
-        }
+        Mapping[] one = new Mapping[1];
+        lookup(address, one);
+        return one[0];
     }
 
-    /** Fills {@code out[i]} with the mapping of {@code first + i} (null = zeros), using one read transaction. */
+    /**
+     * Fills {@code out[i]} with the mapping of {@code first + i} (null = zeros), using one read transaction.
+     *
+     * <p>The overlay is pruned after each LMDB commit. A reader whose LMDB snapshot predates a commit but who
+     * looks at the overlay after its pruning would see neither copy, so lookups are validated like a seqlock:
+     * {@code pruning} is odd while pruning runs and moves on after it; a lookup that overlapped a pruning is
+     * repeated (rare: one TLog commit every few MiB of writes).
+     */
     void lookup(long first, Mapping[] out) {
-        Txn<ByteBuffer> txn = null;
-        try {
-            for (int i = 0; i < out.length; i++) {
-                Mapping m = overlay.get(first + i);
-                if (m != null) {
-                    out[i] = m.location() == ClusterLocation.NONE ? null : m;
-                    continue;
-                }
-                if (txn == null) txn = env.txnRead();
-                out[i] = lmdbGet(txn, first + i);
+        while (true) {
+            long before = pruning.get();
+            if ((before & 1) != 0) {
+                Thread.onSpinWait();
+                continue;
             }
-        } finally {
-            if (txn != null) txn.close();
+            Txn<ByteBuffer> txn = null;
+            try {
+                for (int i = 0; i < out.length; i++) {
+                    Mapping m = overlay.get(first + i);
+                    if (m != null) {
+                        out[i] = m.location() == ClusterLocation.NONE ? null : m;
+                        continue;
+                    }
+                    if (txn == null) txn = env.txnRead();
+                    out[i] = lmdbGet(txn, first + i);
+                }
+            } finally {
+                if (txn != null) txn.close();
+            }
+            if (pruning.get() == before) return;
         }
     }
 
@@ -131,6 +144,15 @@ final class ClusterMap implements AutoCloseable {
             meta.put(txn, ck, cv);
             txn.commit();
         }
+        pruning.incrementAndGet();
+        try {
+            pruneOverlay(entries);
+        } finally {
+            pruning.incrementAndGet();
+        }
+    }
+
+    private void pruneOverlay(List<TLogEntry> entries) {
         for (TLogEntry e : entries) {
             if (e.type() == TLogEntry.WRITE) {
                 overlay.remove(e.address(), new Mapping(e.value(), e.crc()));

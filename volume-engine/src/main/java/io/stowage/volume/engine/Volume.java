@@ -462,12 +462,12 @@ public final class Volume implements AutoCloseable {
                 long lastSco = -1;
                 for (ScoCache.Sco s : job.scos()) {
                     s.channel.force(false);
-                    if (!store.exists(s.objectName())) store.putExclusive(s.objectName(), s.file);
+                    putReplacingUncommitted(s.objectName(), s.file);
                     firstSco = Math.min(firstSco, s.number);
                     lastSco = Math.max(lastSco, s.number);
                 }
                 String tlogName = ObjectNames.tlog(job.tlogEpoch(), job.seq());
-                if (!store.exists(tlogName)) store.putExclusive(tlogName, job.file());
+                putReplacingUncommitted(tlogName, job.file());
                 VolumeHeader next = header.withTlog(new VolumeHeader.TLogRecord(job.seq(), job.tlogEpoch(),
                         lastSco < 0 ? 0 : firstSco, lastSco));
                 store.commitHeader(epoch, new ObjectStore.VolumeHeaderBytes(epoch, next.serialize()));
@@ -507,6 +507,18 @@ public final class Volume implements AutoCloseable {
                 backoff = Math.min(backoff * 2, 5000);
             }
         }
+    }
+
+    /**
+     * Puts an object that no committed header references yet. A leftover of an attempt interrupted by a crash
+     * may exist with other contents (recovery can trim a TLog or an SCO): it is garbage, so it is replaced.
+     */
+    private void putReplacingUncommitted(String objectName, Path file) throws IOException {
+        if (store.exists(objectName)) {
+            if (java.util.Arrays.equals(store.getAll(objectName), Files.readAllBytes(file))) return;
+            store.delete(objectName);
+        }
+        store.putExclusive(objectName, file);
     }
 
     /**
@@ -601,7 +613,7 @@ public final class Volume implements AutoCloseable {
         halted = new IOException("abandoned");
         uploads.add(STOP);
         try {
-            uploader.join(5000);
+            uploader.join(); // a crash leaves no thread behind either; it stops after its current step
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -15,6 +15,7 @@ import java.util.UUID;
  * distinct volumes; a volume must be open at most once per process.
  */
 public final class VolumeEngine {
+    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private final Path cacheRoot;
     private final Backend backend;
     private final VolumeConfig config;
@@ -25,9 +26,13 @@ public final class VolumeEngine {
         this.config = config;
     }
 
+    public static boolean isValidName(String name) {
+        return NAME.matcher(name).matches();
+    }
+
     /** Creates an empty thin volume: a header with epoch 0 and no TLogs. Fails if the name exists. */
     public VolumeInfo create(String name, long sizeBytes) throws IOException {
-        if (!io.stowage.volume.FileVolumeStore.isValidName(name)) {
+        if (!isValidName(name)) {
             throw new IllegalArgumentException("invalid volume name '" + name + "'");
         }
         VolumeInfo info = new VolumeInfo(name, UUID.randomUUID(), sizeBytes);
@@ -42,7 +47,7 @@ public final class VolumeEngine {
     }
 
     public Optional<VolumeInfo> find(String name) throws IOException {
-        if (!io.stowage.volume.FileVolumeStore.isValidName(name)) return Optional.empty();
+        if (!isValidName(name)) return Optional.empty();
         return backend.volume(name).readHeader().map(b -> {
             VolumeHeader h = VolumeHeader.parse(b.body());
             return new VolumeInfo(h.name(), h.uuid(), h.sizeBytes());

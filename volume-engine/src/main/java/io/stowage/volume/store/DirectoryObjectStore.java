@@ -61,7 +61,7 @@ public final class DirectoryObjectStore implements ObjectStore {
     }
 
     private Path temp(String name) {
-        return dir.resolve(".tmp." + name + "." + TEMP.incrementAndGet());
+        return dir.resolve(".tmp." + name + "." + ProcessHandle.current().pid() + "." + TEMP.incrementAndGet());
     }
 
     private void publish(Path tmp, String name) throws IOException {
