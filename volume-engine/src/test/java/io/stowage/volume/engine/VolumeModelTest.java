@@ -23,7 +23,7 @@ class VolumeModelTest {
     void randomOperationsMatchAReferenceModel() throws Exception {
         // -Dstowage.model.seeds=N -Dstowage.model.ops=M for longer runs
         int seeds = Integer.getInteger("stowage.model.seeds", 2);
-        int ops = Integer.getInteger("stowage.model.ops", 2000);
+        int ops = Integer.getInteger("stowage.model.ops", 1500);
         for (long seed = 1; seed <= seeds; seed++) {
             run(seed, ops);
         }
