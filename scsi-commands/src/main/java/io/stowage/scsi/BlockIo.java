@@ -129,6 +129,13 @@ final class BlockIo {
         });
     }
 
+    /** PRE-FETCH(10/16) (SBC-3 5.9, 5.10): range checked; the cache is managed by the volume, so nothing to do. */
+    static CompletionStage<ScsiResult> prefetch(Command c) {
+        BlockCdb b = BlockCdb.parse(c.cdb());
+        b.checkRange(c.unit().blockCount());
+        return CompletableFuture.completedFuture(ScsiResult.good());
+    }
+
     private static void checkTransferLength(BlockCdb b) {
         if (b.blocks() > ScsiTarget.MAX_TRANSFER_BLOCKS) {
             throw ScsiError.invalidField(b.blocks() > 0xFFFF ? 6 : 7); // SBC-3 6.5.3: above MAXIMUM TRANSFER LENGTH
@@ -148,7 +155,7 @@ final class BlockIo {
         return -1;
     }
 
-    private static ScsiError mediaError(Command c, SenseReason reason, Throwable failure) {
+    static ScsiError mediaError(Command c, SenseReason reason, Throwable failure) {
         Throwable t = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
         if (t instanceof ScsiError e) {
             return e;

@@ -13,7 +13,7 @@ final class Inquiry {
     static final String VENDOR = "STOWAGE ";          // T10 vendor identification, 8 bytes
     static final String PRODUCT = "VOLUME          "; // product identification, 16 bytes
     static final String REVISION = "0001";
-    static final int[] VPD_PAGES = {0x00, 0x80, 0x83, 0xB0, 0xB1, 0xB2};
+    static final int[] VPD_PAGES = {0x00, 0x80, 0x83, 0x86, 0xB0, 0xB1, 0xB2};
 
     private Inquiry() {
     }
@@ -41,9 +41,10 @@ final class Inquiry {
                 case 0x00 -> supportedPages();
                 case 0x80 -> serial(c.unit());
                 case 0x83 -> deviceIdentification(c.unit(), c.target().port());
-                case 0xB0 -> blockLimits();
+                case 0x86 -> extendedInquiry();
+                case 0xB0 -> blockLimits(c.unit().device().capabilities());
                 case 0xB1 -> blockDeviceCharacteristics();
-                case 0xB2 -> logicalBlockProvisioning();
+                case 0xB2 -> logicalBlockProvisioning(c.unit().device().capabilities());
                 default -> throw ScsiError.invalidField(2);
             };
         }
@@ -57,6 +58,7 @@ final class Inquiry {
         d[2] = 0x06;                 // VERSION: SPC-4
         d[3] = 0x12;                 // HISUP=1, RESPONSE DATA FORMAT=2
         d[4] = (byte) (d.length - 5);
+        d[5] = 0x10;                 // TPGS=01b: implicit ALUA (REPORT TARGET PORT GROUPS)
         d[7] = 0x02;                 // CMDQUE: full task management model
         ascii(d, 8, VENDOR, 8);
         ascii(d, 16, PRODUCT, 16);
@@ -121,14 +123,35 @@ final class Inquiry {
         out.writeBytes(id);
     }
 
-    /** VPD B0h (SBC-3 6.5.3). No UNMAP, WRITE SAME or COMPARE AND WRITE yet, so their limits are zero. */
-    static byte[] blockLimits() {
+    /** VPD B0h (SBC-3 6.5.3): the limits the handlers enforce. */
+    static byte[] blockLimits(io.stowage.volume.BlockDevice.Capabilities caps) {
         byte[] d = new byte[64];
         d[1] = (byte) 0xB0;
         Cdb.put16(d, 2, 0x3C);
+        d[4] = 0x01; // WSNZ: WRITE SAME with NUMBER OF LOGICAL BLOCKS 0 is refused
+        if (caps.compareAndWrite()) {
+            d[5] = (byte) CompareAndWrite.MAX_BLOCKS;
+        }
         Cdb.put16(d, 6, 1 << LogicalUnit.PHYSICAL_BLOCK_EXPONENT); // OPTIMAL TRANSFER LENGTH GRANULARITY: 4 KiB
         Cdb.put32(d, 8, ScsiTarget.MAX_TRANSFER_BLOCKS);
         Cdb.put32(d, 12, ScsiTarget.OPTIMAL_TRANSFER_BLOCKS);
+        if (caps.unmap()) {
+            Cdb.put32(d, 20, ThinProvisioning.MAX_UNMAP_BLOCKS);
+            Cdb.put32(d, 24, ThinProvisioning.MAX_UNMAP_DESCRIPTORS);
+            Cdb.put32(d, 28, ThinProvisioning.UNMAP_GRANULARITY);
+            d[32] = (byte) 0x80; // UGAVALID, UNMAP GRANULARITY ALIGNMENT 0
+            Cdb.put64(d, 36, ThinProvisioning.MAX_WRITE_SAME_BLOCKS);
+        }
+        return d;
+    }
+
+    /** VPD 86h (SPC-4 7.8.7): simple task attribute; a volatile write cache exists (V_SUP). */
+    static byte[] extendedInquiry() {
+        byte[] d = new byte[64];
+        d[1] = (byte) 0x86;
+        Cdb.put16(d, 2, 0x3C);
+        d[5] = 0x01; // SIMPSUP
+        d[6] = 0x01; // V_SUP
         return d;
     }
 
@@ -142,14 +165,46 @@ final class Inquiry {
     }
 
     /**
-     * VPD B2h (SBC-3 6.5.4): no UNMAP and no WRITE SAME unmap yet, so LBPU, LBPWS and LBPWS10 are 0 and the
-     * provisioning type is "not reported", matching LBPME=0 in READ CAPACITY(16).
+     * VPD B2h (SBC-3 6.5.4): with an unmap-capable volume, LBPU (UNMAP), LBPWS and LBPWS10 (WRITE SAME with UNMAP)
+     * and LBPRZ (deallocated blocks read zeros), thin provisioning — matching LBPME and LBPRZ in READ CAPACITY(16).
      */
-    static byte[] logicalBlockProvisioning() {
+    static byte[] logicalBlockProvisioning(io.stowage.volume.BlockDevice.Capabilities caps) {
         byte[] d = new byte[8];
         d[1] = (byte) 0xB2;
         Cdb.put16(d, 2, 4);
+        if (caps.unmap()) {
+            d[5] = (byte) 0xE4; // LBPU, LBPWS, LBPWS10, LBPRZ
+            d[6] = 0x02;        // provisioning type: thin
+        }
         return d;
+    }
+
+    /**
+     * REPORT TARGET PORT GROUPS (SPC-4 6.27): implicit ALUA, one group per portal group; this node serves its LUs
+     * active/optimized.
+     */
+    static CompletionStage<ScsiResult> reportTargetPortGroups(Command c) {
+        byte[] cdb = c.cdb();
+        int format = (cdb[1] >>> 5) & 0x07;
+        long alloc = Cdb.u32(cdb, 6);
+        if (format > 1) {
+            throw ScsiError.invalidField(1);
+        }
+        TargetPortIdentity port = c.target().port();
+        int header = format == 1 ? 8 : 4;
+        byte[] d = new byte[header + 8 + 4];
+        Cdb.put32(d, 0, d.length - 4);
+        if (format == 1) {
+            d[4] = 0x10; // FORMAT TYPE 001b: extended header
+            d[5] = 0;    // IMPLICIT TRANSITION TIME
+        }
+        int at = header;
+        d[at] = (byte) 0x80;     // PREF, ASYMMETRIC ACCESS STATE 0h: active/optimized
+        d[at + 1] = 0x01;        // AO_SUP
+        Cdb.put16(d, at + 2, port.portGroupId());
+        d[at + 7] = 1;           // one target port in the group
+        Cdb.put16(d, at + 10, port.relativePortId());
+        return CompletableFuture.completedFuture(ScsiResult.data(d, alloc));
     }
 
     private static void ascii(byte[] d, int at, String s, int width) {

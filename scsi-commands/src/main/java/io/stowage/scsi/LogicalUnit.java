@@ -21,6 +21,11 @@ public final class LogicalUnit {
     public static final int COMPANY_ID = 0xAA5701;
 
     private final BlockDevice device;
+    /** Pending unit attentions per I_T nexus, oldest first (SPC-4 5.14). */
+    private final java.util.concurrent.ConcurrentHashMap<Nexus, java.util.ArrayDeque<SenseReason>> attentions =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    /** The I_T nexus holding a SCSI-2 reservation (RESERVE(6)/(10)), or null. */
+    private volatile Nexus reservedBy;
     private final byte[] naa;
     private final String serial;
 
@@ -46,6 +51,55 @@ public final class LogicalUnit {
     /** The 16-byte NAA IEEE Registered Extended designator (NAA = 6h). */
     public byte[] naa() {
         return naa.clone();
+    }
+
+    /** Queues a unit attention for {@code nexus}. */
+    void establish(Nexus nexus, SenseReason ua) {
+        java.util.ArrayDeque<SenseReason> q = attentions.computeIfAbsent(nexus, n -> new java.util.ArrayDeque<>());
+        synchronized (q) {
+            if (!q.contains(ua)) q.add(ua);
+        }
+    }
+
+    /** Queues a unit attention for every nexus known to this LU. */
+    void establishForAll(SenseReason ua) {
+        for (Nexus n : attentions.keySet()) establish(n, ua);
+    }
+
+    /** Removes and returns the oldest unit attention of {@code nexus}, or null. */
+    SenseReason takeAttention(Nexus nexus) {
+        java.util.ArrayDeque<SenseReason> q = attentions.get(nexus);
+        if (q == null) return null;
+        synchronized (q) {
+            return q.poll();
+        }
+    }
+
+    void forget(Nexus nexus) {
+        attentions.remove(nexus);
+        if (nexus.equals(reservedBy)) reservedBy = null;
+    }
+
+    Nexus reservedBy() {
+        return reservedBy;
+    }
+
+    /** RESERVE: true if now (or already) held by {@code nexus}, false if another nexus holds it. */
+    synchronized boolean reserve(Nexus nexus) {
+        if (reservedBy != null && !reservedBy.equals(nexus)) return false;
+        reservedBy = nexus;
+        return true;
+    }
+
+    /** RELEASE by {@code nexus}; a release by a non-holder changes nothing (SPC-2 7.21). */
+    synchronized void release(Nexus nexus) {
+        if (nexus.equals(reservedBy)) reservedBy = null;
+    }
+
+    /** LOGICAL UNIT RESET / target reset: reservations are released and every nexus sees the reset. */
+    void reset(SenseReason ua) {
+        reservedBy = null;
+        establishForAll(ua);
     }
 
     /** VPD 80h unit serial number: the volume UUID as 32 hex digits. */

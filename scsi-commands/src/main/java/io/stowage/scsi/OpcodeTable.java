@@ -34,6 +34,10 @@ public final class OpcodeTable {
         t.add(0xA0, "REPORT LUNS", 12, "a0 00 ff 00 00 00 ff ff ff ff 00 00", ReportLuns::execute);
         t.addSa(MAINTENANCE_IN, 0x0C, "REPORT SUPPORTED OPERATION CODES", 12,
                 "a3 1f 87 ff ff ff ff ff ff ff 00 00", ReportSupportedOpcodes::execute);
+        t.add(0x16, "RESERVE(6)", 6, "16 00 00 00 00 00", UnitCommands::reserve);
+        t.add(0x17, "RELEASE(6)", 6, "17 00 00 00 00 00", UnitCommands::release);
+        t.add(0x56, "RESERVE(10)", 10, "56 00 00 00 00 00 00 00 00 00", UnitCommands::reserve);
+        t.add(0x57, "RELEASE(10)", 10, "57 00 00 00 00 00 00 00 00 00", UnitCommands::release);
         // SBC-3 block commands
         t.add(0x1B, "START STOP UNIT", 6, "1b 01 00 0f f7 00", UnitCommands::startStopUnit);
         t.add(0x25, "READ CAPACITY(10)", 10, "25 00 ff ff ff ff 00 00 01 00", ReadCapacity::execute10);
@@ -53,6 +57,23 @@ public final class OpcodeTable {
         t.add(0x2F, "VERIFY(10)", 10, "2f f6 ff ff ff ff 00 ff ff 00", BlockIo::verify);
         t.add(0xAF, "VERIFY(12)", 12, "af f6 ff ff ff ff ff ff ff ff 00 00", BlockIo::verify);
         t.add(0x8F, "VERIFY(16)", 16, "8f f6 ff ff ff ff ff ff ff ff ff ff ff ff 00 00", BlockIo::verify);
+        t.add(0x34, "PRE-FETCH(10)", 10, "34 02 ff ff ff ff 00 ff ff 00", BlockIo::prefetch);
+        t.add(0x90, "PRE-FETCH(16)", 16, "90 02 ff ff ff ff ff ff ff ff ff ff ff ff 00 00", BlockIo::prefetch);
+        t.add(0x37, "READ DEFECT DATA(10)", 10, "37 00 1f 00 00 00 00 ff ff 00", UnitCommands::readDefectData);
+        t.add(0xB7, "READ DEFECT DATA(12)", 12, "b7 1f 00 00 00 00 ff ff ff ff 00 00", UnitCommands::readDefectData);
+        t.addSa(MAINTENANCE_IN, 0x0A, "REPORT TARGET PORT GROUPS", 12, "a3 ea 00 00 00 00 ff ff ff ff 00 00",
+                Inquiry::reportTargetPortGroups);
+        // thin provisioning and VAAI: only for block devices that support them
+        t.add(0x42, "UNMAP", 10, "42 00 00 00 00 00 00 ff ff 00", OpcodeEntry.Requirement.UNMAP,
+                ThinProvisioning::unmap);
+        t.add(0x41, "WRITE SAME(10)", 10, "41 08 ff ff ff ff 00 ff ff 00", OpcodeEntry.Requirement.UNMAP,
+                ThinProvisioning::writeSame);
+        t.add(0x93, "WRITE SAME(16)", 16, "93 09 ff ff ff ff ff ff ff ff ff ff ff ff 00 00",
+                OpcodeEntry.Requirement.UNMAP, ThinProvisioning::writeSame);
+        t.addSa(SERVICE_ACTION_IN_16, 0x12, "GET LBA STATUS", 16, "9e 12 ff ff ff ff ff ff ff ff ff ff ff ff 00 00",
+                OpcodeEntry.Requirement.UNMAP, ThinProvisioning::getLbaStatus);
+        t.add(0x89, "COMPARE AND WRITE", 16, "89 18 ff ff ff ff ff ff ff ff 00 00 00 ff 00 00",
+                OpcodeEntry.Requirement.COMPARE_AND_WRITE, CompareAndWrite::execute);
         t.add(0x35, "SYNCHRONIZE CACHE(10)", 10, "35 02 ff ff ff ff 00 ff ff 00", BlockIo::synchronizeCache);
         t.add(0x91, "SYNCHRONIZE CACHE(16)", 16, "91 02 ff ff ff ff ff ff ff ff ff ff ff ff 00 00",
                 BlockIo::synchronizeCache);
@@ -60,7 +81,11 @@ public final class OpcodeTable {
     }
 
     private void add(int opcode, String name, int length, String usage, Handler h) {
-        OpcodeEntry e = new OpcodeEntry(opcode, OpcodeEntry.NO_SERVICE_ACTION, name, length, bytes(usage, length), h);
+        add(opcode, name, length, usage, OpcodeEntry.Requirement.NONE, h);
+    }
+
+    private void add(int opcode, String name, int length, String usage, OpcodeEntry.Requirement r, Handler h) {
+        OpcodeEntry e = new OpcodeEntry(opcode, OpcodeEntry.NO_SERVICE_ACTION, name, length, bytes(usage, length), r, h);
         if (plain[opcode] != null) {
             throw new IllegalStateException("opcode listed twice: " + name);
         }
@@ -69,7 +94,12 @@ public final class OpcodeTable {
     }
 
     private void addSa(int opcode, int sa, String name, int length, String usage, Handler h) {
-        OpcodeEntry e = new OpcodeEntry(opcode, sa, name, length, bytes(usage, length), h);
+        addSa(opcode, sa, name, length, usage, OpcodeEntry.Requirement.NONE, h);
+    }
+
+    private void addSa(int opcode, int sa, String name, int length, String usage, OpcodeEntry.Requirement r,
+                       Handler h) {
+        OpcodeEntry e = new OpcodeEntry(opcode, sa, name, length, bytes(usage, length), r, h);
         withServiceAction.add(e);
         all.add(e);
     }

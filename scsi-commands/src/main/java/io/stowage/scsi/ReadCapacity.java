@@ -28,7 +28,9 @@ final class ReadCapacity {
         Cdb.put64(d, 0, c.unit().blockCount() - 1);
         Cdb.put32(d, 8, LogicalUnit.BLOCK_SIZE);
         d[13] = LogicalUnit.PHYSICAL_BLOCK_EXPONENT; // LBPPBE: 8 logical blocks per physical block
-        // byte 14: LBPME=0, LBPRZ=0 until UNMAP exists (kept consistent with VPD B2h)
+        if (c.unit().device().capabilities().unmap()) {
+            d[14] = (byte) 0xC0; // LBPME, LBPRZ: thin, deallocated blocks read zeros (as VPD B2h says)
+        }
         return CompletableFuture.completedFuture(ScsiResult.data(d, alloc));
     }
 }

@@ -24,29 +24,38 @@ final class ReportSupportedOpcodes {
         int sa = Cdb.u16(cdb, 4);
         long alloc = Cdb.u32(cdb, 6);
         OpcodeTable table = c.target().table();
+        LogicalUnit unit = c.unit();
         byte[] d = switch (options) {
-            case 0 -> all(table, rctd);
+            case 0 -> all(table, rctd, unit);
             case 1 -> {
                 if (table.usesServiceActions(opcode)) {
                     throw ScsiError.invalidField(3); // SPC-4 6.35.2: opcode has service actions
                 }
-                yield one(table.find(opcode), rctd);
+                yield one(available(table.find(opcode), unit), rctd);
             }
             case 2 -> {
                 if (!table.usesServiceActions(opcode)) {
                     throw ScsiError.invalidField(3);
                 }
-                yield one(table.find(opcode, sa), rctd);
+                yield one(available(table.find(opcode, sa), unit), rctd);
             }
-            case 3 -> one(table.usesServiceActions(opcode) ? table.find(opcode, sa) : table.find(opcode), rctd);
+            case 3 -> one(available(table.usesServiceActions(opcode) ? table.find(opcode, sa) : table.find(opcode),
+                    unit), rctd);
             default -> throw ScsiError.invalidField(2);
         };
         return CompletableFuture.completedFuture(ScsiResult.data(d, alloc));
     }
 
-    private static byte[] all(OpcodeTable table, boolean rctd) {
+    private static OpcodeEntry available(OpcodeEntry e, LogicalUnit unit) {
+        return e != null && e.availableFor(unit) ? e : null;
+    }
+
+    private static byte[] all(OpcodeTable table, boolean rctd, LogicalUnit unit) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (OpcodeEntry e : table.all()) {
+            if (!e.availableFor(unit)) {
+                continue;
+            }
             byte[] desc = new byte[8];
             desc[0] = (byte) e.opcode();
             if (e.hasServiceAction()) {

@@ -46,6 +46,11 @@ public final class ScsiResult {
         return new ScsiResult(ScsiStatus.GOOD, null, data, data.remaining(), release);
     }
 
+    /** A status without sense or data (RESERVATION CONFLICT, SAM-5 5.3.1). */
+    public static ScsiResult status(int status) {
+        return new ScsiResult(status, null, null, 0, NOTHING);
+    }
+
     public static ScsiResult check(ScsiError e) {
         return new ScsiResult(ScsiStatus.CHECK_CONDITION, e.sense(), null, 0, NOTHING);
     }

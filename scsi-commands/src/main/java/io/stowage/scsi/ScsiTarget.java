@@ -23,6 +23,13 @@ public final class ScsiTarget {
     /** OPTIMAL TRANSFER LENGTH in blocks: 1 MiB. */
     public static final int OPTIMAL_TRANSFER_BLOCKS = 2048;
 
+    /**
+     * Commands another initiator may still send to a LU with a SCSI-2 reservation (SPC-2 5.5.1 table 10): those
+     * that only describe the device, and RELEASE (a no-op for a non-holder).
+     */
+    private static final java.util.Set<Integer> RESERVATION_EXEMPT = java.util.Set.of(0x12, 0xA0, 0x03, 0x17, 0x57,
+            0xA3, 0x25, 0x9E);
+
     private final TargetPortIdentity port;
     private final NavigableMap<Integer, LogicalUnit> luns;
     private final OpcodeTable table;
@@ -55,13 +62,51 @@ public final class ScsiTarget {
         return buffers;
     }
 
+    /** A new I_T nexus (a login): it starts with a POWER ON, RESET, OR BUS DEVICE RESET OCCURRED unit attention. */
+    public void nexusConnected(Nexus nexus) {
+        for (LogicalUnit u : luns.values()) u.establish(nexus, SenseReason.POWER_ON_RESET_OCCURRED);
+    }
+
+    /** The I_T nexus is gone (logout, connection loss): its SCSI-2 reservations and unit attentions go too. */
+    public void nexusLost(Nexus nexus) {
+        for (LogicalUnit u : luns.values()) u.forget(nexus);
+    }
+
+    /** LOGICAL UNIT RESET (SAM-5 7.7): reservations released, every nexus gets BUS DEVICE RESET OCCURRED. */
+    public void logicalUnitReset(int lun) {
+        LogicalUnit u = luns.get(lun);
+        if (u != null) u.reset(SenseReason.BUS_DEVICE_RESET_OCCURRED);
+    }
+
+    /** TARGET WARM/COLD RESET (SAM-5 7.11, 7.12). */
+    public void targetReset() {
+        for (LogicalUnit u : luns.values()) u.reset(SenseReason.POWER_ON_RESET_OCCURRED);
+    }
+
     /** Runs one command. The returned stage never completes exceptionally: errors become CHECK CONDITION. */
     public CompletionStage<ScsiResult> submit(ScsiRequest request) {
+        CompletionStage<ScsiResult> r;
         try {
-            return run(request).handle((result, failure) -> failure == null ? result : failed(request, failure));
+            r = run(request).handle((result, failure) -> failure == null ? result : failed(request, failure));
         } catch (RuntimeException e) {
-            return CompletableFuture.completedFuture(failed(request, e));
+            r = CompletableFuture.completedFuture(failed(request, e));
         }
+        if (log.isDebugEnabled()) {
+            r = r.whenComplete((result, t) -> log.debug("LUN {} CDB {} -> {}", request.lun(),
+                    java.util.HexFormat.ofDelimiter(" ").formatHex(request.cdb(), 0, cdbLength(request.cdb())),
+                    result));
+        }
+        return r;
+    }
+
+    private static int cdbLength(byte[] cdb) {
+        return switch ((cdb[0] & 0xFF) >>> 5) {
+            case 0 -> 6;
+            case 1, 2 -> 10;
+            case 4 -> 16;
+            case 5 -> 12;
+            default -> cdb.length;
+        };
     }
 
     private CompletionStage<ScsiResult> run(ScsiRequest request) {
@@ -74,13 +119,31 @@ public final class ScsiTarget {
             // SPC-4 4.6.4: only INQUIRY, REPORT LUNS and REQUEST SENSE are answered for an absent LUN
             throw ScsiError.of(SenseReason.LOGICAL_UNIT_NOT_SUPPORTED);
         }
-        if (entry == null) {
+        if (entry == null || !entry.availableFor(unit)) {
             throw table.usesServiceActions(op) ? ScsiError.invalidField(1)
                     : ScsiError.of(SenseReason.INVALID_COMMAND_OPERATION_CODE);
         }
         int control = entry.cdbLength() - 1;
         if ((cdb[control] & 0x04) != 0) {
             throw ScsiError.invalidField(control); // NACA: we do not support ACA (control mode page)
+        }
+        if (unit != null && request.nexus() != null) {
+            // SAM-5 5.3.2: a pending unit attention is reported (once) before anything else, except to
+            // INQUIRY, REPORT LUNS and REQUEST SENSE (which reports it as its sense data)
+            if (op != 0x12 && op != 0xA0) {
+                SenseReason ua = unit.takeAttention(request.nexus());
+                if (ua != null) {
+                    if (op == 0x03) {
+                        return CompletableFuture.completedFuture(ScsiResult.data(
+                                SenseData.fixed(ua, false, 0, -1), Cdb.u8(cdb, 4)));
+                    }
+                    throw ScsiError.of(ua);
+                }
+            }
+            Nexus holder = unit.reservedBy();
+            if (holder != null && !holder.equals(request.nexus()) && !RESERVATION_EXEMPT.contains(op)) {
+                return CompletableFuture.completedFuture(ScsiResult.status(ScsiStatus.RESERVATION_CONFLICT));
+            }
         }
         return entry.handler().execute(new Command(request, unit, this));
     }

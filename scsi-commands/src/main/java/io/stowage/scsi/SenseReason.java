@@ -19,7 +19,13 @@ public enum SenseReason {
     WRITE_ERROR(0x3, 0x0C, 0x00),
     INTERNAL_TARGET_FAILURE(0x4, 0x44, 0x00),
     DATA_PHASE_ERROR(0xB, 0x4B, 0x00),
-    NOT_READY_CAUSE_NOT_REPORTABLE(0x2, 0x04, 0x00);
+    NOT_READY_CAUSE_NOT_REPORTABLE(0x2, 0x04, 0x00),
+    // unit attention conditions (SPC-4 5.14)
+    POWER_ON_RESET_OCCURRED(0x6, 0x29, 0x00),
+    BUS_DEVICE_RESET_OCCURRED(0x6, 0x29, 0x03),
+    RESERVATIONS_RELEASED(0x6, 0x2A, 0x04),
+    CAPACITY_DATA_HAS_CHANGED(0x6, 0x2A, 0x09),
+    REPORTED_LUNS_DATA_HAS_CHANGED(0x6, 0x3F, 0x0E);
 
     public final int key;
     public final int asc;

@@ -30,6 +30,40 @@ final class UnitCommands {
         return CompletableFuture.completedFuture(ScsiResult.data(data, alloc));
     }
 
+    /** RESERVE(6)/(10) (SPC-2 7.21): an exclusive SCSI-2 reservation of the whole LU for this I_T nexus. */
+    static CompletionStage<ScsiResult> reserve(Command c) {
+        byte[] cdb = c.cdb();
+        if ((cdb[0] & 0xFF) == 0x56 && (cdb[1] & 0x12) != 0) {
+            throw ScsiError.invalidField(1); // third-party reservations (3RDPTY, LONGID) not supported
+        }
+        if ((cdb[0] & 0xFF) == 0x16 && (cdb[1] & 0x01) != 0) {
+            throw ScsiError.invalidField(1); // extent reservations are obsolete
+        }
+        boolean ok = c.unit().reserve(c.request().nexus());
+        return CompletableFuture.completedFuture(ok ? ScsiResult.good()
+                : ScsiResult.status(ScsiStatus.RESERVATION_CONFLICT));
+    }
+
+    /** RELEASE(6)/(10) (SPC-2 7.22): releases this nexus's reservation; for anyone else it changes nothing. */
+    static CompletionStage<ScsiResult> release(Command c) {
+        c.unit().release(c.request().nexus());
+        return CompletableFuture.completedFuture(ScsiResult.good());
+    }
+
+    /**
+     * READ DEFECT DATA(10) and (12) (SBC-3 5.18, 5.19): a volume has no defects; the header echoes the requested
+     * lists and format with a list length of zero.
+     */
+    static CompletionStage<ScsiResult> readDefectData(Command c) {
+        byte[] cdb = c.cdb();
+        boolean twelve = (cdb[0] & 0xFF) == 0xB7;
+        int lists = twelve ? cdb[1] & 0x1F : cdb[2] & 0x1F; // REQ_PLIST, REQ_GLIST, DEFECT LIST FORMAT
+        long alloc = twelve ? Cdb.u32(cdb, 6) : Cdb.u16(cdb, 7);
+        byte[] d = new byte[twelve ? 8 : 4];
+        d[1] = (byte) lists;
+        return CompletableFuture.completedFuture(ScsiResult.data(d, alloc));
+    }
+
     /**
      * SBC-3 5.25. A volume has no medium to spin or eject; START and STOP both succeed. Power conditions other
      * than 0 (START_VALID) are accepted and ignored, as LIO does.

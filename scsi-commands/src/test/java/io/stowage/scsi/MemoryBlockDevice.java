@@ -15,7 +15,15 @@ final class MemoryBlockDevice implements BlockDevice {
     final AtomicInteger flushes = new AtomicInteger();
     final AtomicInteger fuaWrites = new AtomicInteger();
 
+    final boolean thin;
+    final java.util.BitSet mapped = new java.util.BitSet();
+
     MemoryBlockDevice(long size) {
+        this(size, true);
+    }
+
+    MemoryBlockDevice(long size, boolean thin) {
+        this.thin = thin;
         bytes = new byte[(int) size];
         info = new VolumeInfo("mem", UUID.fromString("12345678-9abc-4def-8123-456789abcdef"), size);
     }
@@ -32,10 +40,47 @@ final class MemoryBlockDevice implements BlockDevice {
     }
 
     @Override
-    public CompletionStage<Void> write(long offset, ByteBuffer src, boolean fua) {
+    public synchronized CompletionStage<Void> write(long offset, ByteBuffer src, boolean fua) {
         if (fua) fuaWrites.incrementAndGet();
-        src.get(bytes, (int) offset, src.remaining());
+        int n = src.remaining();
+        src.get(bytes, (int) offset, n);
+        mapped.set((int) (offset / 4096), (int) ((offset + n + 4095) / 4096));
         return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public Capabilities capabilities() {
+        return thin ? new Capabilities(true, true) : Capabilities.NONE;
+    }
+
+    @Override
+    public synchronized CompletionStage<Void> unmap(long offset, long length) {
+        java.util.Arrays.fill(bytes, (int) offset, (int) (offset + length), (byte) 0);
+        mapped.clear((int) ((offset + 4095) / 4096), (int) ((offset + length) / 4096));
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public synchronized CompletionStage<Integer> compareAndWrite(long offset, ByteBuffer expected, ByteBuffer data) {
+        int mismatch = ByteBuffer.wrap(bytes, (int) offset, expected.remaining()).mismatch(expected.duplicate());
+        if (mismatch >= 0) return CompletableFuture.completedFuture(mismatch);
+        write(offset, data.duplicate(), false);
+        return CompletableFuture.completedFuture(-1);
+    }
+
+    @Override
+    public synchronized CompletionStage<java.util.List<Extent>> extents(long offset, long length) {
+        java.util.List<Extent> out = new java.util.ArrayList<>();
+        long pos = offset;
+        while (pos < offset + length) {
+            boolean m = mapped.get((int) (pos / 4096));
+            long end = pos;
+            while (end < offset + length && mapped.get((int) (end / 4096)) == m) end = (end / 4096 + 1) * 4096;
+            end = Math.min(end, offset + length);
+            out.add(new Extent(pos, end - pos, m));
+            pos = end;
+        }
+        return CompletableFuture.completedFuture(out);
     }
 
     @Override

@@ -17,7 +17,7 @@ class ScsiTargetTest {
     ScsiTargetTest() {
         TreeMap<Integer, LogicalUnit> luns = new TreeMap<>();
         luns.put(0, new LogicalUnit(dev));
-        luns.put(3, new LogicalUnit(new MemoryBlockDevice(SIZE * 16)));
+        luns.put(3, new LogicalUnit(new MemoryBlockDevice(SIZE * 16, false))); // no thin provisioning, no CAW
         target = new ScsiTarget(new TargetPortIdentity("iqn.2026-11.io.stowage:t", 1, 1), luns, new BufferPool(1 << 20));
     }
 
@@ -89,7 +89,7 @@ class ScsiTargetTest {
     @Test
     void vpdPagesListedAreServed() {
         byte[] list = data(run("12 01 00 00 ff 00"));
-        assertEquals(6, list[3]);
+        assertEquals(7, list[3]);
         for (int i = 4; i < 4 + list[3]; i++) {
             int page = list[i] & 0xFF;
             byte[] p = data(run(String.format("12 01 %02x 00 ff 00", page)));
@@ -124,8 +124,13 @@ class ScsiTargetTest {
         ByteBuffer b = ByteBuffer.wrap(data(run("12 01 b0 00 ff 00")));
         assertEquals(8, b.getShort(6));
         assertEquals(ScsiTarget.MAX_TRANSFER_BLOCKS, b.getInt(8));
-        assertEquals(0, b.get(5), "no COMPARE AND WRITE yet");
-        assertEquals(0, b.getInt(20), "no UNMAP yet");
+        assertEquals(CompareAndWrite.MAX_BLOCKS, b.get(5));
+        assertEquals(ThinProvisioning.MAX_UNMAP_BLOCKS, b.getInt(20));
+        assertEquals(8, b.getInt(28), "optimal unmap granularity: one 4 KiB cluster");
+        assertEquals(0x80, b.get(32) & 0x80, "UGAVALID");
+        ByteBuffer plain = ByteBuffer.wrap(data(run(3, "12 01 b0 00 ff 00", null)));
+        assertEquals(0, plain.get(5), "no COMPARE AND WRITE without the capability");
+        assertEquals(0, plain.getInt(20), "no UNMAP without the capability");
     }
 
     @Test
@@ -137,7 +142,11 @@ class ScsiTargetTest {
         assertEquals(2047, rc16.getLong(0));
         assertEquals(512, rc16.getInt(8));
         assertEquals(3, rc16.get(13) & 0x0F, "LBPPBE: 4 KiB physical blocks");
-        assertEquals(0, rc16.get(14) & 0xC0, "LBPME and LBPRZ clear: no UNMAP yet, same as VPD B2h");
+        assertEquals(0xC0, rc16.get(14) & 0xC0, "LBPME and LBPRZ, as VPD B2h says");
+        assertEquals(0xE4, data(run("12 01 b2 00 ff 00"))[5] & 0xFF, "LBPU LBPWS LBPWS10 LBPRZ");
+        ByteBuffer plain = ByteBuffer.wrap(data(run(3, "9e 10 00 00 00 00 00 00 00 00 00 00 00 20 00 00", null)));
+        assertEquals(0, plain.get(14) & 0xC0);
+        assertEquals(0, data(run(3, "12 01 b2 00 ff 00", null))[5]);
         assertEquals(8, data(run("9e 10 00 00 00 00 00 00 00 00 00 00 00 08 00 00")).length);
         assertSense(run("25 00 00 00 00 01 00 00 00 00"), 0x5, 0x24, 0x00);
     }
@@ -218,6 +227,58 @@ class ScsiTargetTest {
         assertEquals(ScsiStatus.GOOD, run("91 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00").status());
         assertEquals(2, dev.flushes.get());
         assertSense(run("35 00 00 00 09 00 00 00 00 00"), 0x5, 0x21, 0x00);
+    }
+
+    @Test
+    void unmapWriteSameAndLbaStatus() {
+        byte[] data = new byte[8192];
+        Arrays.fill(data, (byte) 7);
+        run(0, "2a 00 00 00 00 00 00 00 10 00", data); // blocks 0..15 (two clusters)
+        byte[] list = new byte[24];
+        ByteBuffer.wrap(list).putShort(0, (short) 22).putShort(2, (short) 16).putLong(8, 8).putInt(16, 8);
+        assertEquals(ScsiStatus.GOOD, run(0, "42 00 00 00 00 00 00 00 18 00", list).status());
+        assertEquals(0, dev.bytes[4096], "unmapped blocks read zeros");
+        assertEquals(7, dev.bytes[4095]);
+        ByteBuffer st = ByteBuffer.wrap(data(run("9e 12 00 00 00 00 00 00 00 00 00 00 00 40 00 00")));
+        assertEquals(0, st.getLong(8));
+        assertEquals(8, st.getInt(16));
+        assertEquals(0, st.get(20), "mapped");
+        assertEquals(8, st.getLong(24));
+        assertEquals(1, st.get(36), "deallocated");
+        byte[] block = new byte[512];
+        Arrays.fill(block, (byte) 3);
+        assertEquals(ScsiStatus.GOOD, run(0, "93 00 00 00 00 00 00 00 00 20 00 00 00 10 00 00", block).status());
+        assertEquals(3, dev.bytes[0x20 * 512 + 16 * 512 - 1]);
+        assertEquals(ScsiStatus.GOOD, run(0, "93 09 00 00 00 00 00 00 00 20 00 00 00 10 00 00", null).status(),
+                "NDOB + UNMAP");
+        assertEquals(0, dev.bytes[0x20 * 512]);
+        assertSense(run(0, "93 00 00 00 00 00 00 00 00 20 00 00 00 00 00 00", block), 0x5, 0x24, 0x00); // WSNZ
+        ByteBuffer bad = ByteBuffer.wrap(list.clone()).putLong(8, 4096); // beyond 2048 blocks
+        assertSense(run(0, "42 00 00 00 00 00 00 00 18 00", bad.array()), 0x5, 0x21, 0x00);
+        assertSense(run(3, "42 00 00 00 00 00 00 00 18 00", list), 0x5, 0x20, 0x00); // not for a thick LU
+    }
+
+    @Test
+    void compareAndWriteIsAtomicCompareThenWrite() {
+        byte[] both = new byte[1024];
+        Arrays.fill(both, 512, 1024, (byte) 9); // compare with zeros, write nines
+        assertEquals(ScsiStatus.GOOD, run(0, "89 00 00 00 00 00 00 00 00 05 00 00 00 01 00 00", both).status());
+        assertEquals(9, dev.bytes[5 * 512]);
+        ScsiResult mis = run(0, "89 00 00 00 00 00 00 00 00 05 00 00 00 01 00 00", both);
+        assertSense(mis, 0xE, 0x1D, 0x00);
+        assertEquals(0, ByteBuffer.wrap(mis.sense()).getInt(3), "first differing byte");
+        assertSense(run(0, "89 00 00 00 00 00 00 00 00 05 00 00 00 01 00 00", new byte[512]), 0x5, 0x24, 0x00);
+        assertSense(run(0, "89 00 00 00 00 00 00 00 00 05 00 00 00 09 00 00", new byte[9216]), 0x5, 0x24, 0x00);
+    }
+
+    @Test
+    void reportTargetPortGroupsAndTpgs() {
+        assertEquals(0x10, data(run("12 00 00 00 ff 00"))[5] & 0x30, "TPGS = implicit ALUA");
+        ByteBuffer b = ByteBuffer.wrap(data(run("a3 0a 00 00 00 00 00 00 01 00 00 00")));
+        assertEquals(12, b.getInt(0));
+        assertEquals(0x80, b.get(4) & 0xFF, "preferred, active/optimized");
+        assertEquals(1, b.getShort(6), "target port group 1");
+        assertEquals(1, b.getShort(14), "relative target port 1");
     }
 
     @Test

@@ -26,7 +26,9 @@ class ConformanceIT {
     static final Set<String> REQUIRED = Set.of("Inquiry", "Mandatory", "ModeSense6", "NoMedia", "Read6", "Read10",
             "Read12", "Read16", "ReadCapacity10", "ReadCapacity16", "Write10", "Write12", "Write16", "Verify10",
             "Verify12", "Verify16", "TestUnitReady", "ReportSupportedOpcodes", "iSCSIcmdsn", "iSCSIdatasn",
-            "iSCSIResiduals", "iSCSITMF", "WriteVerify10", "WriteVerify12", "WriteVerify16");
+            "iSCSIResiduals", "iSCSITMF", "WriteVerify10", "WriteVerify12", "WriteVerify16", "Unmap", "WriteSame10",
+            "WriteSame16", "CompareAndWrite", "Prefetch10", "Prefetch16", "ReadDefectData10", "ReadDefectData12",
+            "Reserve6");
     static final int SUITE_TIMEOUT_SECONDS = 120;
     @TempDir static Path dir;
     static StowageProcess server;

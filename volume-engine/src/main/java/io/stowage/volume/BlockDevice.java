@@ -2,6 +2,8 @@ package io.stowage.volume;
 
 import java.io.Closeable;
 import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -29,6 +31,40 @@ public interface BlockDevice extends Closeable {
 
     /** Makes every write completed before this call durable. Concurrent flushes share one sync. */
     CompletionStage<Void> flush();
+
+    /** What the device supports beyond read, write and flush; the SCSI layer advertises exactly this. */
+    record Capabilities(boolean unmap, boolean compareAndWrite) {
+        public static final Capabilities NONE = new Capabilities(false, false);
+    }
+
+    default Capabilities capabilities() {
+        return Capabilities.NONE;
+    }
+
+    /**
+     * Deallocates the range: it reads as zeros from then on (thin provisioning, LBPRZ). Whole 4 KiB clusters are
+     * released; partial clusters at the edges are zeroed.
+     */
+    default CompletionStage<Void> unmap(long offset, long length) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("unmap"));
+    }
+
+    /**
+     * Atomically, with respect to every other write of the range: compares the range with {@code expected}; if
+     * equal, writes {@code data} there. Completes with -1 on success or the offset of the first differing byte.
+     */
+    default CompletionStage<Integer> compareAndWrite(long offset, ByteBuffer expected, ByteBuffer data) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("compareAndWrite"));
+    }
+
+    /** A run of bytes that is either mapped (written) or deallocated. */
+    record Extent(long offset, long length, boolean mapped) {
+    }
+
+    /** The allocation state of the range as consecutive extents (mapped or not), covering it exactly. */
+    default CompletionStage<List<Extent>> extents(long offset, long length) {
+        return CompletableFuture.completedFuture(List.of(new Extent(offset, length, true)));
+    }
 
     @Override
     void close();

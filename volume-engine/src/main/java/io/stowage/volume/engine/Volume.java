@@ -134,6 +134,18 @@ public final class Volume implements AutoCloseable {
         int n = (int) (end - first);
         List<ReentrantLock> locks = lockStripes(first, n);
         try {
+            writeLocked(offset, src, first, end);
+        } finally {
+            for (ReentrantLock l : locks) l.unlock();
+        }
+        if (fua) flush();
+    }
+
+    /** The write itself; the caller holds the stripe locks of clusters [first, end). */
+    private void writeLocked(long offset, ByteBuffer src, long first, long end) throws IOException {
+        int len = src.remaining();
+        int n = (int) (end - first);
+        {
             ByteBuffer clusters;
             if (offset % CLUSTER == 0 && len % CLUSTER == 0) {
                 clusters = src.duplicate();
@@ -149,10 +161,69 @@ public final class Volume implements AutoCloseable {
                 clusters.clear();
             }
             append(first, clusters);
+        }
+    }
+
+    /**
+     * COMPARE AND WRITE: under the stripe locks of the range (so atomic against every other write of it),
+     * compares with {@code expected} and writes {@code data} if equal. Returns -1, or the offset of the first
+     * differing byte.
+     */
+    public int compareAndWrite(long offset, ByteBuffer expected, ByteBuffer data) throws IOException {
+        int len = expected.remaining();
+        checkUsable(offset, len);
+        if (data.remaining() != len) throw new IllegalArgumentException("compare and write lengths differ");
+        waitForDirtyBudget();
+        long first = offset / CLUSTER;
+        long end = (offset + len + CLUSTER - 1) / CLUSTER;
+        List<ReentrantLock> locks = lockStripes(first, (int) (end - first));
+        try {
+            ByteBuffer current = ByteBuffer.allocate(len);
+            read(offset, current);
+            int mismatch = current.flip().mismatch(expected.duplicate());
+            if (mismatch >= 0) return mismatch;
+            writeLocked(offset, data.duplicate(), first, end);
+            return -1;
         } finally {
             for (ReentrantLock l : locks) l.unlock();
         }
-        if (fua) flush();
+    }
+
+    /** Deallocates whole clusters of the range and zeroes the partial ones at its edges. */
+    public void unmap(long offset, long length) throws IOException {
+        checkUsable(offset, length);
+        if (length == 0) return;
+        long firstWhole = (offset + CLUSTER - 1) / CLUSTER;
+        long endWhole = (offset + length) / CLUSTER;
+        if (firstWhole >= endWhole) { // inside one cluster
+            write(offset, ByteBuffer.allocate((int) length), false);
+            return;
+        }
+        if (offset % CLUSTER != 0) {
+            write(offset, ByteBuffer.allocate((int) (firstWhole * CLUSTER - offset)), false);
+        }
+        for (long c = firstWhole; c < endWhole; c += 65536) { // bounded TLog entries and overlay batches
+            discardClusters(c, Math.min(65536, endWhole - c));
+        }
+        long tail = offset + length - endWhole * CLUSTER;
+        if (tail > 0) {
+            write(endWhole * CLUSTER, ByteBuffer.allocate((int) tail), false);
+        }
+    }
+
+    /** Allocation state of clusters [first, first + count): runs of (mapped, length in clusters). */
+    public List<long[]> allocationRuns(long first, int count) {
+        ClusterMap.Mapping[] m = new ClusterMap.Mapping[count];
+        map.lookup(first, m);
+        List<long[]> runs = new ArrayList<>();
+        for (int i = 0; i < count; ) {
+            boolean mapped = m[i] != null;
+            int j = i + 1;
+            while (j < count && (m[j] != null) == mapped) j++;
+            runs.add(new long[] {mapped ? 1 : 0, j - i});
+            i = j;
+        }
+        return runs;
     }
 
     /** Records that clusters [first, first + count) read as zeros from now on (UNMAP, WRITE SAME with UNMAP). */

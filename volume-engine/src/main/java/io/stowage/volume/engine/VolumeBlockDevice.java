@@ -43,6 +43,54 @@ public final class VolumeBlockDevice implements BlockDevice {
         return run(volume::flush);
     }
 
+    @Override
+    public Capabilities capabilities() {
+        return new Capabilities(true, true);
+    }
+
+    @Override
+    public CompletionStage<Void> unmap(long offset, long length) {
+        return run(() -> volume.unmap(offset, length));
+    }
+
+    @Override
+    public CompletionStage<Integer> compareAndWrite(long offset, ByteBuffer expected, ByteBuffer data) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return volume.compareAndWrite(offset, expected, data);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, io);
+    }
+
+    @Override
+    public CompletionStage<java.util.List<Extent>> extents(long offset, long length) {
+        return CompletableFuture.supplyAsync(() -> {
+            java.util.List<Extent> out = new java.util.ArrayList<>();
+            long first = offset / Volume.CLUSTER;
+            long end = (offset + length + Volume.CLUSTER - 1) / Volume.CLUSTER;
+            long pos = offset;
+            for (long c = first; c < end; c += 65536) {
+                int n = (int) Math.min(65536, end - c);
+                long runStart = c * Volume.CLUSTER;
+                for (long[] run : volume.allocationRuns(c, n)) {
+                    boolean mapped = run[0] == 1;
+                    long stop = Math.min(offset + length, runStart + run[1] * Volume.CLUSTER);
+                    if (!out.isEmpty() && out.get(out.size() - 1).mapped() == mapped) {
+                        Extent last = out.remove(out.size() - 1);
+                        out.add(new Extent(last.offset(), stop - last.offset(), mapped));
+                    } else {
+                        out.add(new Extent(pos, stop - pos, mapped));
+                    }
+                    pos = stop;
+                    runStart += run[1] * Volume.CLUSTER;
+                }
+            }
+            return out;
+        }, io);
+    }
+
     private interface IoAction {
         void run() throws IOException;
     }
