@@ -6,7 +6,8 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * MODE SENSE(6) and (10) (SPC-4 6.11, 6.12) with the pages Linux and ESXi read: 01h read-write error recovery,
- * 08h caching (WCE=1: we have a volatile write cache and honour SYNCHRONIZE CACHE and FUA), 0Ah control,
+ * 08h caching (WCE=1: a volatile write cache whose SYNCHRONIZE CACHE and FUA we honour; 0 for a write-through
+ * volume), 0Ah control,
  * 1Ch informational exceptions, and 3Fh for all of them. DPOFUA is set in the device-specific parameter.
  * Nothing is changeable and nothing can be saved.
  */
@@ -37,10 +38,10 @@ final class ModeSense {
         ByteArrayOutputStream pages = new ByteArrayOutputStream();
         if (page == 0x3F) {
             for (int p : PAGES) {
-                pages.writeBytes(page(p, pc));
+                pages.writeBytes(page(p, pc, c.unit()));
             }
         } else {
-            byte[] p = page(page, pc);
+            byte[] p = page(page, pc, c.unit());
             if (p == null) {
                 throw ScsiError.invalidField(2);
             }
@@ -68,8 +69,11 @@ final class ModeSense {
         return CompletableFuture.completedFuture(ScsiResult.data(d, alloc));
     }
 
-    /** A page's bytes for the page control; changeable values are all zero (nothing can be changed). */
-    static byte[] page(int code, int pc) {
+    /**
+     * A page's bytes for the page control; changeable values are all zero (nothing can be changed). WCE follows
+     * the volume: 1 with a write cache, 0 for a write-through volume.
+     */
+    static byte[] page(int code, int pc, LogicalUnit unit) {
         byte[] p = switch (code) {
             case 0x01 -> new byte[12];
             case 0x08 -> new byte[20];
@@ -86,7 +90,7 @@ final class ModeSense {
             return p;
         }
         switch (code) {
-            case 0x08 -> p[2] = 0x04;            // WCE
+            case 0x08 -> p[2] = (byte) (unit.device().capabilities().writeCache() ? 0x04 : 0x00); // WCE
             case 0x0A -> {
                 p[3] = 0x10;                     // QUEUE ALGORITHM MODIFIER 1: unrestricted reordering
                 p[5] = 0x40;                     // TAS: aborted tasks of other nexuses get TASK ABORTED

@@ -50,7 +50,7 @@ final class MemoryBlockDevice implements BlockDevice {
 
     @Override
     public Capabilities capabilities() {
-        return thin ? new Capabilities(true, true) : Capabilities.NONE;
+        return thin ? new Capabilities(true, true, true) : new Capabilities(false, false, false);
     }
 
     @Override

@@ -163,6 +163,7 @@ class ScsiTargetTest {
         assertEquals(0x08, caching[4]);
         assertEquals(0x12, caching[5]);
         assertEquals(0x04, caching[6] & 0x04, "WCE");
+        assertEquals(0, data(run(3, "1a 08 08 00 ff 00", null))[6] & 0x04, "write-through LU: WCE = 0");
         byte[] changeable = data(run("1a 08 48 00 ff 00"));
         assertEquals(0, changeable[6], "nothing changeable");
         byte[] ten = data(run("5a 10 0a 00 00 00 00 00 ff 00"));

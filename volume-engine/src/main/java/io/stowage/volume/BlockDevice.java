@@ -32,9 +32,14 @@ public interface BlockDevice extends Closeable {
     /** Makes every write completed before this call durable. Concurrent flushes share one sync. */
     CompletionStage<Void> flush();
 
-    /** What the device supports beyond read, write and flush; the SCSI layer advertises exactly this. */
-    record Capabilities(boolean unmap, boolean compareAndWrite) {
-        public static final Capabilities NONE = new Capabilities(false, false);
+    /**
+     * What the device supports beyond read, write and flush; the SCSI layer advertises exactly this.
+     *
+     * @param writeCache true if an acknowledged write may still be volatile until a flush (WCE = 1); false for a
+     *                   write-through device, where every write is durable when acknowledged
+     */
+    record Capabilities(boolean unmap, boolean compareAndWrite, boolean writeCache) {
+        public static final Capabilities NONE = new Capabilities(false, false, true);
     }
 
     default Capabilities capabilities() {

@@ -26,11 +26,18 @@ import org.lmdbjava.Txn;
  * uploader). No LMDB buffer escapes a transaction.
  */
 final class ClusterMap implements AutoCloseable {
-    /** A cluster's mapping; location {@link ClusterLocation#NONE} = discarded. */
+    /**
+     * A cluster's mapping; location {@link ClusterLocation#NONE} = discarded. A discard marker carries the
+     * sequence number of its TLog in place of a CRC: pruning after TLog k must only drop markers written by TLog
+     * k, never an equal-looking marker of a later discard (which would uncover an older write still in LMDB).
+     */
     record Mapping(long location, int crc) {
     }
 
-    static final Mapping DISCARDED = new Mapping(ClusterLocation.NONE, 0);
+    /** The overlay marker of a discard recorded in TLog {@code tlogSeq}. */
+    static Mapping discarded(long tlogSeq) {
+        return new Mapping(ClusterLocation.NONE, (int) tlogSeq);
+    }
     private static final byte[] CORKED = "corked".getBytes();
 
     private final ConcurrentHashMap<Long, Mapping> overlay = new ConcurrentHashMap<>();
@@ -146,19 +153,20 @@ final class ClusterMap implements AutoCloseable {
         }
         pruning.incrementAndGet();
         try {
-            pruneOverlay(entries);
+            pruneOverlay(seq, entries);
         } finally {
             pruning.incrementAndGet();
         }
     }
 
-    private void pruneOverlay(List<TLogEntry> entries) {
+    private void pruneOverlay(long seq, List<TLogEntry> entries) {
         for (TLogEntry e : entries) {
             if (e.type() == TLogEntry.WRITE) {
                 overlay.remove(e.address(), new Mapping(e.value(), e.crc()));
             } else if (e.type() == TLogEntry.DISCARD) {
+                Mapping marker = discarded(seq);
                 for (long a = e.address(); a < e.address() + e.value(); a++) {
-                    overlay.remove(a, DISCARDED);
+                    overlay.remove(a, marker);
                 }
             }
         }

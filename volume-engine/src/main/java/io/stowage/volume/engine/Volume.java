@@ -238,7 +238,8 @@ public final class Volume implements AutoCloseable {
                 TLogEntry.discard(first, count).writeTo(b);
                 tlog.append(b.flip());
                 tlogEntries++;
-                for (long a = first; a < first + count; a++) map.put(a, ClusterMap.DISCARDED);
+                ClusterMap.Mapping marker = ClusterMap.discarded(tlogSeq);
+                for (long a = first; a < first + count; a++) map.put(a, marker);
                 appendSeq++;
             } finally {
                 appendLock.unlock();
@@ -614,6 +615,18 @@ public final class Volume implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted");
             }
+        }
+    }
+
+    /** True if some acknowledged write has not been made durable by a flush yet. */
+    boolean hasUnflushedWrites() {
+        appendLock.lock();
+        try {
+            synchronized (syncLock) {
+                return appendSeq > syncedSeq;
+            }
+        } finally {
+            appendLock.unlock();
         }
     }
 

@@ -13,10 +13,17 @@ import java.util.concurrent.Executor;
 public final class VolumeBlockDevice implements BlockDevice {
     private final Volume volume;
     private final Executor io;
+    private final boolean writeThrough;
 
     public VolumeBlockDevice(Volume volume, Executor io) {
+        this(volume, io, false);
+    }
+
+    /** With {@code writeThrough}, every write is flushed before it is acknowledged (and WCE reads 0). */
+    public VolumeBlockDevice(Volume volume, Executor io, boolean writeThrough) {
         this.volume = volume;
         this.io = io;
+        this.writeThrough = writeThrough;
     }
 
     public Volume volume() {
@@ -35,7 +42,7 @@ public final class VolumeBlockDevice implements BlockDevice {
 
     @Override
     public CompletionStage<Void> write(long offset, ByteBuffer src, boolean fua) {
-        return run(() -> volume.write(offset, src, fua));
+        return run(() -> volume.write(offset, src, fua || writeThrough));
     }
 
     @Override
@@ -45,19 +52,24 @@ public final class VolumeBlockDevice implements BlockDevice {
 
     @Override
     public Capabilities capabilities() {
-        return new Capabilities(true, true);
+        return new Capabilities(true, true, !writeThrough);
     }
 
     @Override
     public CompletionStage<Void> unmap(long offset, long length) {
-        return run(() -> volume.unmap(offset, length));
+        return run(() -> {
+            volume.unmap(offset, length);
+            if (writeThrough) volume.flush();
+        });
     }
 
     @Override
     public CompletionStage<Integer> compareAndWrite(long offset, ByteBuffer expected, ByteBuffer data) {
         return CompletableFuture.supplyAsync(() -> {
             try {
-                return volume.compareAndWrite(offset, expected, data);
+                int r = volume.compareAndWrite(offset, expected, data);
+                if (r < 0 && writeThrough) volume.flush();
+                return r;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -156,7 +156,8 @@ final class VolumeLoader {
                 if (e.type() == TLogEntry.WRITE) {
                     map.put(e.address(), new ClusterMap.Mapping(e.value(), e.crc()));
                 } else {
-                    for (long a = e.address(); a < e.address() + e.value(); a++) map.put(a, ClusterMap.DISCARDED);
+                    ClusterMap.Mapping marker = ClusterMap.discarded(seq);
+                    for (long a = e.address(); a < e.address() + e.value(); a++) map.put(a, marker);
                 }
             }
             v.uploads.add(new Volume.UploadJob(seq, tlogEpoch, file, null, jobScos));

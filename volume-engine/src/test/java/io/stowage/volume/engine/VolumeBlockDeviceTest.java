@@ -1,0 +1,61 @@
+package io.stowage.volume.engine;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.stowage.volume.BlockDevice;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class VolumeBlockDeviceTest {
+    @TempDir Path dir;
+    final ExecutorService io = Executors.newFixedThreadPool(4);
+
+    @AfterEach
+    void stop() {
+        io.shutdownNow();
+    }
+
+    private VolumeBlockDevice device(String name, boolean writeThrough) throws Exception {
+        VolumeEngine e = new VolumeEngine(dir.resolve("cache"), new DirectoryBackend(dir.resolve("obj")),
+                VolumeConfig.DEFAULT);
+        e.create(name, 1 << 20);
+        return new VolumeBlockDevice(e.open(name), io, writeThrough);
+    }
+
+    @Test
+    void writeThroughMakesEveryAcknowledgedWriteDurable() throws Exception {
+        try (VolumeBlockDevice wt = device("wt", true); VolumeBlockDevice wb = device("wb", false)) {
+            wt.write(0, ByteBuffer.allocate(4096), false).toCompletableFuture().get();
+            wb.write(0, ByteBuffer.allocate(4096), false).toCompletableFuture().get();
+            assertFalse(wt.volume().hasUnflushedWrites(), "write-through: flushed before the acknowledgement");
+            assertTrue(wb.volume().hasUnflushedWrites(), "write-back: durable at the next flush");
+            assertFalse(wt.capabilities().writeCache());
+            assertTrue(wb.capabilities().writeCache());
+            wb.flush().toCompletableFuture().get();
+            assertFalse(wb.volume().hasUnflushedWrites());
+        }
+    }
+
+    @Test
+    void extentsDescribeMappedAndDeallocatedRuns() throws Exception {
+        try (VolumeBlockDevice d = device("x", false)) {
+            d.write(0, ByteBuffer.allocate(16384), false).toCompletableFuture().get();
+            d.unmap(4096, 8192).toCompletableFuture().get();
+            List<BlockDevice.Extent> e = d.extents(512, 65536 - 512).toCompletableFuture().get();
+            assertEquals(List.of(new BlockDevice.Extent(512, 3584, true), new BlockDevice.Extent(4096, 8192, false),
+                    new BlockDevice.Extent(12288, 4096, true), new BlockDevice.Extent(16384, 49152, false)), e);
+            ByteBuffer both = ByteBuffer.allocate(1024);
+            both.put(512, new byte[512]).position(0);
+            for (int i = 512; i < 1024; i++) both.put(i, (byte) 1);
+            assertEquals(-1, d.compareAndWrite(0, both.slice(0, 512), both.slice(512, 512)).toCompletableFuture().get());
+            assertEquals(0, d.compareAndWrite(0, both.slice(0, 512), both.slice(512, 512)).toCompletableFuture().get(),
+                    "now the first byte differs");
+        }
+    }
+}
