@@ -287,7 +287,7 @@ public final class Volume implements AutoCloseable {
                     ByteBuffer cluster = part.slice(i * CLUSTER, CLUSTER);
                     CRC32C crc = new CRC32C();
                     crc.update(cluster.duplicate());
-                    openScoCrc.update(cluster.duplicate());
+                    updateScoCrc(openScoCrc, (int) crc.getValue());
                     long loc = ClusterLocation.of(0, openSco.number, openScoClusters + i);
                     mappings[i] = new ClusterMap.Mapping(loc, (int) crc.getValue());
                     TLogEntry.write(first + done + i, loc, mappings[i].crc()).writeTo(entries);
@@ -308,6 +308,14 @@ public final class Volume implements AutoCloseable {
         } finally {
             appendLock.unlock();
         }
+    }
+
+    /** An SCO's CRC (in its SCO_SEALED entry) is the CRC32C of its clusters' CRC32Cs, in order: one pass of data. */
+    static void updateScoCrc(CRC32C scoCrc, int clusterCrc) {
+        scoCrc.update(clusterCrc >>> 24);
+        scoCrc.update(clusterCrc >>> 16);
+        scoCrc.update(clusterCrc >>> 8);
+        scoCrc.update(clusterCrc);
     }
 
     /** Caller holds appendLock. */

@@ -196,17 +196,18 @@ final class VolumeLoader {
         return (int) crc.getValue() == e.crc();
     }
 
+    /** The SCO's CRC as the append path computes it: CRC32C of the clusters' CRC32Cs (Volume.updateScoCrc). */
     private static int scoCrc(ScoCache.Sco sco, long bytes) throws IOException {
         CRC32C crc = new CRC32C();
-        ByteBuffer b = ByteBuffer.allocate(1 << 16);
-        long pos = 0;
-        while (pos < bytes) {
-            b.clear().limit((int) Math.min(b.capacity(), bytes - pos));
-            int n = sco.channel.read(b, pos);
-            if (n < 0) break;
-            b.flip();
-            crc.update(b);
-            pos += n;
+        ByteBuffer b = ByteBuffer.allocate(Volume.CLUSTER);
+        for (long pos = 0; pos < bytes; pos += Volume.CLUSTER) {
+            b.clear();
+            while (b.hasRemaining()) {
+                if (sco.channel.read(b, pos + b.position()) < 0) break;
+            }
+            CRC32C cluster = new CRC32C();
+            cluster.update(b.flip());
+            Volume.updateScoCrc(crc, (int) cluster.getValue());
         }
         return (int) crc.getValue();
     }

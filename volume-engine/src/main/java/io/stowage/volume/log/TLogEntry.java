@@ -8,7 +8,8 @@ import java.util.zip.CRC32C;
  *
  * <pre>
  *  0  type        1 WRITE, 2 DISCARD, 3 SCO_SEALED, 4 TLOG_CLOSED
- *  4  crc         WRITE: CRC32C of the cluster's data; SCO_SEALED: CRC32C of the SCO; TLOG_CLOSED: 0
+ *  4  crc         WRITE: CRC32C of the cluster's data; SCO_SEALED: CRC32C of the SCO's cluster CRCs in order;
+ *                 TLOG_CLOSED: 0
  *  8  address     WRITE, DISCARD: cluster address; SCO_SEALED: SCO number
  * 16  value       WRITE: ClusterLocation; DISCARD: number of clusters; SCO_SEALED: clusters in the SCO
  * 24  reserved

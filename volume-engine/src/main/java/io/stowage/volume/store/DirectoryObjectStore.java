@@ -35,8 +35,24 @@ public final class DirectoryObjectStore implements ObjectStore {
         return dir;
     }
 
+    /**
+     * The caller's file must not change afterwards (SCOs and TLogs are immutable once sealed): on the same file
+     * system it is hard-linked into the store instead of copied, so an upload costs no data I/O.
+     */
     @Override
     public void putExclusive(String name, Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+        try {
+            Files.createLink(dir.resolve(name), file);
+            syncDirectory();
+            return;
+        } catch (FileAlreadyExistsException e) {
+            throw new FileAlreadyExistsException("object " + name + " already exists");
+        } catch (UnsupportedOperationException | IOException e) {
+            // another file system: copy
+        }
         Path tmp = temp(name);
         try {
             Files.copy(file, tmp, StandardCopyOption.REPLACE_EXISTING);

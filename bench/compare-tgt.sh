@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Read benchmark, Stowage next to tgt on this machine in one run (the reference the issues ask for):
+# Benchmark: Stowage next to tgt on this machine in one run (the reference the issues ask for):
 # 4 KiB random reads at QD32 and 1 MiB sequential reads at QD8 with libiscsi's iscsi-perf, plus the target's
 # CPU time per I/O from /proc. Both targets serve an identical 1 GiB volume filled with the same random data.
-#   bench/compare-reads.sh [seconds-per-run]      (needs: tgt, libiscsi-bin, qemu-utils, qemu-block-extra)
+#   bench/compare-tgt.sh [seconds-per-run]      (needs: tgt, libiscsi-bin, qemu-utils, qemu-block-extra)
 set -euo pipefail
 secs=${1:-20}
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -57,14 +57,30 @@ run() { # name url pid args...
   echo "$name,$iops,$mbs,$us" >> "$work/results.csv"
 }
 
-echo "iscsi-perf, $secs s per run, 1 GiB LUNs, $(nproc) cores"
+# writes: qemu-img bench (sequential, its only pattern), a fixed number of I/Os, then the same IOPS/CPU columns
+wrun() { # name url pid count depth size
+  local name=$1 url=$2 pid=$3 count=$4 depth=$5 size=$6
+  local before after t iops us
+  before=$(cpu_ticks "$pid")
+  t=$(qemu-img bench -f raw -w -c "$count" -d "$depth" -s "$size" -S "$size" "$url" 2>&1 | sed -nE 's/.*completed in ([0-9.]+) seconds.*/\1/p')
+  after=$(cpu_ticks "$pid")
+  iops=$(awk -v c="$count" -v t="$t" 'BEGIN {printf "%d", c / t}')
+  mbs=$(awk -v i="$iops" -v s="$size" 'BEGIN {printf "%d", i * s / 1048576}')
+  us=$(( (after - before) * 1000000 / hz / count ))
+  printf "%-28s %8s IOPS %6s MB/s %6s us CPU/IO\n" "$name" "$iops" "$mbs" "$us"
+  echo "$name,$iops,$mbs,$us" >> "$work/results.csv"
+}
+
+echo "iscsi-perf (reads, $secs s per run) and qemu-img bench -w (writes), 1 GiB LUNs, $(nproc) cores"
 for target in stowage tgt; do
   if [ $target = stowage ]; then url=$SURL; pid=$spid; else url=$TURL; pid=$tpid; fi
   run "$target 4k-randread-qd32" "$url" "$pid" -r -m 32 -b 8
   run "$target 1M-seqread-qd8" "$url" "$pid" -m 8 -b 2048
+  wrun "$target 4k-seqwrite-qd32" "$url" "$pid" 200000 32 4096
+  wrun "$target 1M-seqwrite-qd8" "$url" "$pid" 2000 8 1048576
 done
 echo
 awk -F, '{v[$1]=$2; c[$1]=$4} END {
-  split("4k-randread-qd32 1M-seqread-qd8", w, " ");
+  split("4k-randread-qd32 1M-seqread-qd8 4k-seqwrite-qd32 1M-seqwrite-qd8", w, " ");
   for (i in w) printf "stowage/tgt %-18s IOPS ratio %.2f, CPU per I/O ratio %.2f\n", w[i],
     v["stowage " w[i]] / v["tgt " w[i]], c["stowage " w[i]] / (c["tgt " w[i]] > 0 ? c["tgt " w[i]] : 1) }' "$work/results.csv"
