@@ -33,6 +33,8 @@ class ServiceUnitTest {
         assertTrue(s.get("ExecStart").contains("--data-dir /var/lib/stowage"));
         assertEquals("stowage", s.get("StateDirectory"));
         assertEquals("on-failure", s.get("Restart"));
+        assertEquals("notify", s.get("Type"), "ready only when the portal listens");
+        assertEquals("all", s.get("NotifyAccess"), "systemd-notify runs as a child of the daemon");
     }
 
     @Test

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Installs the .deb on a clean Debian 12 root (a debootstrap chroot), runs the daemon exactly as the unit's
+# ExecStart would (as the stowage user), logs in with libiscsi and verifies I/O, upgrades to a rebuilt package with a
+# higher version (config kept, data intact), then purges and checks nothing is left behind.
+#   tests/deb/install-test.sh PACKAGE.deb WORKDIR        (root; needs debootstrap, libiscsi-bin, qemu-utils)
+# The debootstrapped base is cached as WORKDIR/base.tar between runs.
+set -euo pipefail
+deb=$(readlink -f "$1")
+work=$(readlink -f "$2")
+mirror=${STOWAGE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+root="$work/root"
+port=3260
+say() { echo "install-test: $*"; }
+fail() { echo "install-test: FAIL: $*" >&2; exit 1; }
+
+mkdir -p "$work"
+if [ ! -f "$work/base.tar" ]; then
+  say "debootstrap bookworm (minbase) from $mirror"
+  rm -rf "$work/base"
+  debootstrap --variant=minbase bookworm "$work/base" "$mirror" > "$work/debootstrap.log" 2>&1 \
+    || { tail -20 "$work/debootstrap.log"; fail "debootstrap"; }
+  tar -C "$work/base" -cf "$work/base.tar" .
+  rm -rf "$work/base"
+fi
+
+cleanup() {
+  [ -n "${dpid:-}" ] && kill "$dpid" 2>/dev/null || true
+  umount "$root/proc" 2>/dev/null || true
+}
+trap cleanup EXIT
+rm -rf "$root"
+mkdir -p "$root"
+tar -C "$root" -xf "$work/base.tar"
+mount -t proc proc "$root/proc"
+cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+in_root() { chroot "$root" env DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"; }
+
+say "apt-get install ./$(basename "$deb")"
+cp "$deb" "$root/tmp/"
+in_root apt-get update -qq > "$work/apt.log" 2>&1 || { tail "$work/apt.log"; fail "apt-get update"; }
+# the package's home is a systemd machine; systemd (not booted here) also lets systemd-analyze verify the unit
+in_root apt-get install -y -qq --no-install-recommends systemd >> "$work/apt.log" 2>&1 || fail "install systemd"
+in_root apt-get install -y -qq "/tmp/$(basename "$deb")" >> "$work/apt.log" 2>&1 \
+  || { tail -30 "$work/apt.log"; fail "apt-get install"; }
+
+say "files and user"
+for f in /usr/bin/stowage /etc/stowage/stowage.conf /lib/systemd/system/stowage.service \
+         /usr/share/doc/stowage/copyright /usr/share/man/man1/stowage.1.gz; do
+  [ -e "$root$f" ] || fail "$f missing"
+done
+ls "$root"/usr/share/stowage/lib/target-server-*.jar > /dev/null || fail "jars missing"
+in_root getent passwd stowage > /dev/null || fail "no stowage user"
+[ "$(in_root stat -c %U /var/lib/stowage)" = stowage ] || fail "/var/lib/stowage not owned by stowage"
+grep -q "^/etc/stowage/stowage.conf$" "$root/var/lib/dpkg/info/stowage.conffiles" || fail "config is not a conffile"
+systemd-analyze verify --man=no --root="$root" /lib/systemd/system/stowage.service > "$work/verify.log" 2>&1 \
+  || { cat "$work/verify.log"; fail "systemd-analyze verify"; }
+in_root stowage --help | grep -q "stowage serve" || fail "stowage --help"
+zcat "$root/usr/share/man/man1/stowage.1.gz" | grep -q "data\\\\-dir" || fail "man page does not describe --data-dir"
+
+execstart=$(sed -n 's/^ExecStart=//p' "$root/lib/systemd/system/stowage.service")
+start_daemon() {
+  chroot --userspec=stowage:stowage "$root" env HOME=/var/lib/stowage $execstart > "$work/daemon-$1.log" 2>&1 &
+  dpid=$!
+  for _ in $(seq 1 120); do
+    grep -q "Stowage is serving" "$work/daemon-$1.log" && return 0
+    kill -0 "$dpid" 2>/dev/null || { cat "$work/daemon-$1.log"; fail "daemon exited"; }
+    sleep 0.5
+  done
+  cat "$work/daemon-$1.log"; fail "daemon did not start"
+}
+stop_daemon() {
+  kill -TERM "$dpid"
+  wait "$dpid" || fail "daemon did not exit 0 on SIGTERM"
+  dpid=
+}
+url=iscsi://127.0.0.1:$port/iqn.2026-11.io.stowage:demo/0
+json="json:{\"driver\":\"raw\",\"size\":8388608,\"file\":{\"driver\":\"iscsi\",\"transport\":\"tcp\",\"portal\":\"127.0.0.1:$port\",\"target\":\"iqn.2026-11.io.stowage:demo\",\"lun\":0}}"
+
+say "start as ExecStart: $execstart"
+start_daemon 1
+iscsi-ls -s "iscsi://127.0.0.1:$port" | grep -q "iqn.2026-11.io.stowage:demo" || fail "iscsi-ls"
+head -c 8388608 /dev/urandom > "$work/data.img"
+qemu-img convert -n -f raw -O raw "$work/data.img" "$url" || fail "write"
+qemu-img compare -f raw -F raw "$work/data.img" "$json" > /dev/null || fail "read back"
+stop_daemon
+[ -n "$(in_root find /var/lib/stowage -user stowage -name header)" ] || fail "no volume under /var/lib/stowage"
+
+say "upgrade to a rebuilt package with a higher version"
+echo "# kept across upgrades" >> "$root/etc/stowage/stowage.conf"
+rm -rf "$work/repack"
+dpkg-deb -R "$deb" "$work/repack"
+old=$(sed -n 's/^Version: //p' "$work/repack/DEBIAN/control")
+new="${old}+upgrade1"
+sed -i "s/^Version: .*/Version: $new/" "$work/repack/DEBIAN/control"
+dpkg-deb --root-owner-group -b "$work/repack" "$root/tmp/stowage_${new}_all.deb" > /dev/null
+in_root apt-get install -y -qq "/tmp/stowage_${new}_all.deb" >> "$work/apt.log" 2>&1 || fail "upgrade"
+[ "$(in_root dpkg-query -W -f='${Version}' stowage)" = "$new" ] || fail "version after upgrade"
+grep -q "# kept across upgrades" "$root/etc/stowage/stowage.conf" || fail "config not kept"
+start_daemon 2
+qemu-img compare -f raw -F raw "$work/data.img" "$json" > /dev/null || fail "data lost in the upgrade"
+stop_daemon
+
+say "remove keeps data, purge removes everything"
+in_root apt-get remove -y -qq stowage >> "$work/apt.log" 2>&1 || fail "remove"
+[ -d "$root/var/lib/stowage" ] || fail "remove deleted the data"
+in_root apt-get purge -y -qq stowage >> "$work/apt.log" 2>&1 || fail "purge"
+for f in /usr/bin/stowage /usr/share/stowage /etc/stowage /var/lib/stowage /lib/systemd/system/stowage.service; do
+  [ ! -e "$root$f" ] || fail "$f left behind after purge"
+done
+! in_root getent passwd stowage > /dev/null || fail "stowage user left behind"
+say "PASS"

@@ -1,0 +1,48 @@
+package io.stowage.it;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The .deb as an operator meets it: lintian finds no error, and {@code tests/deb/install-test.sh} installs it on a
+ * clean Debian 12 root, runs the daemon as its unit would, logs in with libiscsi, upgrades, removes and purges.
+ */
+class DebPackageIT {
+    static Path deb() throws Exception {
+        try (Stream<Path> s = Files.list(StowageProcess.REPO.resolve("packaging/target"))) {
+            return s.filter(p -> p.getFileName().toString().matches("stowage_.*_all\\.deb")).findFirst()
+                    .orElseThrow(() -> new AssertionError("packaging/target has no stowage_*_all.deb"));
+        }
+    }
+
+    private static List<String> asRoot(String... cmd) {
+        List<String> c = new ArrayList<>();
+        if (!"root".equals(System.getProperty("user.name"))) c.add("sudo");
+        c.addAll(List.of(cmd));
+        return c;
+    }
+
+    @Test
+    void lintianReportsNoErrors() throws Exception {
+        Tools.Result r = Tools.run(300, "lintian", "--tag-display-limit", "0", deb().toString());
+        assertFalse(r.output().lines().anyMatch(l -> l.startsWith("E:")), r.output());
+    }
+
+    @Test
+    void installsRunsUpgradesAndPurgesOnACleanDebian12() throws Exception {
+        Path work = Path.of(System.getProperty("user.home"), ".cache", "stowage", "deb-install-test");
+        Files.createDirectories(work);
+        Tools.Result r = Tools.run(1200, asRoot(StowageProcess.REPO.resolve("tests/deb/install-test.sh").toString(),
+                deb().toString(), work.toString()).toArray(String[]::new));
+        Files.createDirectories(StowageProcess.LOGS);
+        Files.writeString(StowageProcess.LOGS.resolve("deb-install-test.log"), r.output());
+        assertEquals(0, r.exit(), r.output());
+        assertTrue(r.output().contains("install-test: PASS"), r.output());
+    }
+}
