@@ -24,6 +24,44 @@ class CommandLineIT {
         assertEquals("stowage: config key 'portal': expected a number, got 'notaport'", r.output().strip());
     }
 
+    /**
+     * Under systemd (Type=notify) the daemon must report READY=1 only once the portal accepts connections. A
+     * python listener stands in for systemd's notification socket.
+     */
+    @Test
+    void readinessIsReportedOnlyOnceThePortalListens() throws Exception {
+        Path socket = dir.resolve("notify.sock");
+        Path script = dir.resolve("notify-listener.py");
+        try (var in = CommandLineIT.class.getResourceAsStream("/notify-listener.py")) {
+            Files.copy(in, script);
+        }
+        Process listener = new ProcessBuilder("/usr/bin/python3", script.toString(), socket.toString()).start();
+        var lines = new java.io.BufferedReader(new java.io.InputStreamReader(listener.getInputStream()));
+        try {
+            assertEquals("LISTENING", lines.readLine());
+            int port = StowageProcess.freePort();
+            ProcessBuilder pb = new ProcessBuilder(stowage(), "serve", "--port", Integer.toString(port),
+                    "--data-dir", dir.resolve("var").toString()).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("notify-serve.log").toFile());
+            pb.environment().put("STOWAGE_NO_BUILD", "1");
+            pb.environment().put("NOTIFY_SOCKET", socket.toString());
+            Process serve = pb.start();
+            try {
+                String msg = lines.readLine(); // blocks until the daemon notifies
+                assertNotNull(msg);
+                assertTrue(msg.contains("READY=1"), msg);
+                try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+                    assertTrue(s.isConnected(), "the portal accepts connections when READY=1 arrives");
+                }
+            } finally {
+                serve.destroy();
+                serve.waitFor();
+            }
+        } finally {
+            listener.destroyForcibly();
+        }
+    }
+
     @Test
     void helpDescribesServe() throws Exception {
         Tools.Result r = Tools.run(60, "env", "STOWAGE_NO_BUILD=1", stowage(), "--help");
