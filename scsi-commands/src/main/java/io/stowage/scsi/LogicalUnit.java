@@ -24,6 +24,7 @@ public final class LogicalUnit {
     /** Pending unit attentions per I_T nexus, oldest first (SPC-4 5.14). */
     private final java.util.concurrent.ConcurrentHashMap<Nexus, java.util.ArrayDeque<SenseReason>> attentions =
             new java.util.concurrent.ConcurrentHashMap<>();
+    private final PersistentReservations reservations = new PersistentReservations();
     /** The I_T nexus holding a SCSI-2 reservation (RESERVE(6)/(10)), or null. */
     private volatile Nexus reservedBy;
     private final byte[] naa;
@@ -78,6 +79,10 @@ public final class LogicalUnit {
     void forget(Nexus nexus) {
         attentions.remove(nexus);
         if (nexus.equals(reservedBy)) reservedBy = null;
+    }
+
+    PersistentReservations reservations() {
+        return reservations;
     }
 
     Nexus reservedBy() {

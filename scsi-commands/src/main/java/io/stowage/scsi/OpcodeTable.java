@@ -34,6 +34,8 @@ public final class OpcodeTable {
         t.add(0xA0, "REPORT LUNS", 12, "a0 00 ff 00 00 00 ff ff ff ff 00 00", ReportLuns::execute);
         t.addSa(MAINTENANCE_IN, 0x0C, "REPORT SUPPORTED OPERATION CODES", 12,
                 "a3 1f 87 ff ff ff ff ff ff ff 00 00", ReportSupportedOpcodes::execute);
+        t.add(0x5E, "PERSISTENT RESERVE IN", 10, "5e 1f 00 00 00 00 00 ff ff 00", PersistentReserve::in);
+        t.add(0x5F, "PERSISTENT RESERVE OUT", 10, "5f 1f ff 00 00 ff ff ff ff 00", PersistentReserve::out);
         t.add(0x16, "RESERVE(6)", 6, "16 00 00 00 00 00", UnitCommands::reserve);
         t.add(0x17, "RELEASE(6)", 6, "17 00 00 00 00 00", UnitCommands::release);
         t.add(0x56, "RESERVE(10)", 10, "56 00 00 00 00 00 00 00 00 00", UnitCommands::reserve);

@@ -1,6 +1,7 @@
 package io.stowage.scsi;
 
 import java.util.Collections;
+import java.util.List;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -29,6 +30,18 @@ public final class ScsiTarget {
      */
     private static final java.util.Set<Integer> RESERVATION_EXEMPT = java.util.Set.of(0x12, 0xA0, 0x03, 0x17, 0x57,
             0xA3, 0x25, 0x9E);
+
+    /** What a command does to the medium, for persistent reservation conflicts (SPC-4 5.13.1, SBC-3 4.17). */
+    private enum Access { NONE, READ, WRITE }
+
+    private static final Access[] ACCESS = new Access[256];
+    static {
+        java.util.Arrays.fill(ACCESS, Access.NONE);
+        for (int op : new int[] {0x08, 0x28, 0xA8, 0x88, 0x2F, 0xAF, 0x8F, 0x34, 0x90}) ACCESS[op] = Access.READ;
+        for (int op : new int[] {0x0A, 0x2A, 0xAA, 0x8A, 0x2E, 0xAE, 0x8E, 0x41, 0x93, 0x42, 0x89, 0x35, 0x91}) {
+            ACCESS[op] = Access.WRITE;
+        }
+    }
 
     private final TargetPortIdentity port;
     private final NavigableMap<Integer, LogicalUnit> luns;
@@ -76,6 +89,17 @@ public final class ScsiTarget {
     public void logicalUnitReset(int lun) {
         LogicalUnit u = luns.get(lun);
         if (u != null) u.reset(SenseReason.BUS_DEVICE_RESET_OCCURRED);
+    }
+
+    /** Set by the fabric: aborts the tasks of the given nexuses on a LU (PREEMPT AND ABORT). */
+    private volatile java.util.function.BiConsumer<List<Nexus>, LogicalUnit> taskAborter = (n, u) -> { };
+
+    public void onAbortTasks(java.util.function.BiConsumer<List<Nexus>, LogicalUnit> aborter) {
+        this.taskAborter = aborter;
+    }
+
+    void abortTasksOf(List<Nexus> nexuses, LogicalUnit unit) {
+        taskAborter.accept(nexuses, unit);
     }
 
     /** TARGET WARM/COLD RESET (SAM-5 7.11, 7.12). */
@@ -142,6 +166,10 @@ public final class ScsiTarget {
             }
             Nexus holder = unit.reservedBy();
             if (holder != null && !holder.equals(request.nexus()) && !RESERVATION_EXEMPT.contains(op)) {
+                return CompletableFuture.completedFuture(ScsiResult.status(ScsiStatus.RESERVATION_CONFLICT));
+            }
+            Access access = ACCESS[op];
+            if (access != Access.NONE && !unit.reservations().allows(request.nexus(), access == Access.WRITE)) {
                 return CompletableFuture.completedFuture(ScsiResult.status(ScsiStatus.RESERVATION_CONFLICT));
             }
         }

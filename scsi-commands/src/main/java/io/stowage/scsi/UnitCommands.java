@@ -39,6 +39,10 @@ final class UnitCommands {
         if ((cdb[0] & 0xFF) == 0x16 && (cdb[1] & 0x01) != 0) {
             throw ScsiError.invalidField(1); // extent reservations are obsolete
         }
+        if (c.unit().reservations().hasRegistrations()) {
+            // SPC-4 5.13.3 (CRH = 1): RESERVE while persistent reservations are in use conflicts
+            return CompletableFuture.completedFuture(ScsiResult.status(ScsiStatus.RESERVATION_CONFLICT));
+        }
         boolean ok = c.unit().reserve(c.request().nexus());
         return CompletableFuture.completedFuture(ok ? ScsiResult.good()
                 : ScsiResult.status(ScsiStatus.RESERVATION_CONFLICT));

@@ -28,7 +28,8 @@ class ConformanceIT {
             "Verify12", "Verify16", "TestUnitReady", "ReportSupportedOpcodes", "iSCSIcmdsn", "iSCSIdatasn",
             "iSCSIResiduals", "iSCSITMF", "WriteVerify10", "WriteVerify12", "WriteVerify16", "Unmap", "WriteSame10",
             "WriteSame16", "CompareAndWrite", "Prefetch10", "Prefetch16", "ReadDefectData10", "ReadDefectData12",
-            "Reserve6");
+            "Reserve6", "PrinReadKeys", "PrinServiceactionRange", "PrinReportCapabilities", "ProutRegister",
+            "ProutReserve", "ProutClear", "ProutPreempt", "MultipathIO");
     static final int SUITE_TIMEOUT_SECONDS = 120;
     @TempDir static Path dir;
     static StowageProcess server;
