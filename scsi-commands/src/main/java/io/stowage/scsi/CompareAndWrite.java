@@ -15,6 +15,33 @@ final class CompareAndWrite {
     private CompareAndWrite() {
     }
 
+    /**
+     * ORWRITE(16) (SBC-3 5.8): the blocks become (their data OR the Data-Out), atomically against every other write
+     * of them — the same guarantee as COMPARE AND WRITE, so it lives beside it. ORPROTECT must be 0.
+     */
+    static CompletionStage<ScsiResult> orWrite(Command c) {
+        byte[] cdb = c.cdb();
+        if ((cdb[1] & 0xE0) != 0) {
+            throw ScsiError.invalidField(1);
+        }
+        long lba = Cdb.u64(cdb, 2);
+        long blocks = Cdb.u32(cdb, 10);
+        new BlockCdb(lba, blocks, 0).checkRange(c.unit().blockCount());
+        if (blocks > ScsiTarget.MAX_TRANSFER_BLOCKS) {
+            throw ScsiError.invalidField(10);
+        }
+        int wanted = (int) blocks * LogicalUnit.BLOCK_SIZE;
+        int n = Math.min(wanted, c.request().dataOutLength()) / LogicalUnit.BLOCK_SIZE * LogicalUnit.BLOCK_SIZE;
+        if (n == 0) {
+            return java.util.concurrent.CompletableFuture.completedFuture(ScsiResult.goodDataOut(wanted));
+        }
+        ByteBuffer data = c.dataOut().slice(c.dataOut().position(), n);
+        return c.unit().device().orWrite(lba * LogicalUnit.BLOCK_SIZE, data).handle((v, failure) -> {
+            if (failure != null) throw BlockIo.mediaError(c, SenseReason.WRITE_ERROR, failure);
+            return ScsiResult.goodDataOut(wanted);
+        });
+    }
+
     static CompletionStage<ScsiResult> execute(Command c) {
         byte[] cdb = c.cdb();
         if ((cdb[1] & 0xE0) != 0) {

@@ -76,6 +76,8 @@ public final class OpcodeTable {
                 OpcodeEntry.Requirement.UNMAP, ThinProvisioning::getLbaStatus);
         t.add(0x89, "COMPARE AND WRITE", 16, "89 18 ff ff ff ff ff ff ff ff 00 00 00 ff 00 00",
                 OpcodeEntry.Requirement.COMPARE_AND_WRITE, CompareAndWrite::execute);
+        t.add(0x8B, "ORWRITE(16)", 16, "8b fa ff ff ff ff ff ff ff ff ff ff ff ff 00 00",
+                OpcodeEntry.Requirement.COMPARE_AND_WRITE, CompareAndWrite::orWrite);
         t.add(0x35, "SYNCHRONIZE CACHE(10)", 10, "35 02 ff ff ff ff 00 ff ff 00", BlockIo::synchronizeCache);
         t.add(0x91, "SYNCHRONIZE CACHE(16)", 16, "91 02 ff ff ff ff ff ff ff ff ff ff ff ff 00 00",
                 BlockIo::synchronizeCache);

@@ -69,6 +69,12 @@ final class MemoryBlockDevice implements BlockDevice {
     }
 
     @Override
+    public synchronized CompletionStage<Void> orWrite(long offset, ByteBuffer data) {
+        for (int i = 0; i < data.remaining(); i++) bytes[(int) offset + i] |= data.get(data.position() + i);
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
     public synchronized CompletionStage<java.util.List<Extent>> extents(long offset, long length) {
         java.util.List<Extent> out = new java.util.ArrayList<>();
         long pos = offset;

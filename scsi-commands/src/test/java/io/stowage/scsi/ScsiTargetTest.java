@@ -273,6 +273,18 @@ class ScsiTargetTest {
     }
 
     @Test
+    void orWriteOrsTheDataIn() {
+        byte[] a = new byte[512];
+        Arrays.fill(a, (byte) 0x0F);
+        run(0, "2a 00 00 00 00 40 00 00 01 00", a);
+        byte[] b = new byte[512];
+        Arrays.fill(b, (byte) 0xF0);
+        assertEquals(ScsiStatus.GOOD, run(0, "8b 00 00 00 00 00 00 00 00 40 00 00 00 01 00 00", b).status());
+        assertEquals((byte) 0xFF, dev.bytes[0x40 * 512 + 100]);
+        assertSense(run(0, "8b 20 00 00 00 00 00 00 00 40 00 00 00 01 00 00", b), 0x5, 0x24, 0x00); // ORPROTECT
+    }
+
+    @Test
     void reportTargetPortGroupsAndTpgs() {
         assertEquals(0x10, data(run("12 00 00 00 ff 00"))[5] & 0x30, "TPGS = implicit ALUA");
         ByteBuffer b = ByteBuffer.wrap(data(run("a3 0a 00 00 00 00 00 00 01 00 00 00")));

@@ -62,6 +62,13 @@ public interface BlockDevice extends Closeable {
         return CompletableFuture.failedFuture(new UnsupportedOperationException("compareAndWrite"));
     }
 
+    /**
+     * ORWRITE: atomically, with respect to every other write of the range, replaces it with (current OR data).
+     */
+    default CompletionStage<Void> orWrite(long offset, ByteBuffer data) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("orWrite"));
+    }
+
     /** A run of bytes that is either mapped (written) or deallocated. */
     record Extent(long offset, long length, boolean mapped) {
     }

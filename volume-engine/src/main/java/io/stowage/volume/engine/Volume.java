@@ -170,9 +170,32 @@ public final class Volume implements AutoCloseable {
      * differing byte.
      */
     public int compareAndWrite(long offset, ByteBuffer expected, ByteBuffer data) throws IOException {
-        int len = expected.remaining();
+        if (data.remaining() != expected.remaining()) {
+            throw new IllegalArgumentException("compare and write lengths differ");
+        }
+        int[] mismatch = {-1};
+        update(offset, expected.remaining(), current -> {
+            mismatch[0] = current.mismatch(expected.duplicate());
+            return mismatch[0] >= 0 ? null : data.duplicate();
+        });
+        return mismatch[0];
+    }
+
+    /** ORWRITE: the range becomes (current OR data), atomically against every other write of it. */
+    public void orWrite(long offset, ByteBuffer data) throws IOException {
+        update(offset, data.remaining(), current -> {
+            ByteBuffer d = data.duplicate();
+            for (int i = 0; i < current.limit(); i++) {
+                current.put(i, (byte) (current.get(i) | d.get(d.position() + i)));
+            }
+            return current;
+        });
+    }
+
+    /** A read-modify-write of a byte range under its stripe locks; {@code change} returns null to write nothing. */
+    private void update(long offset, int len, java.util.function.Function<ByteBuffer, ByteBuffer> change)
+            throws IOException {
         checkUsable(offset, len);
-        if (data.remaining() != len) throw new IllegalArgumentException("compare and write lengths differ");
         waitForDirtyBudget();
         long first = offset / CLUSTER;
         long end = (offset + len + CLUSTER - 1) / CLUSTER;
@@ -180,10 +203,10 @@ public final class Volume implements AutoCloseable {
         try {
             ByteBuffer current = ByteBuffer.allocate(len);
             read(offset, current);
-            int mismatch = current.flip().mismatch(expected.duplicate());
-            if (mismatch >= 0) return mismatch;
-            writeLocked(offset, data.duplicate(), first, end);
-            return -1;
+            ByteBuffer next = change.apply(current.flip());
+            if (next != null) {
+                writeLocked(offset, next.duplicate(), first, end);
+            }
         } finally {
             for (ReentrantLock l : locks) l.unlock();
         }

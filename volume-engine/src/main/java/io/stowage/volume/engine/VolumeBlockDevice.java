@@ -77,6 +77,14 @@ public final class VolumeBlockDevice implements BlockDevice {
     }
 
     @Override
+    public CompletionStage<Void> orWrite(long offset, ByteBuffer data) {
+        return run(() -> {
+            volume.orWrite(offset, data);
+            if (writeThrough) volume.flush();
+        });
+    }
+
+    @Override
     public CompletionStage<java.util.List<Extent>> extents(long offset, long length) {
         return CompletableFuture.supplyAsync(() -> {
             java.util.List<Extent> out = new java.util.ArrayList<>();
