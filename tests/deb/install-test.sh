@@ -25,10 +25,13 @@ fi
 
 cleanup() {
   [ -n "${dpid:-}" ] && kill "$dpid" 2>/dev/null || true
-  umount "$root/proc" 2>/dev/null || true
+  if mountpoint -q "$root/proc" 2>/dev/null; then umount -l "$root/proc" || true; fi
 }
 trap cleanup EXIT
-rm -rf "$root"
+trap 'exit 130' INT TERM
+# a run killed earlier may have left /proc mounted in the old root: unmount before deleting, never cross mounts
+if mountpoint -q "$root/proc" 2>/dev/null; then umount -l "$root/proc"; fi
+rm -rf --one-file-system "$root"
 mkdir -p "$root"
 tar -C "$root" -xf "$work/base.tar"
 mount -t proc proc "$root/proc"

@@ -13,7 +13,7 @@ final class Inquiry {
     static final String VENDOR = "STOWAGE ";          // T10 vendor identification, 8 bytes
     static final String PRODUCT = "VOLUME          "; // product identification, 16 bytes
     static final String REVISION = "0001";
-    static final int[] VPD_PAGES = {0x00, 0x80, 0x83, 0x86, 0xB0, 0xB1, 0xB2};
+    static final int[] VPD_PAGES = {0x00, 0x80, 0x83, 0x86, 0x8F, 0xB0, 0xB1, 0xB2};
 
     private Inquiry() {
     }
@@ -42,6 +42,7 @@ final class Inquiry {
                 case 0x80 -> serial(c.unit());
                 case 0x83 -> deviceIdentification(c.unit(), c.target().port());
                 case 0x86 -> extendedInquiry();
+                case 0x8F -> ExtendedCopy.thirdPartyCopyPage();
                 case 0xB0 -> blockLimits(c.unit().device().capabilities());
                 case 0xB1 -> blockDeviceCharacteristics();
                 case 0xB2 -> logicalBlockProvisioning(c.unit().device().capabilities());
@@ -58,7 +59,7 @@ final class Inquiry {
         d[2] = 0x06;                 // VERSION: SPC-4
         d[3] = 0x12;                 // HISUP=1, RESPONSE DATA FORMAT=2
         d[4] = (byte) (d.length - 5);
-        d[5] = 0x10;                 // TPGS=01b: implicit ALUA (REPORT TARGET PORT GROUPS)
+        d[5] = 0x10 | 0x08;          // TPGS=01b: implicit ALUA (REPORT TARGET PORT GROUPS); 3PC: EXTENDED COPY
         d[7] = 0x02;                 // CMDQUE: full task management model
         ascii(d, 8, VENDOR, 8);
         ascii(d, 16, PRODUCT, 16);

@@ -78,6 +78,12 @@ public final class OpcodeTable {
                 OpcodeEntry.Requirement.COMPARE_AND_WRITE, CompareAndWrite::execute);
         t.add(0x8B, "ORWRITE(16)", 16, "8b fa ff ff ff ff ff ff ff ff ff ff ff ff 00 00",
                 OpcodeEntry.Requirement.COMPARE_AND_WRITE, CompareAndWrite::orWrite);
+        t.addSa(0x83, 0x00, "EXTENDED COPY(LID1)", 16, "83 00 00 00 00 00 00 00 00 00 ff ff ff ff 00 00",
+                ExtendedCopy::extendedCopy);
+        t.addSa(0x84, 0x00, "RECEIVE COPY RESULTS(COPY STATUS)", 16,
+                "84 1f ff 00 00 00 00 00 00 00 ff ff ff ff 00 00", ExtendedCopy::receiveCopyResults);
+        t.addSa(0x84, 0x03, "RECEIVE COPY RESULTS(OPERATING PARAMETERS)", 16,
+                "84 1f 00 00 00 00 00 00 00 00 ff ff ff ff 00 00", ExtendedCopy::receiveCopyResults);
         t.add(0x35, "SYNCHRONIZE CACHE(10)", 10, "35 02 ff ff ff ff 00 ff ff 00", BlockIo::synchronizeCache);
         t.add(0x91, "SYNCHRONIZE CACHE(16)", 16, "91 02 ff ff ff ff ff ff ff ff ff ff ff ff 00 00",
                 BlockIo::synchronizeCache);
@@ -118,7 +124,7 @@ public final class OpcodeTable {
 
     /** True when {@code opcode} multiplexes service actions (so an unknown SA is INVALID FIELD IN CDB). */
     public boolean usesServiceActions(int opcode) {
-        return opcode == SERVICE_ACTION_IN_16 || opcode == MAINTENANCE_IN;
+        return opcode == SERVICE_ACTION_IN_16 || opcode == MAINTENANCE_IN || opcode == 0x83 || opcode == 0x84;
     }
 
     /** The entry for this opcode without service action, or null. */

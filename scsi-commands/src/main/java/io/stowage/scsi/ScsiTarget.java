@@ -91,6 +91,25 @@ public final class ScsiTarget {
         if (u != null) u.reset(SenseReason.BUS_DEVICE_RESET_OCCURRED);
     }
 
+    /** Finds any LU of this node by its NAA designator (EXTENDED COPY); set by the daemon, defaults to ours. */
+    private volatile java.util.function.Function<byte[], LogicalUnit> naaDirectory = this::ownByNaa;
+
+    public void onFindByNaa(java.util.function.Function<byte[], LogicalUnit> directory) {
+        this.naaDirectory = directory;
+    }
+
+    LogicalUnit findByNaa(byte[] naa) {
+        return naaDirectory.apply(naa);
+    }
+
+    /** The LU of this target with that NAA designator, or null. */
+    public LogicalUnit ownByNaa(byte[] naa) {
+        for (LogicalUnit u : luns.values()) {
+            if (java.util.Arrays.equals(u.naa(), naa)) return u;
+        }
+        return null;
+    }
+
     /** Set by the fabric: aborts the tasks of the given nexuses on a LU (PREEMPT AND ABORT). */
     private volatile java.util.function.BiConsumer<List<Nexus>, LogicalUnit> taskAborter = (n, u) -> { };
 

@@ -25,7 +25,8 @@ final class MemoryBlockDevice implements BlockDevice {
     MemoryBlockDevice(long size, boolean thin) {
         this.thin = thin;
         bytes = new byte[(int) size];
-        info = new VolumeInfo("mem", UUID.fromString("12345678-9abc-4def-8123-456789abcdef"), size);
+        info = new VolumeInfo("mem", UUID.fromString(thin ? "12345678-9abc-4def-8123-456789abcdef"
+                : "87654321-9abc-4def-8123-456789abcdef"), size);
     }
 
     @Override

@@ -89,7 +89,7 @@ class ScsiTargetTest {
     @Test
     void vpdPagesListedAreServed() {
         byte[] list = data(run("12 01 00 00 ff 00"));
-        assertEquals(7, list[3]);
+        assertEquals(8, list[3]);
         for (int i = 4; i < 4 + list[3]; i++) {
             int page = list[i] & 0xFF;
             byte[] p = data(run(String.format("12 01 %02x 00 ff 00", page)));
@@ -270,6 +270,47 @@ class ScsiTargetTest {
         assertEquals(0, ByteBuffer.wrap(mis.sense()).getInt(3), "first differing byte");
         assertSense(run(0, "89 00 00 00 00 00 00 00 00 05 00 00 00 01 00 00", new byte[512]), 0x5, 0x24, 0x00);
         assertSense(run(0, "89 00 00 00 00 00 00 00 00 05 00 00 00 09 00 00", new byte[9216]), 0x5, 0x24, 0x00);
+    }
+
+    /** An E4h identification descriptor naming {@code unit} by its NAA. */
+    static byte[] cscd(LogicalUnit unit) {
+        byte[] d = new byte[32];
+        d[0] = (byte) 0xE4;
+        d[4] = 0x01;       // binary
+        d[5] = 0x03;       // LU, NAA
+        d[7] = 16;
+        System.arraycopy(unit.naa(), 0, d, 8, 16);
+        d[30] = 0x02;      // block length 512
+        return d;
+    }
+
+    @Test
+    void extendedCopyCopiesBetweenLogicalUnitsAndReportsStatus() {
+        byte[] data = new byte[4096];
+        new java.util.Random(5).nextBytes(data);
+        run(0, "2a 00 00 00 00 10 00 00 08 00", data);
+        LogicalUnit src = target.luns().get(0);
+        LogicalUnit dst = target.luns().get(3);
+        ByteBuffer p = ByteBuffer.allocate(16 + 64 + 28);
+        p.put(0, (byte) 7);                      // list identifier
+        p.putShort(2, (short) 64);               // two CSCD descriptors
+        p.putInt(8, 28);                         // one segment
+        p.put(16, cscd(src)).put(48, cscd(dst));
+        int seg = 80;
+        p.put(seg, (byte) 0x02).putShort(seg + 2, (short) 0x18).putShort(seg + 4, (short) 0).putShort(seg + 6, (short) 1)
+                .putShort(seg + 10, (short) 8).putLong(seg + 12, 0x10).putLong(seg + 20, 0x100);
+        ScsiResult r = run(0, "83 00 00 00 00 00 00 00 00 00 00 00 00 6c 00 00", p.array());
+        assertEquals(ScsiStatus.GOOD, r.status(), r.toString());
+        ScsiResult back = run(3, "28 00 00 00 01 00 00 00 08 00", null);
+        assertArrayEquals(data, data(back));
+        back.release();
+        byte[] status = data(run(0, "84 00 07 00 00 00 00 00 00 00 00 00 00 20 00 00", null));
+        assertEquals(1, ByteBuffer.wrap(status).getShort(5), "one segment processed");
+        assertEquals(8, ByteBuffer.wrap(status).getInt(8), "eight blocks");
+        assertSense(run(0, "84 00 07 00 00 00 00 00 00 00 00 00 00 20 00 00", null), 0x5, 0x24, 0x00); // reported once
+        p.put(seg + 7, (byte) 5);                // a CSCD index that does not exist
+        assertSense(run(0, "83 00 00 00 00 00 00 00 00 00 00 00 00 6c 00 00", p.array()), 0xA, 0x08, 0x04);
+        assertEquals(0x08, data(run("12 00 00 00 ff 00"))[5] & 0x08, "3PC");
     }
 
     @Test

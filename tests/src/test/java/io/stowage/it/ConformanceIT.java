@@ -29,7 +29,8 @@ class ConformanceIT {
             "iSCSIResiduals", "iSCSITMF", "WriteVerify10", "WriteVerify12", "WriteVerify16", "Unmap", "WriteSame10",
             "WriteSame16", "CompareAndWrite", "Prefetch10", "Prefetch16", "ReadDefectData10", "ReadDefectData12",
             "Reserve6", "PrinReadKeys", "PrinServiceactionRange", "PrinReportCapabilities", "ProutRegister",
-            "ProutReserve", "ProutClear", "ProutPreempt", "MultipathIO");
+            "ProutReserve", "ProutClear", "ProutPreempt", "MultipathIO", "OrWrite", "ExtendedCopy",
+            "ReceiveCopyResults");
     static final int SUITE_TIMEOUT_SECONDS = 120;
     @TempDir static Path dir;
     static StowageProcess server;

@@ -113,11 +113,15 @@ final class ScoCache {
     int evict(long limit) throws IOException {
         long total = totalBytes();
         if (total <= limit) return 0;
-        List<Sco> clean = new ArrayList<>();
-        for (Sco s : scos.values()) if (s.state == State.UPLOADED) clean.add(s);
-        clean.sort(Comparator.comparingLong(s -> s.lastUse));
+        // lastUse changes under concurrent reads: sort a snapshot of it, never the live field
+        record Candidate(Sco sco, long lastUse) {
+        }
+        List<Candidate> clean = new ArrayList<>();
+        for (Sco s : scos.values()) if (s.state == State.UPLOADED) clean.add(new Candidate(s, s.lastUse));
+        clean.sort(Comparator.comparingLong(Candidate::lastUse));
         int evicted = 0;
-        for (Sco s : clean) {
+        for (Candidate c : clean) {
+            Sco s = c.sco();
             if (total <= limit) break;
             remove(s);
             total -= s.bytes;

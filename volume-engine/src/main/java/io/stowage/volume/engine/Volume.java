@@ -423,8 +423,8 @@ public final class Volume implements AutoCloseable {
             while (dirty.get() > config.dirtyLimitBytes()) {
                 checkHalted();
                 if (!slowedLogged) {
-                    log.warn("volume {}: {} MiB not yet uploaded (limit {} MiB); writes wait for the uploads",
-                            name, dirty.get() >> 20, config.dirtyLimitBytes() >> 20);
+                    log.warn("volume {}: {} KiB not yet uploaded (limit {} KiB); writes wait for the uploads",
+                            name, dirty.get() >> 10, config.dirtyLimitBytes() >> 10);
                     slowedLogged = true;
                 }
                 try {
@@ -575,20 +575,8 @@ public final class Volume implements AutoCloseable {
                         lastSco < 0 ? 0 : firstSco, lastSco));
                 store.commitHeader(epoch, new ObjectStore.VolumeHeaderBytes(epoch, next.serialize()));
                 header = next;
-                map.apply(job.seq(), TLogReader.read(job.file()));
-                long freed = 0;
-                for (ScoCache.Sco s : job.scos()) {
-                    scos.markUploaded(s.number);
-                    freed += s.bytes;
-                }
-                Files.deleteIfExists(job.file());
-                dirty.addAndGet(-freed);
-                pendingUploads.decrementAndGet();
-                synchronized (dirtyChanged) {
-                    dirtyChanged.notifyAll();
-                }
-                scos.evict(config.cacheLimitBytes());
                 if (warned) log.info("volume {}: backend reachable again, uploads resumed", name);
+                committed(job);
                 return;
             } catch (ObjectStore.FencedException e) {
                 halt(e);
@@ -609,6 +597,36 @@ public final class Volume implements AutoCloseable {
                 }
                 backoff = Math.min(backoff * 2, 5000);
             }
+        }
+    }
+
+    /**
+     * After the header commit the job is done and is never retried (a retry would commit its TLog twice): LMDB
+     * absorbs the TLog, the SCOs become evictable, the local TLog goes. A failure here is not the backend's: it
+     * halts the volume (LMDB) or is logged (eviction).
+     */
+    private void committed(UploadJob job) {
+        try {
+            map.apply(job.seq(), TLogReader.read(job.file()));
+        } catch (IOException | RuntimeException e) {
+            halt(e);
+            return;
+        }
+        long freed = 0;
+        for (ScoCache.Sco s : job.scos()) {
+            scos.markUploaded(s.number);
+            freed += s.bytes;
+        }
+        dirty.addAndGet(-freed);
+        pendingUploads.decrementAndGet();
+        synchronized (dirtyChanged) {
+            dirtyChanged.notifyAll();
+        }
+        try {
+            Files.deleteIfExists(job.file());
+            scos.evict(config.cacheLimitBytes());
+        } catch (IOException | RuntimeException e) {
+            log.warn("volume {}: cache clean-up after TLog {} failed: {}", name, job.seq(), e.toString());
         }
     }
 
