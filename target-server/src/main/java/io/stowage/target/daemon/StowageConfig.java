@@ -1,0 +1,338 @@
+package io.stowage.target.daemon;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.commons.configuration2.PropertiesConfiguration;
+import org.apache.commons.configuration2.ex.ConfigurationException;
+
+/**
+ * Every configuration key Stowage reads, typed and validated in one place (after mina-sshd's
+ * {@code CoreModuleProperties}), from a Java-properties style file read with Apache Commons Configuration.
+ * An unknown key, or a value of the wrong shape, is a {@link ConfigException} naming the key.
+ *
+ * <pre>
+ * portal = 127.0.0.1:3260                  # address:port the iSCSI portal listens on
+ * data-dir = ./var                         # volumes live under data-dir/volumes
+ * iscsi.max-recv-data-segment-length = 262144
+ * iscsi.max-burst-length = 16776192
+ * iscsi.first-burst-length = 262144
+ * iscsi.immediate-data = yes
+ * iscsi.initial-r2t = no
+ * iscsi.digests = None,CRC32C              # accepted HeaderDigest/DataDigest values, preferred first
+ * iscsi.nop-in-interval = 15               # seconds of silence before a NOP-In ping; no answer in as long again closes
+ * engine.sco-size = 4M                     # SCO size (1M..64M)
+ * engine.scos-per-tlog = 8                 # a TLog is closed and uploaded after this many SCOs
+ * engine.tlog-max-age = 5                  # ... or after this many seconds with data in it
+ * engine.dirty-limit = 256M                # data not yet uploaded above this slows writes down
+ * engine.cache-limit = 2G                  # uploaded SCOs are evicted (LRU) above this
+ * target.NAME.iqn = iqn.2026-11.io.stowage:NAME
+ * target.NAME.lun.N = VOLUME               # LUN N of target NAME is volume VOLUME
+ * volume.VOLUME.size = 8G                  # created thin at first start; suffixes K, M, G, T (binary)
+ * volume.VOLUME.write-through = no         # yes: every write is flushed before it is acknowledged (WCE = 0)
+ * </pre>
+ *
+ * With no target configured, the embedded default applies: target {@code iqn.2026-11.io.stowage:demo} with LUN 0
+ * = volume {@code demo} of 8 GiB.
+ */
+public final class StowageConfig {
+    public static final String DEFAULT_IQN_PREFIX = "iqn.2026-11.io.stowage:";
+    private static final Pattern TARGET_KEY = Pattern.compile("target\\.([A-Za-z0-9._-]+)\\.(iqn|lun\\.(\\d+))");
+    private static final Pattern VOLUME_KEY = Pattern.compile("volume\\.([A-Za-z0-9._-]+)\\.(size|write-through)");
+    private static final Pattern IQN = Pattern.compile("(iqn\\.\\d{4}-\\d{2}\\.[^\\s]+|eui\\.[0-9A-Fa-f]{16}|naa\\.[0-9A-Fa-f]{16,32})");
+
+    /** A target as configured: its IQN and LUN → volume name. */
+    public record TargetConfig(String iqn, TreeMap<Integer, String> luns) {
+    }
+
+    private InetSocketAddress portal = new InetSocketAddress("127.0.0.1", 3260);
+    private Path dataDir = Path.of("var");
+    private int maxRecvDataSegmentLength = 262144;
+    private int maxBurstLength = 16776192;
+    private int firstBurstLength = 262144;
+    private boolean immediateData = true;
+    private boolean initialR2T = false;
+    private String digests = "None,CRC32C";
+    private int nopInInterval = 15;
+    private int scoClusters = io.stowage.volume.engine.VolumeConfig.DEFAULT.scoClusters();
+    private int scosPerTlog = io.stowage.volume.engine.VolumeConfig.DEFAULT.scosPerTlog();
+    private long tlogMaxAgeMillis = io.stowage.volume.engine.VolumeConfig.DEFAULT.tlogMaxAgeMillis();
+    private long dirtyLimit = io.stowage.volume.engine.VolumeConfig.DEFAULT.dirtyLimitBytes();
+    private long cacheLimit = io.stowage.volume.engine.VolumeConfig.DEFAULT.cacheLimitBytes();
+    private final Map<String, TargetConfig> targets = new LinkedHashMap<>();
+    private final Map<String, Long> volumeSizes = new LinkedHashMap<>();
+    private final java.util.Set<String> writeThrough = new java.util.HashSet<>();
+
+    public static StowageConfig defaults() {
+        StowageConfig c = new StowageConfig();
+        c.applyDefaultTarget();
+        return c;
+    }
+
+    public static StowageConfig load(Path file) throws ConfigException {
+        PropertiesConfiguration p = new PropertiesConfiguration();
+        try (java.io.Reader r = java.nio.file.Files.newBufferedReader(file)) {
+            p.read(r);
+        } catch (ConfigurationException | java.io.IOException e) {
+            throw new ConfigException("--config", "cannot read " + file + ": " + rootMessage(e));
+        }
+        Map<String, String> values = new LinkedHashMap<>();
+        for (Iterator<String> it = p.getKeys(); it.hasNext(); ) {
+            String key = it.next();
+            values.put(key, String.join(",", p.getList(String.class, key)));
+        }
+        return from(values);
+    }
+
+    public static StowageConfig from(Map<String, String> values) throws ConfigException {
+        StowageConfig c = new StowageConfig();
+        for (Map.Entry<String, String> e : values.entrySet()) {
+            c.set(e.getKey(), e.getValue().strip());
+        }
+        c.applyDefaultTarget();
+        c.validate();
+        return c;
+    }
+
+    private void set(String key, String v) throws ConfigException {
+        switch (key) {
+            case "portal" -> portal = parsePortal(key, v);
+            case "data-dir" -> dataDir = Path.of(nonEmpty(key, v));
+            case "iscsi.max-recv-data-segment-length" -> maxRecvDataSegmentLength = intIn(key, v, 512, 16777215);
+            case "iscsi.max-burst-length" -> maxBurstLength = intIn(key, v, 512, 16777215);
+            case "iscsi.first-burst-length" -> firstBurstLength = intIn(key, v, 512, 16777215);
+            case "iscsi.immediate-data" -> immediateData = bool(key, v);
+            case "iscsi.initial-r2t" -> initialR2T = bool(key, v);
+            case "iscsi.digests" -> digests = digestList(key, v);
+            case "iscsi.nop-in-interval" -> nopInInterval = intIn(key, v, 1, 3600);
+            case "engine.sco-size" -> {
+                long b = size(key, v);
+                if (b < (1 << 20) || b > (64 << 20)) {
+                    throw new ConfigException(key, "must be between 1M and 64M, got '" + v + "'");
+                }
+                scoClusters = (int) (b / 4096);
+            }
+            case "engine.scos-per-tlog" -> scosPerTlog = intIn(key, v, 1, 1024);
+            case "engine.tlog-max-age" -> tlogMaxAgeMillis = 1000L * intIn(key, v, 1, 3600);
+            case "engine.dirty-limit" -> dirtyLimit = size(key, v);
+            case "engine.cache-limit" -> cacheLimit = size(key, v);
+            default -> {
+                Matcher t = TARGET_KEY.matcher(key);
+                Matcher vol = VOLUME_KEY.matcher(key);
+                if (t.matches()) {
+                    TargetConfig tc = targets.computeIfAbsent(t.group(1), n -> new TargetConfig(null, new TreeMap<>()));
+                    if (t.group(2).equals("iqn")) {
+                        if (!IQN.matcher(v).matches()) {
+                            throw new ConfigException(key, "expected an iSCSI name such as "
+                                    + DEFAULT_IQN_PREFIX + "name, got '" + v + "'");
+                        }
+                        targets.put(t.group(1), new TargetConfig(v, tc.luns()));
+                    } else {
+                        int lun = intIn(key, t.group(3), 0, 16383);
+                        tc.luns().put(lun, nonEmpty(key, v));
+                    }
+                } else if (vol.matches()) {
+                    if (vol.group(2).equals("size")) {
+                        volumeSizes.put(vol.group(1), size(key, v));
+                    } else if (bool(key, v)) {
+                        writeThrough.add(vol.group(1));
+                    }
+                } else {
+                    throw new ConfigException(key, "unknown key");
+                }
+            }
+        }
+    }
+
+    private void applyDefaultTarget() {
+        if (targets.isEmpty()) {
+            TreeMap<Integer, String> luns = new TreeMap<>();
+            luns.put(0, "demo");
+            targets.put("demo", new TargetConfig(DEFAULT_IQN_PREFIX + "demo", luns));
+            volumeSizes.putIfAbsent("demo", 8L << 30);
+        }
+    }
+
+    private void validate() throws ConfigException {
+        if (firstBurstLength > maxBurstLength) {
+            throw new ConfigException("iscsi.first-burst-length", "must not exceed iscsi.max-burst-length ("
+                    + maxBurstLength + ")");
+        }
+        List<String> iqns = new ArrayList<>();
+        for (Map.Entry<String, TargetConfig> e : List.copyOf(targets.entrySet())) {
+            String name = e.getKey();
+            TargetConfig t = e.getValue();
+            String iqn = t.iqn() != null ? t.iqn() : DEFAULT_IQN_PREFIX + name;
+            if (iqns.contains(iqn)) {
+                throw new ConfigException("target." + name + ".iqn", "IQN " + iqn + " used twice");
+            }
+            iqns.add(iqn);
+            if (t.luns().isEmpty()) {
+                throw new ConfigException("target." + name + ".lun.0", "target " + name + " has no LUN");
+            }
+            targets.put(name, new TargetConfig(iqn, t.luns()));
+            for (Map.Entry<Integer, String> lun : t.luns().entrySet()) {
+                if (!volumeSizes.containsKey(lun.getValue())) {
+                    throw new ConfigException("volume." + lun.getValue() + ".size", "volume " + lun.getValue()
+                            + " (LUN " + lun.getKey() + " of target " + name + ") needs a size");
+                }
+            }
+        }
+    }
+
+    /** Overrides from the command line (--port, --portal, --data-dir). */
+    public void overridePort(int port) {
+        portal = new InetSocketAddress(portal.getHostString(), port);
+    }
+
+    public void overridePortal(String hostPort) throws ConfigException {
+        portal = parsePortal("--portal", hostPort);
+    }
+
+    public void overrideDataDir(Path dir) {
+        dataDir = dir;
+    }
+
+    static InetSocketAddress parsePortal(String key, String v) throws ConfigException {
+        int colon = v.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new ConfigException(key, "expected address:port, got '" + v + "'");
+        }
+        String host = v.substring(0, colon).replace("[", "").replace("]", "");
+        int port = intIn(key, v.substring(colon + 1), 1, 65535);
+        return new InetSocketAddress(host, port);
+    }
+
+    static int intIn(String key, String v, int min, int max) throws ConfigException {
+        try {
+            long n = Long.parseLong(v.strip());
+            if (n < min || n > max) {
+                throw new ConfigException(key, "must be between " + min + " and " + max + ", got " + v);
+            }
+            return (int) n;
+        } catch (NumberFormatException e) {
+            throw new ConfigException(key, "expected a number, got '" + v + "'");
+        }
+    }
+
+    static boolean bool(String key, String v) throws ConfigException {
+        return switch (v.toLowerCase()) {
+            case "yes", "true", "on" -> true;
+            case "no", "false", "off" -> false;
+            default -> throw new ConfigException(key, "expected yes or no, got '" + v + "'");
+        };
+    }
+
+    static long size(String key, String v) throws ConfigException {
+        Matcher m = Pattern.compile("(\\d+)\\s*([KMGT]?)(i?B)?", Pattern.CASE_INSENSITIVE).matcher(v);
+        if (!m.matches()) {
+            throw new ConfigException(key, "expected a size such as 8G, got '" + v + "'");
+        }
+        int shift = switch (m.group(2).toUpperCase()) {
+            case "K" -> 10;
+            case "M" -> 20;
+            case "G" -> 30;
+            case "T" -> 40;
+            default -> 0;
+        };
+        long n;
+        try {
+            n = Long.parseLong(m.group(1));
+        } catch (NumberFormatException e) {
+            throw new ConfigException(key, "size too large: '" + v + "'");
+        }
+        if (n <= 0 || n > (1L << 50 >> shift)) {
+            throw new ConfigException(key, "size out of range: '" + v + "'");
+        }
+        long bytes = n << shift;
+        if (bytes % 4096 != 0) {
+            throw new ConfigException(key, "size must be a multiple of 4 KiB, got '" + v + "'");
+        }
+        return bytes;
+    }
+
+    private static String digestList(String key, String v) throws ConfigException {
+        for (String d : v.split(",")) {
+            if (!d.strip().equals("None") && !d.strip().equals("CRC32C")) {
+                throw new ConfigException(key, "expected a list of None and CRC32C, got '" + v + "'");
+            }
+        }
+        return v.replace(" ", "");
+    }
+
+    private static String nonEmpty(String key, String v) throws ConfigException {
+        if (v.isBlank()) {
+            throw new ConfigException(key, "must not be empty");
+        }
+        return v;
+    }
+
+    private static String rootMessage(Throwable t) {
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage();
+    }
+
+    /** The volume engine's tunables from the {@code engine.*} keys. */
+    public io.stowage.volume.engine.VolumeConfig volumeConfig() {
+        return new io.stowage.volume.engine.VolumeConfig(scoClusters, scosPerTlog, tlogMaxAgeMillis, dirtyLimit,
+                cacheLimit, io.stowage.volume.engine.VolumeConfig.DEFAULT.metadataMapBytes());
+    }
+
+    public InetSocketAddress portal() {
+        return portal;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public int maxRecvDataSegmentLength() {
+        return maxRecvDataSegmentLength;
+    }
+
+    public int maxBurstLength() {
+        return maxBurstLength;
+    }
+
+    public int firstBurstLength() {
+        return firstBurstLength;
+    }
+
+    public boolean immediateData() {
+        return immediateData;
+    }
+
+    public boolean initialR2T() {
+        return initialR2T;
+    }
+
+    public String digests() {
+        return digests;
+    }
+
+    public int nopInInterval() {
+        return nopInInterval;
+    }
+
+    public Map<String, TargetConfig> targets() {
+        return targets;
+    }
+
+    /** Volumes configured {@code volume.NAME.write-through = yes}: every write durable when acknowledged. */
+    public boolean writeThrough(String volume) {
+        return writeThrough.contains(volume);
+    }
+
+    public Map<String, Long> volumeSizes() {
+        return volumeSizes;
+    }
+}

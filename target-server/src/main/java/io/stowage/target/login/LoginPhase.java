@@ -1,0 +1,198 @@
+package io.stowage.target.login;
+
+import io.stowage.target.pdu.InitiatorPdus.Login;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/**
+ * The login of one connection (RFC 7143 §6.3): security negotiation (stage 0), operational negotiation
+ * (stage 1), transition to full feature phase (stage 3). Each request yields one {@link Step}: the response to
+ * send, and whether the login failed or completed.
+ *
+ * <pre>
+ *  first request ── CSG=0 ──► SECURITY ── T, NSG=1 ──► OPERATIONAL ── T, NSG=3 ──► full feature
+ *        └──────── CSG=1 ───────────────────────────────────┘   (CSG=0, T, NSG=3 also allowed)
+ * </pre>
+ *
+ * Not thread-safe: driven by the connection's receive thread.
+ */
+public final class LoginPhase {
+    public static final int STAGE_SECURITY = 0;
+    public static final int STAGE_OPERATIONAL = 1;
+    public static final int STAGE_FULL_FEATURE = 3;
+
+    /** Status class/detail of a Login Response (§11.13.5). */
+    public static final int SUCCESS = 0x0000;
+    public static final int AUTHENTICATION_FAILURE = 0x0201;
+    public static final int NOT_FOUND = 0x0203;
+    public static final int UNSUPPORTED_VERSION = 0x0205;
+    public static final int MISSING_PARAMETER = 0x0207;
+    public static final int SESSION_TYPE_NOT_SUPPORTED = 0x0209;
+    public static final int SESSION_DOES_NOT_EXIST = 0x020A;
+    public static final int INVALID_DURING_LOGIN = 0x020B;
+
+    /**
+     * @param transit  T bit of the response
+     * @param csg      current stage of the response
+     * @param nsg      next stage (meaningful with transit)
+     * @param status   status class (high byte) and detail (low byte)
+     * @param text     the response's key=value data
+     * @param complete login finished: switch to full feature phase after sending
+     */
+    public record Step(boolean transit, int csg, int nsg, int status, byte[] text, boolean complete) {
+        public boolean failed() {
+            return status != SUCCESS;
+        }
+    }
+
+    private final Predicate<String> targetExists;
+    private final int portalGroupTag;
+    private final Negotiator negotiator;
+    private final Authenticator authenticator = Authenticator.NONE;
+    private final ByteArrayOutputStream pendingText = new ByteArrayOutputStream();
+    private boolean first = true;
+    private int stage = -1;
+    private boolean authenticated;
+    private boolean declaredTpgt;
+    private boolean declaredMrdsl;
+    private String initiatorName;
+    private String targetName;
+    private boolean discovery;
+    private long isid;
+    private int tsih;
+
+    public LoginPhase(Predicate<String> targetExists, int portalGroupTag, Map<TextKey, String> ourValues) {
+        this.targetExists = targetExists;
+        this.portalGroupTag = portalGroupTag;
+        this.negotiator = new Negotiator(ourValues);
+    }
+
+    public Step onRequest(ByteBuffer bhs, ByteBuffer data) {
+        int csg = Login.currentStage(bhs);
+        if (first) {
+            if ((bhs.get(Login.VERSION_MIN) & 0xFF) > 0) {
+                return fail(csg, UNSUPPORTED_VERSION);
+            }
+            isid = Login.isid(bhs);
+            tsih = bhs.getShort(Login.TSIH) & 0xFFFF;
+        }
+        byte[] bytes = KeyValues.bytes(data);
+        pendingText.writeBytes(bytes);
+        if (Login.continues(bhs)) {
+            // §6.2: a partial text is acknowledged by an empty response; answer when the C bit clears
+            return new Step(false, csg, 0, SUCCESS, new byte[0], false);
+        }
+        LinkedHashMap<String, String> offered = KeyValues.parse(pendingText.toByteArray());
+        pendingText.reset();
+        if (csg == 2 || csg == STAGE_FULL_FEATURE || (stage >= 0 && csg != stage)) {
+            return fail(csg, INVALID_DURING_LOGIN);
+        }
+        stage = csg;
+        if (first) {
+            first = false;
+            Step failure = checkNames(csg, offered);
+            if (failure != null) {
+                return failure;
+            }
+        }
+        LinkedHashMap<String, String> answers = new LinkedHashMap<>();
+        if (csg == STAGE_SECURITY) {
+            Map<String, String> negotiated = negotiator.negotiate(offered);
+            String method = negotiated.get("AuthMethod");
+            if ("Reject".equals(method)) {
+                return fail(csg, AUTHENTICATION_FAILURE);
+            }
+            answers.putAll(negotiated);
+            Authenticator.Step s = authenticator.step(offered, answers);
+            if (s == Authenticator.Step.FAILED) {
+                return fail(csg, AUTHENTICATION_FAILURE);
+            }
+            authenticated = s == Authenticator.Step.DONE;
+        } else {
+            if (!authenticated && !authenticator.method().equals("None")) {
+                return fail(csg, AUTHENTICATION_FAILURE);
+            }
+            authenticated = true;
+            answers.putAll(negotiator.negotiate(offered));
+            if (!declaredMrdsl) { // §13.12: declare what we accept
+                answers.put(TextKey.MAX_RECV_DATA_SEGMENT_LENGTH.keyName,
+                        negotiator.ours(TextKey.MAX_RECV_DATA_SEGMENT_LENGTH));
+                declaredMrdsl = true;
+            }
+        }
+        if (!discovery && !declaredTpgt) { // §13.9: in the first Login Response of a normal session
+            answers.put(TextKey.TARGET_PORTAL_GROUP_TAG.keyName, Integer.toString(portalGroupTag));
+            declaredTpgt = true;
+        }
+        boolean transit = false;
+        int nsg = 0;
+        if (Login.transit(bhs)) {
+            nsg = Login.nextStage(bhs);
+            boolean valid = (csg == STAGE_SECURITY && (nsg == STAGE_OPERATIONAL || nsg == STAGE_FULL_FEATURE))
+                    || (csg == STAGE_OPERATIONAL && nsg == STAGE_FULL_FEATURE);
+            if (!valid) {
+                return fail(csg, INVALID_DURING_LOGIN);
+            }
+            transit = authenticated;
+            if (transit) {
+                stage = nsg;
+            }
+        }
+        byte[] text = KeyValues.format(answers);
+        return new Step(transit, csg, transit ? nsg : 0, SUCCESS, text, transit && nsg == STAGE_FULL_FEATURE);
+    }
+
+    private Step checkNames(int csg, Map<String, String> offered) {
+        initiatorName = offered.get("InitiatorName");
+        if (initiatorName == null || initiatorName.isEmpty()) {
+            return fail(csg, MISSING_PARAMETER); // §13.5: MUST be in the first Login Request
+        }
+        String type = offered.getOrDefault("SessionType", "Normal");
+        if (!type.equals("Normal") && !type.equals("Discovery")) {
+            return fail(csg, SESSION_TYPE_NOT_SUPPORTED);
+        }
+        discovery = type.equals("Discovery");
+        targetName = offered.get("TargetName");
+        if (!discovery) {
+            if (targetName == null) {
+                return fail(csg, MISSING_PARAMETER);
+            }
+            if (!targetExists.test(targetName)) {
+                return fail(csg, NOT_FOUND);
+            }
+        }
+        if (tsih != 0) {
+            // MaxConnections=1 and ErrorRecoveryLevel=0: a login naming a TSIH can only refer to a session
+            // that no longer exists (its one connection is gone)
+            return fail(csg, SESSION_DOES_NOT_EXIST);
+        }
+        return null;
+    }
+
+    private static Step fail(int csg, int status) {
+        return new Step(false, Math.min(csg, STAGE_OPERATIONAL), 0, status, new byte[0], false);
+    }
+
+    public String initiatorName() {
+        return initiatorName;
+    }
+
+    public String targetName() {
+        return targetName;
+    }
+
+    public boolean discovery() {
+        return discovery;
+    }
+
+    public long isid() {
+        return isid;
+    }
+
+    public SessionParameters parameters() {
+        return negotiator.parameters();
+    }
+}

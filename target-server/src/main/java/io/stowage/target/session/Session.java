@@ -1,0 +1,129 @@
+package io.stowage.target.session;
+
+import io.stowage.scsi.Nexus;
+import io.stowage.target.login.SessionParameters;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An iSCSI session (RFC 7143 §4.2): one I_T nexus with its negotiated parameters and the command window.
+ *
+ * <p>CmdSN window (§4.2.2.1): a non-immediate PDU with CmdSN == ExpCmdSN is delivered at once and ExpCmdSN
+ * advances; one ahead of ExpCmdSN but within MaxCmdSN waits until the gap fills; anything else is silently
+ * ignored. MaxCmdSN = ExpCmdSN - 1 + {@link #WINDOW} - (commands delivered but not yet answered), so the window
+ * opens as commands complete and an initiator can never have more than {@code WINDOW} commands at the target.
+ *
+ * <p>Threads: {@link #admit} runs on the receive thread only; {@link #expCmdSn} and {@link #maxCmdSn} may be read
+ * from any thread.
+ */
+public final class Session {
+    public static final int WINDOW = 128;
+
+    private final int tsih;
+    private final String initiatorName;
+    private final long isid;
+    private final ExportedTarget target; // null for a discovery session
+    private final SessionParameters parameters;
+    private final Nexus nexus;
+    private final Map<Integer, Runnable> waiting = new HashMap<>(); // receive thread only
+    private final AtomicInteger outstanding = new AtomicInteger();
+    private volatile int expCmdSn;
+    private volatile Connection connection;
+
+    enum Admission { NOW, LATER, IGNORED }
+
+    Session(int tsih, String initiatorName, long isid, ExportedTarget target, SessionParameters parameters,
+            int initialCmdSn) {
+        this.tsih = tsih;
+        this.initiatorName = initiatorName;
+        this.isid = isid;
+        this.target = target;
+        this.parameters = parameters;
+        this.expCmdSn = initialCmdSn;
+        this.nexus = new Nexus(initiatorName + ",i,0x" + String.format("%012x", isid),
+                target == null ? "" : target.scsi().port().portName());
+    }
+
+    /** Delivers {@code action} in CmdSN order (see class doc). Immediate PDUs bypass ordering (§4.2.2.1). */
+    Admission admit(int cmdSn, boolean immediate, Runnable action) {
+        if (immediate) {
+            action.run();
+            return Admission.NOW;
+        }
+        int exp = expCmdSn;
+        if (cmdSn == exp) {
+            expCmdSn = exp + 1;
+            action.run();
+            Runnable next;
+            while ((next = waiting.remove(expCmdSn)) != null) {
+                expCmdSn = expCmdSn + 1;
+                next.run();
+            }
+            return Admission.NOW;
+        }
+        if (SerialNumber.lessThan(exp, cmdSn) && SerialNumber.lessOrEqual(cmdSn, maxCmdSn())) {
+            waiting.put(cmdSn, action);
+            return Admission.LATER;
+        }
+        return Admission.IGNORED;
+    }
+
+    /** A command was delivered and occupies a window slot until {@link #commandAnswered}. */
+    void commandDelivered() {
+        outstanding.incrementAndGet();
+    }
+
+    void commandAnswered() {
+        outstanding.decrementAndGet();
+    }
+
+    public int expCmdSn() {
+        return expCmdSn;
+    }
+
+    public int maxCmdSn() {
+        return expCmdSn - 1 + Math.max(0, WINDOW - outstanding.get());
+    }
+
+    /** True if {@code cmdSn} was already delivered (for ABORT TASK of a task that finished, §11.5.1). */
+    boolean alreadyReceived(int cmdSn) {
+        return SerialNumber.lessThan(cmdSn, expCmdSn) && SerialNumber.lessThan(expCmdSn - WINDOW - 1, cmdSn);
+    }
+
+    public int tsih() {
+        return tsih;
+    }
+
+    public String initiatorName() {
+        return initiatorName;
+    }
+
+    public long isid() {
+        return isid;
+    }
+
+    public ExportedTarget target() {
+        return target;
+    }
+
+    public boolean discovery() {
+        return target == null;
+    }
+
+    public SessionParameters parameters() {
+        return parameters;
+    }
+
+    public Nexus nexus() {
+        return nexus;
+    }
+
+    Connection connection() {
+        return connection;
+    }
+
+    void attach(Connection c) {
+        this.connection = c;
+    }
+}

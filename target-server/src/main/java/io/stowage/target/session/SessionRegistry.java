@@ -1,0 +1,82 @@
+package io.stowage.target.session;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every live session of this node, keyed by (InitiatorName, ISID, TargetName) — the identity RFC 7143 §4.4.3
+ * uses for session reinstatement: a new login with TSIH 0 and the same key replaces the old session, whose
+ * connection is closed and whose tasks are aborted. Thread-safe.
+ */
+public final class SessionRegistry {
+    private static final Logger log = LoggerFactory.getLogger(SessionRegistry.class);
+    private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+    private final AtomicInteger nextTsih = new AtomicInteger(1);
+
+    Session open(String initiatorName, long isid, ExportedTarget target,
+                 io.stowage.target.login.SessionParameters parameters, int cmdSn, Connection connection) {
+        int tsih;
+        do {
+            tsih = nextTsih.getAndIncrement() & 0xFFFF;
+        } while (tsih == 0);
+        Session s = new Session(tsih, initiatorName, isid, target, parameters, cmdSn);
+        s.attach(connection);
+        Session old = sessions.put(key(initiatorName, isid, target), s);
+        if (old != null) {
+            log.info("session reinstatement: {} ISID 0x{} replaces TSIH {}", initiatorName,
+                    Long.toHexString(isid), old.tsih());
+            Connection oc = old.connection();
+            if (oc != null) {
+                oc.terminate("session reinstated by a new login");
+            }
+            if (old.target() != null) {
+                old.target().scsi().nexusLost(old.nexus()); // before the new session's nexus state is set up
+            }
+        }
+        return s;
+    }
+
+    /** Forgets {@code s}; false if it had already been replaced by a reinstatement. */
+    boolean closed(Session s) {
+        return sessions.remove(key(s.initiatorName(), s.isid(), s.target()), s);
+    }
+
+    /** Sessions logged in to {@code target} (for LUN and target resets). */
+    List<Session> sessionsOf(ExportedTarget target) {
+        List<Session> out = new ArrayList<>();
+        for (Session s : sessions.values()) {
+            if (s.target() == target) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * PREEMPT AND ABORT (SPC-4 5.13.11.2.3): aborts the tasks of the preempted nexuses on {@code lun}; they get
+     * TASK ABORTED status (TAS = 1).
+     */
+    public void abortTasks(ExportedTarget target, java.util.List<io.stowage.scsi.Nexus> nexuses, int lun) {
+        for (Session s : sessionsOf(target)) {
+            Connection c = s.connection();
+            if (c != null && nexuses.contains(s.nexus())) {
+                for (Task t : c.tasks()) {
+                    if (t.lun == lun) c.abort(t, true);
+                }
+            }
+        }
+    }
+
+    public int size() {
+        return sessions.size();
+    }
+
+    private static String key(String initiator, long isid, ExportedTarget target) {
+        return initiator + '\0' + Long.toHexString(isid) + '\0' + (target == null ? "" : target.name());
+    }
+}

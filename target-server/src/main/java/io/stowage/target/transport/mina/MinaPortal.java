@@ -1,0 +1,171 @@
+package io.stowage.target.transport.mina;
+
+import io.stowage.target.pdu.Pdu;
+import io.stowage.target.pdu.PduDecoder;
+import io.stowage.target.pdu.PduEncoder;
+import io.stowage.target.pdu.PduFormatException;
+import io.stowage.target.transport.ConnectionHandler;
+import io.stowage.target.transport.PduConnection;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.function.Function;
+import org.apache.mina.core.buffer.IoBuffer;
+import org.apache.mina.core.future.WriteFuture;
+import org.apache.mina.core.service.IoHandlerAdapter;
+import org.apache.mina.core.session.AttributeKey;
+import org.apache.mina.core.session.IdleStatus;
+import org.apache.mina.core.session.IoSession;
+import org.apache.mina.transport.socket.nio.NioSocketAcceptor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An iSCSI portal on Apache MINA: accepts TCP connections and adapts MINA's events to {@link ConnectionHandler}.
+ * No filter chain: bytes go straight from MINA's read buffer into our {@link PduDecoder}, and PDUs are processed
+ * on MINA's I/O processor thread for that connection (no thread hand-off on receive).
+ */
+public final class MinaPortal implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(MinaPortal.class);
+    private static final AttributeKey CONNECTION = new AttributeKey(MinaPortal.class, "connection");
+    /** What login accepts before MaxRecvDataSegmentLength is declared (RFC 7143 §13.12 default). */
+    public static final int LOGIN_MAX_DATA_SEGMENT = 8192;
+
+    private final NioSocketAcceptor acceptor;
+
+    public MinaPortal(InetSocketAddress address, int idleSeconds,
+                      Function<PduConnection, ConnectionHandler> handlers) throws IOException {
+        acceptor = new NioSocketAcceptor(Math.max(2, Runtime.getRuntime().availableProcessors()));
+        acceptor.setReuseAddress(true);
+        acceptor.setBacklog(128);
+        acceptor.getSessionConfig().setTcpNoDelay(true);
+        acceptor.getSessionConfig().setReadBufferSize(256 * 1024);
+        acceptor.getSessionConfig().setMaxReadBufferSize(1024 * 1024);
+        acceptor.getSessionConfig().setReaderIdleTime(idleSeconds);
+        acceptor.setHandler(new Adapter(handlers));
+        acceptor.bind(address);
+    }
+
+    public InetSocketAddress boundAddress() {
+        return acceptor.getLocalAddress();
+    }
+
+    @Override
+    public void close() {
+        acceptor.unbind();
+        acceptor.getManagedSessions().values().forEach(s -> s.closeNow());
+        acceptor.dispose(true);
+    }
+
+    private static final class Adapter extends IoHandlerAdapter {
+        private final Function<PduConnection, ConnectionHandler> handlers;
+
+        Adapter(Function<PduConnection, ConnectionHandler> handlers) {
+            this.handlers = handlers;
+        }
+
+        @Override
+        public void sessionCreated(IoSession session) {
+            MinaConnection c = new MinaConnection(session);
+            c.handler = handlers.apply(c);
+            session.setAttribute(CONNECTION, c);
+        }
+
+        @Override
+        public void messageReceived(IoSession session, Object message) {
+            MinaConnection c = (MinaConnection) session.getAttribute(CONNECTION);
+            ByteBuffer in = ((IoBuffer) message).buf();
+            try {
+                c.decoder.feed(in);
+            } catch (PduFormatException e) {
+                c.handler.onProtocolError(e);
+                session.closeOnFlush();
+            }
+        }
+
+        @Override
+        public void sessionIdle(IoSession session, IdleStatus status) {
+            ((MinaConnection) session.getAttribute(CONNECTION)).handler.onIdle();
+        }
+
+        @Override
+        public void sessionClosed(IoSession session) {
+            MinaConnection c = (MinaConnection) session.getAttribute(CONNECTION);
+            if (c != null) {
+                if (c.decoder.hasPartialPdu()) {
+                    log.info("connection from {} closed in the middle of a PDU", session.getRemoteAddress());
+                }
+                c.handler.onClosed();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(IoSession session, Throwable cause) {
+            if (cause instanceof IOException) {
+                log.info("connection from {} failed: {}", session.getRemoteAddress(), cause.toString());
+            } else {
+                log.error("connection from {} failed", session.getRemoteAddress(), cause);
+            }
+            session.closeNow();
+        }
+    }
+
+    private static final class MinaConnection implements PduConnection, PduDecoder.Sink {
+        private final IoSession session;
+        private final PduDecoder decoder = new PduDecoder(LOGIN_MAX_DATA_SEGMENT, this);
+        private final PduEncoder encoder = new PduEncoder();
+        private ConnectionHandler handler;
+
+        MinaConnection(IoSession session) {
+            this.session = session;
+        }
+
+        @Override
+        public void onPdu(Pdu pdu) {
+            handler.onPdu(pdu);
+        }
+
+        @Override
+        public void onDataDigestError(Pdu pdu) {
+            handler.onDataDigestError(pdu);
+        }
+
+        @Override
+        public void send(Pdu pdu, Runnable onSent) {
+            ByteBuffer[] parts = encoder.encode(pdu);
+            WriteFuture last = null;
+            for (ByteBuffer part : parts) {
+                last = session.write(IoBuffer.wrap(part));
+            }
+            if (onSent != null) {
+                last.addListener(f -> onSent.run());
+            }
+        }
+
+        @Override
+        public void setDigests(boolean header, boolean data) {
+            decoder.setDigests(header, data);
+            encoder.setDigests(header, data);
+        }
+
+        @Override
+        public void setMaxRecvDataSegment(int bytes) {
+            decoder.setMaxDataSegment(bytes);
+        }
+
+        @Override
+        public void close() {
+            session.closeOnFlush();
+        }
+
+        @Override
+        public InetSocketAddress localAddress() {
+            return (InetSocketAddress) session.getLocalAddress();
+        }
+
+        @Override
+        public InetSocketAddress remoteAddress() {
+            return (InetSocketAddress) session.getRemoteAddress();
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package io.stowage.target.daemon;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StowageConfigTest {
+    @TempDir Path dir;
+
+    @Test
+    void embeddedDefault() {
+        StowageConfig c = StowageConfig.defaults();
+        assertEquals(3260, c.portal().getPort());
+        assertEquals("127.0.0.1", c.portal().getHostString());
+        assertEquals("iqn.2026-11.io.stowage:demo", c.targets().get("demo").iqn());
+        assertEquals("demo", c.targets().get("demo").luns().get(0));
+        assertEquals(8L << 30, c.volumeSizes().get("demo"));
+    }
+
+    @Test
+    void fileWithSeveralTargetsAndLuns() throws Exception {
+        Path f = dir.resolve("stowage.conf");
+        Files.writeString(f, """
+                portal = 0.0.0.0:3270
+                data-dir = /srv/stowage
+                target.a.iqn = iqn.2026-11.io.stowage:a
+                target.a.lun.0 = va
+                target.a.lun.1 = vb
+                target.b.lun.0 = vb
+                volume.va.size = 1G
+                volume.vb.size = 512M
+                volume.vb.write-through = yes
+                iscsi.digests = CRC32C,None
+                """);
+        StowageConfig c = StowageConfig.load(f);
+        assertEquals(3270, c.portal().getPort());
+        assertEquals(2, c.targets().get("a").luns().size());
+        assertEquals("iqn.2026-11.io.stowage:b", c.targets().get("b").iqn(), "IQN derived from the name");
+        assertEquals(512L << 20, c.volumeSizes().get("vb"));
+        assertEquals("CRC32C,None", c.digests());
+        assertTrue(c.writeThrough("vb"));
+        assertFalse(c.writeThrough("va"));
+    }
+
+    @Test
+    void badValuesAreOneLineErrorsNamingTheKey() {
+        assertError(Map.of("portal", "nowhere"), "config key 'portal': expected address:port");
+        assertError(Map.of("portal", "127.0.0.1:99999"), "config key 'portal': must be between 1 and 65535");
+        assertError(Map.of("iscsi.max-burst-length", "lots"), "config key 'iscsi.max-burst-length': expected a number");
+        assertError(Map.of("iscsi.immediate-data", "perhaps"), "config key 'iscsi.immediate-data'");
+        assertError(Map.of("volume.demo.size", "8Q"), "config key 'volume.demo.size'");
+        assertError(Map.of("portl", "x"), "config key 'portl': unknown key");
+        assertError(Map.of("target.x.lun.0", "vx"), "config key 'volume.vx.size'");
+        assertError(Map.of("target.x.iqn", "not-an-iqn", "target.x.lun.0", "demo"), "config key 'target.x.iqn'");
+        assertError(Map.of("iscsi.first-burst-length", "1048576", "iscsi.max-burst-length", "262144"),
+                "config key 'iscsi.first-burst-length'");
+    }
+
+    private static void assertError(Map<String, String> values, String prefix) {
+        ConfigException e = assertThrows(ConfigException.class, () -> StowageConfig.from(values));
+        assertTrue(e.getMessage().startsWith(prefix), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+    }
+
+    @Test
+    void commandLineOverridesAndErrors() throws Exception {
+        StowageConfig c = Main.parseServe(new String[] {"serve", "--port", "3999", "--data-dir", "/tmp/x"});
+        assertEquals(3999, c.portal().getPort());
+        assertEquals(Path.of("/tmp/x"), c.dataDir());
+        assertThrows(ConfigException.class, () -> Main.parseServe(new String[] {"serve", "--port", "0"}));
+        assertThrows(ConfigException.class, () -> Main.parseServe(new String[] {"serve", "--bogus", "1"}));
+        assertThrows(ConfigException.class, () -> Main.parseServe(new String[] {"serve", "--config",
+                dir.resolve("missing.conf").toString()}));
+    }
+}

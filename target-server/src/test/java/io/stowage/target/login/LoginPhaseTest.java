@@ -1,0 +1,89 @@
+package io.stowage.target.login;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class LoginPhaseTest {
+    static final String IQN = "iqn.2026-11.io.stowage:demo";
+
+    static ByteBuffer header(boolean transit, int csg, int nsg, boolean cont, int tsih) {
+        ByteBuffer b = ByteBuffer.allocate(48);
+        b.put(0, (byte) 0x43);
+        b.put(1, (byte) ((transit ? 0x80 : 0) | (cont ? 0x40 : 0) | (csg << 2) | nsg));
+        b.put(8, (byte) 0x40);
+        b.putShort(14, (short) tsih);
+        return b;
+    }
+
+    static ByteBuffer text(String s) {
+        return ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static Map<String, String> answers(LoginPhase.Step s) {
+        return KeyValues.parse(s.text());
+    }
+
+    private LoginPhase phase() {
+        return new LoginPhase(IQN::equals, 1, Map.of());
+    }
+
+    @Test
+    void securityThenOperationalThenFullFeature() {
+        LoginPhase p = phase();
+        LoginPhase.Step s1 = p.onRequest(header(true, 0, 1, false, 0),
+                text("InitiatorName=iqn.i\0SessionType=Normal\0TargetName=" + IQN + "\0AuthMethod=CHAP,None\0"));
+        assertFalse(s1.failed());
+        assertTrue(s1.transit());
+        assertEquals(1, s1.nsg());
+        assertEquals("None", answers(s1).get("AuthMethod"));
+        assertEquals("1", answers(s1).get("TargetPortalGroupTag"), "first response of a normal session");
+        LoginPhase.Step s2 = p.onRequest(header(true, 1, 3, false, 0), text("MaxRecvDataSegmentLength=32768\0"));
+        assertTrue(s2.complete());
+        assertEquals("262144", answers(s2).get("MaxRecvDataSegmentLength"), "we declare ours");
+        assertEquals(32768, p.parameters().initiatorMaxRecvDataSegmentLength());
+    }
+
+    @Test
+    void operationalStageDirectlyAndTextSpanningPdus() {
+        LoginPhase p = phase();
+        LoginPhase.Step partial = p.onRequest(header(false, 1, 0, true, 0), text("InitiatorName=iqn.i\0Targ"));
+        assertFalse(partial.failed());
+        assertEquals(0, partial.text().length, "a continued text is acknowledged empty");
+        LoginPhase.Step s = p.onRequest(header(true, 1, 3, false, 0), text("etName=" + IQN + "\0"));
+        assertTrue(s.complete());
+        assertEquals(IQN, p.targetName());
+    }
+
+    @Test
+    void refusals() {
+        assertEquals(LoginPhase.NOT_FOUND, phase().onRequest(header(true, 0, 1, false, 0),
+                text("InitiatorName=i\0TargetName=iqn.nope\0")).status());
+        assertEquals(LoginPhase.MISSING_PARAMETER, phase().onRequest(header(true, 0, 1, false, 0),
+                text("TargetName=" + IQN + "\0")).status());
+        assertEquals(LoginPhase.MISSING_PARAMETER, phase().onRequest(header(true, 0, 1, false, 0),
+                text("InitiatorName=i\0")).status());
+        assertEquals(LoginPhase.AUTHENTICATION_FAILURE, phase().onRequest(header(true, 0, 1, false, 0),
+                text("InitiatorName=i\0TargetName=" + IQN + "\0AuthMethod=CHAP\0")).status());
+        assertEquals(LoginPhase.SESSION_DOES_NOT_EXIST, phase().onRequest(header(true, 0, 1, false, 9),
+                text("InitiatorName=i\0TargetName=" + IQN + "\0")).status());
+        assertEquals(LoginPhase.INVALID_DURING_LOGIN, phase().onRequest(header(true, 1, 1, false, 0),
+                text("InitiatorName=i\0TargetName=" + IQN + "\0")).status());
+        ByteBuffer v = header(true, 0, 1, false, 0);
+        v.put(3, (byte) 1);
+        assertEquals(LoginPhase.UNSUPPORTED_VERSION, phase().onRequest(v, text("InitiatorName=i\0")).status());
+    }
+
+    @Test
+    void discoverySessionNeedsNoTargetName() {
+        LoginPhase p = phase();
+        LoginPhase.Step s = p.onRequest(header(true, 1, 3, false, 0),
+                text("InitiatorName=i\0SessionType=Discovery\0"));
+        assertTrue(s.complete());
+        assertTrue(p.discovery());
+        assertNull(answers(s).get("TargetPortalGroupTag"));
+    }
+}

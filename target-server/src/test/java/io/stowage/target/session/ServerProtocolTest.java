@@ -1,0 +1,447 @@
+package io.stowage.target.session;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.stowage.target.daemon.Daemon;
+import io.stowage.target.daemon.StowageConfig;
+import io.stowage.target.pdu.Bhs;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real daemon (MINA portal, sessions, SCSI layer, file volume) in this JVM, driven by {@link TestInitiator}
+ * over loopback: pipelining, R2T, Data-In splitting, residuals, keepalive echo, and every malformed input the
+ * walking-skeleton issue lists.
+ */
+class ServerProtocolTest {
+    static final String IQN = "iqn.2026-11.io.stowage:demo";
+    @TempDir static Path dir;
+    static Daemon daemon;
+    static InetSocketAddress portal;
+
+    @BeforeAll
+    static void start() throws Exception {
+        StowageConfig c = StowageConfig.from(Map.of(
+                "target.demo.lun.0", "demo", "target.demo.lun.1", "second",
+                "volume.demo.size", "64M", "volume.second.size", "16M",
+                "target.other.lun.0", "third", "volume.third.size", "8M"));
+        c.overrideDataDir(dir);
+        c.overridePort(0);
+        daemon = new Daemon(c);
+        portal = daemon.portalAddress();
+    }
+
+    @AfterAll
+    static void stop() {
+        daemon.close();
+    }
+
+    static byte[] read10(long lba, int blocks) {
+        byte[] c = new byte[16];
+        c[0] = 0x28;
+        ByteBuffer.wrap(c).putInt(2, (int) lba).putShort(7, (short) blocks);
+        return c;
+    }
+
+    static byte[] write10(long lba, int blocks) {
+        byte[] c = read10(lba, blocks);
+        c[0] = 0x2A;
+        return c;
+    }
+
+    static TestInitiator session(Map<String, String> keys) throws Exception {
+        TestInitiator t = new TestInitiator(portal);
+        TestInitiator.Rx r = t.login(IQN, keys);
+        assertEquals(0x23, r.opcode());
+        assertEquals(0, r.bhs()[36], "login status class");
+        clearPowerOnAttention(t, 0);
+        return t;
+    }
+
+    /** Like every initiator after login: TEST UNIT READY consumes the POWER ON unit attention of a new nexus. */
+    static void clearPowerOnAttention(TestInitiator t, long lun) throws Exception {
+        ByteBuffer h = TestInitiator.bhs(0x01, 0x81, 0);
+        h.putLong(8, lun << 48);
+        h.putInt(16, 0x7777);
+        h.putInt(24, t.cmdSn++);
+        t.send(h, null);
+        TestInitiator.Rx r = t.next();
+        assertEquals(0x21, r.opcode());
+        assertEquals(0x02, r.bhs()[3], "CHECK CONDITION");
+        assertEquals(0x06, r.data()[2 + 2] & 0x0F, "UNIT ATTENTION");
+        assertEquals(0x29, r.data()[2 + 12] & 0xFF, "POWER ON, RESET, OR BUS DEVICE RESET OCCURRED");
+    }
+
+    /** Reads a whole command's answer: Data-In payload and final status PDU. */
+    static byte[] readAll(TestInitiator t, int itt, int expectLength) throws Exception {
+        byte[] out = new byte[expectLength];
+        while (true) {
+            TestInitiator.Rx r = t.next();
+            assertEquals(itt, r.itt());
+            if (r.opcode() == 0x25) {
+                System.arraycopy(r.data(), 0, out, r.b().getInt(40), r.data().length);
+                if ((r.flags() & 0x01) != 0) return out;
+            } else {
+                assertEquals(0x21, r.opcode(), "SCSI Response");
+                assertEquals(0, r.bhs()[3], "GOOD");
+                return out;
+            }
+        }
+    }
+
+    @Test
+    void windowOf128PipelinedCommandsAnsweredWithOrderedStatSn() throws Exception {
+        try (TestInitiator t = session(Map.of("MaxRecvDataSegmentLength", "4096"))) {
+            assertEquals("262144", t.loginAnswers.get("MaxRecvDataSegmentLength"));
+            for (int i = 0; i < 128; i++) {
+                t.command(i, read10(i * 16L, 16), 8192, true, false, null, true);
+            }
+            Set<Integer> done = new HashSet<>();
+            int lastStatSn = -1;
+            Map<Integer, Integer> bytes = new HashMap<>();
+            while (done.size() < 128) {
+                TestInitiator.Rx r = t.next();
+                assertEquals(0x25, r.opcode(), "only Data-In expected");
+                assertTrue(r.data().length <= 4096, "split by the initiator's MaxRecvDataSegmentLength");
+                bytes.merge(r.itt(), r.data().length, Integer::sum);
+                if ((r.flags() & 0x01) != 0) {
+                    assertTrue(done.add(r.itt()));
+                    if (lastStatSn >= 0) assertEquals(lastStatSn + 1, r.statSn(), "StatSN in wire order");
+                    lastStatSn = r.statSn();
+                    assertTrue(r.maxCmdSn() - r.expCmdSn() + 1 >= 0);
+                }
+            }
+            bytes.values().forEach(n -> assertEquals(8192, n));
+            assertEquals(t.cmdSn, lastStatSnFreeWindowCheck(t));
+        }
+    }
+
+    /** After everything is answered the window is fully open again: MaxCmdSN = ExpCmdSN + 127. */
+    private static int lastStatSnFreeWindowCheck(TestInitiator t) throws Exception {
+        t.command(999, new byte[16], 0, false, false, null, true); // TEST UNIT READY
+        TestInitiator.Rx r = t.next();
+        assertEquals(0x21, r.opcode());
+        assertEquals(127, r.maxCmdSn() - r.expCmdSn());
+        return r.expCmdSn() - 1;
+    }
+
+    @Test
+    void solicitedWriteFollowsR2tsBoundedByMaxBurstLength() throws Exception {
+        try (TestInitiator t = session(Map.of("InitialR2T", "Yes", "ImmediateData", "No",
+                "MaxBurstLength", "8192", "FirstBurstLength", "8192"))) {
+            byte[] data = new byte[65536];
+            new Random(3).nextBytes(data);
+            t.command(1, write10(1000, 128), data.length, false, true, null, true);
+            int offset = 0;
+            int r2ts = 0;
+            while (offset < data.length) {
+                TestInitiator.Rx r = t.next();
+                assertEquals(0x31, r.opcode(), "R2T");
+                assertEquals(r2ts++, r.b().getInt(36), "R2TSN");
+                assertEquals(offset, r.b().getInt(40));
+                int len = r.b().getInt(44);
+                assertTrue(len <= 8192);
+                int ttt = r.b().getInt(20);
+                for (int sent = 0, sn = 0; sent < len; sent += 4096, sn++) {
+                    t.dataOut(1, ttt, sn, offset + sent, Arrays.copyOfRange(data, offset + sent, offset + sent + 4096),
+                            sent + 4096 == len);
+                }
+                offset += len;
+            }
+            TestInitiator.Rx status = t.next();
+            assertEquals(0x21, status.opcode());
+            assertEquals(0, status.bhs()[3]);
+            assertEquals(0, status.flags() & 0x06, "no residual");
+            assertEquals(8, r2ts);
+            t.command(2, read10(1000, 128), data.length, true, false, null, true);
+            assertArrayEquals(data, readAll(t, 2, data.length));
+        }
+    }
+
+    @Test
+    void immediateThenUnsolicitedThenSolicitedData() throws Exception {
+        try (TestInitiator t = session(Map.of("InitialR2T", "No", "ImmediateData", "Yes",
+                "FirstBurstLength", "16384", "MaxBurstLength", "32768"))) {
+            byte[] data = new byte[65536];
+            new Random(4).nextBytes(data);
+            t.command(5, write10(2000, 128), data.length, false, true, Arrays.copyOf(data, 4096), false);
+            t.dataOut(5, Bhs.RESERVED_TAG, 0, 4096, Arrays.copyOfRange(data, 4096, 8192), false);
+            t.dataOut(5, Bhs.RESERVED_TAG, 1, 8192, Arrays.copyOfRange(data, 8192, 16384), true);
+            int offset = 16384;
+            while (offset < data.length) {
+                TestInitiator.Rx r = t.next();
+                assertEquals(0x31, r.opcode());
+                assertEquals(offset, r.b().getInt(40));
+                int len = r.b().getInt(44);
+                assertEquals(Math.min(32768, data.length - offset), len);
+                t.dataOut(5, r.b().getInt(20), 0, offset, Arrays.copyOfRange(data, offset, offset + len), true);
+                offset += len;
+            }
+            assertEquals(0x21, t.next().opcode());
+            t.command(6, read10(2000, 128), data.length, true, false, null, true);
+            assertArrayEquals(data, readAll(t, 6, data.length));
+        }
+    }
+
+    @Test
+    void residualsAreExact() throws Exception {
+        try (TestInitiator t = session(Map.of())) {
+            t.command(7, read10(0, 1), 10000, true, false, null, true);
+            TestInitiator.Rx r = t.next();
+            assertEquals(0x25, r.opcode());
+            assertEquals(512, r.data().length);
+            assertEquals(0x02, r.flags() & 0x06, "underflow");
+            assertEquals(10000 - 512, r.b().getInt(44));
+            t.command(8, read10(0, 1), 200, true, false, null, true);
+            r = t.next();
+            assertEquals(200, r.data().length);
+            assertEquals(0x04, r.flags() & 0x06, "overflow");
+            assertEquals(312, r.b().getInt(44));
+            t.command(9, write10(0, 2), 512, false, true, new byte[512], true);
+            r = t.next();
+            assertEquals(0x21, r.opcode());
+            assertEquals(0x04, r.flags() & 0x06, "write overflow");
+            assertEquals(512, r.b().getInt(44));
+        }
+    }
+
+    @Test
+    void nopOutIsEchoed() throws Exception {
+        try (TestInitiator t = session(Map.of())) {
+            byte[] ping = "ping-data".getBytes();
+            t.nopOut(0x77, ping);
+            TestInitiator.Rx r = t.next();
+            assertEquals(0x20, r.opcode());
+            assertEquals(0x77, r.itt());
+            assertEquals(Bhs.RESERVED_TAG, r.b().getInt(20));
+            assertArrayEquals(ping, r.data());
+        }
+    }
+
+    @Test
+    void unknownOpcodeAndUnknownTaskDataOutAreRejectedAndTheConnectionGoesOn() throws Exception {
+        try (TestInitiator t = session(Map.of())) {
+            t.send(TestInitiator.bhs(0x1C, 0x80, 0), null);
+            TestInitiator.Rx r = t.next();
+            assertEquals(0x3F, r.opcode());
+            assertEquals(0x05, r.bhs()[2], "command not supported");
+            assertEquals(0x1C, r.data()[0] & 0x3F, "the rejected header is echoed");
+            t.dataOut(0x4242, 0x99, 0, 0, new byte[512], true);
+            r = t.next();
+            assertEquals(0x3F, r.opcode());
+            assertEquals(0x09, r.bhs()[2], "invalid PDU field");
+            t.command(1, new byte[16], 0, false, false, null, true);
+            assertEquals(0x21, t.next().opcode(), "still serving");
+        }
+    }
+
+    @Test
+    void commandsOutsideTheCmdSnWindowAreSilentlyIgnored() throws Exception {
+        try (TestInitiator t = session(Map.of())) {
+            int exp = t.cmdSn;
+            t.cmdSn = exp + 500;
+            t.command(1, new byte[16], 0, false, false, null, true);
+            t.cmdSn = exp - 1;
+            t.command(2, new byte[16], 0, false, false, null, true);
+            assertTrue(t.silentFor(500));
+            t.cmdSn = exp;
+            t.command(3, new byte[16], 0, false, false, null, true);
+            TestInitiator.Rx r = t.next();
+            assertEquals(3, r.itt());
+        }
+    }
+
+    @Test
+    void oversizedDataSegmentClosesOnlyThatConnection() throws Exception {
+        try (TestInitiator bystander = session(Map.of()); TestInitiator t = new TestInitiator(portal)) {
+            t.isid = 0x400000000999L;
+            t.login(IQN, Map.of());
+            clearPowerOnAttention(t, 0);
+            ByteBuffer h = TestInitiator.bhs(0x01, 0xA0, 1 << 20);
+            t.raw(h.array());
+            TestInitiator.Rx r = t.next();
+            assertEquals(0x3F, r.opcode());
+            assertEquals(0x04, r.bhs()[2], "protocol error");
+            assertTrue(t.closedByTarget());
+            bystander.command(1, read10(0, 1), 512, true, false, null, true);
+            assertEquals(0x25, bystander.next().opcode(), "the other session is unaffected");
+        }
+    }
+
+    @Test
+    void truncatedAndGarbageInputNeverTakesTheServerDown() throws Exception {
+        try (TestInitiator t = new TestInitiator(portal)) {
+            t.raw(new byte[] {0x43, (byte) 0x87, 0, 0, 0, 0, 0x40}); // half a login header, then hang up
+        }
+        try (TestInitiator t = new TestInitiator(portal)) {
+            byte[] junk = new byte[48];
+            new Random(9).nextBytes(junk);
+            junk[5] = 0x7f; // enormous data segment
+            t.raw(junk);
+            assertTrue(t.closedByTarget());
+        }
+        try (TestInitiator t = new TestInitiator(portal)) {
+            t.send(TestInitiator.bhs(0x01, 0x80, 0), null); // a SCSI command before login
+            assertTrue(t.closedByTarget());
+        }
+        try (TestInitiator t = session(Map.of())) {
+            t.command(1, new byte[16], 0, false, false, null, true);
+            assertEquals(0x21, t.next().opcode());
+        }
+    }
+
+    @Test
+    void loginToAnUnknownTargetIsRefused() throws Exception {
+        try (TestInitiator t = new TestInitiator(portal)) {
+            TestInitiator.Rx r = t.login("iqn.2026-11.io.stowage:nope", Map.of());
+            assertEquals(0x02, r.bhs()[36]);
+            assertEquals(0x03, r.bhs()[37], "not found");
+            assertTrue(t.closedByTarget());
+        }
+    }
+
+    @Test
+    void sessionReinstatementClosesTheOldConnection() throws Exception {
+        try (TestInitiator first = session(Map.of())) {
+            first.isid = 0x400000000777L;
+        }
+        TestInitiator a = new TestInitiator(portal);
+        a.isid = 0x400000000777L;
+        a.login(IQN, Map.of());
+        TestInitiator b = new TestInitiator(portal);
+        b.isid = 0x400000000777L;
+        TestInitiator.Rx r = b.login(IQN, Map.of());
+        assertEquals(0, r.bhs()[36]);
+        clearPowerOnAttention(b, 0);
+        assertTrue(a.closedByTarget(), "the old session's connection is closed");
+        b.command(1, new byte[16], 0, false, false, null, true);
+        assertEquals(0x21, b.next().opcode());
+        a.close();
+        b.close();
+    }
+
+    @Test
+    void taskManagement() throws Exception {
+        try (TestInitiator t = session(Map.of())) {
+            int cmdSn = t.cmdSn;
+            t.command(1, new byte[16], 0, false, false, null, true);
+            assertEquals(0x21, t.next().opcode());
+            t.taskManagement(0x50, 1, 0, 1, cmdSn); // ABORT TASK of a task answered long ago
+            TestInitiator.Rx r = t.next();
+            assertEquals(0x22, r.opcode());
+            assertEquals(0, r.bhs()[2], "function complete for a finished task");
+            t.taskManagement(0x51, 1, 0, 0x999, t.cmdSn + 10); // never sent
+            assertEquals(1, t.next().bhs()[2], "task does not exist");
+            t.taskManagement(0x52, 5, 0, 0, 0); // LUN RESET
+            assertEquals(0, t.next().bhs()[2]);
+            t.command(2, new byte[16], 0, false, false, null, true);
+            TestInitiator.Rx ua = t.next();
+            assertEquals(0x02, ua.bhs()[3], "a LUN reset leaves a unit attention");
+            assertEquals(0x29, ua.data()[2 + 12] & 0xFF);
+            assertEquals(0x03, ua.data()[2 + 13] & 0xFF, "BUS DEVICE RESET FUNCTION OCCURRED");
+            t.taskManagement(0x53, 5, 9, 0, 0);
+            assertEquals(2, t.next().bhs()[2], "LUN does not exist");
+            t.taskManagement(0x54, 8, 0, 0, 0);
+            assertEquals(4, t.next().bhs()[2], "no task reassignment at ERL 0");
+        }
+    }
+
+    @Test
+    void abortTaskOfAWriteWaitingForData() throws Exception {
+        try (TestInitiator t = session(Map.of("InitialR2T", "Yes", "ImmediateData", "No"))) {
+            t.command(1, write10(0, 8), 4096, false, true, null, true);
+            TestInitiator.Rx r2t = t.next();
+            assertEquals(0x31, r2t.opcode());
+            t.taskManagement(0x60, 1, 0, 1, t.cmdSn - 1);
+            TestInitiator.Rx r = t.next();
+            assertEquals(0x22, r.opcode());
+            assertEquals(0, r.bhs()[2]);
+            t.dataOut(1, r2t.b().getInt(20), 0, 0, new byte[4096], true); // late data is discarded silently
+            assertTrue(t.silentFor(300));
+            t.command(2, new byte[16], 0, false, false, null, true);
+            assertEquals(2, t.next().itt());
+        }
+    }
+
+    @Test
+    void discoveryListsEveryTarget() throws Exception {
+        try (TestInitiator t = new TestInitiator(portal)) {
+            assertEquals(0, t.login(null, Map.of()).bhs()[36]);
+            t.text(0x10, "SendTargets=All\0");
+            TestInitiator.Rx r = t.next();
+            assertEquals(0x24, r.opcode());
+            String s = new String(r.data());
+            assertTrue(s.contains("TargetName=" + IQN + "\0"), s);
+            assertTrue(s.contains("TargetName=iqn.2026-11.io.stowage:other\0"), s);
+            assertTrue(s.contains("TargetAddress=127.0.0.1:" + portal.getPort() + ",1\0"), s);
+            t.command(1, new byte[16], 0, false, false, null, true);
+            assertEquals(0x3F, t.next().opcode(), "no SCSI in a discovery session");
+        }
+    }
+
+    @Test
+    void logoutAnswersThenCloses() throws Exception {
+        try (TestInitiator t = session(Map.of())) {
+            t.logout(0x33);
+            TestInitiator.Rx r = t.next();
+            assertEquals(0x26, r.opcode());
+            assertEquals(0, r.bhs()[2]);
+            assertTrue(t.closedByTarget());
+        }
+    }
+
+    @Test
+    void severalLunsAndConcurrentSessions() throws Exception {
+        List<TestInitiator> sessions = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            TestInitiator t = new TestInitiator(portal);
+            t.isid = 0x400000001000L + i;
+            t.login(IQN, Map.of());
+            clearPowerOnAttention(t, 1);
+            sessions.add(t);
+        }
+        for (int i = 0; i < sessions.size(); i++) {
+            TestInitiator t = sessions.get(i);
+            byte[] block = new byte[512];
+            Arrays.fill(block, (byte) i);
+            byte[] cdb = write10(i, 1);
+            ByteBuffer h = TestInitiator.bhs(0x01, 0xA1, 512);
+            h.putLong(8, 1L << 48); // LUN 1
+            h.putInt(16, 1);
+            h.putInt(20, 512);
+            h.putInt(24, t.cmdSn++);
+            h.put(32, cdb, 0, 10);
+            t.send(h, block);
+        }
+        for (TestInitiator t : sessions) {
+            assertEquals(0x21, t.next().opcode());
+        }
+        TestInitiator t0 = sessions.get(0);
+        // LUN 0 of the first session still holds its power-on attention: it is per LU
+        t0.command(9, new byte[16], 0, false, false, null, true);
+        assertEquals(0x02, t0.next().bhs()[3]);
+        ByteBuffer h = TestInitiator.bhs(0x01, 0xC1, 0);
+        h.putLong(8, 1L << 48);
+        h.putInt(16, 2);
+        h.putInt(20, 4096);
+        h.putInt(24, t0.cmdSn++);
+        h.put(32, read10(0, 8), 0, 10);
+        t0.send(h, null);
+        byte[] back = readAll(t0, 2, 4096);
+        for (int i = 0; i < 8; i++) assertEquals(i, back[i * 512]);
+        for (TestInitiator t : sessions) t.close();
+    }
+}

@@ -1,0 +1,241 @@
+package io.stowage.target.session;
+
+import io.stowage.target.login.KeyValues;
+import io.stowage.target.pdu.Bhs;
+import io.stowage.target.pdu.Pdu;
+import io.stowage.target.pdu.PduDecoder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A deliberately naive initiator for protocol tests: builds initiator PDUs byte by byte from RFC 7143 §11 and can
+ * send anything, well-formed or not. Not thread-safe.
+ */
+final class TestInitiator implements AutoCloseable {
+    /** A received PDU, copied out of the decoder. */
+    record Rx(byte[] bhs, byte[] data) {
+        int opcode() {
+            return bhs[0] & 0x3F;
+        }
+
+        ByteBuffer b() {
+            return ByteBuffer.wrap(bhs);
+        }
+
+        int itt() {
+            return b().getInt(16);
+        }
+
+        int flags() {
+            return bhs[1] & 0xFF;
+        }
+
+        int statSn() {
+            return b().getInt(24);
+        }
+
+        int expCmdSn() {
+            return b().getInt(28);
+        }
+
+        int maxCmdSn() {
+            return b().getInt(32);
+        }
+    }
+
+    final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
+    private final ArrayDeque<Rx> received = new ArrayDeque<>();
+    private final PduDecoder decoder = new PduDecoder(16 << 20, new PduDecoder.Sink() {
+        @Override
+        public void onPdu(Pdu pdu) {
+            byte[] d = new byte[pdu.dataLength()];
+            pdu.data().duplicate().get(d);
+            received.add(new Rx(pdu.headerCopy(), d));
+        }
+
+        @Override
+        public void onDataDigestError(Pdu pdu) {
+            throw new AssertionError("data digest error");
+        }
+    });
+    int cmdSn;
+    int expStatSn;
+    long isid = 0x400000000001L;
+    String initiatorName = "iqn.2026-11.io.stowage:test-initiator";
+    Map<String, String> loginAnswers;
+
+    TestInitiator(InetSocketAddress portal) throws IOException {
+        socket = new Socket(portal.getAddress(), portal.getPort());
+        socket.setTcpNoDelay(true);
+        socket.setSoTimeout(5000);
+        in = socket.getInputStream();
+        out = socket.getOutputStream();
+    }
+
+    /** Logs in straight to the operational stage; returns the login response. */
+    Rx login(String targetName, Map<String, String> keys) throws IOException {
+        Map<String, String> all = new LinkedHashMap<>();
+        all.put("InitiatorName", initiatorName);
+        if (targetName == null) {
+            all.put("SessionType", "Discovery");
+        } else {
+            all.put("TargetName", targetName);
+            all.put("SessionType", "Normal");
+        }
+        all.putAll(keys);
+        ByteBuffer h = bhs(0x43, 0x80 | (1 << 2) | 3, KeyValues.format(all).length);
+        h.putLong(8, (isid << 16));
+        h.putInt(16, 0x1000);
+        h.putInt(24, cmdSn);
+        h.putInt(28, expStatSn);
+        send(h, KeyValues.format(all));
+        Rx r = next();
+        loginAnswers = KeyValues.parse(r.data());
+        expStatSn = r.statSn() + 1;
+        return r;
+    }
+
+    static ByteBuffer bhs(int opcode, int flags, int dataLength) {
+        ByteBuffer h = ByteBuffer.allocate(48);
+        h.put(0, (byte) opcode);
+        h.put(1, (byte) flags);
+        Bhs.setDataSegmentLength(h, dataLength);
+        return h;
+    }
+
+    /** SCSI Command (§11.3); advances CmdSN unless immediate. */
+    void command(int itt, byte[] cdb, int edtl, boolean read, boolean write, byte[] immediateData, boolean fin) throws IOException {
+        int len = immediateData == null ? 0 : immediateData.length;
+        ByteBuffer h = bhs(0x01, (fin ? 0x80 : 0) | (read ? 0x40 : 0) | (write ? 0x20 : 0) | 0x01, len);
+        h.putInt(16, itt);
+        h.putInt(20, edtl);
+        h.putInt(24, cmdSn++);
+        h.putInt(28, expStatSn);
+        h.put(32, cdb, 0, Math.min(16, cdb.length));
+        send(h, immediateData);
+    }
+
+    void dataOut(int itt, int ttt, int dataSn, int offset, byte[] data, boolean fin) throws IOException {
+        ByteBuffer h = bhs(0x05, fin ? 0x80 : 0, data.length);
+        h.putInt(16, itt);
+        h.putInt(20, ttt);
+        h.putInt(28, expStatSn);
+        h.putInt(36, dataSn);
+        h.putInt(40, offset);
+        send(h, data);
+    }
+
+    void nopOut(int itt, byte[] ping) throws IOException {
+        ByteBuffer h = bhs(0x40, 0x80, ping.length);
+        h.putInt(16, itt);
+        h.putInt(20, Bhs.RESERVED_TAG);
+        h.putInt(24, cmdSn);
+        h.putInt(28, expStatSn);
+        send(h, ping);
+    }
+
+    void taskManagement(int itt, int function, long lun, int rtt, int refCmdSn) throws IOException {
+        ByteBuffer h = bhs(0x42, 0x80 | function, 0);
+        h.putLong(8, lun << 48);
+        h.putInt(16, itt);
+        h.putInt(20, rtt);
+        h.putInt(24, cmdSn);
+        h.putInt(28, expStatSn);
+        h.putInt(32, refCmdSn);
+        send(h, null);
+    }
+
+    void text(int itt, String keys) throws IOException {
+        byte[] t = keys.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer h = bhs(0x04, 0x80, t.length);
+        h.putInt(16, itt);
+        h.putInt(20, Bhs.RESERVED_TAG);
+        h.putInt(24, cmdSn++);
+        h.putInt(28, expStatSn);
+        send(h, t);
+    }
+
+    void logout(int itt) throws IOException {
+        ByteBuffer h = bhs(0x46, 0x80, 0);
+        h.putInt(16, itt);
+        h.putInt(24, cmdSn);
+        h.putInt(28, expStatSn);
+        send(h, null);
+    }
+
+    void send(ByteBuffer header, byte[] data) throws IOException {
+        int len = data == null ? 0 : data.length;
+        byte[] w = new byte[48 + len + Bhs.padding(len)];
+        header.get(0, w, 0, 48);
+        if (len > 0) System.arraycopy(data, 0, w, 48, len);
+        out.write(w);
+        out.flush();
+    }
+
+    void raw(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+    }
+
+    /** The next PDU, or an exception after the socket timeout. */
+    Rx next() throws IOException {
+        byte[] buf = new byte[65536];
+        while (received.isEmpty()) {
+            int n = in.read(buf);
+            if (n < 0) {
+                throw new IOException("connection closed by target");
+            }
+            try {
+                decoder.feed(ByteBuffer.wrap(buf, 0, n));
+            } catch (Exception e) {
+                throw new IOException(e);
+            }
+        }
+        Rx r = received.poll();
+        if (r.opcode() == 0x21 || (r.opcode() == 0x25 && (r.flags() & 0x01) != 0) || r.opcode() == 0x22
+                || r.opcode() == 0x24 || r.opcode() == 0x26 || r.opcode() == 0x3F
+                || (r.opcode() == 0x20 && r.itt() != Bhs.RESERVED_TAG)) {
+            expStatSn = r.statSn() + 1;
+        }
+        return r;
+    }
+
+    /** True if nothing arrives within {@code millis}. */
+    boolean silentFor(int millis) throws IOException {
+        if (!received.isEmpty()) return false;
+        socket.setSoTimeout(millis);
+        try {
+            next();
+            return false;
+        } catch (SocketTimeoutException e) {
+            return true;
+        } finally {
+            socket.setSoTimeout(5000);
+        }
+    }
+
+    /** True once the target has closed the connection (reads EOF within the timeout). */
+    boolean closedByTarget() {
+        try {
+            while (true) next();
+        } catch (IOException e) {
+            return e.getMessage() != null && e.getMessage().contains("closed");
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}
