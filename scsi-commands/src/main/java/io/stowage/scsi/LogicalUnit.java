@@ -24,7 +24,9 @@ public final class LogicalUnit {
     /** Pending unit attentions per I_T nexus, oldest first (SPC-4 5.14). */
     private final java.util.concurrent.ConcurrentHashMap<Nexus, java.util.ArrayDeque<SenseReason>> attentions =
             new java.util.concurrent.ConcurrentHashMap<>();
-    private final PersistentReservations reservations = new PersistentReservations();
+    /** Name under which the persistent reservation state is kept with the volume. */
+    static final String RESERVATION_STATE = "reservations";
+    private final PersistentReservations reservations;
     /** The I_T nexus holding a SCSI-2 reservation (RESERVE(6)/(10)), or null. */
     private volatile Nexus reservedBy;
     private final byte[] naa;
@@ -35,6 +37,20 @@ public final class LogicalUnit {
         UUID id = device.info().uuid();
         this.naa = naa6(id);
         this.serial = id.toString().replace("-", "");
+        this.reservations = loadReservations(device);
+    }
+
+    /** Reservations that were to persist through power loss (APTPL) come back from the volume. */
+    private static PersistentReservations loadReservations(BlockDevice device) {
+        try {
+            byte[] state = device.loadState(RESERVATION_STATE);
+            return state == null ? new PersistentReservations() : PersistentReservations.load(state);
+        } catch (java.io.IOException | RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(LogicalUnit.class).error(
+                    "volume {}: persistent reservation state unreadable ({}); starting without reservations",
+                    device.info().name(), e.toString());
+            return new PersistentReservations();
+        }
     }
 
     public BlockDevice device() {

@@ -10,8 +10,9 @@ import java.util.Map;
  * reservation (holder, type) and the PR generation. All methods are synchronized: PR OUT commands are rare and
  * must be atomic with respect to each other and to the access checks.
  *
- * <p>Not yet persisted: state lives as long as the daemon (PTPL_C = 0 in REPORT CAPABILITIES, so APTPL is
- * refused rather than silently ignored).
+ * <p>Persist through power loss (APTPL, SPC-4 5.13.5): when the last REGISTER asked for it, every change is
+ * serialized ({@link #serialize}) and stored with the volume in its object store, and reloaded when the LU is
+ * created at the next start.
  */
 final class PersistentReservations {
     static final int WRITE_EXCLUSIVE = 1;
@@ -35,6 +36,57 @@ final class PersistentReservations {
     private Nexus holder;     // null when there is no reservation; any registrant for the all-registrants types
     private int type;
     private int generation;
+    private boolean aptpl;
+
+    /** The APTPL bit of the last successful REGISTER decides whether the state persists (SPC-4 6.16.3). */
+    synchronized void setPersistThroughPowerLoss(boolean on) {
+        aptpl = on;
+    }
+
+    synchronized boolean persistThroughPowerLoss() {
+        return aptpl;
+    }
+
+    /**
+     * Text form for the object store: {@code aptpl}, {@code generation}, {@code type}, {@code holder} and one
+     * {@code reg} line per registration (initiator port, target port, key in hex); ports never contain a tab.
+     */
+    synchronized byte[] serialize() {
+        StringBuilder sb = new StringBuilder("stowage-pr 1\n");
+        sb.append("aptpl\t").append(aptpl ? 1 : 0).append('\n');
+        sb.append("generation\t").append(Integer.toUnsignedString(generation)).append('\n');
+        if (holder != null) {
+            sb.append("holder\t").append(holder.initiatorPort()).append('\t').append(holder.targetPort())
+                    .append('\t').append(type).append('\n');
+        }
+        for (Map.Entry<Nexus, Long> e : registrations.entrySet()) {
+            sb.append("reg\t").append(e.getKey().initiatorPort()).append('\t').append(e.getKey().targetPort())
+                    .append('\t').append(Long.toHexString(e.getValue())).append('\n');
+        }
+        return sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    static PersistentReservations load(byte[] bytes) {
+        PersistentReservations pr = new PersistentReservations();
+        String[] lines = new String(bytes, java.nio.charset.StandardCharsets.UTF_8).split("\n");
+        if (lines.length == 0 || !lines[0].equals("stowage-pr 1")) {
+            throw new IllegalArgumentException("not a Stowage persistent reservation state");
+        }
+        for (int i = 1; i < lines.length; i++) {
+            String[] f = lines[i].split("\t");
+            switch (f[0]) {
+                case "aptpl" -> pr.aptpl = f[1].equals("1");
+                case "generation" -> pr.generation = Integer.parseUnsignedInt(f[1]);
+                case "holder" -> {
+                    pr.holder = new Nexus(f[1], f[2]);
+                    pr.type = Integer.parseInt(f[3]);
+                }
+                case "reg" -> pr.registrations.put(new Nexus(f[1], f[2]), Long.parseUnsignedLong(f[3], 16));
+                default -> { }
+            }
+        }
+        return pr;
+    }
 
     static boolean validType(int t) {
         return t == 1 || t == 3 || t == 5 || t == 6 || t == 7 || t == 8;

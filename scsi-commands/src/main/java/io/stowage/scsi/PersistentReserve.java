@@ -18,7 +18,7 @@ final class PersistentReserve {
         byte[] d = switch (sa) {
             case 0x00 -> pr.readKeys();
             case 0x01 -> pr.readReservation();
-            case 0x02 -> reportCapabilities();
+            case 0x02 -> reportCapabilities(pr.persistThroughPowerLoss());
             case 0x03 -> pr.readFullStatus(c.target().port().relativePortId());
             default -> throw ScsiError.invalidField(1);
         };
@@ -26,11 +26,11 @@ final class PersistentReserve {
     }
 
     /** REPORT CAPABILITIES (SPC-4 6.15.4): every type, no APTPL yet, TMV with the type mask. */
-    static byte[] reportCapabilities() {
+    static byte[] reportCapabilities(boolean aptpl) {
         byte[] d = new byte[8];
         Cdb.put16(d, 0, 8);
-        d[2] = 0x10;               // CRH: RESERVE/RELEASE(6/10) conflict checks with PR are handled (SPC-4 5.13.3)
-        d[3] = (byte) 0x80;        // TMV: the type mask is valid
+        d[2] = 0x10 | 0x01;        // CRH (SPC-4 5.13.3); PTPL_C: persist through power loss is supported
+        d[3] = (byte) (0x80 | (aptpl ? 0x01 : 0)); // TMV: the type mask is valid; PTPL_A: the current APTPL
         d[4] = (byte) (0x80 | 0x40 | 0x20 | 0x08 | 0x02); // WR_EX_AR, EX_AC_RO, WR_EX_RO, EX_AC, WR_EX
         d[5] = 0x01;               // EX_AC_AR
         return d;
@@ -56,10 +56,11 @@ final class PersistentReserve {
         long key = Cdb.u64(p, 0);
         long saKey = Cdb.u64(p, 8);
         int flags = p[20] & 0xFF;
-        if ((flags & 0x01) != 0 || (flags & 0x08) != 0 || (flags & 0x04) != 0) {
-            // APTPL (PTPL_C = 0), SPEC_I_PT and ALL_TG_PT (SIP_C = ATP_C = 0) are not supported
+        if ((flags & 0x08) != 0 || (flags & 0x04) != 0) {
+            // SPEC_I_PT and ALL_TG_PT (SIP_C = ATP_C = 0) are not supported
             throw ScsiError.of(SenseReason.INVALID_FIELD_IN_PARAMETER_LIST);
         }
+        boolean aptplBit = (flags & 0x01) != 0;
         boolean needsType = sa == 0x01 || sa == 0x02 || sa == 0x04 || sa == 0x05;
         if (needsType && (scope != 0 || !PersistentReservations.validType(type))) {
             throw ScsiError.invalidField(2);
@@ -79,10 +80,24 @@ final class PersistentReserve {
         if (o.reason() != null) {
             throw ScsiError.of(o.reason());
         }
-        if (o.status() == ScsiStatus.GOOD && sa == 0x05 && !removed.isEmpty()) {
+        if (o.status() != ScsiStatus.GOOD) {
+            return CompletableFuture.completedFuture(ScsiResult.status(o.status()));
+        }
+        if (sa == 0x05 && !removed.isEmpty()) {
             c.target().abortTasksOf(removed, u);
         }
-        return CompletableFuture.completedFuture(o.status() == ScsiStatus.GOOD ? ScsiResult.goodDataOut(24)
-                : ScsiResult.status(o.status()));
+        boolean wasPersistent = pr.persistThroughPowerLoss();
+        if (sa == 0x00 || sa == 0x06) {
+            pr.setPersistThroughPowerLoss(aptplBit);
+        }
+        if (!pr.persistThroughPowerLoss() && !wasPersistent) {
+            return CompletableFuture.completedFuture(ScsiResult.goodDataOut(24));
+        }
+        // APTPL: the change is stored with the volume before GOOD (or the stored state dropped when APTPL ends)
+        byte[] state = pr.persistThroughPowerLoss() ? pr.serialize() : null;
+        return u.device().saveState(LogicalUnit.RESERVATION_STATE, state).handle((v, failure) -> {
+            if (failure != null) throw BlockIo.mediaError(c, SenseReason.WRITE_ERROR, failure);
+            return ScsiResult.goodDataOut(24);
+        });
     }
 }

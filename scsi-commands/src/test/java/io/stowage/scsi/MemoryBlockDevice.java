@@ -69,6 +69,20 @@ final class MemoryBlockDevice implements BlockDevice {
         return CompletableFuture.completedFuture(-1);
     }
 
+    final java.util.Map<String, byte[]> state = new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Override
+    public byte[] loadState(String key) {
+        return state.get(key);
+    }
+
+    @Override
+    public CompletionStage<Void> saveState(String key, byte[] value) {
+        if (value == null) state.remove(key);
+        else state.put(key, value);
+        return CompletableFuture.completedFuture(null);
+    }
+
     @Override
     public synchronized CompletionStage<Void> orWrite(long offset, ByteBuffer data) {
         for (int i = 0; i < data.remaining(); i++) bytes[(int) offset + i] |= data.get(data.position() + i);

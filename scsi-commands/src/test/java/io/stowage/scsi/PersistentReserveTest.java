@@ -77,18 +77,46 @@ class PersistentReserveTest {
     }
 
     @Test
+    void aptplReservationsComeBackWithTheVolume() {
+        byte[] p = new byte[24];
+        ByteBuffer.wrap(p).putLong(8, 0xA);
+        p[20] = 0x01; // APTPL
+        assertEquals(ScsiStatus.GOOD, run(a, "5f 00 00 00 00 00 00 00 18 00", p).status());
+        assertEquals(ScsiStatus.GOOD, out(a, 1, 3, 0xA, 0).status(), "EXCLUSIVE ACCESS");
+        assertNotNull(dev.state.get(LogicalUnit.RESERVATION_STATE), "stored with the volume");
+        // the daemon restarts: a new LU over the same volume
+        TreeMap<Integer, LogicalUnit> luns = new TreeMap<>();
+        luns.put(0, new LogicalUnit(dev));
+        ScsiTarget restarted = new ScsiTarget(new TargetPortIdentity("iqn.t", 1, 1), luns, new BufferPool(1 << 20));
+        ScsiResult r = restarted.submit(new ScsiRequest(ScsiTargetTest.cdb("5e 01 00 00 00 00 00 01 00 00"), 0, null, b))
+                .toCompletableFuture().join();
+        byte[] res = ScsiTargetTest.data(r);
+        assertEquals(0xA, ByteBuffer.wrap(res).getLong(8), "the reservation survived");
+        assertEquals(3, res[21] & 0x0F);
+        ScsiResult blocked = restarted.submit(new ScsiRequest(ScsiTargetTest.cdb("28 00 00 00 00 00 00 00 01 00"), 0,
+                null, b)).toCompletableFuture().join();
+        assertEquals(ScsiStatus.RESERVATION_CONFLICT, blocked.status());
+        byte[] caps = ScsiTargetTest.data(run(a, "5e 02 00 00 00 00 00 00 08 00", null));
+        assertEquals(0x01, caps[3] & 0x01, "PTPL_A");
+        assertEquals(ScsiStatus.GOOD, out(a, 3, 0, 0xA, 0).status(), "clear");
+        assertEquals(ScsiStatus.GOOD, out(a, 0, 0, 0, 0xC).status(), "register again without APTPL");
+        assertNull(dev.state.get(LogicalUnit.RESERVATION_STATE), "APTPL ended: the stored state is dropped");
+    }
+
+    @Test
     void badRequestsAreRefused() {
         ScsiTargetTest.assertSense(run(a, "5e 07 00 00 00 00 00 01 00 00", null), 0x5, 0x24, 0x00);
         ScsiTargetTest.assertSense(run(a, "5f 00 00 00 00 00 00 00 10 00", new byte[16]), 0x5, 0x1A, 0x00);
-        byte[] aptpl = new byte[24];
-        aptpl[20] = 1;
-        ScsiTargetTest.assertSense(run(a, "5f 00 00 00 00 00 00 00 18 00", aptpl), 0x5, 0x26, 0x00);
+        byte[] allPorts = new byte[24];
+        allPorts[20] = 0x04; // ALL_TG_PT is not supported
+        ScsiTargetTest.assertSense(run(a, "5f 00 00 00 00 00 00 00 18 00", allPorts), 0x5, 0x26, 0x00);
         out(a, 0, 0, 0, 0xA);
         ScsiTargetTest.assertSense(out(a, 1, 2, 0xA, 0), 0x5, 0x24, 0x00); // type 2 does not exist
         assertEquals(ScsiStatus.RESERVATION_CONFLICT, run(b, "16 00 00 00 00 00", null).status(),
                 "SCSI-2 RESERVE conflicts while persistent reservations are in use");
         byte[] caps = ScsiTargetTest.data(run(a, "5e 02 00 00 00 00 00 00 08 00", null));
         assertEquals(0x80, caps[3] & 0x80, "TMV");
-        assertEquals(0, caps[2] & 0x01, "no persist through power loss yet");
+        assertEquals(0x01, caps[2] & 0x01, "PTPL_C");
+        assertEquals(0, caps[3] & 0x01, "PTPL_A: not requested");
     }
 }

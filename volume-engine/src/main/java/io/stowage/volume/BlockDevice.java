@@ -69,6 +69,16 @@ public interface BlockDevice extends Closeable {
         return CompletableFuture.failedFuture(new UnsupportedOperationException("orWrite"));
     }
 
+    /** Small named state kept with the volume, in its object store (persistent reservations); null if none. */
+    default byte[] loadState(String key) throws java.io.IOException {
+        return null;
+    }
+
+    /** Stores (replaces) named state with the volume; null deletes it. Durable on completion. */
+    default CompletionStage<Void> saveState(String key, byte[] state) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("saveState"));
+    }
+
     /** A run of bytes that is either mapped (written) or deallocated. */
     record Extent(long offset, long length, boolean mapped) {
     }

@@ -679,6 +679,25 @@ public final class Volume implements AutoCloseable {
         }
     }
 
+    /** Named volume state (e.g. persistent reservations) from the object store, or null. */
+    public byte[] loadState(String key) throws IOException {
+        String object = "state." + key;
+        return store.exists(object) ? store.getAll(object) : null;
+    }
+
+    /**
+     * Replaces named volume state in the object store (null deletes it). Not yet guarded by the owner epoch like the
+     * header; with one owner per volume that is enough today.
+     */
+    public void saveState(String key, byte[] state) throws IOException {
+        checkHalted();
+        if (state == null) {
+            store.delete("state." + key);
+        } else {
+            store.putReplace("state." + key, ByteBuffer.wrap(state));
+        }
+    }
+
     /** Data written but not yet committed to the backend, in bytes. */
     public long dirtyBytes() {
         return dirty.get();

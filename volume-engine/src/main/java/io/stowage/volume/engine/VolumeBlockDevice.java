@@ -77,6 +77,16 @@ public final class VolumeBlockDevice implements BlockDevice {
     }
 
     @Override
+    public byte[] loadState(String key) throws IOException {
+        return volume.loadState(key);
+    }
+
+    @Override
+    public CompletionStage<Void> saveState(String key, byte[] state) {
+        return run(() -> volume.saveState(key, state));
+    }
+
+    @Override
     public CompletionStage<Void> orWrite(long offset, ByteBuffer data) {
         return run(() -> {
             volume.orWrite(offset, data);

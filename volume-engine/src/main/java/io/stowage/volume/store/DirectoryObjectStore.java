@@ -76,6 +76,26 @@ public final class DirectoryObjectStore implements ObjectStore {
         }
     }
 
+    @Override
+    public void putReplace(String name, ByteBuffer data) throws IOException {
+        Path tmp = temp(name);
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer d = data.duplicate();
+                while (d.hasRemaining()) ch.write(d);
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+            }
+            syncDirectory();
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
     private Path temp(String name) {
         return dir.resolve(".tmp." + name + "." + ProcessHandle.current().pid() + "." + TEMP.incrementAndGet());
     }

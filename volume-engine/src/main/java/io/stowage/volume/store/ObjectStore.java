@@ -21,6 +21,12 @@ public interface ObjectStore {
     /** Creates {@code name} with {@code data}; fails if it exists. Durable when it returns. */
     void putExclusive(String name, ByteBuffer data) throws IOException;
 
+    /**
+     * Creates or atomically replaces a small mutable object (volume state such as persistent reservations; not
+     * SCOs or TLogs, which are immutable). Durable when it returns.
+     */
+    void putReplace(String name, ByteBuffer data) throws IOException;
+
     /** Reads {@code length} bytes at {@code offset} of {@code name} into {@code dst}; fails if the object is shorter. */
     void get(String name, long offset, int length, ByteBuffer dst) throws IOException;
 

@@ -44,6 +44,7 @@ class DurabilityContractTest {
 
                 public void putExclusive(String n, Path f) throws IOException { check(); s.putExclusive(n, f); }
                 public void putExclusive(String n, ByteBuffer d) throws IOException { check(); s.putExclusive(n, d); }
+                public void putReplace(String n, ByteBuffer d) throws IOException { check(); s.putReplace(n, d); }
                 public void get(String n, long o, int l, ByteBuffer d) throws IOException { check(); s.get(n, o, l, d); }
                 public byte[] getAll(String n) throws IOException { check(); return s.getAll(n); }
                 public boolean exists(String n) throws IOException { check(); return s.exists(n); }

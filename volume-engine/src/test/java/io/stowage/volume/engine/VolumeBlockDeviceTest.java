@@ -43,6 +43,23 @@ class VolumeBlockDeviceTest {
     }
 
     @Test
+    void namedStateIsKeptWithTheVolume() throws Exception {
+        VolumeEngine e = new VolumeEngine(dir.resolve("cache"), new DirectoryBackend(dir.resolve("obj")),
+                VolumeConfig.DEFAULT);
+        e.create("s", 1 << 20);
+        try (VolumeBlockDevice d = new VolumeBlockDevice(e.open("s"), io, false)) {
+            assertNull(d.loadState("reservations"));
+            d.saveState("reservations", new byte[] {1, 2, 3}).toCompletableFuture().get();
+        }
+        e.dropCache("s"); // even a node that lost its cache finds it: it is in the object store
+        try (VolumeBlockDevice d = new VolumeBlockDevice(e.open("s"), io, false)) {
+            assertArrayEquals(new byte[] {1, 2, 3}, d.loadState("reservations"));
+            d.saveState("reservations", null).toCompletableFuture().get();
+            assertNull(d.loadState("reservations"));
+        }
+    }
+
+    @Test
     void extentsDescribeMappedAndDeallocatedRuns() throws Exception {
         try (VolumeBlockDevice d = device("x", false)) {
             d.write(0, ByteBuffer.allocate(16384), false).toCompletableFuture().get();

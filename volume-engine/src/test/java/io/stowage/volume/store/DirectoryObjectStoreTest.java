@@ -34,6 +34,10 @@ class DirectoryObjectStoreTest {
         s.delete("tlog.00000001.000000000001");
         assertFalse(s.exists("tlog.00000001.000000000001"));
 
+        s.putReplace("state.reservations", ByteBuffer.wrap(new byte[] {1}));
+        s.putReplace("state.reservations", ByteBuffer.wrap(new byte[] {2, 3}));
+        assertArrayEquals(new byte[] {2, 3}, s.getAll("state.reservations"), "mutable state objects are replaced");
+        s.delete("state.reservations");
         assertTrue(s.readHeader().isEmpty());
         assertThrows(ObjectStore.FencedException.class,
                 () -> s.commitHeader(0, new ObjectStore.VolumeHeaderBytes(1, new byte[] {1})));
