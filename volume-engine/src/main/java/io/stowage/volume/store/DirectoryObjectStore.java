@@ -56,7 +56,10 @@ public final class DirectoryObjectStore implements ObjectStore {
         Path tmp = temp(name);
         try {
             Files.copy(file, tmp, StandardCopyOption.REPLACE_EXISTING);
-            publish(tmp, name);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            link(tmp, name);
         } finally {
             Files.deleteIfExists(tmp);
         }
@@ -64,13 +67,9 @@ public final class DirectoryObjectStore implements ObjectStore {
 
     @Override
     public void putExclusive(String name, ByteBuffer data) throws IOException {
-        Path tmp = temp(name);
+        Path tmp = writeTemp(name, data);
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer d = data.duplicate();
-                while (d.hasRemaining()) ch.write(d);
-            }
-            publish(tmp, name);
+            link(tmp, name);
         } finally {
             Files.deleteIfExists(tmp);
         }
@@ -78,34 +77,46 @@ public final class DirectoryObjectStore implements ObjectStore {
 
     @Override
     public void putReplace(String name, ByteBuffer data) throws IOException {
-        Path tmp = temp(name);
+        Path tmp = writeTemp(name, data);
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer d = data.duplicate();
-                while (d.hasRemaining()) ch.write(d);
-                ch.force(true);
-            }
-            try {
-                Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-            }
-            syncDirectory();
+            replace(tmp, name);
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /** A new temporary file holding {@code data}, synced. */
+    private Path writeTemp(String name, ByteBuffer data) throws IOException {
+        Path tmp = temp(name);
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer d = data.duplicate();
+            while (d.hasRemaining()) ch.write(d);
+            ch.force(true);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        return tmp;
+    }
+
+    /** Atomically puts {@code tmp} in place of {@code name}, then syncs the directory. */
+    private void replace(Path tmp, String name) throws IOException {
+        try {
+            Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+        }
+        syncDirectory();
     }
 
     private Path temp(String name) {
         return dir.resolve(".tmp." + name + "." + ProcessHandle.current().pid() + "." + TEMP.incrementAndGet());
     }
 
-    private void publish(Path tmp, String name) throws IOException {
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-            ch.force(true);
-        }
+    /** Links a synced file in as {@code name}: fails if the name exists (exclusive create), then syncs the directory. */
+    private void link(Path synced, String name) throws IOException {
         try {
-            Files.createLink(dir.resolve(name), tmp);
+            Files.createLink(dir.resolve(name), synced);
         } catch (FileAlreadyExistsException e) {
             throw new FileAlreadyExistsException("object " + name + " already exists");
         }
@@ -180,19 +191,14 @@ public final class DirectoryObjectStore implements ObjectStore {
             if (epoch != expectedEpoch) {
                 throw new FencedException("header epoch is " + epoch + ", expected " + expectedEpoch);
             }
-            Path tmp = temp(HEADER);
             ByteBuffer b = ByteBuffer.allocate(8 + header.body().length);
             b.putLong(header.epoch()).put(header.body()).flip();
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                while (b.hasRemaining()) ch.write(b);
-                ch.force(true);
-            }
+            Path tmp = writeTemp(HEADER, b);
             try {
-                Files.move(tmp, dir.resolve(HEADER), StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, dir.resolve(HEADER), StandardCopyOption.REPLACE_EXISTING);
+                replace(tmp, HEADER);
+            } finally {
+                Files.deleteIfExists(tmp);
             }
-            syncDirectory();
         }
     }
 }
