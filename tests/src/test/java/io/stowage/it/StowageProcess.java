@@ -37,6 +37,11 @@ final class StowageProcess implements AutoCloseable {
     }
 
     static StowageProcess start(String name, Path dataDir, String... extraArgs) throws Exception {
+        return startWith(name, dataDir, java.util.Map.of(), extraArgs);
+    }
+
+    static StowageProcess startWith(String name, Path dataDir, java.util.Map<String, String> env, String... extraArgs)
+            throws Exception {
         Files.createDirectories(LOGS);
         int port = freePort();
         Path log = LOGS.resolve(name + ".log");
@@ -45,6 +50,7 @@ final class StowageProcess implements AutoCloseable {
         cmd.addAll(List.of(extraArgs));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("STOWAGE_NO_BUILD", "1");
+        pb.environment().putAll(env);
         Process p = pb.start();
         StowageProcess s = new StowageProcess(p, port, dataDir, log);
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
