@@ -145,23 +145,21 @@ public final class Volume implements AutoCloseable {
     private void writeLocked(long offset, ByteBuffer src, long first, long end) throws IOException {
         int len = src.remaining();
         int n = (int) (end - first);
-        {
-            ByteBuffer clusters;
-            if (offset % CLUSTER == 0 && len % CLUSTER == 0) {
-                clusters = src.duplicate();
-            } else {
-                clusters = ByteBuffer.allocate(n * CLUSTER);
-                if (offset % CLUSTER != 0) {
-                    readClusters(first, 1, clusters.slice(0, CLUSTER));
-                }
-                if ((offset + len) % CLUSTER != 0 && (n > 1 || offset % CLUSTER == 0)) {
-                    readClusters(end - 1, 1, clusters.slice((n - 1) * CLUSTER, CLUSTER));
-                }
-                clusters.put((int) (offset - first * CLUSTER), src, src.position(), len);
-                clusters.clear();
+        ByteBuffer clusters;
+        if (offset % CLUSTER == 0 && len % CLUSTER == 0) {
+            clusters = src.duplicate();
+        } else {
+            clusters = ByteBuffer.allocate(n * CLUSTER);
+            if (offset % CLUSTER != 0) {
+                readClusters(first, 1, clusters.slice(0, CLUSTER));
             }
-            append(first, clusters);
+            if ((offset + len) % CLUSTER != 0 && (n > 1 || offset % CLUSTER == 0)) {
+                readClusters(end - 1, 1, clusters.slice((n - 1) * CLUSTER, CLUSTER));
+            }
+            clusters.put((int) (offset - first * CLUSTER), src, src.position(), len);
+            clusters.clear();
         }
+        append(first, clusters);
     }
 
     /**
@@ -289,6 +287,7 @@ public final class Volume implements AutoCloseable {
     private void append(long first, ByteBuffer data) throws IOException {
         int n = data.remaining() / CLUSTER;
         int base = data.position();
+        int[] crcs = clusterCrcs(data, base, n);
         appendLock.lock();
         try {
             checkHalted();
@@ -300,19 +299,16 @@ public final class Volume implements AutoCloseable {
                     openScoCrc = new CRC32C();
                 }
                 int k = Math.min(config.scoClusters() - openScoClusters, n - done);
-                ByteBuffer part = data.slice(base + done * CLUSTER, k * CLUSTER);
+                ByteBuffer w = data.slice(base + done * CLUSTER, k * CLUSTER);
                 long pos = (long) openScoClusters * CLUSTER;
-                ByteBuffer w = part.duplicate();
                 while (w.hasRemaining()) pos += openSco.channel.write(w, pos);
                 ByteBuffer entries = ByteBuffer.allocate(k * TLogEntry.SIZE);
                 ClusterMap.Mapping[] mappings = new ClusterMap.Mapping[k];
                 for (int i = 0; i < k; i++) {
-                    ByteBuffer cluster = part.slice(i * CLUSTER, CLUSTER);
-                    CRC32C crc = new CRC32C();
-                    crc.update(cluster.duplicate());
-                    updateScoCrc(openScoCrc, (int) crc.getValue());
+                    int crc = crcs[done + i];
+                    updateScoCrc(openScoCrc, crc);
                     long loc = ClusterLocation.of(0, openSco.number, openScoClusters + i);
-                    mappings[i] = new ClusterMap.Mapping(loc, (int) crc.getValue());
+                    mappings[i] = new ClusterMap.Mapping(loc, crc);
                     TLogEntry.write(first + done + i, loc, mappings[i].crc()).writeTo(entries);
                 }
                 tlog.append(entries.flip());
@@ -331,6 +327,18 @@ public final class Volume implements AutoCloseable {
         } finally {
             appendLock.unlock();
         }
+    }
+
+    /** The CRC32C of each cluster, computed before appendLock: it needs no log state, so other writers need not wait. */
+    private static int[] clusterCrcs(ByteBuffer data, int base, int n) {
+        int[] crcs = new int[n];
+        CRC32C crc = new CRC32C();
+        for (int i = 0; i < n; i++) {
+            crc.reset();
+            crc.update(data.slice(base + i * CLUSTER, CLUSTER));
+            crcs[i] = (int) crc.getValue();
+        }
+        return crcs;
     }
 
     /** An SCO's CRC (in its SCO_SEALED entry) is the CRC32C of its clusters' CRC32Cs, in order: one pass of data. */
