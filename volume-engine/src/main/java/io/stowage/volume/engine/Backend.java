@@ -8,6 +8,11 @@ import java.util.List;
 public interface Backend {
     ObjectStore volume(String name) throws IOException;
 
+    /** The store a volume opened for I/O uses; closed with the volume. May hold resources of its own. */
+    default ObjectStore openVolume(String name) throws IOException {
+        return volume(name);
+    }
+
     /** Names of volumes that have a header. */
     List<String> volumes() throws IOException;
 

@@ -76,6 +76,8 @@ public final class Volume implements AutoCloseable {
     private final AtomicLong dirty = new AtomicLong();
     private final Object dirtyChanged = new Object();
     private final Thread uploader;
+    /** Puts the SCOs of one TLog concurrently; the uploader waits for all of them before the TLog. */
+    private final java.util.concurrent.ExecutorService scoPutters;
     private volatile boolean closing;
     private volatile Throwable halted;
     private boolean slowedLogged;
@@ -100,6 +102,11 @@ public final class Volume implements AutoCloseable {
         for (int i = 0; i < stripes.length; i++) stripes[i] = new ReentrantLock();
         this.uploader = new Thread(this::uploadLoop, "stowage-upload-" + name);
         this.uploader.setDaemon(true);
+        this.scoPutters = java.util.concurrent.Executors.newFixedThreadPool(config.uploadParallelism(), r -> {
+            Thread t = new Thread(r, "stowage-sco-put-" + name);
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /** Called once by the loader after recovery: opens a fresh TLog and starts uploading. */
@@ -524,7 +531,12 @@ public final class Volume implements AutoCloseable {
         if (scoEpoch < 0) {
             throw new IOException("SCO " + number + " of volume " + name + " is neither cached nor committed");
         }
-        store.get(ObjectNames.sco(scoEpoch, number, 0), pos, clusters * CLUSTER, dst.duplicate());
+        try {
+            store.get(ObjectNames.sco(scoEpoch, number, 0), pos, clusters * CLUSTER, dst.duplicate());
+        } catch (ObjectStore.FencedException e) {
+            halt(e);
+            throw e;
+        }
     }
 
     // ------------------------------------------------------------------ upload
@@ -571,12 +583,17 @@ public final class Volume implements AutoCloseable {
                 if (job.writer() != null) job.writer().close(); // fsync: the local copy stays valid until committed
                 long firstSco = Long.MAX_VALUE;
                 long lastSco = -1;
+                List<java.util.concurrent.Future<?>> puts = new ArrayList<>();
                 for (ScoCache.Sco s : job.scos()) {
                     s.channel.force(false);
-                    putReplacingUncommitted(s.objectName(), s.file);
+                    puts.add(scoPutters.submit(() -> {
+                        putReplacingUncommitted(s.objectName(), s.file);
+                        return null;
+                    }));
                     firstSco = Math.min(firstSco, s.number);
                     lastSco = Math.max(lastSco, s.number);
                 }
+                awaitAll(puts);
                 String tlogName = ObjectNames.tlog(job.tlogEpoch(), job.seq());
                 putReplacingUncommitted(tlogName, job.file());
                 VolumeHeader next = header.withTlog(new VolumeHeader.TLogRecord(job.seq(), job.tlogEpoch(),
@@ -606,6 +623,25 @@ public final class Volume implements AutoCloseable {
                 backoff = Math.min(backoff * 2, 5000);
             }
         }
+    }
+
+    /** Waits for every put (none is left running behind a failure) and rethrows the first failure. */
+    private static void awaitAll(List<java.util.concurrent.Future<?>> puts) throws IOException {
+        IOException failed = null;
+        for (java.util.concurrent.Future<?> f : puts) {
+            try {
+                f.get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                Throwable c = e.getCause();
+                IOException io = c instanceof IOException x ? x : new IOException(c);
+                // fencing wins over any other failure: it must halt the volume, not be retried
+                if (failed == null || io instanceof ObjectStore.FencedException) failed = io;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted");
+            }
+        }
+        if (failed != null) throw failed;
     }
 
     /**
@@ -762,8 +798,10 @@ public final class Volume implements AutoCloseable {
             } finally {
                 appendLock.unlock();
             }
+            scoPutters.shutdown();
             scos.closeAll();
             map.close();
+            store.close();
         }
     }
 
@@ -782,7 +820,13 @@ public final class Volume implements AutoCloseable {
         } catch (IOException ignored) {
             // crash stand-in
         }
+        scoPutters.shutdown();
         scos.closeAll();
         map.close();
+        try {
+            store.close();
+        } catch (IOException ignored) {
+            // crash stand-in
+        }
     }
 }

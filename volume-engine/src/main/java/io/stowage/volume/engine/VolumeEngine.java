@@ -62,7 +62,13 @@ public final class VolumeEngine {
 
     /** Opens (and recovers) a volume; see {@link VolumeLoader}. */
     public Volume open(String name) throws IOException {
-        return VolumeLoader.open(name, backend.volume(name), cacheRoot.resolve(name), config);
+        ObjectStore store = backend.openVolume(name);
+        try {
+            return VolumeLoader.open(name, store, cacheRoot.resolve(name), config);
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            throw e;
+        }
     }
 
     /** Deletes a volume's objects and its cache. The volume must not be open. */

@@ -48,6 +48,7 @@ final class VolumeLoader {
 
     static Volume open(String name, ObjectStore store, Path cacheDir, VolumeConfig config) throws IOException {
         long t0 = System.nanoTime();
+        store.fencePreviousOwner();
         ObjectStore.VolumeHeaderBytes raw = store.readHeader()
                 .orElseThrow(() -> new IOException("volume " + name + " does not exist"));
         VolumeHeader committed = VolumeHeader.parse(raw.body());

@@ -14,7 +14,7 @@ import java.util.Optional;
  * <p>Implementations: {@link DirectoryObjectStore} (the embedded default and tests) and, in backend-rados, the
  * RADOS store; both pass {@code ObjectStoreContract}. Thread-safe.
  */
-public interface ObjectStore {
+public interface ObjectStore extends java.io.Closeable {
     /** Creates {@code name} with the file's contents; fails if it exists. Durable when it returns. */
     void putExclusive(String name, Path file) throws IOException;
 
@@ -48,6 +48,17 @@ public interface ObjectStore {
      * none exists yet). Throws {@link FencedException} otherwise: another owner has taken the volume.
      */
     void commitHeader(long expectedEpoch, VolumeHeaderBytes header) throws IOException;
+
+    /**
+     * Before a takeover bumps the epoch: makes sure the previous owner can no longer write to this store (RADOS
+     * blocklists its client). A store with only one possible writer has nothing to do.
+     */
+    default void fencePreviousOwner() throws IOException {
+    }
+
+    /** Releases what the store holds open (a RADOS client of its own). */
+    default void close() throws IOException {
+    }
 
     /** A header as stored: its owner epoch (the guard) and its serialized body. */
     record VolumeHeaderBytes(long epoch, byte[] body) {

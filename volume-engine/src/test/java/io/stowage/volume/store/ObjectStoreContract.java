@@ -1,0 +1,64 @@
+package io.stowage.volume.store;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The {@link ObjectStore} contract every store must pass: the directory store here, the RADOS store against a
+ * real cluster in backend-rados (this class ships in volume-engine's test jar for that).
+ */
+public final class ObjectStoreContract {
+    private ObjectStoreContract() {
+    }
+
+    /** Runs the contract on an empty store; {@code scratch} is a file path the test may write. */
+    public static void check(ObjectStore s, Path scratch) throws Exception {
+        Files.write(scratch, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+        s.putExclusive("sco.00000001.000000000001.00", scratch);
+        assertThrows(java.io.IOException.class, () -> s.putExclusive("sco.00000001.000000000001.00", scratch),
+                "objects are created exclusively");
+        s.putExclusive("tlog.00000001.000000000001", ByteBuffer.wrap(new byte[] {9, 9}));
+        assertTrue(s.exists("sco.00000001.000000000001.00"));
+        assertFalse(s.exists("sco.00000001.000000000002.00"));
+        ByteBuffer part = ByteBuffer.allocate(3);
+        s.get("sco.00000001.000000000001.00", 2, 3, part);
+        assertArrayEquals(new byte[] {3, 4, 5}, part.array());
+        assertThrows(java.io.IOException.class, () -> s.get("sco.00000001.000000000001.00", 6, 4, ByteBuffer.allocate(4)));
+        ByteBuffer direct = ByteBuffer.allocateDirect(8).position(2);
+        s.get("sco.00000001.000000000001.00", 4, 3, direct);
+        assertEquals(5, direct.position(), "a read advances the destination by its length");
+        assertEquals(5, direct.get(2));
+        assertEquals(7, direct.get(4));
+        assertEquals(0, direct.get(5), "nothing is written past the length");
+        ByteBuffer src = ByteBuffer.allocateDirect(6).put(new byte[] {0, 0, 4, 3, 2, 1}).position(2);
+        s.putExclusive("sco.00000001.000000000003.00", src);
+        assertArrayEquals(new byte[] {4, 3, 2, 1}, s.getAll("sco.00000001.000000000003.00"),
+                "a put writes the buffer from its position");
+        s.delete("sco.00000001.000000000003.00");
+        assertArrayEquals(new byte[] {9, 9}, s.getAll("tlog.00000001.000000000001"));
+        assertEquals(List.of("sco.00000001.000000000001.00"), s.list("sco."));
+        assertEquals(2, s.list("").stream().filter(n -> !n.equals("header")).count());
+        s.delete("tlog.00000001.000000000001");
+        assertFalse(s.exists("tlog.00000001.000000000001"));
+
+        s.putReplace("state.reservations", ByteBuffer.wrap(new byte[] {1}));
+        s.putReplace("state.reservations", ByteBuffer.wrap(new byte[] {2, 3}));
+        assertArrayEquals(new byte[] {2, 3}, s.getAll("state.reservations"), "mutable state objects are replaced");
+        s.delete("state.reservations");
+        assertTrue(s.readHeader().isEmpty());
+        assertThrows(ObjectStore.FencedException.class,
+                () -> s.commitHeader(0, new ObjectStore.VolumeHeaderBytes(1, new byte[] {1})));
+        s.commitHeader(-1, new ObjectStore.VolumeHeaderBytes(0, new byte[] {1}));
+        s.commitHeader(0, new ObjectStore.VolumeHeaderBytes(1, new byte[] {2}));
+        assertThrows(ObjectStore.FencedException.class,
+                () -> s.commitHeader(0, new ObjectStore.VolumeHeaderBytes(2, new byte[] {3})),
+                "a commit guarded by a stale epoch is refused");
+        assertEquals(1, s.readHeader().orElseThrow().epoch());
+        assertArrayEquals(new byte[] {2}, s.readHeader().orElseThrow().body());
+    }
+
+}
