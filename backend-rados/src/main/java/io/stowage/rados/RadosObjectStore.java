@@ -106,11 +106,7 @@ public final class RadosObjectStore implements ObjectStore {
         if (n < length) {
             throw new IOException("object " + oid(name) + " is shorter than " + (offset + length) + " bytes");
         }
-        if (dst.isDirect()) {
-            dst.position(dst.position() + length);
-        } else {
-            dst.put(target.limit(length));
-        }
+        if (!dst.isDirect()) dst.duplicate().put(target.limit(length));
     }
 
     @Override
@@ -121,7 +117,7 @@ public final class RadosObjectStore implements ObjectStore {
         ByteBuffer b = ByteBuffer.allocateDirect((int) size);
         get(name, 0, (int) size, b);
         byte[] out = new byte[(int) size];
-        b.flip().get(out);
+        b.get(0, out);
         return out;
     }
 

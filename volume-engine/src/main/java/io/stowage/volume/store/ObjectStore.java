@@ -27,7 +27,10 @@ public interface ObjectStore extends java.io.Closeable {
      */
     void putReplace(String name, ByteBuffer data) throws IOException;
 
-    /** Reads {@code length} bytes at {@code offset} of {@code name} into {@code dst}; fails if the object is shorter. */
+    /**
+     * Reads {@code length} bytes at {@code offset} of {@code name} into {@code dst} from its position, which is left
+     * unchanged; fails if the object is shorter.
+     */
     void get(String name, long offset, int length, ByteBuffer dst) throws IOException;
 
     /** The whole object. */
