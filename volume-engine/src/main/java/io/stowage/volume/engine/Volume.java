@@ -51,6 +51,8 @@ public final class Volume implements AutoCloseable {
     final ScoCache scos;
     final long epoch;
     volatile VolumeHeader header;
+    /** The newest TLog that is committed and absorbed (LMDB, cache accounting); uploads finish in TLog order. */
+    private volatile long absorbedSeq;
 
     private final ReentrantLock appendLock = new ReentrantLock();
     private final ReentrantLock[] stripes = new ReentrantLock[1024];
@@ -80,7 +82,7 @@ public final class Volume implements AutoCloseable {
     private final java.util.concurrent.ExecutorService scoPutters;
     private volatile boolean closing;
     private volatile Throwable halted;
-    private boolean slowedLogged;
+    private long slowedLoggedAt = System.nanoTime() - TimeUnit.SECONDS.toNanos(60); // guarded by dirtyChanged
 
     /** A closed TLog waiting for upload, with the SCOs it covers. */
     record UploadJob(long seq, long tlogEpoch, Path file, TLogWriter writer, List<ScoCache.Sco> scos) {
@@ -99,6 +101,7 @@ public final class Volume implements AutoCloseable {
         this.map = map;
         this.scos = scos;
         this.epoch = epoch;
+        this.absorbedSeq = header.lastTlogSeq();
         for (int i = 0; i < stripes.length; i++) stripes[i] = new ReentrantLock();
         this.uploader = new Thread(this::uploadLoop, "stowage-upload-" + name);
         this.uploader.setDaemon(true);
@@ -437,10 +440,11 @@ public final class Volume implements AutoCloseable {
         synchronized (dirtyChanged) {
             while (dirty.get() > config.dirtyLimitBytes()) {
                 checkHalted();
-                if (!slowedLogged) {
+                long now = System.nanoTime();
+                if (now - slowedLoggedAt > TimeUnit.SECONDS.toNanos(10)) { // once per episode, not per write
                     log.warn("volume {}: {} KiB not yet uploaded (limit {} KiB); writes wait for the uploads",
                             name, dirty.get() >> 10, config.dirtyLimitBytes() >> 10);
-                    slowedLogged = true;
+                    slowedLoggedAt = now;
                 }
                 try {
                     dirtyChanged.wait(100);
@@ -449,7 +453,6 @@ public final class Volume implements AutoCloseable {
                     throw new IOException("interrupted while waiting for uploads");
                 }
             }
-            slowedLogged = false;
         }
     }
 
@@ -663,6 +666,7 @@ public final class Volume implements AutoCloseable {
         }
         dirty.addAndGet(-freed);
         pendingUploads.decrementAndGet();
+        absorbedSeq = job.seq();
         synchronized (dirtyChanged) {
             dirtyChanged.notifyAll();
         }
@@ -691,15 +695,18 @@ public final class Volume implements AutoCloseable {
      * clean shutdown, and before a cache may be discarded).
      */
     public void syncToBackend(long timeoutMillis) throws IOException {
+        long target;
         appendLock.lock();
         try {
             checkHalted();
             rollTlog();
+            target = tlogSeq - 1; // the TLog just closed (or the one before, if the open one was empty)
         } finally {
             appendLock.unlock();
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        while (pendingUploads.get() > 0) {
+        // not "until nothing is pending": under a steady load something always is
+        while (absorbedSeq < target) {
             checkHalted();
             if (System.nanoTime() > deadline) throw new IOException("volume " + name + ": uploads did not finish");
             try {
