@@ -7,23 +7,24 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real single-node Ceph cluster for this module's integration tests, started once per test JVM by
+ * A real single-node Ceph cluster for integration tests (this module's and, through its test jar, the tests
+ * module's), started once per test JVM by
  * {@code tests/ceph/cluster.sh} in {@code target/ceph} and torn down by its pid files when the JVM exits (also when
  * tests fail; a cluster left by a killed run is stopped by the next {@code up}).
  */
-final class CephCluster {
+public final class CephCluster {
     static final Path SCRIPT = Path.of("..", "tests", "ceph", "cluster.sh").toAbsolutePath().normalize();
     private static CephCluster instance;
 
-    final Path dir;
-    final Path conf;
+    public final Path dir;
+    public final Path conf;
 
     private CephCluster(Path dir, Path conf) {
         this.dir = dir;
         this.conf = conf;
     }
 
-    static synchronized CephCluster get() throws IOException, InterruptedException {
+    public static synchronized CephCluster get() throws IOException, InterruptedException {
         if (instance == null) {
             Path dir = Path.of("target", "ceph").toAbsolutePath();
             run(180, "up", dir.toString(), System.getProperty("stowage.ceph.port", "46800"));
@@ -40,20 +41,20 @@ final class CephCluster {
         return instance;
     }
 
-    RadosBackendConfig config(String prefix) {
+    public RadosBackendConfig config(String prefix) {
         return new RadosBackendConfig(conf, "admin", "stowage", prefix, 5);
     }
 
-    void stopOsd() throws IOException, InterruptedException {
+    public void stopOsd() throws IOException, InterruptedException {
         run(60, "osd-stop", dir.toString());
     }
 
-    void startOsd() throws IOException, InterruptedException {
+    public void startOsd() throws IOException, InterruptedException {
         run(120, "osd-start", dir.toString());
     }
 
     /** Runs {@code rados} against the cluster and returns its output (e.g. for bench figures). */
-    String rados(String... args) throws IOException, InterruptedException {
+    public String rados(String... args) throws IOException, InterruptedException {
         List<String> cmd = new java.util.ArrayList<>(List.of("rados", "-c", conf.toString()));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

@@ -47,6 +47,14 @@ class ConformanceIT {
 
     @Test
     void libiscsiConformanceSuite() throws Exception {
+        checkSuite(server, reportPath(), "iscsi-test-cu");
+    }
+
+    /**
+     * Runs every suite against {@code server}'s LUN 0, writes the JSON report, and asserts: no test of a REQUIRED
+     * family fails, and the real passes reach the floor. Also used for the RADOS backend (RadosIT).
+     */
+    static void checkSuite(StowageProcess server, Path report, String logName) throws Exception {
         List<String> suites = new ArrayList<>();
         for (String line : Tools.run(30, "iscsi-test-cu", "-l").output().split("\n")) {
             String[] parts = line.strip().split("\\.");
@@ -56,7 +64,7 @@ class ConformanceIT {
         }
         assertTrue(suites.size() >= 50, "iscsi-test-cu lists its suites: " + suites);
         Map<String, CuOutput.Verdict> all = new LinkedHashMap<>();
-        Path logs = StowageProcess.LOGS.resolve("iscsi-test-cu");
+        Path logs = StowageProcess.LOGS.resolve(logName);
         Files.createDirectories(logs);
         for (String suite : suites) {
             List<String> cmd = new ArrayList<>(List.of("iscsi-test-cu", "--dataloss",
@@ -75,10 +83,10 @@ class ConformanceIT {
         Map<CuOutput.Verdict, Integer> counts = new TreeMap<>();
         all.values().forEach(v -> counts.merge(v, 1, Integer::sum));
         int passed = counts.getOrDefault(CuOutput.Verdict.PASSED, 0);
-        writeReport(all, counts);
-        System.out.println("iscsi-test-cu: " + all.size() + " tests, " + passed + " passed, "
+        writeReport(report, all, counts);
+        System.out.println(logName + ": " + all.size() + " tests, " + passed + " passed, "
                 + counts.getOrDefault(CuOutput.Verdict.FAILED, 0) + " failed, "
-                + counts.getOrDefault(CuOutput.Verdict.SKIPPED, 0) + " skipped (report in " + reportPath() + ")");
+                + counts.getOrDefault(CuOutput.Verdict.SKIPPED, 0) + " skipped (report in " + report + ")");
         List<String> requiredFailures = new ArrayList<>();
         all.forEach((name, v) -> {
             if (v == CuOutput.Verdict.FAILED && REQUIRED.contains(name.substring(0, name.indexOf('.')))) {
@@ -95,8 +103,8 @@ class ConformanceIT {
         return StowageProcess.REPO.resolve("tests/target/reports/iscsi-test-cu.json");
     }
 
-    private static void writeReport(Map<String, CuOutput.Verdict> all, Map<CuOutput.Verdict, Integer> counts)
-            throws Exception {
+    private static void writeReport(Path report, Map<String, CuOutput.Verdict> all,
+                                    Map<CuOutput.Verdict, Integer> counts) throws Exception {
         StringBuilder sb = new StringBuilder("{\n  \"counts\": {");
         sb.append(String.join(", ", counts.entrySet().stream()
                 .map(e -> "\"" + e.getKey().name().toLowerCase() + "\": " + e.getValue()).toList()));
@@ -104,7 +112,7 @@ class ConformanceIT {
         List<String> rows = new ArrayList<>();
         all.forEach((k, v) -> rows.add("    \"" + k.replace("\"", "'") + "\": \"" + v.name().toLowerCase() + "\""));
         sb.append(String.join(",\n", rows)).append("\n  }\n}\n");
-        Files.createDirectories(reportPath().getParent());
-        Files.writeString(reportPath(), sb.toString());
+        Files.createDirectories(report.getParent());
+        Files.writeString(report, sb.toString());
     }
 }

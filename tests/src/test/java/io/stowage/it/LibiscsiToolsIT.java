@@ -80,7 +80,12 @@ class LibiscsiToolsIT {
 
     @Test
     void qemuWrites64MiBOfRandomDataThatReadsBackIdentical() throws Exception {
-        byte[] data = new byte[64 << 20];
+        writeAndVerify(server, dir, 64 << 20);
+    }
+
+    /** QEMU writes {@code bytes} of random data to LUN 0 and reads it back: compared, and dumped byte for byte. */
+    static void writeAndVerify(StowageProcess server, Path dir, int bytes) throws Exception {
+        byte[] data = new byte[bytes];
         new Random(42).nextBytes(data);
         Path file = dir.resolve("random.img");
         Files.write(file, data);
@@ -93,7 +98,7 @@ class LibiscsiToolsIT {
         assertTrue(cmp.contains("Images are identical"), cmp);
         // and the bytes really are in the volume, not only in some cache of the path
         Path back = dir.resolve("back.img");
-        Tools.run(300, "qemu-img", "dd", "-f", "raw", "-O", "raw", "bs=1M", "count=64", "if=" + json,
+        Tools.run(300, "qemu-img", "dd", "-f", "raw", "-O", "raw", "bs=1M", "count=" + (bytes >> 20), "if=" + json,
                 "of=" + back).ok();
         assertArrayEquals(data, Files.readAllBytes(back));
     }

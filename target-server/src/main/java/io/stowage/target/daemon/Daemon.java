@@ -11,6 +11,8 @@ import io.stowage.target.session.SessionRegistry;
 import io.stowage.target.session.TargetDirectory;
 import io.stowage.target.transport.mina.MinaPortal;
 import io.stowage.volume.BlockDevice;
+import io.stowage.rados.RadosBackend;
+import io.stowage.volume.engine.Backend;
 import io.stowage.volume.engine.DirectoryBackend;
 import io.stowage.volume.engine.VolumeBlockDevice;
 import io.stowage.volume.engine.VolumeEngine;
@@ -42,6 +44,7 @@ public final class Daemon implements AutoCloseable {
     private final List<BlockDevice> devices = new ArrayList<>();
     private final TargetDirectory directory;
     private final MinaPortal portal;
+    private final Backend backend;
 
     public Daemon(StowageConfig config) throws IOException {
         AtomicInteger n = new AtomicInteger();
@@ -52,9 +55,18 @@ public final class Daemon implements AutoCloseable {
             return t;
         });
         BufferPool buffers = new BufferPool(64L << 20);
-        // the embedded default backend: objects in data-dir/objects, the cache (SCOs, TLogs, LMDB) in data-dir/cache
-        VolumeEngine engine = new VolumeEngine(config.dataDir().resolve("cache"),
-                new DirectoryBackend(config.dataDir().resolve("objects")), config.volumeConfig());
+        // the cache (SCOs, TLogs, LMDB) is always local, in data-dir/cache; the objects live in the backend: a
+        // directory (the embedded default, data-dir/objects) or a Ceph pool
+        Backend backend;
+        try {
+            backend = config.rados() != null ? new RadosBackend(config.rados())
+                    : new DirectoryBackend(config.dataDir().resolve("objects"));
+        } catch (IOException e) {
+            io.shutdownNow();
+            throw e;
+        }
+        this.backend = backend;
+        VolumeEngine engine = new VolumeEngine(config.dataDir().resolve("cache"), backend, config.volumeConfig());
         Map<String, BlockDevice> volumes = new LinkedHashMap<>();
         List<ExportedTarget> targets = new ArrayList<>();
         int relativePort = 1;
@@ -143,5 +155,12 @@ public final class Daemon implements AutoCloseable {
             }
         }
         devices.clear();
+        if (backend instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.warn("closing the backend failed: {}", e.toString());
+            }
+        }
     }
 }

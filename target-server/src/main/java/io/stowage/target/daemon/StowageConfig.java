@@ -33,6 +33,13 @@ import org.apache.commons.configuration2.ex.ConfigurationException;
  * engine.tlog-max-age = 5                  # ... or after this many seconds with data in it
  * engine.dirty-limit = 256M                # data not yet uploaded above this slows writes down
  * engine.cache-limit = 2G                  # uploaded SCOs are evicted (LRU) above this
+ * engine.upload-parallelism = 4            # SCOs put to the backend at once
+ * backend = directory                      # directory: objects in data-dir/objects; rados: a Ceph pool
+ * rados.conf = /etc/ceph/ceph.conf         # (backend = rados) the cluster's ceph.conf
+ * rados.client-id = admin                  # cephx user without 'client.'; its keyring as ceph.conf says
+ * rados.pool = stowage
+ * rados.object-prefix =                    # prepended to VOLUME/OBJECT names (several installations, one pool)
+ * rados.timeout-seconds = 10               # connect and per-operation timeout; uploads retry after it
  * target.NAME.iqn = iqn.2026-11.io.stowage:NAME
  * target.NAME.lun.N = VOLUME               # LUN N of target NAME is volume VOLUME
  * volume.VOLUME.size = 8G                  # created thin at first start; suffixes K, M, G, T (binary)
@@ -66,6 +73,10 @@ public final class StowageConfig {
     private long tlogMaxAgeMillis = io.stowage.volume.engine.VolumeConfig.DEFAULT.tlogMaxAgeMillis();
     private long dirtyLimit = io.stowage.volume.engine.VolumeConfig.DEFAULT.dirtyLimitBytes();
     private long cacheLimit = io.stowage.volume.engine.VolumeConfig.DEFAULT.cacheLimitBytes();
+    private int uploadParallelism = io.stowage.volume.engine.VolumeConfig.DEFAULT.uploadParallelism();
+    private String backend = "directory";
+    private final Map<String, String> radosKeys = new LinkedHashMap<>();
+    private io.stowage.rados.RadosBackendConfig rados;
     private final Map<String, TargetConfig> targets = new LinkedHashMap<>();
     private final Map<String, Long> volumeSizes = new LinkedHashMap<>();
     private final java.util.Set<String> writeThrough = new java.util.HashSet<>();
@@ -123,6 +134,16 @@ public final class StowageConfig {
             case "engine.tlog-max-age" -> tlogMaxAgeMillis = 1000L * intIn(key, v, 1, 3600);
             case "engine.dirty-limit" -> dirtyLimit = size(key, v);
             case "engine.cache-limit" -> cacheLimit = size(key, v);
+            case "engine.upload-parallelism" -> uploadParallelism = intIn(key, v, 1, 64);
+            case "backend" -> {
+                if (!v.equals("directory") && !v.equals("rados")) {
+                    throw new ConfigException(key, "must be 'directory' or 'rados', got '" + v + "'");
+                }
+                backend = v;
+            }
+            case io.stowage.rados.RadosBackendConfig.KEY_CONF, io.stowage.rados.RadosBackendConfig.KEY_CLIENT,
+                    io.stowage.rados.RadosBackendConfig.KEY_POOL, io.stowage.rados.RadosBackendConfig.KEY_PREFIX,
+                    io.stowage.rados.RadosBackendConfig.KEY_TIMEOUT -> radosKeys.put(key, v);
             default -> {
                 Matcher t = TARGET_KEY.matcher(key);
                 Matcher vol = VOLUME_KEY.matcher(key);
@@ -161,6 +182,18 @@ public final class StowageConfig {
     }
 
     private void validate() throws ConfigException {
+        if (backend.equals("rados")) {
+            try {
+                rados = io.stowage.rados.RadosBackendConfig.from(radosKeys);
+            } catch (IllegalArgumentException e) {
+                // RadosBackendConfig's messages already read "config key 'rados.x' ..."
+                String m = e.getMessage();
+                int q = m.indexOf('\'', 12);
+                throw new ConfigException(m.substring(12, q), m.substring(q + 2));
+            }
+        } else if (!radosKeys.isEmpty()) {
+            throw new ConfigException(radosKeys.keySet().iterator().next(), "needs backend = rados");
+        }
         if (firstBurstLength > maxBurstLength) {
             throw new ConfigException("iscsi.first-burst-length", "must not exceed iscsi.max-burst-length ("
                     + maxBurstLength + ")");
@@ -284,7 +317,12 @@ public final class StowageConfig {
     /** The volume engine's tunables from the {@code engine.*} keys. */
     public io.stowage.volume.engine.VolumeConfig volumeConfig() {
         return new io.stowage.volume.engine.VolumeConfig(scoClusters, scosPerTlog, tlogMaxAgeMillis, dirtyLimit,
-                cacheLimit, io.stowage.volume.engine.VolumeConfig.DEFAULT.metadataMapBytes());
+                cacheLimit, io.stowage.volume.engine.VolumeConfig.DEFAULT.metadataMapBytes(), uploadParallelism);
+    }
+
+    /** The RADOS backend's settings, or null when the objects live in the local directory (backend = directory). */
+    public io.stowage.rados.RadosBackendConfig rados() {
+        return rados;
     }
 
     public InetSocketAddress portal() {
