@@ -6,6 +6,8 @@
 #   tests/ceph/cluster.sh down DIR          stop every daemon by its pid file (TERM, then KILL) and delete DIR
 #   tests/ceph/cluster.sh osd-stop DIR      stop the OSD (its memstore survives: fast shutdown is off)
 #   tests/ceph/cluster.sh osd-start DIR     start it again and wait until it is up
+# CEPH_STORE=bluestore CEPH_STORE_BYTES=N   a bluestore OSD on a sparse file of N bytes in DIR (for benchmarks that
+#                                           write more than RAM should hold) instead of the 4 GiB memstore
 set -euo pipefail
 cmd="${1:?usage: cluster.sh up|down|osd-stop|osd-start DIR [PORT]}"
 dir="${2:?usage: cluster.sh up|down|osd-stop|osd-start DIR [PORT]}"
@@ -41,6 +43,17 @@ up)
   rm -rf "$dir"; mkdir -p "$dir"/{log,run,mon.a,osd.0,crash}
   dir="$(cd "$dir" && pwd)"; conf="$dir/ceph.conf"
   fsid="$(cat /proc/sys/kernel/random/uuid)"
+  if [ "${CEPH_STORE:-memstore}" = bluestore ]; then
+    store_conf="osd objectstore = bluestore
+bluestore block path = $dir/osd.0.block
+bluestore block create = true
+bluestore block size = ${CEPH_STORE_BYTES:-34359738368}
+bluestore block db create = false
+bluestore block wal create = false"
+  else
+    store_conf="osd objectstore = memstore
+memstore device bytes = ${CEPH_STORE_BYTES:-4294967296}"
+  fi
   cat > "$conf" <<CONF
 [global]
 fsid = $fsid
@@ -71,8 +84,7 @@ mon allow pool delete = true
 mon warn on pool no redundancy = false
 osd crush chooseleaf type = 0
 paxos propose interval = 0.1
-osd objectstore = memstore
-memstore device bytes = 4294967296
+$store_conf
 osd fast shutdown = false
 mon data = $dir/\$name
 osd data = $dir/\$name
@@ -93,7 +105,7 @@ CONF
   echo "{\"cephx_secret\": \"$secret\"}" > "$dir/osd.json"
   timeout 60 ceph -c "$conf" osd new "$osd_uuid" 0 -i "$dir/osd.json" >/dev/null
   ceph-authtool --create-keyring "$dir/osd.0/keyring" --name osd.0 --add-key "$secret" >/dev/null
-  ceph-osd -c "$conf" -i 0 --mkfs --osd-uuid "$osd_uuid" --keyring "$dir/osd.0/keyring" 2>/dev/null
+  ceph-osd -c "$conf" -i 0 --mkfs --osd-uuid "$osd_uuid" --keyring "$dir/osd.0/keyring" >"$dir/log/osd.0.mkfs" 2>&1 || { cat "$dir/log/osd.0.mkfs" >&2; exit 1; }
   ceph-osd -c "$conf" -i 0 --keyring "$dir/osd.0/keyring" 2>>"$dir/log/osd.0.stderr"
   timeout 60 ceph -c "$conf" osd pool create stowage 8 8 replicated >/dev/null 2>&1
   timeout 60 ceph -c "$conf" osd pool application enable stowage stowage >/dev/null 2>&1

@@ -14,7 +14,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * EXTENDED COPY (LID1, SPC-4 6.4) and RECEIVE COPY RESULTS (6.18), VMware's XCOPY: block-to-block segment
  * descriptors (02h) between copy targets named by identification descriptors (E4h) that carry the NAA of VPD 83h;
  * any LU served by this node can be a source or a destination. The copy itself goes through the block devices in
- * 1 MiB chunks (a data copy; a metadata-only copy within one store is future work).
+ * 1 MiB chunks, except within one LU whose device can remap (a log-structured volume, cluster-aligned segments):
+ * there the copy is metadata only, and no data moves (VAAI clones of VMDKs within a datastore LUN).
  */
 final class ExtendedCopy {
     static final int MAX_CSCD_DESCRIPTORS = 8;
@@ -147,10 +148,19 @@ final class ExtendedCopy {
         return u;
     }
 
-    /** Copies {@code length} bytes; backwards when an overlapping destination lies after the source. */
+    /** Remaps within one device when it can, else copies the data. */
     private static CompletableFuture<Void> copy(Command c, BlockDevice from, BlockDevice to, long src, long dst,
                                                 long length) {
         if (length == 0) return CompletableFuture.completedFuture(null);
+        if (from != to) return copyData(c, from, to, src, dst, length);
+        return from.copyWithin(src, dst, length).toCompletableFuture()
+                .thenCompose(remapped -> remapped ? CompletableFuture.completedFuture(null)
+                        : copyData(c, from, to, src, dst, length));
+    }
+
+    /** Copies {@code length} bytes; backwards when an overlapping destination lies after the source. */
+    private static CompletableFuture<Void> copyData(Command c, BlockDevice from, BlockDevice to, long src, long dst,
+                                                    long length) {
         BufferPool pool = c.buffers();
         ByteBuffer buf = pool.acquire((int) Math.min(CHUNK, length));
         boolean backwards = from == to && dst > src && dst < src + length;

@@ -83,6 +83,11 @@ public final class LogicalUnit {
         for (Nexus n : attentions.keySet()) establish(n, ua);
     }
 
+    /** The nexuses this LU has seen (each gets its own unit attention queue). */
+    java.util.Set<Nexus> nexuses() {
+        return attentions.keySet();
+    }
+
     /** Removes and returns the oldest unit attention of {@code nexus}, or null. */
     SenseReason takeAttention(Nexus nexus) {
         java.util.ArrayDeque<SenseReason> q = attentions.get(nexus);

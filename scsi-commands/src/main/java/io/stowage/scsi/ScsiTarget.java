@@ -44,7 +44,8 @@ public final class ScsiTarget {
     }
 
     private final TargetPortIdentity port;
-    private final NavigableMap<Integer, LogicalUnit> luns;
+    /** Replaced whole (copy on write) when a LUN is added at run time; readers never lock. */
+    private volatile NavigableMap<Integer, LogicalUnit> luns;
     private final OpcodeTable table;
     private final BufferPool buffers;
 
@@ -65,6 +66,26 @@ public final class ScsiTarget {
 
     public NavigableMap<Integer, LogicalUnit> luns() {
         return luns;
+    }
+
+    /**
+     * Adds a logical unit at run time (config reload). Every nexus already logged in to this target gets POWER ON
+     * OCCURRED from the new LU and REPORTED LUNS DATA HAS CHANGED from the others, so initiators rescan.
+     */
+    public synchronized void addLun(int lun, LogicalUnit unit) {
+        if (luns.containsKey(lun)) throw new IllegalArgumentException("LUN " + lun + " exists");
+        java.util.Set<Nexus> nexuses = new java.util.HashSet<>();
+        for (LogicalUnit u : luns.values()) nexuses.addAll(u.nexuses());
+        for (Nexus n : nexuses) unit.establish(n, SenseReason.POWER_ON_RESET_OCCURRED);
+        TreeMap<Integer, LogicalUnit> next = new TreeMap<>(luns);
+        next.put(lun, unit);
+        for (LogicalUnit u : luns.values()) u.establishForAll(SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED);
+        luns = Collections.unmodifiableNavigableMap(next);
+    }
+
+    /** The LU's device grew (config reload): every nexus gets CAPACITY DATA HAS CHANGED from it. */
+    public void capacityChanged(LogicalUnit unit) {
+        unit.establishForAll(SenseReason.CAPACITY_DATA_HAS_CHANGED);
     }
 
     public OpcodeTable table() {

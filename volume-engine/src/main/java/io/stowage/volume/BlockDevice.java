@@ -88,6 +88,15 @@ public interface BlockDevice extends Closeable {
         return CompletableFuture.completedFuture(List.of(new Extent(offset, length, true)));
     }
 
+    /**
+     * Copies {@code length} bytes from {@code src} to {@code dst} within this device without moving the data, if
+     * the device can (a log-structured volume remaps whole clusters); completes with false when it cannot, and the
+     * caller copies the data itself.
+     */
+    default CompletionStage<Boolean> copyWithin(long src, long dst, long length) {
+        return CompletableFuture.completedFuture(false);
+    }
+
     @Override
     void close();
 }

@@ -45,6 +45,11 @@ public final class Daemon implements AutoCloseable {
     private final TargetDirectory directory;
     private final MinaPortal portal;
     private final Backend backend;
+    private final MetricsEndpoint metrics;
+    private final VolumeEngine engine;
+    private final Map<String, BlockDevice> volumes = new LinkedHashMap<>();
+    private final List<ExportedTarget> targets = new ArrayList<>();
+    private StowageConfig config;
 
     public Daemon(StowageConfig config) throws IOException {
         AtomicInteger n = new AtomicInteger();
@@ -66,27 +71,14 @@ public final class Daemon implements AutoCloseable {
             throw e;
         }
         this.backend = backend;
-        VolumeEngine engine = new VolumeEngine(config.dataDir().resolve("cache"), backend, config.volumeConfig());
-        Map<String, BlockDevice> volumes = new LinkedHashMap<>();
-        List<ExportedTarget> targets = new ArrayList<>();
+        this.engine = new VolumeEngine(config.dataDir().resolve("cache"), backend, config.volumeConfig());
+        this.config = config;
         int relativePort = 1;
         try {
             for (StowageConfig.TargetConfig t : config.targets().values()) {
                 TreeMap<Integer, LogicalUnit> luns = new TreeMap<>();
                 for (Map.Entry<Integer, String> lun : t.luns().entrySet()) {
-                    String name = lun.getValue();
-                    BlockDevice dev = volumes.get(name);
-                    if (dev == null) {
-                        if (engine.find(name).isEmpty()) {
-                            engine.create(name, config.volumeSizes().get(name));
-                            log.info("volume {} created ({} bytes, thin)", name, config.volumeSizes().get(name));
-                        }
-                        dev = new VolumeBlockDevice(engine.open(name), io, config.writeThrough(name));
-                        volumes.put(name, dev);
-                        devices.add(dev);
-                        log.info("volume {} ({} bytes, uuid {}) opened", name, dev.sizeBytes(), dev.info().uuid());
-                    }
-                    luns.put(lun.getKey(), new LogicalUnit(dev));
+                    luns.put(lun.getKey(), new LogicalUnit(openVolume(config, lun.getValue())));
                 }
                 ScsiTarget scsi = new ScsiTarget(new TargetPortIdentity(t.iqn(), relativePort++, PORTAL_GROUP_TAG),
                         luns, buffers);
@@ -123,6 +115,107 @@ public final class Daemon implements AutoCloseable {
             io.shutdownNow();
             throw new IOException("cannot listen on " + config.portal() + ": " + e.getMessage(), e);
         }
+        if (config.metrics() != null) {
+            Map<String, io.stowage.volume.engine.Volume> byName = new java.util.TreeMap<>();
+            volumes.forEach((name, dev) -> {
+                if (dev instanceof VolumeBlockDevice vbd) byName.put(name, vbd.volume());
+            });
+            try {
+                metrics = new MetricsEndpoint(config.metrics(), byName, registry::size);
+            } catch (IOException e) {
+                portal.close();
+                closeVolumes();
+                io.shutdownNow();
+                throw new IOException("config key 'metrics': cannot listen on " + config.metrics() + ": "
+                        + e.getMessage(), e);
+            }
+            log.info("metrics at http://{}:{}/metrics", config.metrics().getHostString(),
+                    metrics.address().getPort());
+        } else {
+            metrics = null;
+        }
+    }
+
+    /** The volume's device, opened (and created, or grown to its configured size) on first use. */
+    private BlockDevice openVolume(StowageConfig config, String name) throws IOException {
+        BlockDevice dev = volumes.get(name);
+        if (dev != null) return dev;
+        long size = config.volumeSizes().get(name);
+        if (engine.find(name).isEmpty()) {
+            engine.create(name, size);
+            log.info("volume {} created ({} bytes, thin)", name, size);
+        }
+        io.stowage.volume.engine.Volume v = engine.open(name);
+        if (size > v.info().sizeBytes()) v.resize(size); // the config grew while we were down
+        dev = new VolumeBlockDevice(v, io, config.writeThrough(name));
+        volumes.put(name, dev);
+        devices.add(dev);
+        log.info("volume {} ({} bytes, uuid {}) opened", name, dev.sizeBytes(), dev.info().uuid());
+        return dev;
+    }
+
+    /**
+     * Applies a re-read config file (SIGHUP, {@code systemctl reload}) to the running node: volumes whose size grew
+     * are resized and every nexus of their LUs gets CAPACITY DATA HAS CHANGED; LUNs added to an existing target
+     * are opened and the target's nexuses get REPORTED LUNS DATA HAS CHANGED. Anything else that changed (new or
+     * removed targets and LUNs, portal, iSCSI or engine settings) is reported as needing a restart and left as
+     * it is. Returns one line per change or refusal.
+     */
+    public synchronized List<String> reload(StowageConfig fresh) {
+        List<String> report = new ArrayList<>();
+        for (Map.Entry<String, BlockDevice> e : volumes.entrySet()) {
+            Long wanted = fresh.volumeSizes().get(e.getKey());
+            BlockDevice dev = e.getValue();
+            if (wanted == null || wanted == dev.sizeBytes()) continue;
+            try {
+                ((VolumeBlockDevice) dev).volume().resize(wanted);
+                for (ExportedTarget t : targets) {
+                    t.scsi().luns().values().stream().filter(u -> u.device() == dev)
+                            .forEach(u -> t.scsi().capacityChanged(u));
+                }
+                report.add("volume " + e.getKey() + " resized to " + wanted + " bytes");
+            } catch (IOException | RuntimeException ex) {
+                report.add("volume " + e.getKey() + " not resized: " + ex.getMessage());
+            }
+        }
+        for (StowageConfig.TargetConfig t : fresh.targets().values()) {
+            ExportedTarget running = targets.stream().filter(x -> x.name().equals(t.iqn())).findFirst().orElse(null);
+            if (running == null) {
+                report.add("target " + t.iqn() + " is new: it is served after a restart");
+                continue;
+            }
+            for (Map.Entry<Integer, String> lun : t.luns().entrySet()) {
+                LogicalUnit current = running.scsi().luns().get(lun.getKey());
+                if (current != null) {
+                    if (!current.volume().name().equals(lun.getValue())) {
+                        report.add("target " + t.iqn() + " LUN " + lun.getKey() + " changed volume: needs a restart");
+                    }
+                    continue;
+                }
+                try {
+                    running.scsi().addLun(lun.getKey(), new LogicalUnit(openVolume(fresh, lun.getValue())));
+                    report.add("target " + t.iqn() + " LUN " + lun.getKey() + " added (volume " + lun.getValue() + ")");
+                } catch (IOException | RuntimeException ex) {
+                    report.add("target " + t.iqn() + " LUN " + lun.getKey() + " not added: " + ex.getMessage());
+                }
+            }
+            for (int lun : running.scsi().luns().keySet()) {
+                if (!t.luns().containsKey(lun)) {
+                    report.add("target " + t.iqn() + " LUN " + lun + " removed from the config: needs a restart");
+                }
+            }
+        }
+        for (ExportedTarget running : targets) {
+            if (fresh.targets().values().stream().noneMatch(t -> t.iqn().equals(running.name()))) {
+                report.add("target " + running.name() + " removed from the config: needs a restart");
+            }
+        }
+        if (!fresh.portal().equals(config.portal())) report.add("portal changed: needs a restart");
+        if (!fresh.volumeConfig().equals(config.volumeConfig())) report.add("engine.* changed: needs a restart");
+        config = fresh;
+        for (String line : report) log.info("reload: {}", line);
+        if (report.isEmpty()) log.info("reload: nothing changed");
+        return report;
     }
 
     public InetSocketAddress portalAddress() {
@@ -135,6 +228,7 @@ public final class Daemon implements AutoCloseable {
 
     @Override
     public void close() {
+        if (metrics != null) metrics.close();
         portal.close();
         io.shutdown();
         try {

@@ -50,7 +50,7 @@ public final class Main {
             err.println("stowage: " + e.getMessage());
             return 2;
         }
-        return serve(config, out, err);
+        return serve(config, args, out, err);
     }
 
     /**
@@ -112,7 +112,7 @@ public final class Main {
         return config;
     }
 
-    private static int serve(StowageConfig config, PrintStream out, PrintStream err) {
+    private static int serve(StowageConfig config, String[] args, PrintStream out, PrintStream err) {
         Daemon daemon;
         try {
             daemon = new Daemon(config);
@@ -130,6 +130,15 @@ public final class Main {
         for (String name : new String[] {"TERM", "INT"}) {
             sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> System.exit(0));
         }
+        // SIGHUP (systemctl reload): read the config again and apply what can change while serving
+        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> new Thread(() -> {
+            try {
+                daemon.reload(parseServe(args));
+            } catch (ConfigException e) {
+                org.slf4j.LoggerFactory.getLogger(Main.class).error("reload refused, nothing changed: {}",
+                        e.getMessage());
+            }
+        }, "stowage-reload").start());
         String host = daemon.portalAddress().getAddress().getHostAddress();
         int port = daemon.portalAddress().getPort();
         out.println("Stowage is serving iSCSI on " + host + ":" + port + " (data in " + config.dataDir().toAbsolutePath() + ")");

@@ -20,6 +20,7 @@ import org.apache.commons.configuration2.ex.ConfigurationException;
  *
  * <pre>
  * portal = 127.0.0.1:3260                  # address:port the iSCSI portal listens on
+ * metrics = off                            # address:port for Prometheus metrics at /metrics, or off
  * data-dir = ./var                         # volumes live under data-dir/volumes
  * iscsi.max-recv-data-segment-length = 262144
  * iscsi.max-burst-length = 16776192
@@ -60,6 +61,7 @@ public final class StowageConfig {
     }
 
     private InetSocketAddress portal = new InetSocketAddress("127.0.0.1", 3260);
+    private InetSocketAddress metrics;
     private Path dataDir = Path.of("var");
     private int maxRecvDataSegmentLength = 262144;
     private int maxBurstLength = 16776192;
@@ -115,6 +117,7 @@ public final class StowageConfig {
     private void set(String key, String v) throws ConfigException {
         switch (key) {
             case "portal" -> portal = parsePortal(key, v);
+            case "metrics" -> metrics = v.equals("off") ? null : parsePortal(key, v);
             case "data-dir" -> dataDir = Path.of(nonEmpty(key, v));
             case "iscsi.max-recv-data-segment-length" -> maxRecvDataSegmentLength = intIn(key, v, 512, 16777215);
             case "iscsi.max-burst-length" -> maxBurstLength = intIn(key, v, 512, 16777215);
@@ -327,6 +330,11 @@ public final class StowageConfig {
 
     public InetSocketAddress portal() {
         return portal;
+    }
+
+    /** Where /metrics is served, or null (metrics = off, the default). */
+    public InetSocketAddress metrics() {
+        return metrics;
     }
 
     public Path dataDir() {

@@ -30,8 +30,13 @@ final class ClusterMap implements AutoCloseable {
      * A cluster's mapping; location {@link ClusterLocation#NONE} = discarded. A discard marker carries the
      * sequence number of its TLog in place of a CRC: pruning after TLog k must only drop markers written by TLog
      * k, never an equal-looking marker of a later discard (which would uncover an older write still in LMDB).
+     * For the same reason a REMAP's overlay entry is tagged with its TLog (a location can be remapped to the same
+     * address more than once); a WRITE's location is unique and needs no tag. The tag is never stored in LMDB.
      */
-    record Mapping(long location, int crc) {
+    record Mapping(long location, int crc, long tag) {
+        Mapping(long location, int crc) {
+            this(location, crc, 0);
+        }
     }
 
     /** The overlay marker of a discard recorded in TLog {@code tlogSeq}. */
@@ -135,7 +140,7 @@ final class ClusterMap implements AutoCloseable {
         ByteBuffer v = ByteBuffer.allocateDirect(12);
         try (Txn<ByteBuffer> txn = env.txnWrite()) {
             for (TLogEntry e : entries) {
-                if (e.type() == TLogEntry.WRITE) {
+                if (e.type() == TLogEntry.WRITE || e.type() == TLogEntry.REMAP) {
                     k.clear().putLong(0, e.address());
                     v.clear().putLong(0, e.value()).putInt(8, e.crc());
                     map.put(txn, k, v);
@@ -163,6 +168,8 @@ final class ClusterMap implements AutoCloseable {
         for (TLogEntry e : entries) {
             if (e.type() == TLogEntry.WRITE) {
                 overlay.remove(e.address(), new Mapping(e.value(), e.crc()));
+            } else if (e.type() == TLogEntry.REMAP) {
+                overlay.remove(e.address(), new Mapping(e.value(), e.crc(), seq));
             } else if (e.type() == TLogEntry.DISCARD) {
                 Mapping marker = discarded(seq);
                 for (long a = e.address(); a < e.address() + e.value(); a++) {

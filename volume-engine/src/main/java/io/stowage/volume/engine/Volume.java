@@ -51,6 +51,8 @@ public final class Volume implements AutoCloseable {
     final ScoCache scos;
     final long epoch;
     volatile VolumeHeader header;
+    /** Serialises header changes (the uploader's TLog commits, resizes): each builds on the last committed one. */
+    private final Object headerLock = new Object();
     /** The newest TLog that is committed and absorbed (LMDB, cache accounting); uploads finish in TLog order. */
     private volatile long absorbedSeq;
 
@@ -76,6 +78,13 @@ public final class Volume implements AutoCloseable {
     final LinkedBlockingQueue<UploadJob> uploads = new LinkedBlockingQueue<>();
     private final AtomicLong pendingUploads = new AtomicLong();
     private final AtomicLong dirty = new AtomicLong();
+    // counters for metrics (LongAdder: many I/O threads add, a scrape reads rarely)
+    private final java.util.concurrent.atomic.LongAdder bytesWritten = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder bytesRead = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder flushes = new java.util.concurrent.atomic.LongAdder();
+    private final AtomicLong uploadedBytes = new AtomicLong();
+    private final AtomicLong uploadedTlogs = new AtomicLong();
+    private final AtomicLong uploadFailures = new AtomicLong();
     private final Object dirtyChanged = new Object();
     private final Thread uploader;
     /** Puts the SCOs of one TLog concurrently; the uploader waits for all of them before the TLog. */
@@ -139,6 +148,7 @@ public final class Volume implements AutoCloseable {
         checkUsable(offset, len);
         if (len == 0) return;
         waitForDirtyBudget();
+        bytesWritten.add(len);
         long first = offset / CLUSTER;
         long end = (offset + len + CLUSTER - 1) / CLUSTER;
         int n = (int) (end - first);
@@ -280,6 +290,66 @@ public final class Volume implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes clusters [dst, dst + count) read as clusters [src, src + count) read now, without copying data: each
+     * destination cluster is pointed at the source's location (a REMAP TLog entry) or discarded where the source
+     * reads as zeros. Atomic per batch of 256 clusters against writes of both ranges; overlapping ranges are
+     * walked in the direction that reads every source cluster before it is overwritten.
+     */
+    public void copyClusters(long src, long dst, long count) throws IOException {
+        checkUsable(src * CLUSTER, count * CLUSTER);
+        checkUsable(dst * CLUSTER, count * CLUSTER);
+        if (count == 0 || src == dst) return;
+        final int batch = 256;
+        boolean backwards = dst > src && dst < src + count;
+        long batches = (count + batch - 1) / batch;
+        ClusterMap.Mapping[] m = new ClusterMap.Mapping[batch];
+        ByteBuffer entries = ByteBuffer.allocate(batch * TLogEntry.SIZE);
+        for (long b = 0; b < batches; b++) {
+            long off = (backwards ? batches - 1 - b : b) * batch;
+            int n = (int) Math.min(batch, count - off);
+            List<ReentrantLock> locks = lockStripes(src + off, n, dst + off, n);
+            try {
+                ClusterMap.Mapping[] got = n == batch ? m : new ClusterMap.Mapping[n];
+                map.lookup(src + off, got);
+                appendLock.lock();
+                try {
+                    entries.clear();
+                    for (int i = 0; i < n; i++) { // all of this batch's sources were looked up above
+                        long a = dst + off + i;
+                        if (got[i] == null) {
+                            TLogEntry.discard(a, 1).writeTo(entries);
+                            map.put(a, ClusterMap.discarded(tlogSeq));
+                        } else {
+                            TLogEntry.remap(a, got[i].location(), got[i].crc()).writeTo(entries);
+                            map.put(a, new ClusterMap.Mapping(got[i].location(), got[i].crc(), tlogSeq));
+                        }
+                    }
+                    tlog.append(entries.flip());
+                    tlogEntries += n;
+                    appendSeq++;
+                } finally {
+                    appendLock.unlock();
+                }
+            } finally {
+                for (ReentrantLock l : locks) l.unlock();
+            }
+        }
+    }
+
+    /** The stripe locks of two ranges at once, each stripe once, in the one global order. */
+    private List<ReentrantLock> lockStripes(long firstA, int nA, long firstB, int nB) {
+        java.util.TreeSet<Integer> idx = new java.util.TreeSet<>();
+        for (int i = 0; i < Math.min(nA, stripes.length); i++) idx.add((int) Math.floorMod(firstA + i, (long) stripes.length));
+        for (int i = 0; i < Math.min(nB, stripes.length); i++) idx.add((int) Math.floorMod(firstB + i, (long) stripes.length));
+        List<ReentrantLock> locks = new ArrayList<>(idx.size());
+        for (int i : idx) {
+            stripes[i].lock();
+            locks.add(stripes[i]);
+        }
+        return locks;
+    }
+
     private List<ReentrantLock> lockStripes(long first, int n) {
         int count = Math.min(n, stripes.length);
         int[] idx = new int[count];
@@ -393,6 +463,7 @@ public final class Volume implements AutoCloseable {
      */
     public void flush() throws IOException {
         checkHalted();
+        flushes.increment();
         long target;
         appendLock.lock();
         try {
@@ -463,6 +534,7 @@ public final class Volume implements AutoCloseable {
         int len = dst.remaining();
         checkUsable(offset, len);
         if (len == 0) return;
+        bytesRead.add(len);
         long first = offset / CLUSTER;
         long end = (offset + len + CLUSTER - 1) / CLUSTER;
         if (offset % CLUSTER == 0 && len % CLUSTER == 0) {
@@ -599,10 +671,12 @@ public final class Volume implements AutoCloseable {
                 awaitAll(puts);
                 String tlogName = ObjectNames.tlog(job.tlogEpoch(), job.seq());
                 putReplacingUncommitted(tlogName, job.file());
-                VolumeHeader next = header.withTlog(new VolumeHeader.TLogRecord(job.seq(), job.tlogEpoch(),
-                        lastSco < 0 ? 0 : firstSco, lastSco));
-                store.commitHeader(epoch, new ObjectStore.VolumeHeaderBytes(epoch, next.serialize()));
-                header = next;
+                synchronized (headerLock) {
+                    VolumeHeader next = header.withTlog(new VolumeHeader.TLogRecord(job.seq(), job.tlogEpoch(),
+                            lastSco < 0 ? 0 : firstSco, lastSco));
+                    store.commitHeader(epoch, new ObjectStore.VolumeHeaderBytes(epoch, next.serialize()));
+                    header = next;
+                }
                 if (warned) log.info("volume {}: backend reachable again, uploads resumed", name);
                 committed(job);
                 return;
@@ -613,6 +687,7 @@ public final class Volume implements AutoCloseable {
                 if (closing || halted != null) {
                     return; // shutting down or abandoned: the job is recovered from the local TLog next time
                 }
+                uploadFailures.incrementAndGet();
                 if (!warned) {
                     log.warn("volume {}: upload of TLog {} failed ({}); retrying with backoff", name, job.seq(),
                             e.toString());
@@ -665,6 +740,8 @@ public final class Volume implements AutoCloseable {
             freed += s.bytes;
         }
         dirty.addAndGet(-freed);
+        uploadedBytes.addAndGet(freed);
+        uploadedTlogs.incrementAndGet();
         pendingUploads.decrementAndGet();
         absorbedSeq = job.seq();
         synchronized (dirtyChanged) {
@@ -747,6 +824,45 @@ public final class Volume implements AutoCloseable {
         } else {
             store.putReplace("state." + key, ByteBuffer.wrap(state));
         }
+    }
+
+    /**
+     * Grows the volume to {@code newSize} bytes (a multiple of 4 KiB): the new size is committed in the header
+     * first, then I/O may use it. The new space reads as zeros (nothing maps it). Shrinking is refused: it would
+     * silently drop data an initiator may still reference.
+     */
+    public void resize(long newSize) throws IOException {
+        checkHalted();
+        if (newSize % CLUSTER != 0) {
+            throw new IllegalArgumentException("volume size " + newSize + " is not a multiple of " + CLUSTER);
+        }
+        synchronized (headerLock) {
+            long current = header.sizeBytes();
+            if (newSize < current) {
+                throw new IllegalArgumentException("volume " + name + " cannot shrink from " + current + " to "
+                        + newSize + " bytes");
+            }
+            if (newSize == current) return;
+            VolumeHeader next = header.withSize(newSize);
+            try {
+                store.commitHeader(epoch, new ObjectStore.VolumeHeaderBytes(epoch, next.serialize()));
+            } catch (ObjectStore.FencedException e) {
+                halt(e);
+                throw e;
+            }
+            header = next;
+            log.info("volume {} resized from {} to {} bytes", name, current, newSize);
+        }
+    }
+
+    /** A snapshot of the volume's counters, for metrics. */
+    public record Stats(long bytesWritten, long bytesRead, long flushes, long dirtyBytes, long uploadedBytes,
+                        long uploadedTlogs, long uploadFailures, long pendingUploads, long epoch, boolean halted) {
+    }
+
+    public Stats stats() {
+        return new Stats(bytesWritten.sum(), bytesRead.sum(), flushes.sum(), dirty.get(), uploadedBytes.get(),
+                uploadedTlogs.get(), uploadFailures.get(), pendingUploads.get(), epoch, halted != null);
     }
 
     /** Data written but not yet committed to the backend, in bytes. */

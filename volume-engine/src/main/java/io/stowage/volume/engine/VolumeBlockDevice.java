@@ -125,6 +125,17 @@ public final class VolumeBlockDevice implements BlockDevice {
         void run() throws IOException;
     }
 
+    /** Whole clusters are remapped (no data moves); anything not cluster-aligned is left to a data copy. */
+    @Override
+    public CompletionStage<Boolean> copyWithin(long src, long dst, long length) {
+        int c = Volume.CLUSTER;
+        if (src % c != 0 || dst % c != 0 || length % c != 0) return CompletableFuture.completedFuture(false);
+        return run(() -> {
+            volume.copyClusters(src / c, dst / c, length / c);
+            if (writeThrough) volume.flush();
+        }).thenApply(v -> true);
+    }
+
     private CompletionStage<Void> run(IoAction a) {
         return CompletableFuture.runAsync(() -> {
             try {

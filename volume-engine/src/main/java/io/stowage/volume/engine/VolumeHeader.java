@@ -45,6 +45,10 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
         return new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, l);
     }
 
+    public VolumeHeader withSize(long bytes) {
+        return new VolumeHeader(name, uuid, bytes, scoClusters, epoch, tlogs);
+    }
+
     public VolumeHeader withEpoch(long e) {
         return new VolumeHeader(name, uuid, sizeBytes, scoClusters, e, tlogs);
     }

@@ -121,6 +121,17 @@ final class VolumeLoader {
                     }
                     valid.add(e);
                     scoUse.merge(sco.number, ClusterLocation.offset(e.value()) + 1, Math::max);
+                } else if (e.type() == TLogEntry.REMAP) {
+                    // the data lives in an SCO written earlier: committed, or local and surviving this replay
+                    long number = ClusterLocation.sco(e.value());
+                    ScoCache.Sco sco = local.get(number);
+                    boolean ok = sco == null ? header.scoEpoch(number) >= 0
+                            : sco.state == ScoCache.State.UPLOADED || intact(sco, e);
+                    if (!ok) {
+                        cut = true;
+                        break;
+                    }
+                    valid.add(e);
                 } else if (e.type() == TLogEntry.DISCARD) {
                     valid.add(e);
                 }
@@ -156,6 +167,8 @@ final class VolumeLoader {
             for (TLogEntry e : valid) {
                 if (e.type() == TLogEntry.WRITE) {
                     map.put(e.address(), new ClusterMap.Mapping(e.value(), e.crc()));
+                } else if (e.type() == TLogEntry.REMAP) {
+                    map.put(e.address(), new ClusterMap.Mapping(e.value(), e.crc(), seq));
                 } else {
                     ClusterMap.Mapping marker = ClusterMap.discarded(seq);
                     for (long a = e.address(); a < e.address() + e.value(); a++) map.put(a, marker);

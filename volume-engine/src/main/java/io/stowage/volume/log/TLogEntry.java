@@ -7,14 +7,17 @@ import java.util.zip.CRC32C;
  * One 32-byte TLog entry.
  *
  * <pre>
- *  0  type        1 WRITE, 2 DISCARD, 3 SCO_SEALED, 4 TLOG_CLOSED
- *  4  crc         WRITE: CRC32C of the cluster's data; SCO_SEALED: CRC32C of the SCO's cluster CRCs in order;
+ *  0  type        1 WRITE, 2 DISCARD, 3 SCO_SEALED, 4 TLOG_CLOSED, 5 REMAP
+ *  4  crc         WRITE, REMAP: CRC32C of the cluster's data; SCO_SEALED: CRC32C of the SCO's cluster CRCs in order;
  *                 TLOG_CLOSED: 0
- *  8  address     WRITE, DISCARD: cluster address; SCO_SEALED: SCO number
- * 16  value       WRITE: ClusterLocation; DISCARD: number of clusters; SCO_SEALED: clusters in the SCO
+ *  8  address     WRITE, DISCARD, REMAP: cluster address; SCO_SEALED: SCO number
+ * 16  value       WRITE, REMAP: ClusterLocation; DISCARD: number of clusters; SCO_SEALED: clusters in the SCO
  * 24  reserved
  * 28  entry CRC   CRC32C of bytes 0..27: a torn or partial entry at the tail is detected and cut off
  * </pre>
+ *
+ * <p>REMAP points a cluster at data that already lives in an SCO of the volume (written by an earlier WRITE): the
+ * metadata-only copy of EXTENDED COPY. Unlike a WRITE, its location is not in an SCO this TLog appended to.
  */
 public record TLogEntry(int type, int crc, long address, long value) {
     public static final int SIZE = 32;
@@ -22,9 +25,14 @@ public record TLogEntry(int type, int crc, long address, long value) {
     public static final int DISCARD = 2;
     public static final int SCO_SEALED = 3;
     public static final int TLOG_CLOSED = 4;
+    public static final int REMAP = 5;
 
     public static TLogEntry write(long address, long location, int crc) {
         return new TLogEntry(WRITE, crc, address, location);
+    }
+
+    public static TLogEntry remap(long address, long location, int crc) {
+        return new TLogEntry(REMAP, crc, address, location);
     }
 
     public static TLogEntry discard(long address, long count) {
@@ -55,7 +63,7 @@ public record TLogEntry(int type, int crc, long address, long value) {
         c.update(b.duplicate().position(start).limit(start + 28));
         int type = b.get(start) & 0xFF;
         int stored = b.getInt(start + 28);
-        if ((int) c.getValue() != stored || type < WRITE || type > TLOG_CLOSED) {
+        if ((int) c.getValue() != stored || type < WRITE || type > REMAP) {
             return null;
         }
         TLogEntry e = new TLogEntry(type, b.getInt(start + 4), b.getLong(start + 8), b.getLong(start + 16));

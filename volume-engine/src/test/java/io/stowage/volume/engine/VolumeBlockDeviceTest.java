@@ -75,4 +75,27 @@ class VolumeBlockDeviceTest {
                     "now the first byte differs");
         }
     }
+
+    @Test
+    void alignedCopiesWithinTheVolumeRemapInsteadOfMovingData() throws Exception {
+        try (VolumeBlockDevice d = device("cp", false)) {
+            byte[] data = new byte[64 << 10];
+            new java.util.Random(9).nextBytes(data);
+            d.write(0, ByteBuffer.wrap(data), false).toCompletableFuture().get();
+            Volume.Stats before = d.volume().stats();
+            assertTrue(d.copyWithin(0, 512 << 10, data.length).toCompletableFuture().get(), "remapped");
+            Volume.Stats after = d.volume().stats();
+            assertEquals(before.bytesWritten(), after.bytesWritten(), "no data was written");
+            assertEquals(before.dirtyBytes(), after.dirtyBytes(), "no new data waits for upload");
+            ByteBuffer got = ByteBuffer.allocate(data.length);
+            d.read(512 << 10, got).toCompletableFuture().get();
+            assertArrayEquals(data, got.array());
+            // the copy is independent of its source afterwards
+            d.write(0, ByteBuffer.allocate(4096), false).toCompletableFuture().get();
+            got.clear();
+            d.read(512 << 10, got).toCompletableFuture().get();
+            assertArrayEquals(data, got.array());
+            assertFalse(d.copyWithin(512, 8192, 4096).toCompletableFuture().get(), "unaligned: left to a data copy");
+        }
+    }
 }

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Model-based: thousands of random operations against the engine and a plain byte array; every read must match.
- * Operations: aligned and unaligned writes (with and without FUA), reads, discards, flushes, clean restarts,
+ * Operations: aligned and unaligned writes (with and without FUA), reads, discards, metadata-only copies (REMAP),
+ * flushes, clean restarts,
  * crash restarts (abandon without close: recovery replays local TLogs) and cache wipes (backend restart).
  */
 class VolumeModelTest {
@@ -56,6 +57,13 @@ class VolumeModelTest {
                 ByteBuffer got = ByteBuffer.allocate(len);
                 v.read(off, got);
                 assertArrayEquals(Arrays.copyOfRange(model, off, off + len), got.array(), what + " read " + off + "+" + len);
+            } else if (kind < 79) { // metadata-only copy (EXTENDED COPY within the volume), overlaps included
+                int count = 1 + r.nextInt(r.nextBoolean() ? 16 : 600);
+                int src = r.nextInt(SIZE / 4096 - count + 1);
+                int dst = r.nextBoolean() ? Math.max(0, Math.min(SIZE / 4096 - count, src + r.nextInt(41) - 20))
+                        : r.nextInt(SIZE / 4096 - count + 1);
+                v.copyClusters(src, dst, count);
+                System.arraycopy(model, src * 4096, model, dst * 4096, count * 4096);
             } else if (kind < 82) { // discard
                 int first = r.nextInt(SIZE / 4096);
                 int count = Math.min(SIZE / 4096 - first, 1 + r.nextInt(40));

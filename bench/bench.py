@@ -1,0 +1,366 @@
+#!/usr/bin/env python3
+"""Stowage next to tgt on this machine, in one run, with the same workloads and the same initiator.
+
+Targets: Stowage on its local directory store and tgt with a file backing store; with --rados also Stowage on a
+throwaway Ceph cluster (tests/ceph/cluster.sh) and tgt with its rbd backing store (Debian tgt-rbd) on the same
+cluster. Initiator: fio's libiscsi engine (bench/build-fio.sh builds it), with iscsi-perf (reads) and
+`qemu-img bench -w` (sequential writes) as cross-checks. Every LUN is 1 GiB and first filled with the same random
+data. Alongside IOPS, MB/s and fio's completion-latency percentiles, each target's CPU time per I/O is measured
+(user + sys of the target process from /proc over the run, divided by the I/Os done): on a shared, noisy machine
+it is steadier than IOPS.
+
+  bench/bench.py [--seconds N] [--rados] [--out DIR]    full run (README table: --seconds 20 --rados)
+  bench/bench.py --smoke --out DIR                      2 workloads x 1 s, local targets: checks the harness only
+
+Writes DIR/bench.json, DIR/bench.md (the table) and DIR/bench.svg (a chart of the Stowage/tgt IOPS ratios).
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+HZ = os.sysconf("SC_CLK_TCK")
+GIB = 1 << 30
+
+# name, fio rw, block size, queue depth, rwmixread (None = not mixed)
+WORKLOADS = [
+    ("4k-randread-qd1", "randread", "4k", 1, None),
+    ("4k-randread-qd32", "randread", "4k", 32, None),
+    ("4k-randwrite-qd1", "randwrite", "4k", 1, None),
+    ("4k-randwrite-qd32", "randwrite", "4k", 32, None),
+    ("1M-seqread-qd8", "read", "1M", 8, None),
+    ("1M-seqwrite-qd8", "write", "1M", 8, None),
+    ("64k-randrw70-qd16", "randrw", "64k", 16, 70),
+]
+SMOKE = {"4k-randread-qd32", "4k-randwrite-qd32"}
+
+
+def sh(*cmd, check=True, timeout=600, **kw):
+    return subprocess.run(cmd, check=check, timeout=timeout, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, **kw)
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / HZ  # utime, stime (fields 14, 15 of stat)
+
+
+def wait_for(predicate, what, timeout=120):
+    deadline = time.time() + timeout
+    while not predicate():
+        if time.time() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+class Target:
+    def __init__(self, name, kind, url, pid):
+        self.name, self.kind, self.url, self.pid = name, kind, url, pid
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.work = tempfile.mkdtemp(prefix="stowage-bench.")
+        self.procs = []
+        self.tgt_ctl = 27
+        self.ceph_dir = None
+        self.targets = []
+
+    # ------------------------------------------------------------------ set-up
+
+    def start_stowage(self, name, port, extra_conf):
+        conf = os.path.join(self.work, f"{name}.conf")
+        with open(conf, "w") as f:
+            f.write(f"portal = 127.0.0.1:{port}\ndata-dir = {self.work}/{name}-var\n"
+                    f"target.bench.iqn = iqn.2026-11.io.stowage:bench\ntarget.bench.lun.0 = bench\n"
+                    f"volume.bench.size = 1G\n{extra_conf}")
+        log = open(os.path.join(self.work, f"{name}.log"), "w")
+        env = dict(os.environ, STOWAGE_JAVA_OPTS=os.environ.get("STOWAGE_JAVA_OPTS", ""))
+        p = subprocess.Popen([os.path.join(REPO, "stowage"), "serve", "--config", conf], stdout=log,
+                             stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        self.procs.append(p)
+        logfile = os.path.join(self.work, f"{name}.log")
+        wait_for(lambda: "Stowage is serving" in open(logfile).read() or p.poll() is not None, f"{name} to start")
+        if p.poll() is not None:
+            raise RuntimeError(f"{name} exited: {open(logfile).read()}")
+        java = sh("pgrep", "-f", f"io.stowage.target.daemon.Main serve --config {conf}").stdout.split()[0]
+        return Target(name, "stowage", f"iscsi://127.0.0.1:{port}/iqn.2026-11.io.stowage:bench/0", int(java))
+
+    def start_tgt(self, port):
+        p = subprocess.Popen(["tgtd", "-f", "-C", str(self.tgt_ctl), "--iscsi", f"portal=127.0.0.1:{port}"],
+                             stdout=open(os.path.join(self.work, "tgtd.log"), "w"), stderr=subprocess.STDOUT,
+                             start_new_session=True)
+        self.procs.append(p)
+        self.tgt_pid = p.pid
+        self.tgt_port = port
+        wait_for(lambda: sh("tgtadm", "-C", str(self.tgt_ctl), "--op", "show", "--mode", "system",
+                            check=False).returncode == 0, "tgtd")
+
+    def tgt_lun(self, tid, name, backing, bs_args=()):
+        iqn = f"iqn.2026-11.ref:{name}"
+        c = ["tgtadm", "-C", str(self.tgt_ctl), "--lld", "iscsi"]
+        sh(*c, "--op", "new", "--mode", "target", "--tid", str(tid), "-T", iqn)
+        sh(*c, "--op", "new", "--mode", "logicalunit", "--tid", str(tid), "--lun", "1", "-b", backing, *bs_args)
+        sh(*c, "--op", "bind", "--mode", "target", "--tid", str(tid), "-I", "ALL")
+        return Target(name, "tgt", f"iscsi://127.0.0.1:{self.tgt_port}/{iqn}/1", self.tgt_pid)
+
+    def setup(self):
+        data = os.path.join(self.work, "data.img")
+        with open(data, "wb") as f:
+            for _ in range(GIB // (16 << 20)):
+                f.write(os.urandom(16 << 20))
+        base = 3390
+        self.targets.append(self.start_stowage("stowage", base, ""))
+        self.start_tgt(base + 1)
+        tgt_img = os.path.join(self.work, "tgt.img")
+        shutil.copyfile(data, tgt_img)
+        self.targets.append(self.tgt_lun(1, "tgt", tgt_img))
+        if self.args.rados:
+            self.ceph_dir = os.path.join(self.work, "ceph")
+            # bluestore on a sparse file: the runs write far more than a memstore OSD could keep in RAM (the
+            # engine has no scrubbing yet, so every overwrite is a new object)
+            env = dict(os.environ, CEPH_STORE="bluestore", CEPH_STORE_BYTES=str(48 << 30))
+            conf = sh("bash", os.path.join(REPO, "tests/ceph/cluster.sh"), "up", self.ceph_dir, "46950",
+                      timeout=300, env=env).stdout.strip().splitlines()[-1]
+            self.metrics_port = base + 10
+            self.targets.append(self.start_stowage(
+                "stowage-rados", base + 2,
+                f"backend = rados\nrados.conf = {conf}\nrados.pool = stowage\nrados.object-prefix = bench.\n"
+                f"metrics = 127.0.0.1:{self.metrics_port}\n"))
+            sh("rbd", "-c", conf, "create", "--size", "1024", "stowage/tgtbench")
+            self.targets.append(self.tgt_lun(2, "tgt-rbd", "stowage/tgtbench",
+                                             ("--bstype", "rbd", "--bsopts", f"conf={conf};id=admin")))
+            self.ceph_conf = conf
+        for t in self.targets:
+            if t.name != "tgt":  # tgt's file already holds the data
+                sh("qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", data, t.url, timeout=1800)
+        os.remove(data)
+
+    def teardown(self):
+        for args in (("target", "--force", "--tid", "2"), ("target", "--force", "--tid", "1"), ("system",)):
+            try:
+                sh("tgtadm", "-C", str(self.tgt_ctl), "--op", "delete", "--mode", *args, check=False, timeout=20)
+            except subprocess.TimeoutExpired:
+                pass  # tgtd is killed below anyway
+        for p in self.procs:
+            if p.poll() is None:
+                # tgtd ignores SIGTERM while it has targets; Stowage flushes and exits on it
+                os.killpg(p.pid, signal.SIGKILL if p.pid == getattr(self, "tgt_pid", None) else signal.SIGTERM)
+                try:
+                    p.wait(60)
+                except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, signal.SIGKILL)
+        if self.ceph_dir:
+            sh("bash", os.path.join(REPO, "tests/ceph/cluster.sh"), "down", self.ceph_dir, check=False)
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    # ------------------------------------------------------------------ runs
+
+    def fio(self, target, wl, seconds):
+        name, rw, bs, qd, mix = wl
+        url = target.url.replace(":", "\\:")
+        cmd = [self.args.fio, "--name=" + name, "--ioengine=libiscsi", "--filename=" + url, "--rw=" + rw,
+               "--bs=" + bs, "--iodepth=" + str(qd), "--runtime=" + str(seconds), "--time_based",
+               "--size=1g", "--thread", "--output-format=json", "--random_generator=tausworthe64",
+               "--randrepeat=0"]
+        if mix:
+            cmd.append(f"--rwmixread={mix}")
+        before = cpu_seconds(target.pid)
+        t0 = time.time()
+        out = sh(*cmd, timeout=seconds * 4 + 120).stdout
+        after = cpu_seconds(target.pid)
+        job = json.loads(out[out.index("{"):])["jobs"][0]
+        ios = job["read"]["total_ios"] + job["write"]["total_ios"]
+        run = job["read"]["runtime"] or job["write"]["runtime"] or 1
+        main = job["read"] if (mix or rw in ("randread", "read")) else job["write"]
+        pct = main["clat_ns"].get("percentile", {})
+        return {
+            "iops": round(job["read"]["iops"] + job["write"]["iops"]),
+            "mbps": round((job["read"]["bw_bytes"] + job["write"]["bw_bytes"]) / 1e6, 1),
+            "p50_us": round(pct.get("50.000000", 0) / 1000),
+            "p99_us": round(pct.get("99.000000", 0) / 1000),
+            "cpu_us_per_io": round((after - before) * 1e6 / max(ios, 1), 1),
+            "errors": job["error"],
+            "ios": ios,
+            "runtime_ms": run,
+            "wall_s": round(time.time() - t0, 1),
+        }
+
+    def iscsi_perf(self, target, seconds):
+        before = cpu_seconds(target.pid)
+        out = sh("iscsi-perf", "-r", "-m", "32", "-b", "8", "-t", str(seconds), target.url,
+                 timeout=seconds + 120).stdout.replace("\r", "\n")
+        after = cpu_seconds(target.pid)
+        m = re.findall(r"iops average (\d+) \((\d+) MB/s\)", out)
+        iops = int(m[-1][0]) if m else 0
+        return {"iops": iops, "cpu_us_per_io": round((after - before) * 1e6 / max(iops * seconds, 1), 1)}
+
+    def qemu_bench(self, target, count):
+        before = cpu_seconds(target.pid)
+        out = sh("qemu-img", "bench", "-f", "raw", "-w", "-c", str(count), "-d", "32", "-s", "4096", "-S", "4096",
+                 target.url, timeout=900).stdout
+        after = cpu_seconds(target.pid)
+        secs = float(re.search(r"completed in ([0-9.]+) seconds", out).group(1))
+        return {"iops": round(count / secs), "cpu_us_per_io": round((after - before) * 1e6 / count, 1)}
+
+    def scrape(self):
+        import urllib.request
+        text = urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10).read().decode()
+        vals = {}
+        for line in text.splitlines():
+            m = re.match(r'(stowage_volume_\w+)\{volume="bench"\} (\d+)', line)
+            if m:
+                vals[m.group(1)] = int(m.group(2))
+        return vals
+
+    def upload_throughput(self, seconds):
+        """Engine → RADOS upload rate under a 1 MiB sequential write load, next to `rados bench` on the same pool."""
+        t = next(t for t in self.targets if t.name == "stowage-rados")
+        wait_for(lambda: self.scrape()["stowage_volume_dirty_bytes"] == 0, "uploads to settle", 600)
+        u0, t0 = self.scrape()["stowage_volume_uploaded_bytes_total"], time.time()
+        ingest = self.fio(t, ("upload-load", "write", "1M", 8, None), seconds)
+        wait_for(lambda: self.scrape()["stowage_volume_dirty_bytes"] == 0, "uploads to catch up", 900)
+        u1, t1 = self.scrape()["stowage_volume_uploaded_bytes_total"], time.time()
+        out = sh("rados", "-c", self.ceph_conf, "-p", "stowage", "bench", str(min(seconds, 10)), "write", "-t", "16",
+                 "-b", "4194304", "--run-name", "stowage-bench", timeout=seconds * 4 + 120).stdout
+        sh("rados", "-c", self.ceph_conf, "-p", "stowage", "cleanup", "--run-name", "stowage-bench", check=False)
+        m = re.search(r"Bandwidth \(MB/sec\):\s+([0-9.]+)", out)
+        return {"engine_upload_mbps": round((u1 - u0) / (t1 - t0) / 1e6, 1),
+                "engine_uploaded_bytes": u1 - u0, "engine_upload_seconds": round(t1 - t0, 1),
+                "ingest_mbps": ingest["mbps"],
+                "rados_bench_write_4m_t16_mbps": float(m.group(1)) if m else None}
+
+    def run(self):
+        seconds = 1 if self.args.smoke else self.args.seconds
+        wls = [w for w in WORKLOADS if not self.args.smoke or w[0] in SMOKE]
+        results = {"machine": {"cores": os.cpu_count(), "kernel": os.uname().release},
+                   "seconds_per_run": seconds, "lun_bytes": GIB, "initiator": "fio " + sh(
+                       self.args.fio, "--version").stdout.strip() + " ioengine=libiscsi",
+                   "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "runs": {}, "crosschecks": {}}
+        for wl in wls:
+            for t in self.targets:
+                r = self.fio(t, wl, seconds)
+                results["runs"].setdefault(wl[0], {})[t.name] = r
+                print(f"{wl[0]:<20} {t.name:<14} {r['iops']:>8} IOPS {r['mbps']:>8} MB/s  p50 {r['p50_us']:>6} us"
+                      f"  p99 {r['p99_us']:>7} us  {r['cpu_us_per_io']:>7} us CPU/IO", flush=True)
+        if not self.args.smoke:
+            for t in self.targets:
+                results["crosschecks"].setdefault("iscsi-perf 4k-randread-qd32", {})[t.name] = \
+                    self.iscsi_perf(t, seconds)
+                results["crosschecks"].setdefault("qemu-img bench -w 4k-seqwrite-qd32", {})[t.name] = \
+                    self.qemu_bench(t, 50000)
+            if self.args.rados:
+                results["rados_upload"] = u = self.upload_throughput(seconds)
+                print(f"upload to RADOS: engine {u['engine_upload_mbps']} MB/s "
+                      f"({u['engine_uploaded_bytes'] >> 20} MiB in {u['engine_upload_seconds']} s), "
+                      f"rados bench write 4 MiB x16: {u['rados_bench_write_4m_t16_mbps']} MB/s", flush=True)
+        return results
+
+
+def ratios(results):
+    pairs = [("stowage", "tgt"), ("stowage-rados", "tgt-rbd")]
+    out = {}
+    for wl, per in results["runs"].items():
+        for s, t in pairs:
+            if s in per and t in per and per[t]["iops"]:
+                out.setdefault(wl, {})[f"{s}/{t}"] = {
+                    "iops": round(per[s]["iops"] / per[t]["iops"], 2),
+                    "cpu_per_io": round(per[s]["cpu_us_per_io"] / max(per[t]["cpu_us_per_io"], 0.001), 2)}
+    return out
+
+
+def table(results):
+    lines = ["| workload | target | IOPS | MB/s | p50 µs | p99 µs | CPU µs/IO | IOPS ratio | CPU/IO ratio |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for wl, per in results["runs"].items():
+        for name, r in per.items():
+            ratio = ""
+            for pair, v in results["ratios"].get(wl, {}).items():
+                if pair.startswith(name + "/"):
+                    ratio = f"| **{v['iops']:.2f}×** | {v['cpu_per_io']:.2f}× "
+            lines.append(f"| {wl} | {name} | {r['iops']} | {r['mbps']} | {r['p50_us']} | {r['p99_us']} | "
+                         f"{r['cpu_us_per_io']} " + (ratio or "| | ") + "|")
+    for check, per in results.get("crosschecks", {}).items():
+        for name, r in per.items():
+            lines.append(f"| {check} | {name} | {r['iops']} | | | | {r['cpu_us_per_io']} | | |")
+    if "rados_upload" in results:
+        u = results["rados_upload"]
+        lines.append(f"\nUpload to RADOS under a 1 MiB sequential write load: engine {u['engine_upload_mbps']} MB/s, "
+                     f"`rados bench` 4 MiB writes x16 on the same pool: {u['rados_bench_write_4m_t16_mbps']} MB/s.")
+    return "\n".join(lines) + "\n"
+
+
+def chart(results):
+    """A grouped bar chart (SVG, no dependencies) of the Stowage/tgt IOPS ratio per workload."""
+    rows = [(wl, v) for wl, v in results["ratios"].items()]
+    pairs = sorted({p for _, v in rows for p in v})
+    colours = ["#2b6cb0", "#dd6b20"]
+    w, row_h, left = 760, 22 * max(len(pairs), 1) + 10, 170
+    h = 60 + row_h * len(rows) + 40
+    top = max([v[p]["iops"] for _, v in rows for p in v] + [2.0])
+    scale = (w - left - 40) / top
+    s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" '
+         f'font-size="12"><rect width="100%" height="100%" fill="white"/>',
+         f'<text x="{left}" y="20" font-size="14">Stowage / tgt, IOPS ratio (fio libiscsi, '
+         f'{results["seconds_per_run"]} s per run); 1.0 = tgt</text>']
+    for i, p in enumerate(pairs):
+        s.append(f'<rect x="{left + 250 * i}" y="30" width="12" height="12" fill="{colours[i % 2]}"/>'
+                 f'<text x="{left + 250 * i + 16}" y="40">{p}</text>')
+    y = 60
+    for wl, v in rows:
+        s.append(f'<text x="{left - 8}" y="{y + row_h / 2}" text-anchor="end">{wl}</text>')
+        for i, p in enumerate(pairs):
+            if p not in v:
+                continue
+            bw = v[p]["iops"] * scale
+            s.append(f'<rect x="{left}" y="{y + 4 + 22 * i}" width="{bw:.1f}" height="18" fill="{colours[i % 2]}"/>'
+                     f'<text x="{left + bw + 4:.1f}" y="{y + 17 + 22 * i}">{v[p]["iops"]:.2f}×</text>')
+        y += row_h
+    one = left + scale
+    s.append(f'<line x1="{one:.1f}" y1="55" x2="{one:.1f}" y2="{y}" stroke="black" stroke-dasharray="4,3"/>')
+    s.append("</svg>")
+    return "\n".join(s) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--rados", action="store_true", help="also Stowage on RADOS and tgt-rbd on a throwaway Ceph")
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    args = ap.parse_args()
+    args.fio = sh("bash", os.path.join(HERE, "build-fio.sh"), timeout=900).stdout.strip().splitlines()[-1]
+    b = Bench(args)
+    # a plain SIGTERM would skip the teardown below and leave targets and Ceph running
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        b.setup()
+        results = b.run()
+    finally:
+        b.teardown()
+    results["ratios"] = ratios(results)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "bench.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    md = table(results)
+    with open(os.path.join(args.out, "bench.md"), "w") as f:
+        f.write(md)
+    with open(os.path.join(args.out, "bench.svg"), "w") as f:
+        f.write(chart(results))
+    print()
+    print(md)
+    print(f"bench: results in {args.out}/bench.json, bench.md, bench.svg")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

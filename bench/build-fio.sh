@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds fio with its libiscsi engine (Debian's fio binary has none) from Debian's fio source package, once, into
+# bench/.cache/fio; prints the binary's path. Needs libiscsi-dev and a C toolchain (installed if missing).
+# The source comes through a private apt list, so the system's apt sources are not changed.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cache="$here/.cache"
+bin="$cache/fio"
+if [ -x "$bin" ] && "$bin" --enghelp 2>/dev/null | grep -q libiscsi; then echo "$bin"; exit 0; fi
+sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+need=()
+for p in libiscsi-dev gcc make pkg-config zlib1g-dev libaio-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if ((${#need[@]})); then
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1
+fi
+src="$cache/src"
+rm -rf "$src"; mkdir -p "$src/lists/partial"
+echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main" \
+  > "$src/sources.list"
+apt_opts=(-o Dir::Etc::SourceList="$src/sources.list" -o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists="$src/lists")
+apt-get -qq "${apt_opts[@]}" update >/dev/null
+(cd "$src" && apt-get -qq "${apt_opts[@]}" source --download-only fio >/dev/null 2>&1)
+tar xzf "$src"/fio_*.orig.tar.gz -C "$src"
+(cd "$src"/fio-*/ && ./configure --enable-libiscsi --disable-native >/dev/null && make -j"$(nproc)" >/dev/null 2>&1)
+cp "$src"/fio-*/fio "$bin"
+rm -rf "$src"
+"$bin" --enghelp | grep -q libiscsi || { echo "build-fio.sh: fio was built without libiscsi" >&2; exit 1; }
+echo "$bin"

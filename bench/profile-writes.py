@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Where a 4 KiB random-write QD32 load spends Stowage's CPU: runs `./stowage serve` under Java Flight Recorder
+while fio (libiscsi engine) writes for N seconds, then attributes every execution sample (Java and native) to one
+stage of the write path by the innermost Stowage/MINA/JDK frame that names it.
+
+  bench/profile-writes.py [--seconds 30] [--out DIR]     writes DIR/profile.json and prints a table
+"""
+import argparse
+import collections
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+# (stage, frame pattern), checked from the innermost frame outwards; the first stage whose pattern matches wins.
+STAGES = [
+    ("fsync (flush: SCO + TLog)", r"FileChannelImpl\.force|FileDispatcherImpl\.force"),
+    ("SCO/TLog file writes (pwrite)", r"FileDispatcherImpl\.(pwrite|write)|FileChannelImpl\.write"),
+    ("LMDB (absorbing committed TLogs)", r"org\.lmdbjava"),
+    ("upload to the object store", r"DirectoryObjectStore|RadosObjectStore|Volume\.upload|Files\.(createLink|copy)"),
+    ("cluster CRC32C", r"CRC32C"),
+    ("cluster map overlay", r"ClusterMap|ConcurrentHashMap|Long\.valueOf"),
+    ("socket send (Data-In, responses)", r"SocketDispatcher\.write|IOUtil\.write|NioProcessor\.write|AbstractPollingIoProcessor\.(flush|write)"),
+    ("socket receive", r"SocketDispatcher\.read|IOUtil\.read|AbstractPollingIoProcessor\.read"),
+    ("epoll / selector wait", r"EPoll|SelectorImpl"),
+    ("PDU codec", r"io\.stowage\.target\.pdu"),
+    ("iSCSI session / task", r"io\.stowage\.target\.(session|login)"),
+    ("SCSI command layer", r"io\.stowage\.scsi"),
+    ("volume append path (locks, SCO/TLog bookkeeping)", r"io\.stowage\.volume"),
+    ("buffer pool / copies", r"BufferPool|DirectByteBuffer|Unsafe\.copyMemory|HeapByteBuffer"),
+    ("thread hand-off / parking", r"LockSupport\.park|ThreadPoolExecutor|LinkedBlockingQueue|CompletableFuture"),
+    ("logging", r"ch\.qos\.logback|org\.slf4j"),
+]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=int, default=30)
+    ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    args = ap.parse_args()
+    fio = subprocess.run(["bash", os.path.join(HERE, "build-fio.sh")], check=True, stdout=subprocess.PIPE,
+                         text=True).stdout.strip().splitlines()[-1]
+    work = tempfile.mkdtemp(prefix="stowage-profile.")
+    jfr = os.path.join(work, "writes.jfr")
+    conf = os.path.join(work, "stowage.conf")
+    with open(conf, "w") as f:
+        f.write(f"portal = 127.0.0.1:3395\ndata-dir = {work}/var\ntarget.bench.iqn = iqn.2026-11.io.stowage:bench\n"
+                "target.bench.lun.0 = bench\nvolume.bench.size = 1G\n")
+    env = dict(os.environ, STOWAGE_JAVA_OPTS="-XX:StartFlightRecording=settings=profile,filename=" + jfr)
+    log = open(os.path.join(work, "stowage.log"), "w")
+    p = subprocess.Popen([os.path.join(REPO, "stowage"), "serve", "--config", conf], stdout=log,
+                         stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while "Stowage is serving" not in open(os.path.join(work, "stowage.log")).read():
+            if time.time() > deadline or p.poll() is not None:
+                raise RuntimeError(open(os.path.join(work, "stowage.log")).read())
+            time.sleep(0.2)
+        url = "iscsi\\://127.0.0.1\\:3395/iqn.2026-11.io.stowage\\:bench/0"
+        out = subprocess.run([fio, "--name=w", "--ioengine=libiscsi", "--filename=" + url, "--rw=randwrite",
+                              "--bs=4k", "--iodepth=32", f"--runtime={args.seconds}", "--time_based", "--size=1g",
+                              "--output-format=json"], check=True, stdout=subprocess.PIPE, text=True).stdout
+        iops = round(json.loads(out[out.index("{"):])["jobs"][0]["write"]["iops"])
+    finally:
+        os.killpg(p.pid, signal.SIGTERM)  # the recording is written at exit
+        p.wait(120)
+    text = subprocess.run(["jfr", "print", "--events", "jdk.ExecutionSample,jdk.NativeMethodSample", "--stack-depth",
+                           "64", jfr], check=True, stdout=subprocess.PIPE, text=True).stdout
+    stages = collections.Counter()
+    threads = collections.Counter()
+    total = 0
+    for event in text.split("jdk.")[1:]:
+        frames = re.findall(r"^\s+([\w.$<>]+)\(", event, re.M)
+        thread = re.search(r'Thread = "([^"]*)"', event) or re.search(r"sampledThread = \"([^\"]*)\"", event)
+        tname = re.sub(r"-?\d+$", "", thread.group(1)) if thread else "?"
+        if not frames:
+            continue
+        waiting = event.startswith("NativeMethodSample") and re.search(r"EPoll|SocketDispatcher\.read|park", event)
+        stage = "other"
+        for name, pattern in STAGES:
+            if any(re.search(pattern, f) for f in frames[:12]):
+                stage = name
+                break
+        if waiting and stage in ("epoll / selector wait", "socket receive", "thread hand-off / parking"):
+            continue  # a thread blocked in the kernel waiting for work is not CPU spent on the write path
+        stages[stage] += 1
+        threads[tname] += 1
+        total += 1
+    result = {"workload": "fio libiscsi 4k randwrite QD32", "seconds": args.seconds, "iops": iops,
+              "samples": total, "stages": {k: round(100 * v / total, 1) for k, v in stages.most_common()},
+              "threads": {k: round(100 * v / total, 1) for k, v in threads.most_common(10)}}
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "profile-writes.json"), "w") as f:
+        json.dump(result, f, indent=2)
+    print(f"4 KiB random writes QD32 for {args.seconds} s: {iops} IOPS; {total} CPU samples (JFR)")
+    print("| stage | share of samples |\n|---|---:|")
+    for k, v in result["stages"].items():
+        print(f"| {k} | {v} % |")
+    print("| **thread** | |")
+    for k, v in result["threads"].items():
+        print(f"| {k} | {v} % |")
+    subprocess.run(["rm", "-rf", work])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
