@@ -21,14 +21,16 @@ REPO = os.path.dirname(HERE)
 
 # (stage, frame pattern), checked from the innermost frame outwards; the first stage whose pattern matches wins.
 STAGES = [
+    # JDK 17 sends and receives on sockets through FileDispatcherImpl too: the socket frames must be checked first
+    ("socket send (Data-In, responses)", r"SocketDispatcher\.write|SocketChannelImpl\.write"),
+    ("socket receive", r"SocketDispatcher\.read|SocketChannelImpl\.read"),
     ("fsync (flush: SCO + TLog)", r"FileChannelImpl\.force|FileDispatcherImpl\.force"),
-    ("SCO/TLog file writes (pwrite)", r"FileDispatcherImpl\.(pwrite|write)|FileChannelImpl\.write"),
+    ("SCO/TLog file writes (pwrite)", r"FileChannelImpl\.write|FileDispatcherImpl\.pwrite"),
+    ("SCO/TLog file reads (read-modify-write, CRC checks)", r"FileChannelImpl\.read|FileDispatcherImpl\.pread"),
     ("LMDB (absorbing committed TLogs)", r"org\.lmdbjava"),
     ("upload to the object store", r"DirectoryObjectStore|RadosObjectStore|Volume\.upload|Files\.(createLink|copy)"),
     ("cluster CRC32C", r"CRC32C"),
     ("cluster map overlay", r"ClusterMap|ConcurrentHashMap|Long\.valueOf"),
-    ("socket send (Data-In, responses)", r"SocketDispatcher\.write|IOUtil\.write|NioProcessor\.write|AbstractPollingIoProcessor\.(flush|write)"),
-    ("socket receive", r"SocketDispatcher\.read|IOUtil\.read|AbstractPollingIoProcessor\.read"),
     ("epoll / selector wait", r"EPoll|SelectorImpl"),
     ("PDU codec", r"io\.stowage\.target\.pdu"),
     ("iSCSI session / task", r"io\.stowage\.target\.(session|login)"),
@@ -43,6 +45,8 @@ STAGES = [
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=int, default=30)
+    ap.add_argument("--bs", default="4k")
+    ap.add_argument("--qd", type=int, default=32)
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     args = ap.parse_args()
     fio = subprocess.run(["bash", os.path.join(HERE, "build-fio.sh")], check=True, stdout=subprocess.PIPE,
@@ -65,7 +69,7 @@ def main():
             time.sleep(0.2)
         url = "iscsi\\://127.0.0.1\\:3395/iqn.2026-11.io.stowage\\:bench/0"
         out = subprocess.run([fio, "--name=w", "--ioengine=libiscsi", "--filename=" + url, "--rw=randwrite",
-                              "--bs=4k", "--iodepth=32", f"--runtime={args.seconds}", "--time_based", "--size=1g",
+                              "--bs=" + args.bs, f"--iodepth={args.qd}", "--thread", f"--runtime={args.seconds}", "--time_based", "--size=1g",
                               "--output-format=json"], check=True, stdout=subprocess.PIPE, text=True).stdout
         iops = round(json.loads(out[out.index("{"):])["jobs"][0]["write"]["iops"])
     finally:
@@ -75,6 +79,7 @@ def main():
                            "64", jfr], check=True, stdout=subprocess.PIPE, text=True).stdout
     stages = collections.Counter()
     threads = collections.Counter()
+    by_thread = collections.defaultdict(collections.Counter)
     total = 0
     for event in text.split("jdk.")[1:]:
         frames = re.findall(r"^\s+([\w.$<>]+)\(", event, re.M)
@@ -92,20 +97,27 @@ def main():
             continue  # a thread blocked in the kernel waiting for work is not CPU spent on the write path
         stages[stage] += 1
         threads[tname] += 1
+        by_thread[tname][stage] += 1
         total += 1
-    result = {"workload": "fio libiscsi 4k randwrite QD32", "seconds": args.seconds, "iops": iops,
+    result = {"workload": f"fio libiscsi {args.bs} randwrite QD{args.qd}", "seconds": args.seconds, "iops": iops,
               "samples": total, "stages": {k: round(100 * v / total, 1) for k, v in stages.most_common()},
-              "threads": {k: round(100 * v / total, 1) for k, v in threads.most_common(10)}}
+              "threads": {k: round(100 * v / total, 1) for k, v in threads.most_common(10)},
+              "note": "pool-1-thread = MINA's I/O processor threads (network receive, PDU decode, command "
+                      "submission, responses); JFR native samples count a thread inside a system call whether it "
+                      "runs or waits in the kernel",
+              "stages_by_thread": {t: {k: round(100 * v / total, 1) for k, v in c.most_common(4)}
+                                   for t, c in by_thread.items() if threads[t] * 50 >= total}}
     os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "profile-writes.json"), "w") as f:
+    with open(os.path.join(args.out, f"profile-writes-{args.bs}-qd{args.qd}.json"), "w") as f:
         json.dump(result, f, indent=2)
-    print(f"4 KiB random writes QD32 for {args.seconds} s: {iops} IOPS; {total} CPU samples (JFR)")
+    print(f"{args.bs} random writes QD{args.qd} for {args.seconds} s: {iops} IOPS; {total} CPU samples (JFR)")
     print("| stage | share of samples |\n|---|---:|")
     for k, v in result["stages"].items():
         print(f"| {k} | {v} % |")
     print("| **thread** | |")
     for k, v in result["threads"].items():
-        print(f"| {k} | {v} % |")
+        top = ", ".join(f"{s} {p} %" for s, p in result["stages_by_thread"].get(k, {}).items())
+        print(f"| {k} | {v} % | {top} |")
     subprocess.run(["rm", "-rf", work])
 
 
