@@ -31,7 +31,7 @@ class ServiceUnitTest {
         assertEquals("stowage", s.get("User"));
         assertTrue(s.get("ExecStart").startsWith("/usr/bin/stowage serve "), s.get("ExecStart"));
         assertTrue(s.get("ExecStart").contains("--data-dir /var/lib/stowage"));
-        assertEquals("/bin/kill -HUP $MAINPID", s.get("ExecReload"), "systemctl reload re-reads the config");
+        assertEquals("/bin/sh -c 'kill -HUP $MAINPID'", s.get("ExecReload"), "systemctl reload re-reads the config");
         assertEquals("stowage", s.get("StateDirectory"));
         assertEquals("on-failure", s.get("Restart"));
         assertEquals("notify", s.get("Type"), "ready only when the portal listens");

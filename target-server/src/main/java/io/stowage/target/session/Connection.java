@@ -634,7 +634,7 @@ public final class Connection implements ConnectionHandler {
      * Aborts {@code task}. A task still collecting data ends now; an executing one ends when the SCSI layer
      * answers (its answer is then dropped, or replaced by TASK ABORTED for another nexus when TAS = 1).
      */
-    void abort(Task task, boolean reportTaskAborted) {
+    Task.State abort(Task task, boolean reportTaskAborted) {
         Task.State was = task.abort();
         if (was == Task.State.COLLECTING) {
             if (task.ttt != -1) {
@@ -649,6 +649,7 @@ public final class Connection implements ConnectionHandler {
         if (reportTaskAborted && (was == Task.State.COLLECTING || was == Task.State.EXECUTING)) {
             send(TargetPdus.scsiResponse(task.itt, ScsiStatus.TASK_ABORTED, 0, 0, 0, null), true, null);
         }
+        return was;
     }
 
     private void abortAll(boolean reportTaskAborted) {

@@ -56,8 +56,14 @@ final class TaskManagement {
         switch (function) {
             case ABORT_TASK -> {
                 Task t = connection.task(referencedTag);
-                if (t != null) {
-                    connection.abort(t, false);
+                if (t != null && connection.abort(t, false) == Task.State.DONE) {
+                    // it finished just as the TMF arrived and its status is going out: answer once it is out,
+                    // as for a task that finished before (a status that crossed the TMF → TASK DOES NOT EXIST)
+                    CompletableFuture<Integer> decided = t.finished.thenApply(v ->
+                            connection.statusCrossed(referencedTag, expStatSn) ? TASK_DOES_NOT_EXIST : FUNCTION_COMPLETE);
+                    log.info("{}: ABORT TASK of a task that was just answering", connection);
+                    return decided;
+                } else if (t != null) {
                     waits.add(t.finished);
                 } else if (connection.statusCrossed(referencedTag, expStatSn) || !session.alreadyReceived(refCmdSn)) {
                     // The task completed and its status was already on its way when the initiator asked: it
