@@ -42,7 +42,7 @@ class RadosVolumeIT {
     }
 
     @Test
-    void aNodeWithoutItsCacheRestartsFromRadosAlone() throws Exception {
+    void aNodeWithoutItsCacheRestartsFromRadosAloneAfterScrubbing() throws Exception {
         // 1 MiB SCOs and a 2 MiB cache: most reads after the restart are ranged reads of RADOS objects
         VolumeConfig cfg = new VolumeConfig(256, 4, 200, 64L << 20, 2L << 20, 64L << 20);
         RadosBackendConfig rc = ceph.config(uniquePrefix());
@@ -62,6 +62,13 @@ class RadosVolumeIT {
                 }
                 v.unmap(0, 1 << 20);
                 Arrays.fill(image, 0, 1 << 20, (byte) 0);
+                v.syncToBackend(60_000);
+                int before = backend.volume("v").list("sco.").size();
+                Volume.ScrubResult scrubbed = v.scrub(0.9, 1000);
+                int after = backend.volume("v").list("sco.").size();
+                assertTrue(scrubbed.scosDeleted() > 0, "overwritten SCOs were scrubbed: " + scrubbed);
+                assertTrue(after < before, "RADOS holds fewer SCO objects: " + before + " -> " + after);
+                assertArrayEquals(image, read(v, 0, image.length), "scrubbing changed no data");
             } // close syncs to the backend
             engine.dropCache("v"); // the cache and LMDB are gone: only RADOS is left
         }

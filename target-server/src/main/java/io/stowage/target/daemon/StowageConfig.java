@@ -35,6 +35,7 @@ import org.apache.commons.configuration2.ex.ConfigurationException;
  * engine.dirty-limit = 256M                # data not yet uploaded above this slows writes down
  * engine.cache-limit = 2G                  # uploaded SCOs are evicted (LRU) above this
  * engine.upload-parallelism = 4            # SCOs put to the backend at once
+ * engine.scrub-interval = 60               # seconds between scrub passes (garbage collection); 0 = off
  * backend = directory                      # directory: objects in data-dir/objects; rados: a Ceph pool
  * rados.conf = /etc/ceph/ceph.conf         # (backend = rados) the cluster's ceph.conf
  * rados.client-id = admin                  # cephx user without 'client.'; its keyring as ceph.conf says
@@ -76,6 +77,7 @@ public final class StowageConfig {
     private long dirtyLimit = io.stowage.volume.engine.VolumeConfig.DEFAULT.dirtyLimitBytes();
     private long cacheLimit = io.stowage.volume.engine.VolumeConfig.DEFAULT.cacheLimitBytes();
     private int uploadParallelism = io.stowage.volume.engine.VolumeConfig.DEFAULT.uploadParallelism();
+    private long scrubIntervalMillis = io.stowage.volume.engine.VolumeConfig.DEFAULT.scrubIntervalMillis();
     private String backend = "directory";
     private final Map<String, String> radosKeys = new LinkedHashMap<>();
     private io.stowage.rados.RadosBackendConfig rados;
@@ -138,6 +140,7 @@ public final class StowageConfig {
             case "engine.dirty-limit" -> dirtyLimit = size(key, v);
             case "engine.cache-limit" -> cacheLimit = size(key, v);
             case "engine.upload-parallelism" -> uploadParallelism = intIn(key, v, 1, 64);
+            case "engine.scrub-interval" -> scrubIntervalMillis = 1000L * intIn(key, v, 0, 86400);
             case "backend" -> {
                 if (!v.equals("directory") && !v.equals("rados")) {
                     throw new ConfigException(key, "must be 'directory' or 'rados', got '" + v + "'");
@@ -320,7 +323,8 @@ public final class StowageConfig {
     /** The volume engine's tunables from the {@code engine.*} keys. */
     public io.stowage.volume.engine.VolumeConfig volumeConfig() {
         return new io.stowage.volume.engine.VolumeConfig(scoClusters, scosPerTlog, tlogMaxAgeMillis, dirtyLimit,
-                cacheLimit, io.stowage.volume.engine.VolumeConfig.DEFAULT.metadataMapBytes(), uploadParallelism);
+                cacheLimit, io.stowage.volume.engine.VolumeConfig.DEFAULT.metadataMapBytes(), uploadParallelism,
+                scrubIntervalMillis);
     }
 
     /** The RADOS backend's settings, or null when the objects live in the local directory (backend = directory). */

@@ -101,6 +101,16 @@ final class ClusterMap implements AutoCloseable {
         }
     }
 
+    /**
+     * Fills {@code out[i]} with the <em>committed</em> mapping of {@code first + i} (LMDB only, as of the last
+     * absorbed TLog; null = zeros or never written). Scrubbing uses it: what a crash can fall back to.
+     */
+    void lookupCommitted(long first, Mapping[] out) {
+        try (Txn<ByteBuffer> txn = env.txnRead()) {
+            for (int i = 0; i < out.length; i++) out[i] = lmdbGet(txn, first + i);
+        }
+    }
+
     private Mapping lmdbGet(Txn<ByteBuffer> txn, long address) {
         ByteBuffer v = map.get(txn, key(address));
         if (v == null) return null;

@@ -85,8 +85,14 @@ public final class Volume implements AutoCloseable {
     private final AtomicLong uploadedBytes = new AtomicLong();
     private final AtomicLong uploadedTlogs = new AtomicLong();
     private final AtomicLong uploadFailures = new AtomicLong();
+    /** SCOs deleted by scrubbing so far; a read that fails while it moves retries (see readClustersRetryingScrub). */
+    private final AtomicLong scrubDeletions = new AtomicLong();
+    /** One scrub pass at a time. */
+    private final ReentrantLock scrubLock = new ReentrantLock();
     private final Object dirtyChanged = new Object();
     private final Thread uploader;
+    /** Runs a scrub pass every {@code scrubIntervalMillis} (null when scrubbing is off). */
+    private final java.util.concurrent.ScheduledExecutorService scrubber;
     /** Puts the SCOs of one TLog concurrently; the uploader waits for all of them before the TLog. */
     private final java.util.concurrent.ExecutorService scoPutters;
     private volatile boolean closing;
@@ -114,6 +120,12 @@ public final class Volume implements AutoCloseable {
         for (int i = 0; i < stripes.length; i++) stripes[i] = new ReentrantLock();
         this.uploader = new Thread(this::uploadLoop, "stowage-upload-" + name);
         this.uploader.setDaemon(true);
+        this.scrubber = config.scrubIntervalMillis() == 0 ? null
+                : java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "stowage-scrub-" + name);
+                    t.setDaemon(true);
+                    return t;
+                });
         this.scoPutters = java.util.concurrent.Executors.newFixedThreadPool(config.uploadParallelism(), r -> {
             Thread t = new Thread(r, "stowage-sco-put-" + name);
             t.setDaemon(true);
@@ -130,6 +142,10 @@ public final class Volume implements AutoCloseable {
         this.tlogOpened = System.nanoTime();
         pendingUploads.set(uploads.size());
         uploader.start();
+        if (scrubber != null) {
+            scrubber.scheduleWithFixedDelay(this::backgroundScrub, config.scrubIntervalMillis(),
+                    config.scrubIntervalMillis(), TimeUnit.MILLISECONDS);
+        }
     }
 
     public VolumeInfo info() {
@@ -538,13 +554,29 @@ public final class Volume implements AutoCloseable {
         long first = offset / CLUSTER;
         long end = (offset + len + CLUSTER - 1) / CLUSTER;
         if (offset % CLUSTER == 0 && len % CLUSTER == 0) {
-            readClusters(first, (int) (end - first), dst.duplicate());
+            readClustersRetryingScrub(first, (int) (end - first), dst.duplicate());
         } else {
             ByteBuffer tmp = ByteBuffer.allocate((int) (end - first) * CLUSTER);
-            readClusters(first, (int) (end - first), tmp.duplicate());
+            readClustersRetryingScrub(first, (int) (end - first), tmp.duplicate());
             dst.duplicate().put(tmp.slice((int) (offset - first * CLUSTER), len));
         }
         dst.position(dst.limit());
+    }
+
+    /**
+     * A read that looked its clusters up just before a scrub deleted the SCO they were in fails to read it; the
+     * data was moved before the deletion, so a fresh lookup finds it.
+     */
+    private void readClustersRetryingScrub(long first, int n, ByteBuffer out) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            long deletions = scrubDeletions.get();
+            try {
+                readClusters(first, n, out.duplicate());
+                return;
+            } catch (IOException e) {
+                if (attempt >= 3 || scrubDeletions.get() == deletions) throw e;
+            }
+        }
     }
 
     /** Reads {@code n} whole clusters into {@code out} from its position; runs within one SCO are one read. */
@@ -855,6 +887,136 @@ public final class Volume implements AutoCloseable {
         }
     }
 
+    private void stopScrubber() {
+        if (scrubber == null) return;
+        scrubber.shutdown();
+        try {
+            scrubber.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** What one scrub pass did. */
+    public record ScrubResult(int victims, long clustersMoved, int scosDeleted) {
+    }
+
+    /**
+     * Garbage collection of overwritten data. Committed SCOs whose live share (clusters the map still points at)
+     * is at most {@code maxLiveRatio} are victims (at most {@code maxVictims}, emptiest first): their live clusters
+     * are written again through the normal append path (under their stripe locks, only if the map still points
+     * at the victim), the result is committed to the backend, and then every victim that the <em>committed</em>
+     * map (LMDB: what a crash or a backend restart falls back to) no longer references is deleted from the backend
+     * and the cache. References cannot reappear: new writes go to new SCOs, and a REMAP copies current mappings,
+     * which no longer point at a victim once it has been moved. Runs beside normal I/O; one pass at a time.
+     */
+    public ScrubResult scrub(double maxLiveRatio, int maxVictims) throws IOException {
+        checkHalted();
+        scrubLock.lock();
+        try {
+            VolumeHeader committed = header;
+            long clusters = committed.sizeBytes() / CLUSTER;
+            java.util.Map<Long, Integer> live = new java.util.HashMap<>();
+            forEachMapping(clusters, false, (a, m) -> live.merge(ClusterLocation.sco(m.location()), 1, Integer::sum));
+            // committed SCOs still in the backend, and how full each is of live data
+            List<long[]> candidates = new ArrayList<>(); // {number, live}
+            for (String object : store.list("sco.")) {
+                long number = ObjectNames.scoNumber(object);
+                if (number > committed.lastSco() || committed.scoEpoch(number) != ObjectNames.scoEpoch(object)) {
+                    continue; // not committed yet (or a leftover of another epoch: not ours to judge here)
+                }
+                int l = live.getOrDefault(number, 0);
+                if (l <= maxLiveRatio * committed.scoClusters()) candidates.add(new long[] {number, l});
+            }
+            candidates.sort(java.util.Comparator.comparingLong(c -> c[1]));
+            java.util.Set<Long> victims = new java.util.HashSet<>();
+            for (int i = 0; i < Math.min(maxVictims, candidates.size()); i++) victims.add(candidates.get(i)[0]);
+            if (victims.isEmpty()) return new ScrubResult(0, 0, 0);
+
+            List<Long> addresses = new ArrayList<>();
+            forEachMapping(clusters, false, (a, m) -> {
+                if (victims.contains(ClusterLocation.sco(m.location()))) addresses.add(a);
+            });
+            long moved = 0;
+            ByteBuffer buf = ByteBuffer.allocate(CLUSTER);
+            for (long a : addresses) {
+                waitForDirtyBudget();
+                List<ReentrantLock> locks = lockStripes(a, 1);
+                try {
+                    ClusterMap.Mapping m = map.get(a);
+                    if (m == null || !victims.contains(ClusterLocation.sco(m.location()))) continue; // rewritten
+                    buf.clear();
+                    readClusters(a, 1, buf.duplicate());
+                    append(a, buf.duplicate());
+                    moved++;
+                } finally {
+                    for (ReentrantLock l : locks) l.unlock();
+                }
+            }
+            if (moved > 0) {
+                flush();
+                syncToBackend(300_000); // the moved clusters are committed: LMDB no longer needs the victims
+            }
+            java.util.Set<Long> stillReferenced = new java.util.HashSet<>();
+            forEachMapping(clusters, true, (a, m) -> {
+                long n = ClusterLocation.sco(m.location());
+                if (victims.contains(n)) stillReferenced.add(n);
+            });
+            int deleted = 0;
+            for (long number : victims) {
+                if (stillReferenced.contains(number)) continue; // a copy made meanwhile: try again next pass
+                scrubDeletions.incrementAndGet(); // first: a read failing from here on knows to look up again
+                ScoCache.Sco cached = scos.get(number);
+                if (cached != null) scos.remove(cached);
+                store.delete(ObjectNames.sco(committed.scoEpoch(number), number, 0));
+                deleted++;
+            }
+            log.info("volume {}: scrubbed {} SCO(s) ({} live cluster(s) moved), {} deleted", name, victims.size(),
+                    moved, deleted);
+            return new ScrubResult(victims.size(), moved, deleted);
+        } catch (ObjectStore.FencedException e) {
+            halt(e);
+            throw e;
+        } finally {
+            scrubLock.unlock();
+        }
+    }
+
+    @FunctionalInterface
+    private interface MappingVisitor {
+        void visit(long address, ClusterMap.Mapping m);
+    }
+
+    /** Calls {@code each} for every mapped cluster: of the current map, or only of what is committed (LMDB). */
+    private void forEachMapping(long clusters, boolean committedOnly, MappingVisitor each) {
+        ClusterMap.Mapping[] batch = new ClusterMap.Mapping[4096];
+        for (long first = 0; first < clusters; first += batch.length) {
+            int n = (int) Math.min(batch.length, clusters - first);
+            ClusterMap.Mapping[] out = n == batch.length ? batch : new ClusterMap.Mapping[n];
+            if (committedOnly) {
+                map.lookupCommitted(first, out);
+            } else {
+                map.lookup(first, out);
+            }
+            for (int i = 0; i < n; i++) {
+                if (out[i] != null && out[i].location() != ClusterLocation.NONE) each.visit(first + i, out[i]);
+            }
+        }
+    }
+
+    private long scrubbedAtTlog = -1;
+
+    private void backgroundScrub() {
+        long committedTlog = header.lastTlogSeq();
+        if (halted != null || closing || committedTlog == scrubbedAtTlog) return; // nothing new since the last pass
+        try {
+            scrub(VolumeConfig.SCRUB_MAX_LIVE_RATIO, VolumeConfig.SCRUB_MAX_VICTIMS);
+            scrubbedAtTlog = committedTlog;
+        } catch (IOException | RuntimeException e) {
+            if (halted == null && !closing) log.warn("volume {}: scrub pass failed ({}); retried later", name, e.toString());
+        }
+    }
+
     /** A snapshot of the volume's counters, for metrics. */
     public record Stats(long bytesWritten, long bytesRead, long flushes, long dirtyBytes, long uploadedBytes,
                         long uploadedTlogs, long uploadFailures, long pendingUploads, long epoch, boolean halted) {
@@ -897,6 +1059,7 @@ public final class Volume implements AutoCloseable {
     /** Flushes, uploads what is pending (bounded wait), and releases files. */
     @Override
     public void close() throws IOException {
+        stopScrubber();
         try {
             if (halted == null) {
                 flush();
@@ -931,6 +1094,7 @@ public final class Volume implements AutoCloseable {
     /** Abandons the volume without flushing or uploading (tests: the in-process stand-in for a crash). */
     void abandon() {
         closing = true;
+        stopScrubber();
         halted = new IOException("abandoned");
         uploads.add(STOP);
         try {

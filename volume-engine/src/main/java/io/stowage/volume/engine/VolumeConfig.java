@@ -11,14 +11,22 @@ package io.stowage.volume.engine;
  * @param cacheLimitBytes  uploaded SCOs are evicted least recently used first above this
  * @param metadataMapBytes LMDB map size (sparse; an upper bound)
  * @param uploadParallelism SCOs of one TLog put to the backend concurrently (RADOS gains from several in flight)
+ * @param scrubIntervalMillis a scrub pass (garbage collection of overwritten data) runs this often; 0 = never
  */
 public record VolumeConfig(int scoClusters, int scosPerTlog, long tlogMaxAgeMillis, long dirtyLimitBytes,
-                           long cacheLimitBytes, long metadataMapBytes, int uploadParallelism) {
-    public static final VolumeConfig DEFAULT = new VolumeConfig(1024, 8, 5000, 256L << 20, 2L << 30, 4L << 30);
+                           long cacheLimitBytes, long metadataMapBytes, int uploadParallelism,
+                           long scrubIntervalMillis) {
+    public static final VolumeConfig DEFAULT = new VolumeConfig(1024, 8, 5000, 256L << 20, 2L << 30, 4L << 30, 4,
+            60_000);
+    /** A scrub pass moves SCOs whose live share is at most this, ... */
+    public static final double SCRUB_MAX_LIVE_RATIO = 0.5;
+    /** ... at most this many per pass (bounds one pass's extra writes to 64 × 4 MiB / 2 by default). */
+    public static final int SCRUB_MAX_VICTIMS = 64;
 
     public VolumeConfig {
         if (scoClusters < 1 || scoClusters > 16384) throw new IllegalArgumentException("scoClusters " + scoClusters);
         if (scosPerTlog < 1) throw new IllegalArgumentException("scosPerTlog " + scosPerTlog);
+        if (scrubIntervalMillis < 0) throw new IllegalArgumentException("scrubIntervalMillis " + scrubIntervalMillis);
         if (uploadParallelism < 1 || uploadParallelism > 64) {
             throw new IllegalArgumentException("uploadParallelism " + uploadParallelism);
         }
@@ -26,6 +34,6 @@ public record VolumeConfig(int scoClusters, int scosPerTlog, long tlogMaxAgeMill
 
     public VolumeConfig(int scoClusters, int scosPerTlog, long tlogMaxAgeMillis, long dirtyLimitBytes,
                         long cacheLimitBytes, long metadataMapBytes) {
-        this(scoClusters, scosPerTlog, tlogMaxAgeMillis, dirtyLimitBytes, cacheLimitBytes, metadataMapBytes, 4);
+        this(scoClusters, scosPerTlog, tlogMaxAgeMillis, dirtyLimitBytes, cacheLimitBytes, metadataMapBytes, 4, 0);
     }
 }

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Model-based: thousands of random operations against the engine and a plain byte array; every read must match.
  * Operations: aligned and unaligned writes (with and without FUA), reads, discards, metadata-only copies (REMAP),
- * flushes, clean restarts,
+ * scrubs (live data moved, emptied SCOs deleted), flushes, clean restarts,
  * crash restarts (abandon without close: recovery replays local TLogs) and cache wipes (backend restart).
  */
 class VolumeModelTest {
@@ -37,7 +37,7 @@ class VolumeModelTest {
         Volume v = engine.open("v");
         byte[] model = new byte[SIZE];
         Random r = new Random(seed);
-        int restarts = 0, crashes = 0, wipes = 0;
+        int restarts = 0, crashes = 0, wipes = 0, scrubbed = 0;
         for (int op = 0; op < ops; op++) {
             int kind = r.nextInt(100);
             String what = "seed " + seed + " op " + op;
@@ -69,6 +69,9 @@ class VolumeModelTest {
                 int count = Math.min(SIZE / 4096 - first, 1 + r.nextInt(40));
                 v.discardClusters(first, count);
                 Arrays.fill(model, first * 4096, (first + count) * 4096, (byte) 0);
+            } else if (kind < 86) { // scrub: move live data out of mostly-overwritten SCOs, delete those
+                Volume.ScrubResult sr = v.scrub(0.75, 4);
+                scrubbed += sr.scosDeleted();
             } else if (kind < 90) {
                 v.flush();
             } else if (kind < 94) { // clean restart
@@ -93,5 +96,12 @@ class VolumeModelTest {
         assertArrayEquals(model, all.array(), "whole volume, seed " + seed);
         v.close();
         assertTrue(restarts > 5 && crashes > 5 && wipes > 5, restarts + "/" + crashes + "/" + wipes);
+        assertTrue(scrubbed > 20, "scrubbing deleted SCOs: " + scrubbed);
+        engine.dropCache("v"); // and the backend alone still has every byte after all those deletions
+        v = engine.open("v");
+        all.clear();
+        v.read(0, all);
+        assertArrayEquals(model, all.array(), "whole volume after a backend restart, seed " + seed);
+        v.close();
     }
 }
