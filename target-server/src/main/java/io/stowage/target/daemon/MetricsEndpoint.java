@@ -54,6 +54,8 @@ final class MetricsEndpoint implements AutoCloseable {
                 Volume.Stats::uploadedTlogs);
         family(sb, stats, "stowage_volume_upload_failures_total", "counter", "upload attempts that failed and were retried",
                 Volume.Stats::uploadFailures);
+        family(sb, stats, "stowage_volume_scrubbed_scos_total", "counter",
+                "SCOs deleted from the backend by scrubbing (their live data moved first)", Volume.Stats::scrubbedScos);
         family(sb, stats, "stowage_volume_pending_uploads", "gauge", "closed TLogs waiting for upload",
                 Volume.Stats::pendingUploads);
         family(sb, stats, "stowage_volume_owner_epoch", "gauge", "the owner epoch this node holds the volume under",

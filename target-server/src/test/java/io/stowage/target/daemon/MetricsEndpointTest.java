@@ -36,6 +36,7 @@ class MetricsEndpointTest {
             assertTrue(body.contains("stowage_volume_flushes_total{volume=\"vol-a\"} 1\n"), body);
             assertTrue(body.contains("stowage_volume_dirty_bytes{volume=\"vol-a\"} 8192\n"), body);
             assertTrue(body.contains("stowage_volume_halted{volume=\"vol-a\"} 0\n"), body);
+            assertTrue(body.contains("stowage_volume_scrubbed_scos_total{volume=\"vol-a\"} 0\n"), body);
             assertTrue(body.contains("# TYPE stowage_volume_uploaded_bytes_total counter\n"), body);
             v.syncToBackend(30_000);
             body = MetricsEndpoint.render(Map.of("vol-a", v), 0);

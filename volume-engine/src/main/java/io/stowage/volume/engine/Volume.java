@@ -1019,12 +1019,14 @@ public final class Volume implements AutoCloseable {
 
     /** A snapshot of the volume's counters, for metrics. */
     public record Stats(long bytesWritten, long bytesRead, long flushes, long dirtyBytes, long uploadedBytes,
-                        long uploadedTlogs, long uploadFailures, long pendingUploads, long epoch, boolean halted) {
+                        long uploadedTlogs, long uploadFailures, long pendingUploads, long epoch, boolean halted,
+                        long scrubbedScos) {
     }
 
     public Stats stats() {
         return new Stats(bytesWritten.sum(), bytesRead.sum(), flushes.sum(), dirty.get(), uploadedBytes.get(),
-                uploadedTlogs.get(), uploadFailures.get(), pendingUploads.get(), epoch, halted != null);
+                uploadedTlogs.get(), uploadFailures.get(), pendingUploads.get(), epoch, halted != null,
+                scrubDeletions.get());
     }
 
     /** Data written but not yet committed to the backend, in bytes. */
