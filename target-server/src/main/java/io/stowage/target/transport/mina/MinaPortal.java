@@ -130,16 +130,78 @@ public final class MinaPortal implements AutoCloseable {
             handler.onDataDigestError(pdu);
         }
 
+        /**
+         * Write combining: while a write to the socket is still in progress, small PDU parts are copied into one
+         * pending buffer that goes out as a single write when the socket catches up. An idle connection writes at
+         * once (no added latency); a busy one makes one system call for many responses instead of one each.
+         */
         @Override
         public void send(Pdu pdu, Runnable onSent) {
             ByteBuffer[] parts = encoder.encode(pdu);
-            WriteFuture last = null;
-            for (ByteBuffer part : parts) {
-                last = session.write(IoBuffer.wrap(part));
+            WriteFuture last = null; // the write that carries the PDU's last byte, unless that byte was combined
+            synchronized (this) {
+                for (ByteBuffer part : parts) {
+                    boolean combine = (inFlight > 0 || pending.position() > 0) && part.remaining() <= COMBINE_MAX;
+                    if (combine) {
+                        if (part.remaining() > pending.remaining()) flushPendingLocked();
+                        pending.put(part);
+                        last = null;
+                    } else {
+                        flushPendingLocked(); // keep the order: what was combined earlier goes first
+                        last = writeLocked(IoBuffer.wrap(part));
+                    }
+                }
+                if (onSent != null && last == null) {
+                    pendingCallbacks.add(onSent); // the copy is ours: the caller's buffers are free once written
+                    onSent = null;
+                }
             }
             if (onSent != null) {
-                last.addListener(f -> onSent.run());
+                Runnable r = onSent;
+                last.addListener(f -> r.run()); // outside our lock: a callback may take the connection's locks
             }
+        }
+
+        private static final int COMBINE_MAX = 16 << 10;
+        private static final int COMBINE_BUFFER = 64 << 10;
+        /** Writes handed to MINA and not yet on the socket; guarded by this. */
+        private int inFlight;
+        /** Combined PDU parts waiting for the socket; guarded by this. */
+        private ByteBuffer pending = ByteBuffer.allocate(COMBINE_BUFFER);
+        private java.util.List<Runnable> pendingCallbacks = new java.util.ArrayList<>();
+
+        private WriteFuture writeLocked(IoBuffer b) {
+            inFlight++;
+            WriteFuture f = session.write(b);
+            f.addListener(done -> writeDone());
+            return f;
+        }
+
+        private void flushPendingLocked() {
+            if (pending.position() == 0) return;
+            IoBuffer b = IoBuffer.wrap(pending.flip());
+            pending = ByteBuffer.allocate(COMBINE_BUFFER);
+            java.util.List<Runnable> callbacks = pendingCallbacks;
+            pendingCallbacks = new java.util.ArrayList<>();
+            WriteFuture f = writeLocked(b);
+            if (!callbacks.isEmpty()) f.addListener(done -> runOutsideLock(callbacks));
+        }
+
+        /**
+         * A future that is already done runs its listener inside addListener, i.e. under our lock; a callback
+         * (ending the connection after a logout) may take the connection's own locks, so it runs elsewhere then.
+         */
+        private void runOutsideLock(java.util.List<Runnable> callbacks) {
+            if (Thread.holdsLock(this)) {
+                java.util.concurrent.ForkJoinPool.commonPool().execute(() -> callbacks.forEach(Runnable::run));
+            } else {
+                callbacks.forEach(Runnable::run);
+            }
+        }
+
+        private synchronized void writeDone() {
+            inFlight--;
+            if (inFlight == 0) flushPendingLocked();
         }
 
         @Override
@@ -155,6 +217,9 @@ public final class MinaPortal implements AutoCloseable {
 
         @Override
         public void close() {
+            synchronized (this) {
+                flushPendingLocked(); // closeOnFlush sends what MINA holds: hand it what we hold first
+            }
             session.closeOnFlush();
         }
 
