@@ -75,14 +75,18 @@ public final class Daemon implements AutoCloseable {
         this.config = config;
         int relativePort = 1;
         try {
-            for (StowageConfig.TargetConfig t : config.targets().values()) {
+            for (Map.Entry<String, StowageConfig.TargetConfig> named : config.targets().entrySet()) {
+                StowageConfig.TargetConfig t = named.getValue();
                 TreeMap<Integer, LogicalUnit> luns = new TreeMap<>();
                 for (Map.Entry<Integer, String> lun : t.luns().entrySet()) {
                     luns.put(lun.getKey(), new LogicalUnit(openVolume(config, lun.getValue())));
                 }
                 ScsiTarget scsi = new ScsiTarget(new TargetPortIdentity(t.iqn(), relativePort++, PORTAL_GROUP_TAG),
                         luns, buffers);
-                targets.add(new ExportedTarget(t.iqn(), scsi, PORTAL_GROUP_TAG));
+                targets.add(new ExportedTarget(t.iqn(), scsi, PORTAL_GROUP_TAG, config.chap(named.getKey())));
+                if (config.chap(named.getKey()) != null) {
+                    log.info("target {} requires CHAP{}", t.iqn(), config.chap(named.getKey()).mutual() ? " (mutual)" : "");
+                }
             }
         } catch (IOException | RuntimeException e) {
             closeVolumes();

@@ -44,6 +44,8 @@ import org.apache.commons.configuration2.ex.ConfigurationException;
  * rados.timeout-seconds = 10               # connect and per-operation timeout; uploads retry after it
  * target.NAME.iqn = iqn.2026-11.io.stowage:NAME
  * target.NAME.lun.N = VOLUME               # LUN N of target NAME is volume VOLUME
+ * target.NAME.chap.user = USER             # with .secret (12..255 characters): logins must prove it (CHAP)
+ * target.NAME.chap.mutual-user = USER      # with .mutual-secret: the target proves itself too (mutual CHAP)
  * volume.VOLUME.size = 8G                  # created thin at first start; suffixes K, M, G, T (binary)
  * volume.VOLUME.write-through = no         # yes: every write is flushed before it is acknowledged (WCE = 0)
  * </pre>
@@ -83,6 +85,10 @@ public final class StowageConfig {
     private io.stowage.rados.RadosBackendConfig rados;
     private final Map<String, TargetConfig> targets = new LinkedHashMap<>();
     private final Map<String, Long> volumeSizes = new LinkedHashMap<>();
+    private static final Pattern CHAP_KEY = Pattern.compile(
+            "target\\.([A-Za-z0-9._-]+)\\.chap\\.(user|secret|mutual-user|mutual-secret)");
+    private final Map<String, Map<String, String>> chapKeys = new LinkedHashMap<>();
+    private final Map<String, io.stowage.target.login.ChapCredentials> chap = new LinkedHashMap<>();
     private final java.util.Set<String> writeThrough = new java.util.HashSet<>();
 
     public static StowageConfig defaults() {
@@ -153,7 +159,10 @@ public final class StowageConfig {
             default -> {
                 Matcher t = TARGET_KEY.matcher(key);
                 Matcher vol = VOLUME_KEY.matcher(key);
-                if (t.matches()) {
+                Matcher ch = CHAP_KEY.matcher(key);
+                if (ch.matches()) {
+                    chapKeys.computeIfAbsent(ch.group(1), n -> new LinkedHashMap<>()).put(ch.group(2), nonEmpty(key, v));
+                } else if (t.matches()) {
                     TargetConfig tc = targets.computeIfAbsent(t.group(1), n -> new TargetConfig(null, new TreeMap<>()));
                     if (t.group(2).equals("iqn")) {
                         if (!IQN.matcher(v).matches()) {
@@ -188,6 +197,30 @@ public final class StowageConfig {
     }
 
     private void validate() throws ConfigException {
+        for (Map.Entry<String, Map<String, String>> e : chapKeys.entrySet()) {
+            String p = "target." + e.getKey() + ".chap.";
+            Map<String, String> k = e.getValue();
+            if (!targets.containsKey(e.getKey())) throw new ConfigException(p + "user", "no such target");
+            if (k.get("user") == null || k.get("secret") == null) {
+                throw new ConfigException(p + (k.get("user") == null ? "user" : "secret"), "CHAP needs both user and secret");
+            }
+            if ((k.get("mutual-user") == null) != (k.get("mutual-secret") == null)) {
+                throw new ConfigException(p + (k.get("mutual-user") == null ? "mutual-user" : "mutual-secret"),
+                        "mutual CHAP needs both mutual-user and mutual-secret");
+            }
+            for (String s : new String[] {"secret", "mutual-secret"}) {
+                String v = k.get(s);
+                if (v != null && (v.length() < 12 || v.length() > 255)) {
+                    throw new ConfigException(p + s, "must be 12 to 255 characters (got " + v.length() + ")");
+                }
+            }
+            if (k.get("secret").equals(k.get("mutual-secret"))) {
+                throw new ConfigException(p + "mutual-secret", "must differ from the initiator's secret");
+            }
+            java.nio.charset.Charset u = java.nio.charset.StandardCharsets.UTF_8;
+            chap.put(e.getKey(), new io.stowage.target.login.ChapCredentials(k.get("user"), k.get("secret").getBytes(u),
+                    k.get("mutual-user"), k.get("mutual-secret") == null ? null : k.get("mutual-secret").getBytes(u)));
+        }
         if (backend.equals("rados")) {
             try {
                 rados = io.stowage.rados.RadosBackendConfig.from(radosKeys);
@@ -334,6 +367,11 @@ public final class StowageConfig {
 
     public InetSocketAddress portal() {
         return portal;
+    }
+
+    /** CHAP secrets of target {@code name} (its config name), or null: logins need no authentication. */
+    public io.stowage.target.login.ChapCredentials chap(String name) {
+        return chap.get(name);
     }
 
     /** Where /metrics is served, or null (metrics = off, the default). */

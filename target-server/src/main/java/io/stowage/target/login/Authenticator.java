@@ -3,9 +3,8 @@ package io.stowage.target.login;
 import java.util.Map;
 
 /**
- * One authentication method of the security stage (RFC 7143 §6.3, §12). {@code None} is the only one today;
- * CHAP (one-way and mutual, RFC 7143 §12.1) implements this same interface and is chosen per target and for
- * discovery through configuration.
+ * One authentication method of the security stage (RFC 7143 §6.3, §12): {@code None}, or
+ * {@link ChapAuthenticator} (one-way and mutual CHAP) for a target that has secrets in the configuration.
  */
 public interface Authenticator {
     enum Step { CONTINUE, DONE, FAILED }

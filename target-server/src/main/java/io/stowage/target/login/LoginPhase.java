@@ -51,7 +51,9 @@ public final class LoginPhase {
     private final Predicate<String> targetExists;
     private final int portalGroupTag;
     private final Negotiator negotiator;
-    private final Authenticator authenticator = Authenticator.NONE;
+    private final java.util.function.Function<String, ChapCredentials> chapFor;
+    /** Chosen once the first request names the target: CHAP if the target has secrets, else None. */
+    private Authenticator authenticator = Authenticator.NONE;
     private final ByteArrayOutputStream pendingText = new ByteArrayOutputStream();
     private boolean first = true;
     private int stage = -1;
@@ -65,6 +67,12 @@ public final class LoginPhase {
     private int tsih;
 
     public LoginPhase(Predicate<String> targetExists, int portalGroupTag, Map<TextKey, String> ourValues) {
+        this(targetExists, portalGroupTag, ourValues, name -> null);
+    }
+
+    public LoginPhase(Predicate<String> targetExists, int portalGroupTag, Map<TextKey, String> ourValues,
+                      java.util.function.Function<String, ChapCredentials> chapFor) {
+        this.chapFor = chapFor;
         this.targetExists = targetExists;
         this.portalGroupTag = portalGroupTag;
         this.negotiator = new Negotiator(ourValues);
@@ -97,10 +105,20 @@ public final class LoginPhase {
             if (failure != null) {
                 return failure;
             }
+            ChapCredentials chap = discovery ? null : chapFor.apply(targetName);
+            if (chap != null) authenticator = new ChapAuthenticator(chap);
         }
         LinkedHashMap<String, String> answers = new LinkedHashMap<>();
         if (csg == STAGE_SECURITY) {
-            Map<String, String> negotiated = negotiator.negotiate(offered);
+            LinkedHashMap<String, String> plain = new LinkedHashMap<>(offered);
+            plain.keySet().removeIf(k -> k.startsWith("CHAP_")); // the authenticator's, not negotiation keys
+            Map<String, String> negotiated = negotiator.negotiate(plain);
+            if (authenticator != Authenticator.NONE && offered.containsKey("AuthMethod")) {
+                // this target requires its method: the initiator's list must contain it
+                boolean offers = java.util.Arrays.asList(offered.get("AuthMethod").split(","))
+                        .contains(authenticator.method());
+                negotiated.put("AuthMethod", offers ? authenticator.method() : "Reject");
+            }
             String method = negotiated.get("AuthMethod");
             if ("Reject".equals(method)) {
                 return fail(csg, AUTHENTICATION_FAILURE);

@@ -82,7 +82,10 @@ public final class Connection implements ConnectionHandler {
         this.directory = directory;
         this.registry = registry;
         this.buffers = buffers;
-        this.login = new LoginPhase(name -> directory.find(name) != null, portalGroupTag, ourValues);
+        this.login = new LoginPhase(name -> directory.find(name) != null, portalGroupTag, ourValues, name -> {
+            ExportedTarget t = directory.find(name);
+            return t == null ? null : t.chap();
+        });
     }
 
     // ---------------------------------------------------------------- receive side

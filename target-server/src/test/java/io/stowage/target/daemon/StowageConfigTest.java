@@ -58,6 +58,20 @@ class StowageConfigTest {
         assertError(Map.of("target.x.iqn", "not-an-iqn", "target.x.lun.0", "demo"), "config key 'target.x.iqn'");
         assertError(Map.of("iscsi.first-burst-length", "1048576", "iscsi.max-burst-length", "262144"),
                 "config key 'iscsi.first-burst-length'");
+        assertError(Map.of("target.demo.chap.user", "alice", "target.demo.chap.secret", "short"),
+                "config key 'target.demo.chap.secret': must be 12 to 255 characters");
+        assertError(Map.of("target.demo.chap.user", "alice"), "config key 'target.demo.chap.secret'");
+        assertError(Map.of("target.demo.chap.user", "alice", "target.demo.chap.secret", "initiator-secret",
+                "target.demo.chap.mutual-user", "t"), "config key 'target.demo.chap.mutual-secret'");
+        assertError(Map.of("target.demo.chap.user", "alice", "target.demo.chap.secret", "initiator-secret",
+                "target.demo.chap.mutual-user", "t", "target.demo.chap.mutual-secret", "initiator-secret"),
+                "config key 'target.demo.chap.mutual-secret': must differ");
+        assertError(Map.of("target.nope.chap.user", "a", "target.nope.chap.secret", "initiator-secret"),
+                "config key 'target.nope.chap.user': no such target");
+        assertError(Map.of("backend", "s3"), "config key 'backend'");
+        assertError(Map.of("rados.pool", "x"), "config key 'rados.pool': needs backend = rados");
+        assertError(Map.of("backend", "rados", "rados.pool", "my pool"), "config key 'rados.pool'");
+        assertError(Map.of("metrics", "nowhere"), "config key 'metrics'");
     }
 
     private static void assertError(Map<String, String> values, String prefix) {
