@@ -85,9 +85,8 @@ class Bench:
                     f"target.bench.iqn = iqn.2026-11.io.stowage:bench\ntarget.bench.lun.0 = bench\n"
                     f"volume.bench.size = 1G\n{extra_conf}")
         log = open(os.path.join(self.work, f"{name}.log"), "w")
-        env = dict(os.environ, STOWAGE_JAVA_OPTS=os.environ.get("STOWAGE_JAVA_OPTS", ""))
         p = subprocess.Popen([os.path.join(REPO, "stowage"), "serve", "--config", conf], stdout=log,
-                             stderr=subprocess.STDOUT, env=env, start_new_session=True)
+                             stderr=subprocess.STDOUT, start_new_session=True)
         self.procs.append(p)
         logfile = os.path.join(self.work, f"{name}.log")
         wait_for(lambda: "Stowage is serving" in open(logfile).read() or p.poll() is not None, f"{name} to start")

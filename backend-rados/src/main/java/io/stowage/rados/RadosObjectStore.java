@@ -237,10 +237,6 @@ public final class RadosObjectStore implements ObjectStore {
         if (ownsConnection) conn.close();
     }
 
-    String clientAddress() {
-        return conn.address;
-    }
-
     private void check(int rc, String what, String name) throws IOException {
         if (rc >= 0) return;
         if (rc == -EBLOCKLISTED) {

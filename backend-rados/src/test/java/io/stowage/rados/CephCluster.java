@@ -53,16 +53,9 @@ public final class CephCluster {
         run(120, "osd-start", dir.toString());
     }
 
-    /** Runs {@code rados} against the cluster and returns its output (e.g. for bench figures). */
-    public String rados(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new java.util.ArrayList<>(List.of("rados", "-c", conf.toString()));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException("rados " + String.join(" ", args) + " failed: " + out);
-        }
-        return out;
+    /** An object-name prefix no other test uses, so tests share the pool without seeing each other's objects. */
+    public static String uniquePrefix(String kind) {
+        return kind + "-" + java.util.UUID.randomUUID().toString().substring(0, 8) + ".";
     }
 
     private static void run(int timeoutSeconds, String... args) throws IOException, InterruptedException {

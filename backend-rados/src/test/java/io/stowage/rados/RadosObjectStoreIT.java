@@ -7,7 +7,6 @@ import io.stowage.volume.store.ObjectStoreContract;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,13 +21,10 @@ class RadosObjectStoreIT {
         ceph = CephCluster.get();
     }
 
-    private static String uniquePrefix() {
-        return "it-" + UUID.randomUUID().toString().substring(0, 8) + ".";
-    }
 
     @Test
     void passesTheObjectStoreContract() throws Exception {
-        try (RadosBackend backend = new RadosBackend(ceph.config(uniquePrefix()))) {
+        try (RadosBackend backend = new RadosBackend(ceph.config(CephCluster.uniquePrefix("it")))) {
             ObjectStore store = backend.volume("vol");
             ObjectStoreContract.check(store, tmp.resolve("scratch"));
             assertEquals(java.util.List.of("vol"), backend.volumes(), "a volume with a header is listed");
@@ -40,7 +36,7 @@ class RadosObjectStoreIT {
 
     @Test
     void aWholeScoRoundTripsFromAMappedFile() throws Exception {
-        try (RadosBackend backend = new RadosBackend(ceph.config(uniquePrefix()))) {
+        try (RadosBackend backend = new RadosBackend(ceph.config(CephCluster.uniquePrefix("it")))) {
             ObjectStore store = backend.volume("vol");
             byte[] sco = new byte[4 << 20];
             new java.util.Random(7).nextBytes(sco);
@@ -56,7 +52,7 @@ class RadosObjectStoreIT {
 
     @Test
     void aTakeoverBlocklistsThePreviousOwnerAndItsCommitsAreRefused() throws Exception {
-        RadosBackendConfig cfg = ceph.config(uniquePrefix());
+        RadosBackendConfig cfg = ceph.config(CephCluster.uniquePrefix("it"));
         try (RadosBackend catalogue = new RadosBackend(cfg)) {
             catalogue.volume("vol").commitHeader(-1, new ObjectStore.VolumeHeaderBytes(0, new byte[] {0}));
             ObjectStore a = catalogue.openVolume("vol");

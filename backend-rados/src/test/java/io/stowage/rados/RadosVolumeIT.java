@@ -10,7 +10,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -31,9 +30,6 @@ class RadosVolumeIT {
         ceph = CephCluster.get();
     }
 
-    private static String uniquePrefix() {
-        return "vol-it-" + UUID.randomUUID().toString().substring(0, 8) + ".";
-    }
 
     private static byte[] read(Volume v, long offset, int len) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(len);
@@ -45,7 +41,7 @@ class RadosVolumeIT {
     void aNodeWithoutItsCacheRestartsFromRadosAloneAfterScrubbing() throws Exception {
         // 1 MiB SCOs and a 2 MiB cache: most reads after the restart are ranged reads of RADOS objects
         VolumeConfig cfg = new VolumeConfig(256, 4, 200, 64L << 20, 2L << 20, 64L << 20);
-        RadosBackendConfig rc = ceph.config(uniquePrefix());
+        RadosBackendConfig rc = ceph.config(CephCluster.uniquePrefix("vol-it"));
         byte[] image = new byte[32 << 20];
         try (RadosBackend backend = new RadosBackend(rc)) {
             VolumeEngine engine = new VolumeEngine(tmp.resolve("cache"), backend, cfg);
@@ -90,7 +86,7 @@ class RadosVolumeIT {
     @Test
     void aTakeoverFencesTheFormerOwnerUnderLoad() throws Exception {
         VolumeConfig cfg = new VolumeConfig(16, 2, 50, 64L << 20, 64L << 20, 64L << 20);
-        RadosBackendConfig rc = ceph.config(uniquePrefix());
+        RadosBackendConfig rc = ceph.config(CephCluster.uniquePrefix("vol-it"));
         int blocks = 1024;
         try (RadosBackend nodeA = new RadosBackend(rc); RadosBackend nodeB = new RadosBackend(rc)) {
             VolumeEngine a = new VolumeEngine(tmp.resolve("a"), nodeA, cfg);
@@ -169,7 +165,7 @@ class RadosVolumeIT {
     @Test
     void writesRideThroughAnOsdOutage() throws Exception {
         VolumeConfig cfg = new VolumeConfig(256, 2, 100, 256L << 20, 256L << 20, 64L << 20);
-        RadosBackendConfig rc = ceph.config(uniquePrefix());
+        RadosBackendConfig rc = ceph.config(CephCluster.uniquePrefix("vol-it"));
         byte[] image = new byte[48 << 20];
         new Random(3).nextBytes(image);
         try (RadosBackend backend = new RadosBackend(rc)) {

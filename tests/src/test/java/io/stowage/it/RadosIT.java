@@ -7,7 +7,6 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -41,7 +40,7 @@ class RadosIT {
                 "backend = rados",
                 "rados.conf = " + ceph.conf,
                 "rados.pool = stowage",
-                "rados.object-prefix = it-" + UUID.randomUUID().toString().substring(0, 8) + ".",
+                "rados.object-prefix = " + CephCluster.uniquePrefix("it"),
                 "rados.timeout-seconds = 5",
                 "engine.dirty-limit = 64M",
                 "engine.tlog-max-age = 1",

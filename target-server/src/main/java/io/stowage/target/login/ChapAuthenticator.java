@@ -1,6 +1,5 @@
 package io.stowage.target.login;
 
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -103,9 +102,5 @@ public final class ChapAuthenticator implements Authenticator {
             return null;
         }
         return null;
-    }
-
-    static byte[] utf8(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 }
