@@ -353,28 +353,31 @@ public final class Volume implements AutoCloseable {
         }
     }
 
-    /** The stripe locks of two ranges at once, each stripe once, in the one global order. */
+    /** The stripe locks of two ranges at once (copies), each stripe once. */
     private List<ReentrantLock> lockStripes(long firstA, int nA, long firstB, int nB) {
-        java.util.TreeSet<Integer> idx = new java.util.TreeSet<>();
-        for (int i = 0; i < Math.min(nA, stripes.length); i++) idx.add((int) Math.floorMod(firstA + i, (long) stripes.length));
-        for (int i = 0; i < Math.min(nB, stripes.length); i++) idx.add((int) Math.floorMod(firstB + i, (long) stripes.length));
-        List<ReentrantLock> locks = new ArrayList<>(idx.size());
-        for (int i : idx) {
-            stripes[i].lock();
-            locks.add(stripes[i]);
-        }
-        return locks;
+        int a = Math.min(nA, stripes.length);
+        int b = Math.min(nB, stripes.length);
+        int[] idx = new int[a + b];
+        for (int i = 0; i < a; i++) idx[i] = (int) Math.floorMod(firstA + i, (long) stripes.length);
+        for (int i = 0; i < b; i++) idx[a + i] = (int) Math.floorMod(firstB + i, (long) stripes.length);
+        return lockInOrder(idx);
     }
 
     private List<ReentrantLock> lockStripes(long first, int n) {
         int count = Math.min(n, stripes.length);
         int[] idx = new int[count];
         for (int i = 0; i < count; i++) idx[i] = (int) Math.floorMod(first + i, (long) stripes.length);
+        return lockInOrder(idx);
+    }
+
+    /** Locks the stripes named in {@code idx} (sorted here, duplicates skipped) in the one global order. */
+    private List<ReentrantLock> lockInOrder(int[] idx) {
         Arrays.sort(idx); // one global order: no deadlock between overlapping writes
-        List<ReentrantLock> locks = new ArrayList<>(count);
-        for (int i : idx) {
-            stripes[i].lock();
-            locks.add(stripes[i]);
+        List<ReentrantLock> locks = new ArrayList<>(idx.length);
+        for (int k = 0; k < idx.length; k++) {
+            if (k > 0 && idx[k] == idx[k - 1]) continue;
+            stripes[idx[k]].lock();
+            locks.add(stripes[idx[k]]);
         }
         return locks;
     }

@@ -166,8 +166,8 @@ public final class MinaPortal implements AutoCloseable {
         private static final int COMBINE_BUFFER = 64 << 10;
         /** Writes handed to MINA and not yet on the socket; guarded by this. */
         private int inFlight;
-        /** Combined PDU parts waiting for the socket; guarded by this. */
-        private ByteBuffer pending = ByteBuffer.allocate(COMBINE_BUFFER);
+        /** Combined PDU parts waiting for the socket; guarded by this. Reused: each flush copies out what it holds. */
+        private final ByteBuffer pending = ByteBuffer.allocate(COMBINE_BUFFER);
         private java.util.List<Runnable> pendingCallbacks = new java.util.ArrayList<>();
 
         private WriteFuture writeLocked(IoBuffer b) {
@@ -179,8 +179,10 @@ public final class MinaPortal implements AutoCloseable {
 
         private void flushPendingLocked() {
             if (pending.position() == 0) return;
-            IoBuffer b = IoBuffer.wrap(pending.flip());
-            pending = ByteBuffer.allocate(COMBINE_BUFFER);
+            // a buffer of exactly the combined bytes (usually a few hundred): cheaper than a fresh 64 KiB per flush
+            ByteBuffer out = ByteBuffer.allocate(pending.position()).put(pending.flip()).flip();
+            pending.clear();
+            IoBuffer b = IoBuffer.wrap(out);
             java.util.List<Runnable> callbacks = pendingCallbacks;
             pendingCallbacks = new java.util.ArrayList<>();
             WriteFuture f = writeLocked(b);
