@@ -74,6 +74,12 @@ final class TestInitiator implements AutoCloseable {
     long isid = 0x400000000001L;
     String initiatorName = "iqn.2026-11.io.stowage:test-initiator";
     Map<String, String> loginAnswers;
+    /** Digests we send (CRC32C, least significant byte first, RFC 7143 §11.1) once {@link #useDigests} is called. */
+    private boolean headerDigest;
+    private boolean dataDigest;
+    /** Corrupts the header digest or the data digest of the next PDU sent, once. */
+    enum Corrupt { NONE, HEADER_DIGEST, DATA_DIGEST }
+    Corrupt corruptNext = Corrupt.NONE;
 
     TestInitiator(InetSocketAddress portal) throws IOException {
         socket = new Socket(portal.getAddress(), portal.getPort());
@@ -104,6 +110,13 @@ final class TestInitiator implements AutoCloseable {
         loginAnswers = KeyValues.parse(r.data());
         expStatSn = r.statSn() + 1;
         return r;
+    }
+
+    /** After a login that negotiated them: digests on both directions, as the login answers say. */
+    void useDigests() {
+        headerDigest = "CRC32C".equals(loginAnswers.get("HeaderDigest"));
+        dataDigest = "CRC32C".equals(loginAnswers.get("DataDigest"));
+        decoder.setDigests(headerDigest, dataDigest);
     }
 
     static ByteBuffer bhs(int opcode, int flags, int dataLength) {
@@ -176,11 +189,31 @@ final class TestInitiator implements AutoCloseable {
 
     void send(ByteBuffer header, byte[] data) throws IOException {
         int len = data == null ? 0 : data.length;
-        byte[] w = new byte[48 + len + Bhs.padding(len)];
+        int hd = headerDigest ? 4 : 0;
+        int dd = dataDigest && len > 0 ? 4 : 0;
+        byte[] w = new byte[48 + hd + len + Bhs.padding(len) + dd];
         header.get(0, w, 0, 48);
-        if (len > 0) System.arraycopy(data, 0, w, 48, len);
+        if (hd > 0) {
+            putCrc(w, 48, crc32c(w, 0, 48) ^ (corruptNext == Corrupt.HEADER_DIGEST ? 1 : 0));
+        }
+        if (len > 0) System.arraycopy(data, 0, w, 48 + hd, len);
+        if (dd > 0) {
+            int covered = len + Bhs.padding(len);
+            putCrc(w, 48 + hd + covered, crc32c(w, 48 + hd, covered) ^ (corruptNext == Corrupt.DATA_DIGEST ? 1 : 0));
+        }
+        corruptNext = Corrupt.NONE;
         out.write(w);
         out.flush();
+    }
+
+    private static int crc32c(byte[] b, int off, int len) {
+        java.util.zip.CRC32C c = new java.util.zip.CRC32C();
+        c.update(b, off, len);
+        return (int) c.getValue();
+    }
+
+    private static void putCrc(byte[] w, int at, int crc) {
+        ByteBuffer.wrap(w).putInt(at, Integer.reverseBytes(crc));
     }
 
     void raw(byte[] bytes) throws IOException {
