@@ -63,7 +63,6 @@ final class FuzzWorker implements Runnable {
         boolean dataDigest;
         int cmdSn;
         int expStatSn;
-        int maxCmdSn;
         int nextItt = 1;
         int sendLimit = 8192;
         int firstBurst = 65536;
@@ -189,7 +188,7 @@ final class FuzzWorker implements Runnable {
             c.last = "LOGIN";
             byte[] wire = p.encode(false, false);
             if (mutated) {
-                wire = mutator.mutateLogin(p, c.last);
+                wire = mutator.mutate(p, false, false); // digests never apply during login
                 c.last = "LOGIN " + mutator.lastName();
             }
             count(mutated || fuzzLogin, false, wire.length);
@@ -208,7 +207,6 @@ final class FuzzWorker implements Runnable {
             Map<String, String> a = WireInitiator.parseKeys(r.data());
             if ((r.flags() & 0x80) != 0 && (r.flags() & 0x03) == 3) {
                 c.expStatSn = r.statSn() + 1;
-                c.maxCmdSn = r.maxCmdSn();
                 c.targetExpCmdSn = r.expCmdSn();
                 c.headerDigest = "CRC32C".equals(a.get("HeaderDigest"));
                 c.dataDigest = "CRC32C".equals(a.get("DataDigest"));
@@ -223,8 +221,7 @@ final class FuzzWorker implements Runnable {
             }
             out.hit("ok login stage " + ((r.flags() >> 2) & 3) + " -> " + (r.flags() & 0x03));
         }
-        // a transit the target did not take: try one plain operational step more, then give up
-        return false;
+        return false; // the stages we sent did not reach the full feature phase
     }
 
     // ------------------------------------------------------------------ full feature phase
@@ -456,7 +453,6 @@ final class FuzzWorker implements Runnable {
             c.expStatSn = r.statSn() + 1;
         }
         if (op != 0x23 && op != 0x25 || op == 0x25 && (r.flags() & 0x01) != 0) {
-            c.maxCmdSn = r.maxCmdSn();
             c.targetExpCmdSn = r.expCmdSn();
         }
         switch (op) {

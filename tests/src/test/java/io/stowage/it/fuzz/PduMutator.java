@@ -32,10 +32,6 @@ final class PduMutator {
         return duplicate;
     }
 
-    byte[] mutateLogin(RawPdu p, String kind) {
-        return mutate(p, false, false);
-    }
-
     byte[] mutate(RawPdu p, boolean headerDigest, boolean dataDigest) {
         fragment = false;
         duplicate = false;
