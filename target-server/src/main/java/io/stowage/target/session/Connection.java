@@ -26,6 +26,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,7 +48,8 @@ public final class Connection implements ConnectionHandler {
     /** Largest EDTL we buffer: the SCSI layer's maximum transfer plus slack for odd EDTLs. */
     static final int MAX_EDTL = 16 * 1024 * 1024;
 
-    enum State { LOGIN, FULL_FEATURE, CLOSED }
+    /** LOGIN_HELD: the login is complete but its final response waits for the session it reinstates to end. */
+    enum State { LOGIN, LOGIN_HELD, FULL_FEATURE, CLOSED }
 
     private final PduConnection wire;
     private final TargetDirectory directory;
@@ -58,6 +61,10 @@ public final class Connection implements ConnectionHandler {
     private final Map<Integer, Task> byTtt = new ConcurrentHashMap<>(); // receive thread
     private volatile State state = State.LOGIN;
     private volatile Session session;
+    /** The session this one reinstates has ended (completed at once when there was none). */
+    private CompletionStage<Void> predecessorEnded = CompletableFuture.completedFuture(null);
+    /** Completed once the connection is closed and its last task has stopped touching the volume. */
+    private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private SessionParameters params;
     private int statSn;          // guarded by sendLock
     private int lastMaxCmdSn;    // guarded by sendLock; MaxCmdSN we send never goes down
@@ -93,6 +100,10 @@ public final class Connection implements ConnectionHandler {
     @Override
     public void onPdu(Pdu pdu) {
         IscsiOpcode op = pdu.opcode();
+        if (state == State.LOGIN_HELD) {
+            protocolError(pdu, "PDU " + pdu + " before the final Login Response");
+            return;
+        }
         if (state == State.LOGIN) {
             if (op != IscsiOpcode.LOGIN_REQUEST) {
                 protocolError(pdu, "PDU " + pdu + " before login completed");
@@ -146,6 +157,9 @@ public final class Connection implements ConnectionHandler {
             terminate(null);
             return;
         }
+        if (state != State.FULL_FEATURE) {
+            return; // LOGIN_HELD waits as long as the old session's commands run, as LIO does
+        }
         if (pingTag != 0) {
             log.warn("{}: no answer to NOP-In ping; closing connection", this);
             terminate(null);
@@ -156,16 +170,33 @@ public final class Connection implements ConnectionHandler {
         send(TargetPdus.nopIn(RESERVED, pingTag, 0, null), false, null);
     }
 
+    /**
+     * Connection loss ends the session (ERL 0): its tasks are aborted, and the session stays registered until
+     * the last of them has stopped touching the volume, so that a new login for it waits for them.
+     */
     @Override
     public void onClosed() {
-        state = State.CLOSED;
+        synchronized (sendLock) {
+            state = State.CLOSED;
+        }
         abortAll(false);
         Session s = session;
-        if (s != null) {
-            if (registry.closed(s) && s.target() != null) {
-                s.target().scsi().nexusLost(s.nexus()); // I_T nexus loss: SCSI-2 reservations end
-            }
+        List<CompletableFuture<?>> running = new ArrayList<>();
+        running.add(predecessorEnded.toCompletableFuture());
+        for (Task t : tasks()) {
+            running.add(t.finished);
         }
+        CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
+            if (s != null) {
+                registry.closed(s);
+            }
+            ended.complete(null);
+        });
+    }
+
+    /** Completes once this connection is closed and none of its tasks touches the volume any more. */
+    CompletionStage<Void> ended() {
+        return ended;
     }
 
     /** Closes the connection (session reinstatement, protocol errors). Safe from any thread. */
@@ -195,33 +226,48 @@ public final class Connection implements ConnectionHandler {
             terminate(null);
             return;
         }
-        int tsih = 0;
-        if (step.complete()) {
-            params = login.parameters();
-            ExportedTarget target = login.discovery() ? null : directory.find(login.targetName());
-            session = registry.open(login.initiatorName(), login.isid(), target, params, loginCmdSn, this);
-            tsih = session.tsih();
+        if (!step.complete()) {
+            sendLogin(TargetPdus.loginResponse(header, step.transit(), step.csg(), step.nsg(), 0, 0, 0,
+                    ByteBuffer.wrap(step.text())), expStatSn);
+            return;
+        }
+        params = login.parameters();
+        ExportedTarget target = login.discovery() ? null : directory.find(login.targetName());
+        SessionRegistry.Opened opened = registry.open(login.initiatorName(), login.isid(), target, params,
+                loginCmdSn, this);
+        session = opened.session();
+        predecessorEnded = opened.ready();
+        state = State.LOGIN_HELD;
+        if (!predecessorEnded.toCompletableFuture().isDone()) {
+            log.info("{}: login of {} held until the commands of the session it reinstates have ended", this,
+                    login.initiatorName());
+        }
+        predecessorEnded.thenRun(() -> enterFullFeature(header, step, expStatSn, target));
+    }
+
+    /** The final Login Response (RFC 7143 §6.3: the transition to full feature phase). Any thread. */
+    private void enterFullFeature(byte[] header, LoginPhase.Step step, int expStatSn, ExportedTarget target) {
+        Pdu response = TargetPdus.loginResponse(header, step.transit(), step.csg(), step.nsg(), session.tsih(), 0, 0,
+                ByteBuffer.wrap(step.text()));
+        synchronized (sendLock) { // nothing else is sent before it: StatSN starts after it
+            if (state != State.LOGIN_HELD) {
+                return; // the new connection went away while it waited
+            }
             if (target != null) {
                 target.scsi().nexusConnected(session.nexus());
             }
+            state = State.FULL_FEATURE; // before the response leaves: the initiator may answer it at once
+            TargetPdus.stampSequence(response, expStatSn, loginCmdSn, loginCmdSn + Session.WINDOW - 1);
+            wire.sendFinalLoginResponse(response, params.headerDigest(), params.dataDigest(),
+                    params.targetMaxRecvDataSegmentLength());
+            statSn = expStatSn + 1;
         }
-        response = TargetPdus.loginResponse(header, step.transit(), step.csg(), step.nsg(), tsih, 0, 0,
-                ByteBuffer.wrap(step.text()));
-        synchronized (sendLock) {
-            sendLogin(response, expStatSn);
-            if (step.complete()) {
-                statSn = expStatSn + 1;
-                wire.setDigests(params.headerDigest(), params.dataDigest());
-                wire.setMaxRecvDataSegment(params.targetMaxRecvDataSegmentLength());
-                state = State.FULL_FEATURE;
-                log.info("{}: {} session {} for {} (ISID 0x{}) is in full feature phase; MaxRecvDataSegmentLength"
-                                + " {}/{}, bursts {}/{}, ImmediateData {}, InitialR2T {}, digests {}/{}",
-                        this, session.discovery() ? "discovery" : "normal", session.tsih(), login.initiatorName(),
-                        Long.toHexString(login.isid()), params.initiatorMaxRecvDataSegmentLength(),
-                        params.targetMaxRecvDataSegmentLength(), params.firstBurstLength(), params.maxBurstLength(),
-                        params.immediateData(), params.initialR2T(), params.headerDigest(), params.dataDigest());
-            }
-        }
+        log.info("{}: {} session {} for {} (ISID 0x{}) is in full feature phase; MaxRecvDataSegmentLength"
+                        + " {}/{}, bursts {}/{}, ImmediateData {}, InitialR2T {}, digests {}/{}",
+                this, session.discovery() ? "discovery" : "normal", session.tsih(), login.initiatorName(),
+                Long.toHexString(login.isid()), params.initiatorMaxRecvDataSegmentLength(),
+                params.targetMaxRecvDataSegmentLength(), params.firstBurstLength(), params.maxBurstLength(),
+                params.immediateData(), params.initialR2T(), params.headerDigest(), params.dataDigest());
     }
 
     private void sendLogin(Pdu response, int expStatSn) {
