@@ -121,7 +121,7 @@ public final class Connection implements ConnectionHandler {
             return;
         }
         switch (op) {
-            case SCSI_COMMAND -> onScsiCommand(pdu);
+            case SCSI_COMMAND -> onScsiCommand(pdu, false);
             case SCSI_DATA_OUT -> onDataOut(pdu);
             case NOP_OUT -> onNopOut(pdu);
             case TASK_MGMT_REQUEST -> onTaskManagement(pdu);
@@ -135,10 +135,17 @@ public final class Connection implements ConnectionHandler {
         }
     }
 
+    /**
+     * RFC 7143 §7.8: the PDU's data is rejected and discarded. The header is good, so a SCSI command with
+     * immediate data still takes its CmdSN and its place; it ends in CHECK CONDITION 0B/47/05 after its data.
+     */
     @Override
     public void onDataDigestError(Pdu pdu) {
         log.warn("{}: data digest error on {}, PDU discarded", this, pdu);
         reject(RejectReason.DATA_DIGEST_ERROR, pdu);
+        if (state == State.FULL_FEATURE && pdu.opcode() == IscsiOpcode.SCSI_COMMAND) {
+            onScsiCommand(pdu, true);
+        }
     }
 
     @Override
@@ -279,7 +286,8 @@ public final class Connection implements ConnectionHandler {
 
     // ---------------------------------------------------------------- SCSI commands and data
 
-    private void onScsiCommand(Pdu pdu) {
+    /** @param dataLost the immediate data failed its digest: it counts as received, and the command fails */
+    private void onScsiCommand(Pdu pdu, boolean dataLost) {
         Session s = session;
         ByteBuffer bhs = pdu.bhs();
         if (s.discovery()) {
@@ -295,6 +303,7 @@ public final class Connection implements ConnectionHandler {
         int immediateLength = pdu.dataLength();
         Task existing = tasks.get(itt);
         if (existing != null && existing.state() != Task.State.ABORTED && existing.state() != Task.State.DONE) {
+            s.admit(cmdSn, immediate, () -> { }); // a rejected command still uses its CmdSN: no hole is left
             reject(RejectReason.TASK_IN_PROGRESS, pdu);
             return;
         }
@@ -312,9 +321,14 @@ public final class Connection implements ConnectionHandler {
         if (write && edtl > 0 && !tooLarge) {
             task.dataOut = buffers.acquire(task.edtl);
             if (immediateLength > 0) {
-                task.dataOut.put(0, pdu.data(), pdu.data().position(), immediateLength);
+                if (!dataLost) {
+                    task.dataOut.put(0, pdu.data(), pdu.data().position(), immediateLength);
+                }
                 task.received = immediateLength;
             }
+        }
+        if (dataLost) {
+            task.terminateWith = io.stowage.scsi.SenseReason.PROTOCOL_SERVICE_CRC_ERROR;
         }
         // §11.3.1: F=1 means no unsolicited Data-Out follows; with InitialR2T=Yes none may follow anyway
         task.unsolicitedDone = Bhs.finalFlag(bhs) || params.initialR2T()
@@ -343,11 +357,26 @@ public final class Connection implements ConnectionHandler {
             complete(task, ScsiResult.check(io.stowage.scsi.ScsiError.invalidField(0)));
             return;
         }
-        if (!task.needsMoreData()) {
-            execute(task);
-        } else if (task.unsolicitedDone) {
-            solicit(task);
+        if (!task.needsMoreData() || task.unsolicitedDone) {
+            proceed(task);
         } // else: the unsolicited burst is still arriving; onDataOut continues
+    }
+
+    /** The data sent so far is in: ask for more, execute, or end a task that is to fail. */
+    private void proceed(Task task) {
+        if (task.terminateWith != null) {
+            log.info("{}: task 0x{} terminated: {}", this, Integer.toHexString(task.itt), task.terminateWith);
+            if (task.ttt != -1) {
+                byTtt.remove(task.ttt);
+                task.ttt = -1;
+            }
+            task.startExecuting();
+            complete(task, ScsiResult.check(io.stowage.scsi.ScsiError.of(task.terminateWith)));
+        } else if (task.needsMoreData()) {
+            solicit(task);
+        } else {
+            execute(task);
+        }
     }
 
     private void onDataOut(Pdu pdu) {
@@ -404,11 +433,7 @@ public final class Connection implements ConnectionHandler {
         if (!task.delivered) {
             return; // waits for its CmdSN turn; deliver() takes it from here
         }
-        if (task.needsMoreData()) {
-            solicit(task);
-        } else {
-            execute(task);
-        }
+        proceed(task);
     }
 
     /**
@@ -562,9 +587,10 @@ public final class Connection implements ConnectionHandler {
         int rtt = bhs.getInt(InitiatorPdus.TaskManagement.REFERENCED_TASK_TAG);
         int refCmdSn = bhs.getInt(InitiatorPdus.TaskManagement.REF_CMD_SN);
         int expStatSn = bhs.getInt(28);
-        admit(pdu, bhs.getInt(InitiatorPdus.TaskManagement.CMD_SN), () -> {
+        int cmdSn = bhs.getInt(InitiatorPdus.TaskManagement.CMD_SN);
+        admit(pdu, cmdSn, () -> {
             TaskManagement tmf = new TaskManagement(this, registry);
-            tmf.perform(function, decodeLun(lunField), rtt, refCmdSn, expStatSn).thenAccept(response -> {
+            tmf.perform(function, decodeLun(lunField), rtt, refCmdSn, cmdSn, expStatSn).thenAccept(response -> {
                 send(TargetPdus.taskManagementResponse(itt, response), true, null);
                 if (function == TaskManagement.TARGET_COLD_RESET && session.target() != null) {
                     tmf.dropAllConnections();

@@ -38,6 +38,8 @@ final class Task {
     int r2tEnd;                 // end offset of the outstanding R2T
     int r2tSn;                  // R2Ts sent
     int dataInPdus;             // Data-In PDUs sent
+    /** Not null: once its data is in, the task ends in CHECK CONDITION with this instead of executing. */
+    io.stowage.scsi.SenseReason terminateWith;
 
     Task(int itt, int cmdSn, long lunField, long lun, byte[] cdb, boolean read, boolean write, int edtl) {
         this.itt = itt;

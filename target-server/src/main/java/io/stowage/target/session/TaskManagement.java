@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>ABORT TASK: a live task is aborted (FUNCTION COMPLETE). A task that already finished, or whose CmdSN lies
- *       in the window but never arrived, is answered FUNCTION COMPLETE as §11.5.1 requires — except when its
+ *       in the window below the TMF's but never arrived (that CmdSN then counts as received, so the commands
+ *       queued behind it run), is answered FUNCTION COMPLETE as §11.5.1 requires — except when its
  *       status crossed the TMF on the wire (the TMF's ExpStatSN does not yet cover that status): then the
  *       initiator receives GOOD before our answer and TASK DOES NOT EXIST is the consistent reply (what
  *       libiscsi's AbortTaskSimpleAsync checks). A RefCmdSN outside the window is TASK DOES NOT EXIST.</li>
@@ -47,7 +48,8 @@ final class TaskManagement {
         this.registry = registry;
     }
 
-    CompletionStage<Integer> perform(int function, long lun, int referencedTag, int refCmdSn, int expStatSn) {
+    CompletionStage<Integer> perform(int function, long lun, int referencedTag, int refCmdSn, int cmdSn,
+                                     int expStatSn) {
         Session session = connection.session();
         ExportedTarget target = session.target();
         boolean lunExists = target != null && lun >= 0 && target.scsi().luns().containsKey((int) lun);
@@ -65,11 +67,13 @@ final class TaskManagement {
                     return decided;
                 } else if (t != null) {
                     waits.add(t.finished);
-                } else if (connection.statusCrossed(referencedTag, expStatSn) || !session.alreadyReceived(refCmdSn)) {
+                } else if (connection.statusCrossed(referencedTag, expStatSn)) {
                     // The task completed and its status was already on its way when the initiator asked: it
                     // gets GOOD first, then this answer, so "function complete" would claim an abort that did
-                    // not happen. A task that finished earlier, or whose command never arrived, is complete.
+                    // not happen. A task that finished earlier is complete.
                     response = TASK_DOES_NOT_EXIST;
+                } else if (!session.alreadyReceived(refCmdSn)) {
+                    response = neverArrived(session, refCmdSn, cmdSn);
                 }
             }
             case ABORT_TASK_SET, CLEAR_TASK_SET -> {
@@ -109,6 +113,23 @@ final class TaskManagement {
                 response, waits.size());
         int r = response;
         return CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new)).thenApply(v -> r);
+    }
+
+    /**
+     * ABORT TASK of a command that has not arrived. RFC 7143 §11.5.1(b): a RefCmdSN within the window and below
+     * the TMF's own CmdSN is considered received (the command is ignored should it still come), which also fills
+     * the hole that holds back the commands after it; FUNCTION COMPLETE. Otherwise (c): TASK DOES NOT EXIST.
+     */
+    private int neverArrived(Session session, int refCmdSn, int cmdSn) {
+        boolean inWindow = SerialNumber.lessOrEqual(session.expCmdSn(), refCmdSn)
+                && SerialNumber.lessOrEqual(refCmdSn, session.maxCmdSn());
+        if (!inWindow || !SerialNumber.lessThan(refCmdSn, cmdSn)) {
+            return TASK_DOES_NOT_EXIST;
+        }
+        session.admit(refCmdSn, false, () -> { });
+        log.info("{}: ABORT TASK of CmdSN {}, which never arrived: counted as received", connection,
+                Integer.toUnsignedString(refCmdSn));
+        return FUNCTION_COMPLETE;
     }
 
     /** SAM-5 7.11: a cold reset ends every I_T nexus of the target; called after its response is queued. */

@@ -123,4 +123,93 @@ class RecoveryTest {
     void reinstatementWaitsForTheOldWrite() throws Exception {
         anOldWriteNeverLandsAfterTheReinstatedSessionsWrite(false);
     }
+
+    TestInitiator loginWith(long isid, Map<String, String> keys, boolean digests) throws Exception {
+        TestInitiator t = new TestInitiator(address);
+        t.isid = isid;
+        assertEquals(0, t.login(IQN, keys).b().getShort(36));
+        if (digests) {
+            assertEquals("CRC32C", t.loginAnswers.get("DataDigest"));
+            t.useDigests();
+        }
+        ServerProtocolTest.clearPowerOnAttention(t, 0);
+        return t;
+    }
+
+    static void assertGood(TestInitiator.Rx r, int itt) {
+        assertEquals(0x21, r.opcode(), "SCSI Response");
+        assertEquals(itt, r.itt());
+        assertEquals(0, r.bhs()[3], "GOOD");
+    }
+
+    /**
+     * RFC 7143 §7.8: a data digest error on immediate data leaves the command's header good. The PDU's data is
+     * rejected (02h), but the command consumes its CmdSN, takes the rest of its unsolicited data and ends in
+     * CHECK CONDITION, ABORTED COMMAND / PROTOCOL SERVICE CRC ERROR (0B/47/05); the commands after it go on.
+     */
+    @Test
+    void aDigestErrorOnImmediateDataConsumesTheCmdSnAndFailsTheCommandAfterItsData() throws Exception {
+        try (TestInitiator t = loginWith(0x400000000601L, Map.of("HeaderDigest", "CRC32C", "DataDigest", "CRC32C",
+                "ImmediateData", "Yes", "InitialR2T", "No"), true)) {
+            t.corruptNextDataDigest = true;
+            t.command(1, ServerProtocolTest.write10(0, 2), 1024, false, true, block(0x11), false);
+            TestInitiator.Rx reject = t.next();
+            assertEquals(0x3F, reject.opcode());
+            assertEquals(0x02, reject.bhs()[2], "data digest error");
+            t.dataOut(1, 0xFFFFFFFF, 0, 512, block(0x12), true);
+            TestInitiator.Rx r = t.next();
+            assertEquals(0x21, r.opcode());
+            assertEquals(1, r.itt());
+            assertEquals(0x02, r.bhs()[3], "CHECK CONDITION");
+            assertEquals(0x0B, r.data()[2 + 2] & 0x0F, "ABORTED COMMAND");
+            assertEquals(0x47, r.data()[2 + 12] & 0xFF);
+            assertEquals(0x05, r.data()[2 + 13] & 0xFF, "PROTOCOL SERVICE CRC ERROR");
+            t.command(2, new byte[16], 0, false, false, null, true);
+            assertGood(t.next(), 2);
+            t.command(3, ServerProtocolTest.read10(0, 2), 1024, true, false, null, true);
+            assertArrayEquals(new byte[1024], ServerProtocolTest.readAll(t, 3, 1024), "nothing was written");
+        }
+    }
+
+    /** A command reusing a live ITT is rejected (task in progress) but still consumes its CmdSN. */
+    @Test
+    void aCommandRejectedForAReusedIttConsumesItsCmdSn() throws Exception {
+        try (TestInitiator t = loginWith(0x400000000602L, Map.of("InitialR2T", "Yes", "ImmediateData", "No"),
+                false)) {
+            t.command(1, ServerProtocolTest.write10(0, 1), 512, false, true, null, true);
+            TestInitiator.Rx r2t = t.next();
+            assertEquals(0x31, r2t.opcode());
+            t.command(1, new byte[16], 0, false, false, null, true);
+            TestInitiator.Rx reject = t.next();
+            assertEquals(0x3F, reject.opcode());
+            assertEquals(0x07, reject.bhs()[2], "task in progress");
+            t.command(2, new byte[16], 0, false, false, null, true);
+            assertGood(t.next(), 2);
+            t.dataOut(1, r2t.b().getInt(20), 0, 0, block(0x21), true);
+            assertGood(t.next(), 1);
+        }
+    }
+
+    /**
+     * RFC 7143 §11.5.1(b): ABORT TASK of a command that never arrived, whose RefCmdSN lies in the window below the
+     * TMF's CmdSN, counts that CmdSN as received: FUNCTION COMPLETE, and the commands queued behind the hole run.
+     */
+    @Test
+    void abortTaskOfACommandThatNeverArrivedFillsTheHole() throws Exception {
+        try (TestInitiator t = loginWith(0x400000000603L, Map.of(), false)) {
+            int lost = t.cmdSn++;
+            t.command(5, new byte[16], 0, false, false, null, true);
+            assertTrue(t.silentFor(200), "the TUR waits for the missing CmdSN");
+            t.taskManagement(0x50, 1, 0, 0x99, lost);
+            Map<Integer, TestInitiator.Rx> byOpcode = new java.util.HashMap<>();
+            for (int i = 0; i < 2; i++) {
+                TestInitiator.Rx r = t.next();
+                byOpcode.put(r.opcode(), r);
+            }
+            assertEquals(0, byOpcode.get(0x22).bhs()[2], "function complete");
+            assertGood(byOpcode.get(0x21), 5);
+            t.command(6, new byte[16], 0, false, false, null, true);
+            assertGood(t.next(), 6);
+        }
+    }
 }

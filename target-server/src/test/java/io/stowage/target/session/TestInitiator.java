@@ -2,6 +2,7 @@ package io.stowage.target.session;
 
 import io.stowage.target.login.KeyValues;
 import io.stowage.target.pdu.Bhs;
+import io.stowage.target.pdu.Digest;
 import io.stowage.target.pdu.Pdu;
 import io.stowage.target.pdu.PduDecoder;
 import java.io.IOException;
@@ -174,12 +175,34 @@ final class TestInitiator implements AutoCloseable {
         send(h, null);
     }
 
+    /** CRC32C header and data digests from now on, both ways (after a login that negotiated them). */
+    void useDigests() {
+        digests = true;
+        decoder.setDigests(true, true);
+    }
+
+    private boolean digests;
+    /** The next PDU with data goes out with a wrong data digest. */
+    boolean corruptNextDataDigest;
+
     void send(ByteBuffer header, byte[] data) throws IOException {
         int len = data == null ? 0 : data.length;
-        byte[] w = new byte[48 + len + Bhs.padding(len)];
-        header.get(0, w, 0, 48);
-        if (len > 0) System.arraycopy(data, 0, w, 48, len);
-        out.write(w);
+        int pad = Bhs.padding(len);
+        int hd = digests ? Digest.LENGTH : 0;
+        int dd = digests && len > 0 ? Digest.LENGTH : 0;
+        ByteBuffer w = ByteBuffer.allocate(48 + hd + len + pad + dd);
+        w.put(0, header, 0, 48);
+        if (hd > 0) Digest.write(w, 48, Digest.crc32c(ByteBuffer.wrap(w.array(), 0, 48), 0));
+        if (len > 0) w.put(48 + hd, data);
+        if (dd > 0) {
+            int crc = Digest.crc32c(ByteBuffer.wrap(data), pad);
+            if (corruptNextDataDigest) {
+                crc ^= 1;
+                corruptNextDataDigest = false;
+            }
+            Digest.write(w, 48 + hd + len + pad, crc);
+        }
+        out.write(w.array());
         out.flush();
     }
 
