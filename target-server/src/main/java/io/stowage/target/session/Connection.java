@@ -389,10 +389,16 @@ public final class Connection implements ConnectionHandler {
             reject(RejectReason.INVALID_PDU_FIELD, pdu);
             return;
         }
-        if (task.state() == Task.State.ABORTED) {
+        Task.State taskState;
+        boolean buffered;
+        synchronized (task) {
+            taskState = task.state();
+            buffered = task.dataOut != null;
+        }
+        if (taskState == Task.State.ABORTED) {
             return; // §4.2.3.3: data of an aborted task is discarded
         }
-        if (task.state() != Task.State.COLLECTING || task.dataOut == null) {
+        if (taskState != Task.State.COLLECTING || !buffered) {
             log.info("{}: Data-Out for task 0x{} that expects none, rejected", this, Integer.toHexString(itt));
             reject(RejectReason.INVALID_PDU_FIELD, pdu);
             return;
@@ -416,7 +422,14 @@ public final class Connection implements ConnectionHandler {
                     + task.received + ".." + limit);
             return;
         }
-        task.dataOut.put(offset, pdu.data(), pdu.data().position(), length);
+        synchronized (task) {
+            // a LU RESET, TARGET RESET or PREEMPT AND ABORT on another thread may abort the task and return its
+            // buffer to the pool at any moment: the copy and that release exclude each other
+            if (task.dataOut == null) {
+                return; // aborted meanwhile: the data is discarded (§4.2.3.3)
+            }
+            task.dataOut.put(offset, pdu.data(), pdu.data().position(), length);
+        }
         task.received += length;
         task.expectedDataSn++;
         boolean sequenceEnds = Bhs.finalFlag(bhs) || task.received == limit;
@@ -707,7 +720,9 @@ public final class Connection implements ConnectionHandler {
 
     /**
      * Aborts {@code task}. A task still collecting data ends now; an executing one ends when the SCSI layer
-     * answers (its answer is then dropped, or replaced by TASK ABORTED for another nexus when TAS = 1).
+     * answers (its answer is then dropped, or replaced by TASK ABORTED for another nexus when TAS = 1). Safe from
+     * any thread: the Data-Out buffer is released under the task's lock, which the receive thread holds while it
+     * copies Data-Out into that buffer.
      */
     Task.State abort(Task task, boolean reportTaskAborted) {
         Task.State was = task.abort();

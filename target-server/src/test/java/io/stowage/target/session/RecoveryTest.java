@@ -32,7 +32,7 @@ class RecoveryTest {
 
     @BeforeEach
     void start() throws Exception {
-        device = new ParkingBlockDevice(1 << 20);
+        device = new ParkingBlockDevice(4 << 20);
         TreeMap<Integer, LogicalUnit> luns = new TreeMap<>();
         luns.put(0, new LogicalUnit(device));
         BufferPool buffers = new BufferPool(4 << 20);
@@ -210,6 +210,80 @@ class RecoveryTest {
             assertGood(byOpcode.get(0x21), 5);
             t.command(6, new byte[16], 0, false, false, null, true);
             assertGood(t.next(), 6);
+        }
+    }
+
+    /**
+     * Review finding 5: a LU RESET from another session aborts a write that is still collecting Data-Out, on the
+     * resetting session's thread, while the write's own connection may be copying Data-Out into its buffer. The
+     * buffer must not go back to the pool under it. Session A streams 1 MiB writes in 8 KiB Data-Out PDUs while
+     * session B loops LU RESET: every write is answered, the connection survives and nothing is logged as an error.
+     */
+    @Test
+    void luResetsFromAnotherSessionNeverBreakAStreamOfWrites() throws Exception {
+        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                org.slf4j.Logger.ROOT_LOGGER_NAME);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+                new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        root.addAppender(logged);
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        try (TestInitiator a = loginWith(0x400000000701L, Map.of("InitialR2T", "Yes", "ImmediateData", "No",
+                "MaxBurstLength", "262144"), false);
+             TestInitiator b = loginWith(0x400000000702L, Map.of(), false)) {
+            CompletableFuture<Integer> resets = CompletableFuture.supplyAsync(() -> {
+                int n = 0;
+                try {
+                    while (!stop.get()) {
+                        b.taskManagement(0x1000 + n, 5, 0, 0, 0);
+                        TestInitiator.Rx r = b.next();
+                        assertEquals(0x22, r.opcode());
+                        assertEquals(0, r.bhs()[2], "LU RESET: function complete");
+                        n++;
+                    }
+                } catch (java.io.IOException e) {
+                    throw new RuntimeException(e);
+                }
+                return n;
+            });
+            byte[] chunk = new byte[8192];
+            int answered = 0;
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            for (int itt = 1; System.nanoTime() < end; itt++) {
+                t:
+                {
+                    a.command(itt, ServerProtocolTest.write10(0, 2048), 1 << 20, false, true, null, true);
+                    while (true) {
+                        TestInitiator.Rx r = a.next();
+                        if (r.opcode() == 0x31 && r.itt() == itt) {
+                            int ttt = r.b().getInt(20);
+                            int offset = r.b().getInt(40);
+                            int length = r.b().getInt(44);
+                            for (int sent = 0, sn = 0; sent < length; sent += chunk.length, sn++) {
+                                a.dataOut(itt, ttt, sn, offset + sent, chunk, sent + chunk.length == length);
+                            }
+                        } else if (r.opcode() == 0x21 && r.itt() == itt) {
+                            answered++; // GOOD, TASK ABORTED, or the reset's unit attention
+                            break t;
+                        } else if (r.opcode() != 0x31) {
+                            fail("unexpected PDU 0x" + Integer.toHexString(r.opcode()) + " for ITT " + r.itt());
+                        } // an R2T of an aborted write, sent as the abort happened: ignored
+                    }
+                }
+            }
+            stop.set(true);
+            int n = resets.get(10, TimeUnit.SECONDS);
+            assertTrue(answered > 5 && n > 5, answered + " writes, " + n + " resets");
+            a.command(0x7FFF, new byte[16], 0, false, false, null, true);
+            TestInitiator.Rx r = a.next();
+            assertEquals(0x21, r.opcode(), "session A still works");
+        } finally {
+            stop.set(true);
+            root.detachAppender(logged);
+        }
+        for (ch.qos.logback.classic.spi.ILoggingEvent e : logged.list) {
+            assertFalse(e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.ERROR) || e.getThrowableProxy() != null,
+                    "logged: " + e.getFormattedMessage());
         }
     }
 }
