@@ -444,4 +444,54 @@ class ServerProtocolTest {
         for (int i = 0; i < 8; i++) assertEquals(i, back[i * 512]);
         for (TestInitiator t : sessions) t.close();
     }
+
+    static TestInitiator sessionWithIsid(long isid, Map<String, String> keys) throws Exception {
+        TestInitiator t = new TestInitiator(portal);
+        t.isid = isid;
+        assertEquals(0, t.login(IQN, keys).bhs()[36]);
+        clearPowerOnAttention(t, 0);
+        return t;
+    }
+
+    /** SAM-5 7.4: CLEAR TASK SET aborts the LU's tasks of every I_T nexus; the others get TASK ABORTED (TAS = 1). */
+    @Test
+    void clearTaskSetAbortsTheTasksOfEveryNexus() throws Exception {
+        try (TestInitiator a = sessionWithIsid(0x400000000a01L, Map.of("InitialR2T", "Yes", "ImmediateData", "No"));
+             TestInitiator b = sessionWithIsid(0x400000000a02L, Map.of())) {
+            a.command(1, write10(0, 8), 4096, false, true, null, true);
+            assertEquals(0x31, a.next().opcode(), "R2T: the write waits for its data");
+            b.taskManagement(0x40, 4, 0, 0, 0);
+            TestInitiator.Rx r = b.next();
+            assertEquals(0x22, r.opcode());
+            assertEquals(0, r.bhs()[2], "function complete");
+            TestInitiator.Rx aborted = a.next();
+            assertEquals(0x21, aborted.opcode());
+            assertEquals(1, aborted.itt());
+            assertEquals(0x40, aborted.bhs()[3] & 0xFF, "TASK ABORTED");
+        }
+    }
+
+    /**
+     * ABORT TASK checks what the initiator says about the task, as LIO does: another LUN than the task's is TASK
+     * DOES NOT EXIST, a RefCmdSN other than the task's CmdSN is FUNCTION REJECTED; neither aborts it.
+     */
+    @Test
+    void abortTaskChecksTheLunAndTheRefCmdSn() throws Exception {
+        try (TestInitiator t = sessionWithIsid(0x400000000a03L, Map.of("InitialR2T", "Yes", "ImmediateData", "No"))) {
+            int cmdSn = t.cmdSn;
+            t.command(1, write10(0, 8), 4096, false, true, null, true);
+            TestInitiator.Rx r2t = t.next();
+            assertEquals(0x31, r2t.opcode());
+            t.taskManagement(0x41, 1, 1, 1, cmdSn);
+            assertEquals(1, t.next().bhs()[2], "task does not exist (on LUN 1)");
+            t.taskManagement(0x42, 1, 0, 1, cmdSn + 5);
+            assertEquals(0xFF, t.next().bhs()[2] & 0xFF, "function rejected (RefCmdSN mismatch)");
+            t.taskManagement(0x43, 1, 7, 1, cmdSn);
+            assertEquals(2, t.next().bhs()[2], "LUN does not exist");
+            t.dataOut(1, r2t.b().getInt(20), 0, 0, new byte[4096], true);
+            TestInitiator.Rx status = t.next();
+            assertEquals(1, status.itt());
+            assertEquals(0, status.bhs()[3], "the write was not aborted");
+        }
+    }
 }
