@@ -268,6 +268,7 @@ public final class Connection implements ConnectionHandler {
             wire.sendFinalLoginResponse(response, params.headerDigest(), params.dataDigest(),
                     params.targetMaxRecvDataSegmentLength());
             statSn = expStatSn + 1;
+            lastMaxCmdSn = loginCmdSn + Session.WINDOW - 1; // what the response announced: the floor from now on
         }
         log.info("{}: {} session {} for {} (ISID 0x{}) is in full feature phase; MaxRecvDataSegmentLength"
                         + " {}/{}, bursts {}/{}, ImmediateData {}, InitialR2T {}, digests {}/{}",

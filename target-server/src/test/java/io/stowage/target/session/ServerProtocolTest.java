@@ -494,4 +494,20 @@ class ServerProtocolTest {
             assertEquals(0, status.bhs()[3], "the write was not aborted");
         }
     }
+
+    /** The first MaxCmdSN after a login whose CmdSN is at or above 2^31 is the window the login announced. */
+    @Test
+    void theWindowAfterALoginWithAHighCmdSnIsOpen() throws Exception {
+        try (TestInitiator t = new TestInitiator(portal)) {
+            t.isid = 0x400000000a04L;
+            t.cmdSn = 0x90000000;
+            TestInitiator.Rx login = t.login(IQN, Map.of());
+            assertEquals(127, login.maxCmdSn() - login.expCmdSn());
+            t.command(1, new byte[16], 0, false, false, null, true);
+            TestInitiator.Rx r = t.next();
+            assertEquals(0x21, r.opcode());
+            assertEquals(0x90000001, r.expCmdSn());
+            assertEquals(127, r.maxCmdSn() - r.expCmdSn(), "MaxCmdSN " + Integer.toUnsignedString(r.maxCmdSn()));
+        }
+    }
 }
