@@ -409,18 +409,25 @@ public final class Connection implements ConnectionHandler {
             protocolError(pdu, unsolicited ? "unsolicited Data-Out not allowed" : "Data-Out with stale TTT");
             return;
         }
+        boolean last = Bhs.finalFlag(bhs);
+        if (task.discarding) { // after a sequence error: the rest of the sequence is dropped, up to its F bit
+            if (last) {
+                endSequence(task, unsolicited);
+            }
+            return;
+        }
         int dataSn = bhs.getInt(DataOut.DATA_SN);
         int offset = bhs.getInt(DataOut.BUFFER_OFFSET);
         int length = pdu.dataLength();
         int limit = unsolicited ? Math.min(task.edtl, params.firstBurstLength()) : task.r2tEnd;
         if (dataSn != task.expectedDataSn) {
-            failDataPhase(task, "DataSN " + Integer.toUnsignedString(dataSn) + " where " + task.expectedDataSn
-                    + " was due");
+            failDataPhase(task, unsolicited, last, "DataSN " + Integer.toUnsignedString(dataSn) + " where "
+                    + task.expectedDataSn + " was due");
             return;
         }
         if (offset != task.received || length > limit - offset) {
-            failDataPhase(task, "Data-Out offset " + offset + "+" + length + " outside expected "
-                    + task.received + ".." + limit);
+            failDataPhase(task, unsolicited, last, "Data-Out offset " + offset + "+" + length
+                    + " outside expected " + task.received + ".." + limit);
             return;
         }
         synchronized (task) {
@@ -433,11 +440,15 @@ public final class Connection implements ConnectionHandler {
         }
         task.received += length;
         task.expectedDataSn++;
-        boolean sequenceEnds = Bhs.finalFlag(bhs) || task.received == limit;
-        if (!sequenceEnds) {
-            return;
+        if (last || task.received == limit) {
+            endSequence(task, unsolicited);
         }
+    }
+
+    /** The current Data-Out sequence (unsolicited burst or R2T) is complete. */
+    private void endSequence(Task task, boolean unsolicited) {
         task.expectedDataSn = 0;
+        task.discarding = false;
         if (unsolicited) {
             task.unsolicitedDone = true;
         } else {
@@ -452,14 +463,16 @@ public final class Connection implements ConnectionHandler {
 
     /**
      * A Data-Out sequence error (RFC 7143 §7.8, sequence errors at ErrorRecoveryLevel 0): the command ends in
-     * CHECK CONDITION, ABORTED COMMAND / DATA PHASE ERROR, its remaining Data-Out is discarded, and the
-     * connection and its other commands carry on.
+     * CHECK CONDITION, ABORTED COMMAND / DATA PHASE ERROR once the initiator has sent the sequence's final
+     * Data-Out (the rest of it is discarded; no R2T follows), and the connection and its other commands carry on.
      */
-    private void failDataPhase(Task task, String why) {
+    private void failDataPhase(Task task, boolean unsolicited, boolean last, String why) {
         log.warn("{}: task 0x{}: {}; command terminated", this, Integer.toHexString(task.itt), why);
-        abort(task, false);
-        byte[] sense = io.stowage.scsi.SenseData.fixed(io.stowage.scsi.SenseReason.DATA_PHASE_ERROR, false, 0, -1);
-        send(TargetPdus.scsiResponse(task.itt, ScsiStatus.CHECK_CONDITION, 0, 0, task.r2tSn, sense), true, null);
+        task.terminateWith = io.stowage.scsi.SenseReason.DATA_PHASE_ERROR;
+        task.discarding = true;
+        if (last) {
+            endSequence(task, unsolicited);
+        }
     }
 
     /** Sends the next R2T (MaxOutstandingR2T = 1), bounded by MaxBurstLength (§11.8). */

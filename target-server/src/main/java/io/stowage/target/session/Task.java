@@ -40,6 +40,7 @@ final class Task {
     int dataInPdus;             // Data-In PDUs sent
     /** Not null: once its data is in, the task ends in CHECK CONDITION with this instead of executing. */
     io.stowage.scsi.SenseReason terminateWith;
+    boolean discarding;         // a sequence error: this Data-Out sequence is dropped up to its final PDU
 
     Task(int itt, int cmdSn, long lunField, long lun, byte[] cdb, boolean read, boolean write, int edtl) {
         this.itt = itt;

@@ -510,4 +510,33 @@ class ServerProtocolTest {
             assertEquals(127, r.maxCmdSn() - r.expCmdSn(), "MaxCmdSN " + Integer.toUnsignedString(r.maxCmdSn()));
         }
     }
+
+    /**
+     * RFC 7143 §7.8: a Data-Out sequence error (here a wrong DataSN) ends the command in CHECK CONDITION, ABORTED
+     * COMMAND / DATA PHASE ERROR — answered after the sequence's final Data-Out, not while data is still coming.
+     */
+    @Test
+    void aDataPhaseErrorIsAnsweredAfterTheFinalDataOut() throws Exception {
+        try (TestInitiator t = sessionWithIsid(0x400000000a05L, Map.of("InitialR2T", "Yes", "ImmediateData", "No"))) {
+            t.command(1, write10(0, 32), 16384, false, true, null, true);
+            TestInitiator.Rx r2t = t.next();
+            assertEquals(0x31, r2t.opcode());
+            assertEquals(16384, r2t.b().getInt(44));
+            int ttt = r2t.b().getInt(20);
+            t.dataOut(1, ttt, 0, 0, new byte[4096], false);
+            t.dataOut(1, ttt, 5, 4096, new byte[4096], false); // DataSN 1 was due
+            assertTrue(t.silentFor(300), "no answer while the sequence goes on");
+            t.dataOut(1, ttt, 2, 8192, new byte[4096], false);
+            t.dataOut(1, ttt, 3, 12288, new byte[4096], true);
+            TestInitiator.Rx r = t.next();
+            assertEquals(0x21, r.opcode());
+            assertEquals(1, r.itt());
+            assertEquals(0x02, r.bhs()[3], "CHECK CONDITION");
+            assertEquals(0x0B, r.data()[2 + 2] & 0x0F);
+            assertEquals(0x4B, r.data()[2 + 12] & 0xFF, "DATA PHASE ERROR");
+            assertTrue(t.silentFor(200), "one answer only");
+            t.command(2, new byte[16], 0, false, false, null, true);
+            assertEquals(0, t.next().bhs()[3], "the connection carries on");
+        }
+    }
 }
