@@ -328,6 +328,13 @@ public final class Connection implements ConnectionHandler {
                 task.received = immediateLength;
             }
         }
+        if (pdu.ahs().hasRemaining() || (read && write)) {
+            // an extended CDB (more than 16 bytes) or a bidirectional command: not supported, so refused rather
+            // than run on the first 16 bytes of the CDB or without its read length
+            log.info("{}: task 0x{}: {} refused", this, Integer.toHexString(itt),
+                    pdu.ahs().hasRemaining() ? "AHS" : "bidirectional command");
+            task.terminateWith = io.stowage.scsi.SenseReason.INVALID_FIELD_IN_CDB;
+        }
         if (dataLost) {
             task.terminateWith = io.stowage.scsi.SenseReason.PROTOCOL_SERVICE_CRC_ERROR;
         }

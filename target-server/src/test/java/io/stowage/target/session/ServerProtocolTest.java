@@ -539,4 +539,37 @@ class ServerProtocolTest {
             assertEquals(0, t.next().bhs()[3], "the connection carries on");
         }
     }
+
+    static void assertInvalidFieldInCdb(TestInitiator.Rx r, int itt) {
+        assertEquals(0x21, r.opcode());
+        assertEquals(itt, r.itt());
+        assertEquals(0x02, r.bhs()[3], "CHECK CONDITION");
+        assertEquals(0x05, r.data()[2 + 2] & 0x0F, "ILLEGAL REQUEST");
+        assertEquals(0x24, r.data()[2 + 12] & 0xFF, "INVALID FIELD IN CDB");
+    }
+
+    /**
+     * An AHS (extended CDB, bidirectional read length) and bidirectional commands are not supported: the command
+     * is refused with CHECK CONDITION instead of running on the first 16 bytes of its CDB, and its CmdSN is used.
+     */
+    @Test
+    void commandsWithAnAhsOrBothDirectionsAreRefused() throws Exception {
+        try (TestInitiator t = sessionWithIsid(0x400000000a06L, Map.of())) {
+            ByteBuffer h = TestInitiator.bhs(0x01, 0x80, 0);
+            h.put(4, (byte) 5); // TotalAHSLength: 20 bytes
+            h.putInt(16, 1);
+            h.putInt(24, t.cmdSn++);
+            h.putInt(28, t.expStatSn);
+            byte[] pdu = new byte[48 + 20];
+            h.get(0, pdu, 0, 48);
+            pdu[48 + 1] = 17; // AHSLength: 16 CDB bytes + reserved
+            pdu[48 + 2] = 1;  // AHSType 1: extended CDB (a 32-byte CDB whose first 16 bytes are a TEST UNIT READY)
+            t.raw(pdu);
+            assertInvalidFieldInCdb(t.next(), 1);
+            t.command(2, new byte[16], 0, true, true, null, true);
+            assertInvalidFieldInCdb(t.next(), 2);
+            t.command(3, new byte[16], 0, false, false, null, true);
+            assertEquals(0, t.next().bhs()[3], "GOOD: the session goes on");
+        }
+    }
 }
