@@ -26,6 +26,7 @@ public final class LoginPhase {
 
     /** Status class/detail of a Login Response (§11.13.5). */
     public static final int SUCCESS = 0x0000;
+    public static final int INITIATOR_ERROR = 0x0200;
     public static final int AUTHENTICATION_FAILURE = 0x0201;
     public static final int NOT_FOUND = 0x0203;
     public static final int UNSUPPORTED_VERSION = 0x0205;
@@ -93,8 +94,16 @@ public final class LoginPhase {
             // §6.2: a partial text is acknowledged by an empty response; answer when the C bit clears
             return new Step(false, csg, 0, SUCCESS, new byte[0], false);
         }
-        LinkedHashMap<String, String> offered = KeyValues.parse(pendingText.toByteArray());
+        byte[] all = pendingText.toByteArray();
+        LinkedHashMap<String, String> offered = KeyValues.parse(all);
         pendingText.reset();
+        String repeated = KeyValues.repeatedKey(all);
+        if (repeated == null) {
+            repeated = negotiator.alreadyNegotiated(offered.keySet());
+        }
+        if (repeated != null) {
+            return fail(csg, INITIATOR_ERROR); // §6.2: a key negotiated twice is a Login reject, initiator error
+        }
         if (csg == 2 || csg == STAGE_FULL_FEATURE || (stage >= 0 && csg != stage)) {
             return fail(csg, INVALID_DURING_LOGIN);
         }

@@ -23,6 +23,22 @@ public final class Negotiator {
         ours.putAll(overrides);
     }
 
+    /**
+     * A key of {@code offered} that an earlier request of this login already negotiated, or null. RFC 7143 §6.2
+     * forbids negotiating a key twice; declarations (names, MaxRecvDataSegmentLength) are not counted, because
+     * initiators repeat the names in each stage.
+     */
+    public String alreadyNegotiated(Iterable<String> offered) {
+        for (String name : offered) {
+            TextKey key = TextKey.byName(name);
+            if (key != null && key.rule != TextKey.Rule.DECLARATIVE && key.rule != TextKey.Rule.DECLARATIVE_NUMBER
+                    && results.containsKey(key)) {
+                return name;
+            }
+        }
+        return null;
+    }
+
     /** Negotiates every offered pair in order and returns the answers to send back (in the same order). */
     public LinkedHashMap<String, String> negotiate(Map<String, String> offered) {
         LinkedHashMap<String, String> answers = new LinkedHashMap<>();
