@@ -254,8 +254,14 @@ public final class Connection implements ConnectionHandler {
 
     /** The final Login Response (RFC 7143 §6.3: the transition to full feature phase). Any thread. */
     private void enterFullFeature(byte[] header, LoginPhase.Step step, int expStatSn, ExportedTarget target) {
+        byte[] text = step.text();
+        if (target != null && target.alias() != null) { // §13.6: a target SHOULD name itself; not for discovery
+            byte[] alias = KeyValues.format(Map.of(TextKey.TARGET_ALIAS.keyName, target.alias()));
+            text = java.util.Arrays.copyOf(text, text.length + alias.length);
+            System.arraycopy(alias, 0, text, step.text().length, alias.length);
+        }
         Pdu response = TargetPdus.loginResponse(header, step.transit(), step.csg(), step.nsg(), session.tsih(), 0, 0,
-                ByteBuffer.wrap(step.text()));
+                ByteBuffer.wrap(text));
         synchronized (sendLock) { // nothing else is sent before it: StatSN starts after it
             if (state != State.LOGIN_HELD) {
                 return; // the new connection went away while it waited

@@ -572,4 +572,16 @@ class ServerProtocolTest {
             assertEquals(0, t.next().bhs()[3], "GOOD: the session goes on");
         }
     }
+
+    /** RFC 7143 §13.6: the target names itself with TargetAlias (its name in the config) in a normal session. */
+    @Test
+    void targetAliasIsSentAtLogin() throws Exception {
+        try (TestInitiator t = sessionWithIsid(0x400000000a07L, Map.of())) {
+            assertEquals("demo", t.loginAnswers.get("TargetAlias"));
+        }
+        try (TestInitiator d = new TestInitiator(portal)) {
+            d.login(null, Map.of());
+            assertNull(d.loginAnswers.get("TargetAlias"), "irrelevant in a discovery session");
+        }
+    }
 }
