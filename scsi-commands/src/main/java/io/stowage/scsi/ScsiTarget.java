@@ -197,9 +197,9 @@ public final class ScsiTarget {
             if (op != 0x12 && op != 0xA0) {
                 SenseReason ua = unit.takeAttention(request.nexus());
                 if (ua != null) {
-                    if (op == 0x03) {
-                        return CompletableFuture.completedFuture(ScsiResult.data(
-                                SenseData.fixed(ua, false, 0, -1), Cdb.u8(cdb, 4)));
+                    if (op == 0x03) { // in the format the CDB's DESC bit asks for (SPC-4 6.39)
+                        byte[] sense = (cdb[1] & 0x01) != 0 ? SenseData.descriptor(ua) : SenseData.fixed(ua, false, 0, -1);
+                        return CompletableFuture.completedFuture(ScsiResult.data(sense, Cdb.u8(cdb, 4)));
                     }
                     throw ScsiError.of(ua);
                 }

@@ -344,4 +344,19 @@ class ScsiTargetTest {
         assertEquals(ScsiStatus.GOOD, run("00 00 00 00 00 00").status());
         assertEquals(ScsiStatus.GOOD, run("1b 00 00 00 01 00").status());
     }
+
+    /** SPC-4 6.39: REQUEST SENSE with DESC = 1 reports a pending unit attention in descriptor format (72h). */
+    @Test
+    void requestSenseReportsAUnitAttentionInTheFormatAskedFor() {
+        target.nexusConnected(new Nexus("i", "t"));
+        byte[] d = data(run("03 01 00 00 ff 00"));
+        assertEquals(0x72, d[0], "descriptor format");
+        assertEquals(0x06, d[1] & 0x0F, "UNIT ATTENTION");
+        assertEquals(0x29, d[2] & 0xFF, "POWER ON, RESET, OR BUS DEVICE RESET OCCURRED");
+        assertEquals(8, d.length);
+        target.nexusConnected(new Nexus("i", "t"));
+        byte[] f = data(run("03 00 00 00 ff 00"));
+        assertEquals(0x70, f[0], "fixed format");
+        assertEquals(0x29, f[12] & 0xFF);
+    }
 }
