@@ -83,8 +83,9 @@ public final class OpcodeTable {
                 OpcodeEntry.Requirement.COMPARE_AND_WRITE, CompareAndWrite::execute, WRITES);
         t.add(0x8B, "ORWRITE(16)", 16, "8b fa ff ff ff ff ff ff ff ff ff ff ff ff 00 00",
                 OpcodeEntry.Requirement.COMPARE_AND_WRITE, CompareAndWrite::orWrite, WRITES);
+        // a write to the LU it is sent to; ExtendedCopy checks each segment's source and destination LU as well
         t.addSa(0x83, 0x00, "EXTENDED COPY(LID1)", 16, "83 00 00 00 00 00 00 00 00 00 ff ff ff ff 00 00",
-                ExtendedCopy::extendedCopy);
+                ExtendedCopy::extendedCopy, WRITES);
         t.addSa(0x84, 0x00, "RECEIVE COPY RESULTS(COPY STATUS)", 16,
                 "84 1f ff 00 00 00 00 00 00 00 ff ff ff ff 00 00", ExtendedCopy::receiveCopyResults);
         t.addSa(0x84, 0x03, "RECEIVE COPY RESULTS(OPERATING PARAMETERS)", 16,

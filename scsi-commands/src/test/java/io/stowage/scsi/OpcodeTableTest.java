@@ -95,7 +95,7 @@ class OpcodeTableTest {
             String n = e.name();
             boolean reads = n.startsWith("READ(") || n.startsWith("VERIFY") || n.startsWith("PRE-FETCH");
             boolean writes = n.startsWith("WRITE") || n.equals("UNMAP") || n.contains("COMPARE AND WRITE")
-                    || n.startsWith("ORWRITE") || n.startsWith("SYNCHRONIZE CACHE");
+                    || n.startsWith("ORWRITE") || n.startsWith("SYNCHRONIZE CACHE") || n.startsWith("EXTENDED COPY");
             assertEquals(writes, e.has(OpcodeEntry.Trait.WRITES), n + " writes the medium");
             assertFalse(e.has(OpcodeEntry.Trait.READS) && e.has(OpcodeEntry.Trait.WRITES), n);
             if (reads) assertTrue(e.has(OpcodeEntry.Trait.READS), n + " reads the medium");
