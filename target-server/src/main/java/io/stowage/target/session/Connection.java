@@ -334,6 +334,10 @@ public final class Connection implements ConnectionHandler {
                 task.received = immediateLength;
             }
         }
+        if ((bhs.get(1) & 0x07) == 4) { // ACA task attribute: no ACA can exist without NACA (LIO: invalid CDB field)
+            log.info("{}: task 0x{}: ACA task attribute refused", this, Integer.toHexString(itt));
+            task.terminateWith = io.stowage.scsi.SenseReason.INVALID_FIELD_IN_CDB;
+        }
         if (pdu.ahs().hasRemaining() || (read && write)) {
             // an extended CDB (more than 16 bytes) or a bidirectional command: not supported, so refused rather
             // than run on the first 16 bytes of the CDB or without its read length

@@ -584,4 +584,27 @@ class ServerProtocolTest {
             assertNull(d.loginAnswers.get("TargetAlias"), "irrelevant in a discovery session");
         }
     }
+
+    /**
+     * Task attributes: SIMPLE, ORDERED, HEAD OF QUEUE and untagged run (VPD 86h reports SIMPSUP only); ACA cannot
+     * exist without NACA, so a command with the ACA attribute is refused (INVALID FIELD IN CDB, as LIO does).
+     */
+    @Test
+    void aCommandWithTheAcaTaskAttributeIsRefused() throws Exception {
+        try (TestInitiator t = sessionWithIsid(0x400000000a08L, Map.of())) {
+            for (int attr = 0; attr <= 4; attr++) {
+                ByteBuffer h = TestInitiator.bhs(0x01, 0x80 | attr, 0);
+                h.putInt(16, 0x100 + attr);
+                h.putInt(24, t.cmdSn++);
+                h.putInt(28, t.expStatSn);
+                t.send(h, null);
+                TestInitiator.Rx r = t.next();
+                if (attr == 4) {
+                    assertInvalidFieldInCdb(r, 0x104);
+                } else {
+                    assertEquals(0, r.bhs()[3], "GOOD with attribute " + attr);
+                }
+            }
+        }
+    }
 }
