@@ -48,6 +48,14 @@ public final class Negotiator {
                 answers.put(name, answer);
             }
         });
+        // §13.14: FirstBurstLength MUST NOT exceed MaxBurstLength; each is a MIN on its own, so clamp the answer
+        String first = results.get(TextKey.FIRST_BURST_LENGTH);
+        String max = results.get(TextKey.MAX_BURST_LENGTH);
+        if (first != null && max != null && answers.containsKey(TextKey.FIRST_BURST_LENGTH.keyName)
+                && Long.parseLong(first) > Long.parseLong(max)) {
+            results.put(TextKey.FIRST_BURST_LENGTH, max);
+            answers.put(TextKey.FIRST_BURST_LENGTH.keyName, max);
+        }
         return answers;
     }
 
