@@ -69,6 +69,7 @@ public final class Connection implements ConnectionHandler {
     private int statSn;          // guarded by sendLock
     private int lastMaxCmdSn;    // guarded by sendLock; MaxCmdSN we send never goes down
     private int loginCmdSn;
+    private int cid;             // this connection's CID, from its login
     private int nextTtt = 1;
     private int pingTag;         // TTT of our outstanding NOP-In ping, 0 if none
     /** ITT → StatSN of the status PDU of recently answered tasks (ABORT TASK needs to know if they crossed). */
@@ -220,6 +221,7 @@ public final class Connection implements ConnectionHandler {
     private void onLogin(Pdu pdu) {
         ByteBuffer bhs = pdu.bhs();
         loginCmdSn = bhs.getInt(InitiatorPdus.Login.CMD_SN);
+        cid = bhs.getShort(InitiatorPdus.Login.CID) & 0xFFFF;
         int expStatSn = bhs.getInt(InitiatorPdus.Login.EXP_STAT_SN);
         byte[] header = pdu.headerCopy();
         LoginPhase.Step step = login.onRequest(bhs, pdu.data());
@@ -706,7 +708,12 @@ public final class Connection implements ConnectionHandler {
         ByteBuffer bhs = pdu.bhs();
         int itt = pdu.itt();
         int reason = InitiatorPdus.Logout.reason(bhs);
+        int logoutCid = bhs.getShort(InitiatorPdus.Logout.CID) & 0xFFFF;
         admit(pdu, bhs.getInt(InitiatorPdus.Logout.CMD_SN), () -> {
+            if (reason == 1 && logoutCid != cid) { // §11.15: closing a connection the session does not have
+                send(TargetPdus.logoutResponse(itt, 1, 0, 0), true, null);
+                return;
+            }
             if (reason == 2) { // remove the connection for recovery: needs ErrorRecoveryLevel 2
                 send(TargetPdus.logoutResponse(itt, 2, 0, 0), true, null);
                 return;

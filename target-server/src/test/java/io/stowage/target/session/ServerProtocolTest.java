@@ -607,4 +607,28 @@ class ServerProtocolTest {
             }
         }
     }
+
+    /** RFC 7143 §11.15: a Logout that closes a connection this session does not have is answered "CID not found". */
+    @Test
+    void logoutOfAnotherConnectionIsCidNotFound() throws Exception {
+        try (TestInitiator t = sessionWithIsid(0x400000000a09L, Map.of())) {
+            ByteBuffer h = TestInitiator.bhs(0x46, 0x80 | 1, 0); // reason 1: close the connection
+            h.putInt(16, 0x34);
+            h.putShort(20, (short) 7);
+            h.putInt(24, t.cmdSn);
+            h.putInt(28, t.expStatSn);
+            t.send(h, null);
+            TestInitiator.Rx r = t.next();
+            assertEquals(0x26, r.opcode());
+            assertEquals(1, r.bhs()[2], "CID not found");
+            t.command(1, new byte[16], 0, false, false, null, true);
+            assertEquals(0, t.next().bhs()[3], "the connection goes on");
+            h.putShort(20, (short) 0); // ours
+            h.putInt(24, t.cmdSn);
+            h.putInt(28, t.expStatSn);
+            t.send(h, null);
+            assertEquals(0, t.next().bhs()[2], "closed");
+            assertTrue(t.closedByTarget());
+        }
+    }
 }
