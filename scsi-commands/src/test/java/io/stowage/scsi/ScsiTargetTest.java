@@ -359,4 +359,19 @@ class ScsiTargetTest {
         assertEquals(0x70, f[0], "fixed format");
         assertEquals(0x29, f[12] & 0xFF);
     }
+
+    /** SPC-4 6.33: REPORT LUNS clears the nexus's REPORTED LUNS DATA HAS CHANGED, on every LU of the target. */
+    @Test
+    void reportLunsClearsReportedLunsDataHasChanged() {
+        Nexus n = new Nexus("i", "t");
+        target.nexusConnected(n);
+        run(0, "00 00 00 00 00 00", null); // the power-on attentions
+        run(3, "00 00 00 00 00 00", null);
+        target.addLun(5, new LogicalUnit(new MemoryBlockDevice(SIZE, false)));
+        ScsiResult luns = run(0, "a0 00 00 00 00 00 00 00 01 00 00 00", null);
+        assertEquals(ScsiStatus.GOOD, luns.status());
+        luns.release();
+        assertEquals(ScsiStatus.GOOD, run(0, "00 00 00 00 00 00", null).status(), "cleared on LU 0");
+        assertEquals(ScsiStatus.GOOD, run(3, "00 00 00 00 00 00", null).status(), "and on LU 3");
+    }
 }
