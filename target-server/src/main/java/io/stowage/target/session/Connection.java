@@ -373,8 +373,9 @@ public final class Connection implements ConnectionHandler {
         task.delivered = true;
         session.commandDelivered();
         if (tooLarge) {
-            task.startExecuting();
-            complete(task, ScsiResult.check(io.stowage.scsi.ScsiError.invalidField(0)));
+            if (task.startExecuting()) {
+                complete(task, ScsiResult.check(io.stowage.scsi.ScsiError.invalidField(0)));
+            }
             return;
         }
         if (!task.needsMoreData() || task.unsolicitedDone) {
@@ -390,8 +391,9 @@ public final class Connection implements ConnectionHandler {
                 byTtt.remove(task.ttt);
                 task.ttt = -1;
             }
-            task.startExecuting();
-            complete(task, ScsiResult.check(io.stowage.scsi.ScsiError.of(task.terminateWith)));
+            if (task.startExecuting()) { // else aborted meanwhile: the abort already ended it
+                complete(task, ScsiResult.check(io.stowage.scsi.ScsiError.of(task.terminateWith)));
+            }
         } else if (task.needsMoreData()) {
             solicit(task);
         } else {
