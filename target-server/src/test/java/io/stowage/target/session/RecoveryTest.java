@@ -101,7 +101,7 @@ class RecoveryTest {
             }
         });
         try {
-            retried.get(1, TimeUnit.SECONDS); // before the fix the new session wrote B at once
+            retried.get(500, TimeUnit.MILLISECONDS); // before the fix the new session wrote B at once
         } catch (TimeoutException expected) {
             // the login is held while the old session's write is in flight
         }
