@@ -8,16 +8,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import org.lmdbjava.Cursor;
 import org.lmdbjava.Dbi;
 import org.lmdbjava.DbiFlags;
 import org.lmdbjava.Env;
 import org.lmdbjava.EnvFlags;
+import org.lmdbjava.GetOp;
 import org.lmdbjava.Txn;
 
 /**
  * The cluster → (location, CRC) map: LMDB holds the state as of the last TLog committed to the backend ("corked":
  * it never runs ahead of the backend), an in-memory overlay holds everything newer. Lookups check the overlay
- * first. LMDB is derived state: it can always be rebuilt from the TLogs.
+ * first. LMDB is derived state: it can always be rebuilt from the TLogs. The overlay is a per-cluster map (writes,
+ * REMAPs) beside {@link DiscardRanges} (one entry per discarded range, whatever its length); a stamp on each orders
+ * them (see {@link #lookup}).
  *
  * <p>LMDB layout: database {@code map}, key = cluster address (8 bytes big-endian), value = location (8) + CRC32C (4);
  * database {@code meta}, key {@code corked} = sequence number of the last TLog applied.
@@ -27,25 +31,31 @@ import org.lmdbjava.Txn;
  */
 final class ClusterMap implements AutoCloseable {
     /**
-     * A cluster's mapping; location {@link ClusterLocation#NONE} = discarded. A discard marker carries the
-     * sequence number of its TLog in place of a CRC: pruning after TLog k must only drop markers written by TLog
-     * k, never an equal-looking marker of a later discard (which would uncover an older write still in LMDB).
-     * For the same reason a REMAP's overlay entry is tagged with its TLog (a location can be remapped to the same
-     * address more than once); a WRITE's location is unique and needs no tag. The tag is never stored in LMDB.
+     * A cluster's mapping. In the overlay it carries a {@code stamp}, the order in which overlay changes were made
+     * (a discard range covering the cluster hides it if the discard came later); a REMAP's overlay entry is also
+     * tagged with its TLog (a location can be remapped to the same address more than once, and pruning after TLog
+     * k must drop only what TLog k wrote); a WRITE's location is unique and needs no tag. Neither is stored in LMDB.
      */
-    record Mapping(long location, int crc, long tag) {
+    record Mapping(long location, int crc, long tag, long stamp) {
         Mapping(long location, int crc) {
-            this(location, crc, 0);
+            this(location, crc, 0, 0);
+        }
+
+        /** True if this is the overlay entry a TLog entry (location, crc) with {@code tag} made. */
+        boolean madeBy(long location, int crc, long tag) {
+            return this.location == location && this.crc == crc && this.tag == tag;
         }
     }
 
-    /** The overlay marker of a discard recorded in TLog {@code tlogSeq}. */
-    static Mapping discarded(long tlogSeq) {
-        return new Mapping(ClusterLocation.NONE, (int) tlogSeq);
-    }
     private static final byte[] CORKED = "corked".getBytes();
 
     private final ConcurrentHashMap<Long, Mapping> overlay = new ConcurrentHashMap<>();
+    private final DiscardRanges discards = new DiscardRanges();
+    /**
+     * Orders overlay changes: every overlay entry and discard range takes the next stamp. Changes are made under
+     * the volume's append lock (or by the single-threaded loader), so stamps follow TLog order.
+     */
+    private final java.util.concurrent.atomic.AtomicLong stamps = new java.util.concurrent.atomic.AtomicLong();
     /** Odd while {@link #apply} prunes the overlay; see {@link #lookup}. */
     private final java.util.concurrent.atomic.AtomicLong pruning = new java.util.concurrent.atomic.AtomicLong();
     private final Env<ByteBuffer> env;
@@ -83,16 +93,25 @@ final class ClusterMap implements AutoCloseable {
                 Thread.onSpinWait();
                 continue;
             }
+            DiscardRanges.Range[] ranges = discards.overlapping(first, first + out.length);
+            int r = 0;
             Txn<ByteBuffer> txn = null;
             try {
                 for (int i = 0; i < out.length; i++) {
-                    Mapping m = overlay.get(first + i);
-                    if (m != null) {
-                        out[i] = m.location() == ClusterLocation.NONE ? null : m;
+                    long a = first + i;
+                    while (r < ranges.length && ranges[r].end() <= a) r++;
+                    long discardedAt = r < ranges.length && ranges[r].start() <= a ? ranges[r].stamp() : -1;
+                    Mapping m = overlay.get(a);
+                    if (m != null && m.stamp() > discardedAt) {
+                        out[i] = m;
+                        continue;
+                    }
+                    if (discardedAt >= 0) {
+                        out[i] = null; // discarded after any overlay entry it has
                         continue;
                     }
                     if (txn == null) txn = env.txnRead();
-                    out[i] = lmdbGet(txn, first + i);
+                    out[i] = lmdbGet(txn, a);
                 }
             } finally {
                 if (txn != null) txn.close();
@@ -125,12 +144,32 @@ final class ClusterMap implements AutoCloseable {
         return k;
     }
 
+    /** The overlay entry of a WRITE (call under the volume's append lock, just before {@link #put}). */
+    Mapping written(long location, int crc) {
+        return new Mapping(location, crc, 0, stamps.incrementAndGet());
+    }
+
+    /** The overlay entry of a REMAP recorded in TLog {@code tlogSeq}. */
+    Mapping remapped(long location, int crc, long tlogSeq) {
+        return new Mapping(location, crc, tlogSeq, stamps.incrementAndGet());
+    }
+
+    /** Publishes an entry made by {@link #written} or {@link #remapped}. */
     void put(long address, Mapping m) {
         overlay.put(address, m);
     }
 
+    /**
+     * Records that clusters [first, first + count) read as zeros (a DISCARD entry of TLog {@code tlogSeq}): one
+     * range, whatever {@code count}; overlay entries it covers stay until their TLog is absorbed but are hidden.
+     */
+    void discard(long first, long count, long tlogSeq) {
+        discards.add(first, first + count, tlogSeq, stamps.incrementAndGet());
+    }
+
+    /** Overlay entries plus discard ranges: what the overlay costs in memory. */
     int overlaySize() {
-        return overlay.size();
+        return overlay.size() + discards.size();
     }
 
     long corked() {
@@ -155,10 +194,7 @@ final class ClusterMap implements AutoCloseable {
                     v.clear().putLong(0, e.value()).putInt(8, e.crc());
                     map.put(txn, k, v);
                 } else if (e.type() == TLogEntry.DISCARD) {
-                    for (long a = e.address(); a < e.address() + e.value(); a++) {
-                        k.clear().putLong(0, a);
-                        map.delete(txn, k);
-                    }
+                    deleteRange(txn, e.address(), e.address() + e.value(), k);
                 }
             }
             ByteBuffer ck = ByteBuffer.allocateDirect(CORKED.length).put(CORKED).flip();
@@ -174,17 +210,31 @@ final class ClusterMap implements AutoCloseable {
         }
     }
 
+    /**
+     * Deletes the keys of [first, end) that exist, walking a cursor from the first one: the cost is the clusters
+     * mapped in the range, not its length (a 1 TiB discard of a sparse volume touches a handful of keys).
+     */
+    private void deleteRange(Txn<ByteBuffer> txn, long first, long end, ByteBuffer k) {
+        try (Cursor<ByteBuffer> c = map.openCursor(txn)) {
+            long from = first;
+            while (from < end) {
+                k.clear().putLong(0, from);
+                if (!c.get(k, GetOp.MDB_SET_RANGE)) return;
+                long found = c.key().order(ByteOrder.BIG_ENDIAN).getLong(0);
+                if (found >= end) return;
+                c.delete();
+                from = found + 1;
+            }
+        }
+    }
+
     private void pruneOverlay(long seq, List<TLogEntry> entries) {
         for (TLogEntry e : entries) {
-            if (e.type() == TLogEntry.WRITE) {
-                overlay.remove(e.address(), new Mapping(e.value(), e.crc()));
-            } else if (e.type() == TLogEntry.REMAP) {
-                overlay.remove(e.address(), new Mapping(e.value(), e.crc(), seq));
+            if (e.type() == TLogEntry.WRITE || e.type() == TLogEntry.REMAP) {
+                long tag = e.type() == TLogEntry.REMAP ? seq : 0;
+                overlay.computeIfPresent(e.address(), (a, m) -> m.madeBy(e.value(), e.crc(), tag) ? null : m);
             } else if (e.type() == TLogEntry.DISCARD) {
-                Mapping marker = discarded(seq);
-                for (long a = e.address(); a < e.address() + e.value(); a++) {
-                    overlay.remove(a, marker);
-                }
+                discards.prune(e.address(), e.address() + e.value(), seq);
             }
         }
     }

@@ -166,14 +166,14 @@ final class VolumeLoader {
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             for (TLogEntry e : valid) {
                 if (e.type() == TLogEntry.WRITE) {
-                    map.put(e.address(), new ClusterMap.Mapping(e.value(), e.crc()));
+                    map.put(e.address(), map.written(e.value(), e.crc()));
                 } else if (e.type() == TLogEntry.REMAP) {
-                    map.put(e.address(), new ClusterMap.Mapping(e.value(), e.crc(), seq));
+                    map.put(e.address(), map.remapped(e.value(), e.crc(), seq));
                 } else {
-                    ClusterMap.Mapping marker = ClusterMap.discarded(seq);
-                    for (long a = e.address(); a < e.address() + e.value(); a++) map.put(a, marker);
+                    map.discard(e.address(), e.value(), seq); // one range, whatever its length
                 }
             }
+            dirty += Volume.metadataBytes(valid); // released when this TLog is committed, like its SCOs
             v.uploads.add(new Volume.UploadJob(seq, tlogEpoch, file, null, jobScos));
             maxSeq = Math.max(maxSeq, seq);
             localReplayed++;
