@@ -30,6 +30,7 @@ import org.lmdbjava.Txn;
  * uploader). No LMDB buffer escapes a transaction.
  */
 final class ClusterMap implements AutoCloseable {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ClusterMap.class);
     /**
      * A cluster's mapping. In the overlay it carries a {@code stamp}, the order in which overlay changes were made
      * (a discard range covering the cluster hides it if the discard came later); a REMAP's overlay entry is also
@@ -61,14 +62,36 @@ final class ClusterMap implements AutoCloseable {
     private final Env<ByteBuffer> env;
     private final Dbi<ByteBuffer> map;
     private final Dbi<ByteBuffer> meta;
+    /** Read transactions hold it shared; growing the map holds it exclusively. */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock growth =
+            new java.util.concurrent.locks.ReentrantReadWriteLock();
+    private final Path dir;
     private final ThreadLocal<ByteBuffer> keys = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(8));
 
     ClusterMap(Path dir, long mapSizeBytes) throws java.io.IOException {
         Files.createDirectories(dir);
+        this.dir = dir;
         env = Env.create().setMapSize(mapSizeBytes).setMaxDbs(2).setMaxReaders(512)
                 .open(dir.toFile(), EnvFlags.MDB_NOTLS);
         map = env.openDbi("map", DbiFlags.MDB_CREATE);
         meta = env.openDbi("meta", DbiFlags.MDB_CREATE);
+    }
+
+    /** The LMDB map size now (it grows when full). */
+    long mapSize() {
+        return env.info().mapSize;
+    }
+
+    /**
+     * The LMDB map size for a volume of {@code volumeBytes}, large enough for every cluster mapped. A mapping is a
+     * leaf node of 8 B header + 8 B key + 12 B value + a 2 B slot = 30 B, so a full 4 KiB page (16 B header) holds
+     * 136; pages split at the middle, so after random inserts they are at least half full: 60 B per cluster, plus
+     * branch pages (about 1/200 of that) and the copy-on-write pages of one large transaction, hence 80 B per
+     * cluster, plus 64 MiB for small volumes. 16 TiB: 320 GiB. The map is address space, not disk: the file grows
+     * with the pages in use. It still grows if this is ever short (see {@link #apply}).
+     */
+    static long mapSizeFor(long volumeBytes) {
+        return (64L << 20) + volumeBytes / 4096 * 80;
     }
 
     /** The mapping of {@code address}, or null if it was never written. */
@@ -110,11 +133,11 @@ final class ClusterMap implements AutoCloseable {
                         out[i] = null; // discarded after any overlay entry it has
                         continue;
                     }
-                    if (txn == null) txn = env.txnRead();
+                    if (txn == null) txn = readTxn();
                     out[i] = lmdbGet(txn, a);
                 }
             } finally {
-                if (txn != null) txn.close();
+                if (txn != null) closeRead(txn);
             }
             if (pruning.get() == before) return;
         }
@@ -125,8 +148,33 @@ final class ClusterMap implements AutoCloseable {
      * absorbed TLog; null = zeros or never written). Scrubbing uses it: what a crash can fall back to.
      */
     void lookupCommitted(long first, Mapping[] out) {
-        try (Txn<ByteBuffer> txn = env.txnRead()) {
+        Txn<ByteBuffer> txn = readTxn();
+        try {
             for (int i = 0; i < out.length; i++) out[i] = lmdbGet(txn, first + i);
+        } finally {
+            closeRead(txn);
+        }
+    }
+
+    /**
+     * A read transaction, inside the growth gate: LMDB may only change its map size while no transaction of this
+     * process is open (the map is remapped). Close it with {@link #closeRead}.
+     */
+    private Txn<ByteBuffer> readTxn() {
+        growth.readLock().lock();
+        try {
+            return env.txnRead();
+        } catch (RuntimeException e) {
+            growth.readLock().unlock();
+            throw e;
+        }
+    }
+
+    private void closeRead(Txn<ByteBuffer> txn) {
+        try {
+            txn.close();
+        } finally {
+            growth.readLock().unlock();
         }
     }
 
@@ -173,10 +221,13 @@ final class ClusterMap implements AutoCloseable {
     }
 
     long corked() {
-        try (Txn<ByteBuffer> txn = env.txnRead()) {
+        Txn<ByteBuffer> txn = readTxn();
+        try {
             ByteBuffer k = ByteBuffer.allocateDirect(CORKED.length).put(CORKED).flip();
             ByteBuffer v = meta.get(txn, k);
             return v == null ? 0 : v.order(ByteOrder.BIG_ENDIAN).getLong(0);
+        } finally {
+            closeRead(txn);
         }
     }
 
@@ -185,6 +236,39 @@ final class ClusterMap implements AutoCloseable {
      * overlay entries it made redundant (only those still equal: a newer write keeps its overlay entry).
      */
     void apply(long seq, List<TLogEntry> entries) {
+        while (true) {
+            try {
+                absorb(seq, entries);
+                break;
+            } catch (Env.MapFullException e) {
+                grow(); // the transaction was aborted: nothing of it is in LMDB, so it is simply repeated
+            }
+        }
+        pruning.incrementAndGet();
+        try {
+            pruneOverlay(seq, entries);
+        } finally {
+            pruning.incrementAndGet();
+        }
+    }
+
+    /**
+     * Doubles the map size. A full map used to halt the volume for good: reopening replays the same TLog into the
+     * same full map. Waits for open read transactions (LMDB remaps the file); the writer is this thread.
+     */
+    private void grow() {
+        growth.writeLock().lock();
+        try {
+            long before = env.info().mapSize;
+            env.setMapSize(before * 2);
+            log.warn("metadata map {} is full at {} MiB; grown to {} MiB", dir, before >> 20, (before * 2) >> 20);
+        } finally {
+            growth.writeLock().unlock();
+        }
+    }
+
+    /** One TLog into LMDB in one transaction, the cork moved with it. */
+    private void absorb(long seq, List<TLogEntry> entries) {
         ByteBuffer k = ByteBuffer.allocateDirect(8);
         ByteBuffer v = ByteBuffer.allocateDirect(12);
         try (Txn<ByteBuffer> txn = env.txnWrite()) {
@@ -201,12 +285,6 @@ final class ClusterMap implements AutoCloseable {
             ByteBuffer cv = ByteBuffer.allocateDirect(8).putLong(0, seq);
             meta.put(txn, ck, cv);
             txn.commit();
-        }
-        pruning.incrementAndGet();
-        try {
-            pruneOverlay(seq, entries);
-        } finally {
-            pruning.incrementAndGet();
         }
     }
 

@@ -57,7 +57,9 @@ final class VolumeLoader {
         store.commitHeader(raw.epoch(), new ObjectStore.VolumeHeaderBytes(epoch, header.serialize()));
         Files.createDirectories(cacheDir.resolve("tlog"));
 
-        ClusterMap map = new ClusterMap(cacheDir.resolve("metadata"), config.metadataMapBytes());
+        long mapBytes = config.metadataMapBytes() == VolumeConfig.METADATA_MAP_FROM_VOLUME_SIZE
+                ? ClusterMap.mapSizeFor(header.sizeBytes()) : config.metadataMapBytes(); // it grows when full
+        ClusterMap map = new ClusterMap(cacheDir.resolve("metadata"), mapBytes);
         long corked = map.corked();
         if (corked > header.lastTlogSeq()) {
             // LMDB can never run ahead of the backend; if it does, it is not ours to trust: rebuild it
@@ -65,7 +67,7 @@ final class VolumeLoader {
                     header.lastTlogSeq());
             map.close();
             deleteTree(cacheDir.resolve("metadata"));
-            map = new ClusterMap(cacheDir.resolve("metadata"), config.metadataMapBytes());
+            map = new ClusterMap(cacheDir.resolve("metadata"), mapBytes);
             corked = 0;
         }
         int backendReplayed = 0;
