@@ -156,6 +156,77 @@ final class ClusterMap implements AutoCloseable {
         }
     }
 
+    @FunctionalInterface
+    interface MappingVisitor {
+        void visit(long address, Mapping m);
+    }
+
+    /**
+     * Calls {@code each} for every cluster below {@code end} that LMDB maps (the committed map), in address order,
+     * from one read transaction: exact, and as fast as the clusters mapped (a cursor walk), whatever the range.
+     */
+    void forEachCommitted(long end, MappingVisitor each) {
+        Txn<ByteBuffer> txn = readTxn();
+        try (Cursor<ByteBuffer> c = map.openCursor(txn)) {
+            for (boolean more = c.first(); more; more = c.next()) {
+                long a = c.key().order(ByteOrder.BIG_ENDIAN).getLong(0);
+                if (a >= end) break;
+                ByteBuffer v = c.val().order(ByteOrder.BIG_ENDIAN);
+                each.visit(a, new Mapping(v.getLong(0), v.getInt(8)));
+            }
+        } finally {
+            closeRead(txn);
+        }
+    }
+
+    /**
+     * Calls {@code each} for every cluster below {@code end} that the current map (overlay over LMDB) maps: the
+     * overlay's live entries, then LMDB's keys that neither an overlay entry nor a discard range hides; time grows
+     * with the clusters mapped. Not atomic against concurrent changes and LMDB commits (a cluster changed meanwhile
+     * may be missed or seen twice): for estimates and candidates that the caller checks again (scrubbing).
+     */
+    void forEachCurrent(long end, MappingVisitor each) {
+        DiscardRanges.Range[] ranges = discards.overlapping(0, end);
+        for (var e : overlay.entrySet()) {
+            long a = e.getKey();
+            if (a >= end) continue;
+            if (e.getValue().stamp() > discardedAt(ranges, a)) each.visit(a, e.getValue());
+        }
+        int r = 0;
+        Txn<ByteBuffer> txn = readTxn();
+        try (Cursor<ByteBuffer> c = map.openCursor(txn)) {
+            for (boolean more = c.first(); more; more = c.next()) {
+                long a = c.key().order(ByteOrder.BIG_ENDIAN).getLong(0);
+                if (a >= end) break;
+                while (r < ranges.length && ranges[r].end() <= a) r++;
+                if (r < ranges.length && ranges[r].start() <= a) continue; // discarded (or rewritten: seen above)
+                if (overlay.containsKey(a)) continue; // the overlay's entry is newer: visited above
+                ByteBuffer v = c.val().order(ByteOrder.BIG_ENDIAN);
+                each.visit(a, new Mapping(v.getLong(0), v.getInt(8)));
+            }
+        } finally {
+            closeRead(txn);
+        }
+    }
+
+    /** The stamp of the range in {@code ranges} (sorted, disjoint) covering {@code a}, or -1. */
+    private static long discardedAt(DiscardRanges.Range[] ranges, long a) {
+        int lo = 0;
+        int hi = ranges.length - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            DiscardRanges.Range x = ranges[mid];
+            if (x.end() <= a) {
+                lo = mid + 1;
+            } else if (x.start() > a) {
+                hi = mid - 1;
+            } else {
+                return x.stamp();
+            }
+        }
+        return -1;
+    }
+
     /**
      * A read transaction, inside the growth gate: LMDB may only change its map size while no transaction of this
      * process is open (the map is remapped). Close it with {@link #closeRead}.

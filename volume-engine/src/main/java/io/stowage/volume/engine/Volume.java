@@ -1041,25 +1041,15 @@ public final class Volume implements AutoCloseable {
         }
     }
 
-    @FunctionalInterface
-    private interface MappingVisitor {
-        void visit(long address, ClusterMap.Mapping m);
-    }
-
-    /** Calls {@code each} for every mapped cluster: of the current map, or only of what is committed (LMDB). */
-    private void forEachMapping(long clusters, boolean committedOnly, MappingVisitor each) {
-        ClusterMap.Mapping[] batch = new ClusterMap.Mapping[4096];
-        for (long first = 0; first < clusters; first += batch.length) {
-            int n = (int) Math.min(batch.length, clusters - first);
-            ClusterMap.Mapping[] out = n == batch.length ? batch : new ClusterMap.Mapping[n];
-            if (committedOnly) {
-                map.lookupCommitted(first, out);
-            } else {
-                map.lookup(first, out);
-            }
-            for (int i = 0; i < n; i++) {
-                if (out[i] != null && out[i].location() != ClusterLocation.NONE) each.visit(first + i, out[i]);
-            }
+    /**
+     * Calls {@code each} for every mapped cluster: of the current map, or only of what is committed (LMDB). A walk
+     * of the mapped clusters (cursor over LMDB plus the overlay), not of the volume's address range.
+     */
+    private void forEachMapping(long clusters, boolean committedOnly, ClusterMap.MappingVisitor each) {
+        if (committedOnly) {
+            map.forEachCommitted(clusters, each);
+        } else {
+            map.forEachCurrent(clusters, each);
         }
     }
 

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The overlay and LMDB against a plain array: random writes, REMAPs and discard ranges (overlapping, a write after
  * a discard and a discard after a write, in the same TLog and in different ones), TLogs absorbed by LMDB at random
- * points. Every lookup must give the latest state; every committed lookup the state as of the last absorbed TLog.
+ * points. Every lookup (and walk of the mapped clusters) must give the latest state; every committed lookup the state
+ * as of the last absorbed TLog.
  */
 class ClusterMapTest {
     static final int CLUSTERS = 300;
@@ -109,6 +110,15 @@ class ClusterMapTest {
             assertEquals(current[a], got[a] == null ? 0 : got[a].location(), what + ": cluster " + a);
             assertEquals(committed[a], lmdb[a] == null ? 0 : lmdb[a].location(), what + ": committed cluster " + a);
         }
+        long[] walked = new long[CLUSTERS]; // and the walks scrubbing uses, which visit mapped clusters only
+        map.forEachCurrent(CLUSTERS, (x, m) -> {
+            assertEquals(0, walked[(int) x], what + ": cluster " + x + " visited twice");
+            walked[(int) x] = m.location();
+        });
+        assertArrayEquals(current, walked, what + ": forEachCurrent");
+        long[] walkedCommitted = new long[CLUSTERS];
+        map.forEachCommitted(CLUSTERS, (x, m) -> walkedCommitted[(int) x] = m.location());
+        assertArrayEquals(committed, walkedCommitted, what + ": forEachCommitted");
         int a = 7; // and one address at a time, as writes and scrubbing look up
         ClusterMap.Mapping one = map.get(a);
         assertEquals(current[a], one == null ? 0 : one.location(), what + ": get " + a);

@@ -123,4 +123,26 @@ class MetadataBoundsTest {
             assertEquals(0, v.dirtyBytes(), "committed metadata no longer counts");
         }
     }
+
+    @Test
+    void aScrubPassWalksTheMappedClustersNotTheVolume() throws Exception {
+        VolumeEngine engine = new VolumeEngine(dir.resolve("cache"), new DirectoryBackend(dir.resolve("objects")),
+                new VolumeConfig(16, 1, 3_600_000, 256L << 20, 2L << 30, 64L << 20));
+        engine.create("v", 64 * GIB); // 16 M clusters, a handful mapped
+        try (Volume v = engine.open("v")) {
+            for (int i = 0; i < 32; i++) v.write((i * 500_009L) * Volume.CLUSTER, cluster(i), false);
+            v.syncToBackend(30_000);
+            for (int i = 0; i < 32; i += 2) v.write((i * 500_009L) * Volume.CLUSTER, cluster(100 + i), false);
+            v.unmap(3 * 500_009L * Volume.CLUSTER, GIB);
+            v.syncToBackend(30_000); // the first SCOs are now half overwritten
+            long t0 = System.nanoTime();
+            Volume.ScrubResult r = v.scrub(0.75, 64);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(r.scosDeleted() > 0, "scrubbing found the overwritten SCOs: " + r);
+            assertTrue(ms < 3_000, "a scrub pass over a 64 GiB volume with 32 clusters mapped took " + ms + " ms");
+            for (int i = 0; i < 32; i++) {
+                assertCluster(v, i * 500_009L, i == 3 ? ZEROS : cluster(i % 2 == 0 ? 100 + i : i));
+            }
+        }
+    }
 }
