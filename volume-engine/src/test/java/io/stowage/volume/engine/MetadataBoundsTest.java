@@ -145,4 +145,35 @@ class MetadataBoundsTest {
             }
         }
     }
+
+    @Test
+    void duringABackendOutageDiscardsWaitForTheBudgetInsteadOfGrowingTheOverlay() throws Exception {
+        DurabilityContractTest.FlakyBackend backend = new DurabilityContractTest.FlakyBackend(dir.resolve("objects"));
+        // 64 KiB of dirty budget = 512 metadata entries; TLogs roll on age (50 ms) and on metadata
+        VolumeConfig small = new VolumeConfig(16, 2, 50, 64L << 10, 1L << 20, 64L << 20);
+        VolumeEngine engine = new VolumeEngine(dir.resolve("cache"), backend, small);
+        engine.create("v", GIB);
+        try (Volume v = engine.open("v")) {
+            backend.down = true;
+            java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.CompletableFuture<Void> discards = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    for (int i = 0; i < 5_000; i++) {
+                        v.discardClusters(3L * i, 1);
+                        done.incrementAndGet();
+                    }
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            Thread.sleep(1_000);
+            assertFalse(discards.isDone(), "discards beyond the dirty limit wait while the backend is down");
+            assertTrue(done.get() < 1_000, "discards done while the backend is down: " + done.get());
+            assertTrue(v.map.overlaySize() < 1_000, "overlay while the backend is down: " + v.map.overlaySize());
+            backend.down = false;
+            discards.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            v.syncToBackend(30_000);
+            assertEquals(0, v.dirtyBytes());
+        }
+    }
 }
