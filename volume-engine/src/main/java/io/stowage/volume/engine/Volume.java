@@ -95,6 +95,8 @@ public final class Volume implements AutoCloseable {
     private final java.util.concurrent.ScheduledExecutorService scrubber;
     /** Puts the SCOs of one TLog concurrently; the uploader waits for all of them before the TLog. */
     private final java.util.concurrent.ExecutorService scoPutters;
+    /** Metadata checkpoints: keep the header and the TLogs an open needs bounded (see Checkpoints). */
+    private final Checkpoints checkpoints;
     private volatile boolean closing;
     private volatile Throwable halted;
     private long slowedLoggedAt = System.nanoTime() - TimeUnit.SECONDS.toNanos(60); // guarded by dirtyChanged
@@ -131,6 +133,30 @@ public final class Volume implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.checkpoints = new Checkpoints(name, store, map, cacheDir, epoch, new Checkpoints.Owner() {
+            @Override
+            public VolumeHeader header() {
+                return Volume.this.header;
+            }
+
+            @Override
+            public VolumeHeader commitHeader(java.util.function.UnaryOperator<VolumeHeader> change)
+                    throws IOException {
+                synchronized (headerLock) {
+                    VolumeHeader before = Volume.this.header;
+                    VolumeHeader next = change.apply(before);
+                    store.commitHeader(Volume.this.epoch, new ObjectStore.VolumeHeaderBytes(Volume.this.epoch,
+                            next.serialize()));
+                    Volume.this.header = next;
+                    return before;
+                }
+            }
+        }, this::halt);
+    }
+
+    /** Tests: a metadata checkpoint after this many committed TLogs (see Checkpoints). */
+    void checkpointEvery(int tlogs) {
+        checkpoints.interval(tlogs);
     }
 
     /** Called once by the loader after recovery: opens a fresh TLog and starts uploading. */
@@ -817,10 +843,12 @@ public final class Volume implements AutoCloseable {
      */
     private void committed(UploadJob job) {
         long metadata;
+        int entries;
         try {
-            List<TLogEntry> entries = TLogReader.read(job.file());
-            map.apply(job.seq(), entries);
-            metadata = metadataBytes(entries);
+            List<TLogEntry> applied = TLogReader.read(job.file());
+            map.apply(job.seq(), applied);
+            entries = applied.size();
+            metadata = metadataBytes(applied);
         } catch (IOException | RuntimeException e) {
             halt(e);
             return;
@@ -838,6 +866,7 @@ public final class Volume implements AutoCloseable {
         synchronized (dirtyChanged) {
             dirtyChanged.notifyAll();
         }
+        checkpoints.afterCommit(entries);
         try {
             Files.deleteIfExists(job.file());
             scos.evict(config.cacheLimitBytes());
@@ -1129,6 +1158,7 @@ public final class Volume implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            checkpoints.stop();
             appendLock.lock();
             try {
                 tlog.close();
@@ -1153,6 +1183,7 @@ public final class Volume implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        checkpoints.stop();
         try {
             tlog.close();
         } catch (IOException ignored) {
