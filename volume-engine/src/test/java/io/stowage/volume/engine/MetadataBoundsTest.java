@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,8 +48,12 @@ class MetadataBoundsTest {
             for (long a : written) assertCluster(v, a, ZEROS);
             assertCluster(v, 500_000, ZEROS);
 
+            assertEquals(1, v.allocationRuns(0, 1 << 20).size(), "GET LBA STATUS: one deallocated run");
             v.write(12_345L * Volume.CLUSTER, cluster(7), false); // a write after the discard, same TLog
             assertCluster(v, 12_345, cluster(7));
+            List<long[]> runs = v.allocationRuns(0, 1 << 20);
+            assertEquals(3, runs.size());
+            assertArrayEquals(new long[] {1, 1}, runs.get(1), "the one mapped cluster after the discard");
             v.syncToBackend(30_000);
             assertCluster(v, 12_345, cluster(7));
             assertCluster(v, 0, ZEROS);
