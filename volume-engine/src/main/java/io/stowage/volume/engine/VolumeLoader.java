@@ -91,8 +91,9 @@ final class VolumeLoader {
 
         Volume v = new Volume(name, store, config, cacheDir, header, map, scos, epoch);
         List<Path> localTlogs = new ArrayList<>();
+        dropRecoveryLeftovers(cacheDir.resolve("tlog"));
         try (Stream<Path> s = Files.list(cacheDir.resolve("tlog"))) {
-            s.filter(p -> p.getFileName().toString().startsWith("tlog.")
+            s.filter(p -> ObjectNames.isTlog(p.getFileName().toString())
                             && ObjectNames.tlogSeq(p.getFileName().toString()) > header.lastTlogSeq())
                     .sorted(Comparator.comparingLong(p -> ObjectNames.tlogSeq(p.getFileName().toString())))
                     .forEach(localTlogs::add);
@@ -196,6 +197,19 @@ final class VolumeLoader {
                 localReplayed, localEntries, cut ? " (torn tail cut off)" : "", dirty >> 20,
                 (System.nanoTime() - t0) / 1_000_000);
         return v;
+    }
+
+    /**
+     * A crash between writing a TLog's recovered copy and renaming it over the original leaves the copy behind,
+     * possibly incomplete; the original is still in place and is recovered again, so the copy is only garbage.
+     */
+    private static void dropRecoveryLeftovers(Path tlogDir) throws IOException {
+        try (Stream<Path> s = Files.list(tlogDir)) {
+            for (Path p : s.filter(p -> p.getFileName().toString().endsWith(".recovered")).toList()) {
+                log.info("removing {}, left by a recovery interrupted before its rename", p);
+                Files.delete(p);
+            }
+        }
     }
 
     private static boolean intact(ScoCache.Sco sco, TLogEntry e) throws IOException {
