@@ -764,7 +764,8 @@ public final class Volume implements AutoCloseable {
      */
     private void committed(UploadJob job) {
         try {
-            map.apply(job.seq(), TLogReader.read(job.file()));
+            // committed: it must be whole (a damaged local copy halts rather than absorbing only part of it)
+            map.apply(job.seq(), TLogReader.readCommitted(job.file(), job.file().toString()));
         } catch (IOException | RuntimeException e) {
             halt(e);
             return;

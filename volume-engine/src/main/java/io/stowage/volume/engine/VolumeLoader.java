@@ -71,9 +71,8 @@ final class VolumeLoader {
         int backendReplayed = 0;
         for (VolumeHeader.TLogRecord r : header.tlogs()) {
             if (r.seq() <= corked) continue;
+            List<TLogEntry> entries = committedTlog(name, store, cacheDir, r);
             Path local = cacheDir.resolve("tlog").resolve(ObjectNames.tlog(r.epoch(), r.seq()));
-            List<TLogEntry> entries = Files.exists(local) ? TLogReader.read(local)
-                    : TLogReader.read(store.getAll(ObjectNames.tlog(r.epoch(), r.seq())));
             map.apply(r.seq(), entries);
             Files.deleteIfExists(local);
             backendReplayed++;
@@ -197,6 +196,29 @@ final class VolumeLoader {
                 localReplayed, localEntries, cut ? " (torn tail cut off)" : "", dirty >> 20,
                 (System.nanoTime() - t0) / 1_000_000);
         return v;
+    }
+
+    /**
+     * A committed TLog in full: the local copy if it is intact (it was fsynced before its upload), else the object.
+     * A damaged object fails the open naming it: applying only its intact part would silently serve older data.
+     */
+    private static List<TLogEntry> committedTlog(String volume, ObjectStore store, Path cacheDir,
+                                                 VolumeHeader.TLogRecord r) throws IOException {
+        String object = ObjectNames.tlog(r.epoch(), r.seq());
+        Path local = cacheDir.resolve("tlog").resolve(object);
+        if (Files.exists(local)) {
+            try {
+                return TLogReader.readCommitted(local, local.toString());
+            } catch (TLogReader.CorruptTLogException e) {
+                log.warn("volume {}: {}; reading the object instead", volume, e.getMessage());
+            }
+        }
+        try {
+            return TLogReader.readCommitted(store.getAll(object), object + " of volume " + volume);
+        } catch (TLogReader.CorruptTLogException e) {
+            log.error("volume {} cannot be opened: {}", volume, e.getMessage());
+            throw e;
+        }
     }
 
     /**

@@ -46,4 +46,49 @@ class VolumeLoaderTest {
         assertFalse(Files.exists(tmp), "the incomplete temporary copy is removed");
         r.close();
     }
+
+    /** Commits 8 clusters in one TLog, closes, drops the cache: the next open reads that TLog from the store. */
+    private Path committedTlogObject(VolumeEngine e, byte[] data) throws Exception {
+        e.create("v", 1 << 20);
+        Volume v = e.open("v");
+        v.write(0, ByteBuffer.wrap(data), false);
+        v.syncToBackend(30_000);
+        v.close();
+        e.dropCache("v");
+        try (var s = Files.list(dir.resolve("obj/v"))) {
+            return s.filter(p -> p.getFileName().toString().startsWith("tlog.")).findFirst().orElseThrow();
+        }
+    }
+
+    @Test
+    void aCommittedTlogWithADamagedEntryFailsTheOpenNamingTheObject() throws Exception {
+        VolumeEngine e = engine();
+        byte[] data = random(8 * 4096, 2);
+        Path tlog = committedTlogObject(e, data);
+        byte[] bytes = Files.readAllBytes(tlog);
+        bytes[bytes.length / 2] ^= 0x40; // a byte in the middle: one entry's CRC no longer matches
+        Files.write(tlog, bytes);
+        java.io.IOException failure = assertThrows(java.io.IOException.class, () -> e.open("v"));
+        assertTrue(failure.getMessage().contains(tlog.getFileName().toString()), failure.getMessage());
+    }
+
+    @Test
+    void aTruncatedCommittedTlogFailsTheOpen() throws Exception {
+        VolumeEngine e = engine();
+        Path tlog = committedTlogObject(e, random(8 * 4096, 3));
+        byte[] bytes = Files.readAllBytes(tlog);
+        Files.write(tlog, java.util.Arrays.copyOf(bytes, bytes.length - 3 * 32)); // whole entries missing at the end
+        java.io.IOException failure = assertThrows(java.io.IOException.class, () -> e.open("v"));
+        assertTrue(failure.getMessage().contains(tlog.getFileName().toString()), failure.getMessage());
+    }
+
+    @Test
+    void anIntactCommittedTlogOpens() throws Exception {
+        VolumeEngine e = engine();
+        byte[] data = random(8 * 4096, 4);
+        committedTlogObject(e, data);
+        Volume v = e.open("v");
+        assertArrayEquals(data, read(v, 0, data.length));
+        v.close();
+    }
 }
