@@ -772,7 +772,7 @@ public final class Volume implements AutoCloseable {
         }
         long freed = 0;
         for (ScoCache.Sco s : job.scos()) {
-            scos.markUploaded(s.number);
+            scos.markUploaded(s);
             freed += s.bytes;
         }
         dirty.addAndGet(-freed);

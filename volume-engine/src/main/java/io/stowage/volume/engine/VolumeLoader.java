@@ -19,6 +19,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
@@ -26,7 +27,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Opens a volume: claims it (bumps the owner epoch in the header), then recovers — the append path never does.
+ * Opens a volume: claims it (bumps the owner epoch in the header), sets aside what in the cache is not the
+ * volume's committed lineage ({@link CacheClaim}: a former owner's stale tail, an earlier volume's cache), then
+ * recovers — the append path never does.
  *
  * <ol>
  *   <li><b>Backend catch-up.</b> LMDB is corked at the last TLog it absorbed; every committed TLog after that is
@@ -48,6 +51,7 @@ final class VolumeLoader {
 
     static Volume open(String name, ObjectStore store, Path cacheDir, VolumeConfig config) throws IOException {
         long t0 = System.nanoTime();
+        Optional<CacheState> cacheState = CacheState.read(cacheDir); // an unknown format fails before the claim
         store.fencePreviousOwner();
         ObjectStore.VolumeHeaderBytes raw = store.readHeader()
                 .orElseThrow(() -> new IOException("volume " + name + " does not exist"));
@@ -55,7 +59,8 @@ final class VolumeLoader {
         long epoch = raw.epoch() + 1;
         VolumeHeader header = committed.withEpoch(epoch);
         store.commitHeader(raw.epoch(), new ObjectStore.VolumeHeaderBytes(epoch, header.serialize()));
-        Files.createDirectories(cacheDir.resolve("tlog"));
+        // before anything in the cache is read: what another owner's commits made stale is set aside
+        CacheClaim.claim(name, cacheDir, header, cacheState, epoch);
 
         ClusterMap map = new ClusterMap(cacheDir.resolve("metadata"), config.metadataMapBytes());
         long corked = map.corked();
