@@ -709,7 +709,7 @@ public final class Volume implements AutoCloseable {
                 synchronized (headerLock) {
                     VolumeHeader next = header.withTlog(new VolumeHeader.TLogRecord(job.seq(), job.tlogEpoch(),
                             lastSco < 0 ? 0 : firstSco, lastSco));
-                    store.commitHeader(epoch, new ObjectStore.VolumeHeaderBytes(epoch, next.serialize()));
+                    commitHeader(header, next);
                     header = next;
                 }
                 if (warned) log.info("volume {}: backend reachable again, uploads resumed", name);
@@ -735,6 +735,24 @@ public final class Volume implements AutoCloseable {
                 }
                 backoff = Math.min(backoff * 2, 5000);
             }
+        }
+    }
+
+    /**
+     * Commits {@code next} over {@code current}, guarded by this owner's epoch and current's last TLog (so a delayed
+     * duplicate of an earlier commit can never roll the header back). A refusal that finds {@code next} already in
+     * place is this owner's own earlier attempt, reported as failed (a timeout) but landed: that is success. Caller
+     * holds headerLock.
+     */
+    private void commitHeader(VolumeHeader current, VolumeHeader next) throws IOException {
+        byte[] body = next.serialize();
+        try {
+            store.commitHeader(epoch, current.lastTlogSeq(),
+                    new ObjectStore.VolumeHeaderBytes(epoch, next.lastTlogSeq(), body));
+        } catch (ObjectStore.FencedException e) {
+            ObjectStore.VolumeHeaderBytes now = store.readHeader().orElse(null);
+            if (now != null && now.epoch() == epoch && Arrays.equals(now.body(), body)) return;
+            throw e;
         }
     }
 
@@ -845,20 +863,20 @@ public final class Volume implements AutoCloseable {
 
     /** Named volume state (e.g. persistent reservations) from the object store, or null. */
     public byte[] loadState(String key) throws IOException {
-        String object = "state." + key;
-        return store.exists(object) ? store.getAll(object) : null;
+        return store.getState(key);
     }
 
     /**
-     * Replaces named volume state in the object store (null deletes it). Not yet guarded by the owner epoch like the
-     * header; with one owner per volume that is enough today.
+     * Replaces named volume state in the object store (null deletes it), guarded by this owner's epoch like a header
+     * commit: after a takeover it is refused and the volume halts.
      */
     public void saveState(String key, byte[] state) throws IOException {
         checkHalted();
-        if (state == null) {
-            store.delete("state." + key);
-        } else {
-            store.putReplace("state." + key, ByteBuffer.wrap(state));
+        try {
+            store.putState(epoch, key, state);
+        } catch (ObjectStore.FencedException e) {
+            halt(e);
+            throw e;
         }
     }
 
@@ -881,7 +899,7 @@ public final class Volume implements AutoCloseable {
             if (newSize == current) return;
             VolumeHeader next = header.withSize(newSize);
             try {
-                store.commitHeader(epoch, new ObjectStore.VolumeHeaderBytes(epoch, next.serialize()));
+                commitHeader(header, next);
             } catch (ObjectStore.FencedException e) {
                 halt(e);
                 throw e;

@@ -41,7 +41,7 @@ public final class VolumeEngine {
             throw new IllegalStateException("volume '" + name + "' already exists");
         }
         VolumeHeader h = new VolumeHeader(name, info.uuid(), sizeBytes, config.scoClusters(), 0, List.of());
-        store.commitHeader(-1, new ObjectStore.VolumeHeaderBytes(0, h.serialize()));
+        store.commitHeader(-1, -1, new ObjectStore.VolumeHeaderBytes(0, h.lastTlogSeq(), h.serialize()));
         VolumeLoader.deleteTree(cacheRoot.resolve(name)); // a stale cache of an earlier volume of this name
         return info;
     }

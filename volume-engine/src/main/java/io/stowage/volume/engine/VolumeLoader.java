@@ -58,7 +58,8 @@ final class VolumeLoader {
         VolumeHeader committed = VolumeHeader.parse(raw.body());
         long epoch = raw.epoch() + 1;
         VolumeHeader header = committed.withEpoch(epoch);
-        store.commitHeader(raw.epoch(), new ObjectStore.VolumeHeaderBytes(epoch, header.serialize()));
+        store.commitHeader(raw.epoch(), raw.lastTlog(),
+                new ObjectStore.VolumeHeaderBytes(epoch, header.lastTlogSeq(), header.serialize()));
         // before anything in the cache is read: what another owner's commits made stale is set aside
         CacheClaim.claim(name, cacheDir, header, cacheState, epoch);
 

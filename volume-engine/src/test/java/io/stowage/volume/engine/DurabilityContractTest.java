@@ -44,14 +44,18 @@ class DurabilityContractTest {
 
                 public void putExclusive(String n, Path f) throws IOException { check(); s.putExclusive(n, f); }
                 public void putExclusive(String n, ByteBuffer d) throws IOException { check(); s.putExclusive(n, d); }
-                public void putReplace(String n, ByteBuffer d) throws IOException { check(); s.putReplace(n, d); }
+                public byte[] getState(String k) throws IOException { check(); return s.getState(k); }
+                public void putState(long e, String k, byte[] d) throws IOException { check(); s.putState(e, k, d); }
                 public void get(String n, long o, int l, ByteBuffer d) throws IOException { check(); s.get(n, o, l, d); }
                 public byte[] getAll(String n) throws IOException { check(); return s.getAll(n); }
                 public boolean exists(String n) throws IOException { check(); return s.exists(n); }
                 public void delete(String n) throws IOException { check(); s.delete(n); }
                 public List<String> list(String p) throws IOException { check(); return s.list(p); }
                 public Optional<VolumeHeaderBytes> readHeader() throws IOException { check(); return s.readHeader(); }
-                public void commitHeader(long e, VolumeHeaderBytes h) throws IOException { check(); s.commitHeader(e, h); }
+                public void commitHeader(long e, long t, VolumeHeaderBytes h) throws IOException {
+                    check();
+                    s.commitHeader(e, t, h);
+                }
             };
         }
 
@@ -265,6 +269,24 @@ class DurabilityContractTest {
         for (int i = 0; i < 4; i++) System.arraycopy(y, 0, expected, i * 8192 + 131072, 8192);
         assertArrayEquals(expected, read(again, 0, 1 << 20), "nothing of the earlier volume's cache shows through");
         again.close();
+    }
+
+    @Test
+    void aFormerOwnersStateWriteIsRefusedLikeItsHeaderCommits() throws Exception {
+        VolumeEngine a = new VolumeEngine(dir.resolve("cacheA"), new DirectoryBackend(dir.resolve("obj")), SMALL);
+        VolumeEngine b = new VolumeEngine(dir.resolve("cacheB"), new DirectoryBackend(dir.resolve("obj")), SMALL);
+        a.create("v", 1 << 20);
+        Volume va = a.open("v");
+        va.saveState("reservations", new byte[] {1});
+        Volume vb = b.open("v"); // takes the volume over
+        vb.saveState("reservations", new byte[] {2});
+        assertThrows(ObjectStore.FencedException.class, () -> va.saveState("reservations", new byte[] {9}),
+                "a former owner's reservation write is refused");
+        assertTrue(va.stats().halted(), "the refusal halts the former owner's volume");
+        assertThrows(IOException.class, () -> va.saveState("reservations", null), "its deletes fail from then on");
+        assertArrayEquals(new byte[] {2}, vb.loadState("reservations"), "the new owner's state is untouched");
+        va.abandon();
+        vb.close();
     }
 
     @Test
