@@ -95,6 +95,8 @@ public final class Volume implements AutoCloseable {
     private final java.util.concurrent.ScheduledExecutorService scrubber;
     /** Puts the SCOs of one TLog concurrently; the uploader waits for all of them before the TLog. */
     private final java.util.concurrent.ExecutorService scoPutters;
+    /** Metadata checkpoints: keep the header and the TLogs an open needs bounded (see Checkpoints). */
+    private final Checkpoints checkpoints;
     private volatile boolean closing;
     private volatile Throwable halted;
     private long slowedLoggedAt = System.nanoTime() - TimeUnit.SECONDS.toNanos(60); // guarded by dirtyChanged
@@ -131,6 +133,29 @@ public final class Volume implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.checkpoints = new Checkpoints(name, store, map, cacheDir, epoch, new Checkpoints.Owner() {
+            @Override
+            public VolumeHeader header() {
+                return Volume.this.header;
+            }
+
+            @Override
+            public VolumeHeader commitHeader(java.util.function.UnaryOperator<VolumeHeader> change)
+                    throws IOException {
+                synchronized (headerLock) {
+                    VolumeHeader before = Volume.this.header;
+                    VolumeHeader next = change.apply(before);
+                    Volume.this.commitHeader(before, next);
+                    Volume.this.header = next;
+                    return before;
+                }
+            }
+        }, this::halt);
+    }
+
+    /** Tests: a metadata checkpoint after this many committed TLogs (see Checkpoints). */
+    void checkpointEvery(int tlogs) {
+        checkpoints.interval(tlogs);
     }
 
     /** Called once by the loader after recovery: opens a fresh TLog and starts uploading. */
@@ -781,9 +806,12 @@ public final class Volume implements AutoCloseable {
      * halts the volume (LMDB) or is logged (eviction).
      */
     private void committed(UploadJob job) {
+        int entries;
         try {
             // committed: it must be whole (a damaged local copy halts rather than absorbing only part of it)
-            map.apply(job.seq(), TLogReader.readCommitted(job.file(), job.file().toString()));
+            List<TLogEntry> applied = TLogReader.readCommitted(job.file(), job.file().toString());
+            map.apply(job.seq(), applied);
+            entries = applied.size();
         } catch (IOException | RuntimeException e) {
             halt(e);
             return;
@@ -801,6 +829,7 @@ public final class Volume implements AutoCloseable {
         synchronized (dirtyChanged) {
             dirtyChanged.notifyAll();
         }
+        checkpoints.afterCommit(entries);
         try {
             Files.deleteIfExists(job.file());
             scos.evict(config.cacheLimitBytes());
@@ -1102,6 +1131,7 @@ public final class Volume implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            checkpoints.stop();
             appendLock.lock();
             try {
                 tlog.close();
@@ -1126,6 +1156,7 @@ public final class Volume implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        checkpoints.stop();
         try {
             tlog.close();
         } catch (IOException ignored) {
