@@ -938,14 +938,30 @@ public final class Volume implements AutoCloseable {
         }
     }
 
+    /** How often shutdown logs while it waits for a running scrub pass to stop (tests shorten it). */
+    long scrubStopPatienceMillis = 30_000;
+    /** Set by shutdown: a running scrub pass stops at its next safe point, no new one starts. */
+    private volatile boolean scrubStopping;
+
+    /**
+     * Stops scrubbing and waits for a running pass (background or called directly) to end: closing LMDB and the store
+     * under it would crash it (a closed LMDB environment, a destroyed RADOS I/O context). The pass stops at its next
+     * safe point (between two moved clusters, before its deletions), so the wait is short; it is logged if not.
+     */
     private void stopScrubber() {
-        if (scrubber == null) return;
-        scrubber.shutdown();
-        try {
-            scrubber.awaitTermination(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        scrubStopping = true;
+        if (scrubber != null) scrubber.shutdown();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (scrubLock.tryLock(scrubStopPatienceMillis, TimeUnit.MILLISECONDS)) break;
+                log.warn("volume {}: waiting for the running scrub pass to stop", name);
+            } catch (InterruptedException e) {
+                interrupted = true; // still wait: the pass must not outlive LMDB and the store
+            }
         }
+        scrubLock.unlock();
+        if (interrupted) Thread.currentThread().interrupt();
     }
 
     /** What one scrub pass did. */
@@ -965,6 +981,7 @@ public final class Volume implements AutoCloseable {
         checkHalted();
         scrubLock.lock();
         try {
+            if (scrubStopping) throw new IOException("volume " + name + " is closing: no scrub pass");
             VolumeHeader committed = header;
             long clusters = committed.sizeBytes() / CLUSTER;
             java.util.Map<Long, Integer> live = new java.util.HashMap<>();
@@ -991,6 +1008,10 @@ public final class Volume implements AutoCloseable {
             long moved = 0;
             ByteBuffer buf = ByteBuffer.allocate(CLUSTER);
             for (long a : addresses) {
+                if (scrubStopping) {
+                    log.info("volume {}: scrub pass stopped for shutdown after moving {} cluster(s)", name, moved);
+                    return new ScrubResult(victims.size(), moved, 0); // what moved is ordinary writes; nothing deleted
+                }
                 waitForDirtyBudget();
                 List<ReentrantLock> locks = lockStripes(a, 1);
                 try {
@@ -1008,8 +1029,11 @@ public final class Volume implements AutoCloseable {
                 flush();
                 syncToBackend(300_000); // the moved clusters are committed: LMDB no longer needs the victims
             }
+            if (scrubStopping) return new ScrubResult(victims.size(), moved, 0);
             java.util.Set<Long> stillReferenced = new java.util.HashSet<>();
-            forEachMapping(clusters, true, (a, m) -> {
+            // the size now, not at the pass's start: a resize plus a copy into the new space during the pass may
+            // reference a victim from beyond the old end
+            forEachMapping(header.sizeBytes() / CLUSTER, true, (a, m) -> {
                 long n = ClusterLocation.sco(m.location());
                 if (victims.contains(n)) stillReferenced.add(n);
             });
@@ -1059,12 +1083,14 @@ public final class Volume implements AutoCloseable {
 
     private void backgroundScrub() {
         long committedTlog = header.lastTlogSeq();
-        if (halted != null || closing || committedTlog == scrubbedAtTlog) return; // nothing new since the last pass
+        if (halted != null || closing || scrubStopping || committedTlog == scrubbedAtTlog) return; // nothing new
         try {
             scrub(VolumeConfig.SCRUB_MAX_LIVE_RATIO, VolumeConfig.SCRUB_MAX_VICTIMS);
             scrubbedAtTlog = committedTlog;
         } catch (IOException | RuntimeException e) {
-            if (halted == null && !closing) log.warn("volume {}: scrub pass failed ({}); retried later", name, e.toString());
+            if (halted == null && !closing && !scrubStopping) {
+                log.warn("volume {}: scrub pass failed ({}); retried later", name, e.toString());
+            }
         }
     }
 
