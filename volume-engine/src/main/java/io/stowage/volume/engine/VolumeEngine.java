@@ -48,10 +48,11 @@ public final class VolumeEngine {
 
     public Optional<VolumeInfo> find(String name) throws IOException {
         if (!isValidName(name)) return Optional.empty();
-        return backend.volume(name).readHeader().map(b -> {
-            VolumeHeader h = VolumeHeader.parse(b.body());
-            return new VolumeInfo(h.name(), h.uuid(), h.sizeBytes());
-        });
+        ObjectStore store = backend.volume(name);
+        Optional<ObjectStore.VolumeHeaderBytes> raw = store.readHeader();
+        if (raw.isEmpty()) return Optional.empty();
+        VolumeHeader h = VolumeHeader.parse(raw.get(), name, store);
+        return Optional.of(new VolumeInfo(h.name(), h.uuid(), h.sizeBytes()));
     }
 
     public List<VolumeInfo> list() throws IOException {

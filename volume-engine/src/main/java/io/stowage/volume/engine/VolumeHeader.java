@@ -161,6 +161,20 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 
+    /**
+     * The header of {@code volume} as read from {@code store}; a body this release cannot read (an unknown format,
+     * damage) is an IOException naming the volume and the object, never a misread header.
+     */
+    static VolumeHeader parse(io.stowage.volume.store.ObjectStore.VolumeHeaderBytes raw, String volume,
+                              io.stowage.volume.store.ObjectStore store) throws java.io.IOException {
+        try {
+            return parse(raw.body());
+        } catch (IllegalArgumentException e) { // NumberFormatException too
+            throw new java.io.IOException("volume " + volume + ": its header (object 'header' in " + store
+                    + ") cannot be read: " + e.getMessage());
+        }
+    }
+
     public static VolumeHeader parse(byte[] bytes) {
         String name = null;
         UUID uuid = null;

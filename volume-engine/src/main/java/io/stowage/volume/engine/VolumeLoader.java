@@ -57,7 +57,7 @@ final class VolumeLoader {
         store.fencePreviousOwner();
         ObjectStore.VolumeHeaderBytes raw = store.readHeader()
                 .orElseThrow(() -> new IOException("volume " + name + " does not exist"));
-        VolumeHeader committed = VolumeHeader.parse(raw.body());
+        VolumeHeader committed = VolumeHeader.parse(raw, name, store);
         long epoch = raw.epoch() + 1;
         VolumeHeader header = committed.withEpoch(epoch);
         store.commitHeader(raw.epoch(), raw.lastTlog(),

@@ -43,6 +43,11 @@ public final class DirectoryObjectStore implements ObjectStore {
         return dir;
     }
 
+    @Override
+    public String toString() {
+        return dir.toString();
+    }
+
     /**
      * The caller's file must not change afterwards (SCOs and TLogs are immutable once sealed): on the same file
      * system it is hard-linked into the store instead of copied, so an upload costs no data I/O.
