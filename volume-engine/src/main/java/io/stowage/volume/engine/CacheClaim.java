@@ -30,7 +30,10 @@ import org.slf4j.LoggerFactory;
  *       committed SCO files stay valid: they hold a prefix of the same lineage.</li>
  * </ul>
  *
- * Set-aside files go to {@code quarantine/<epoch>-<millis>/} in the cache directory, kept for inspection (an
+ * <p>In every case an SCO file whose number the header gives to another epoch (or to no committed TLog) is set
+ * aside too: lookups are by number, so it would shadow the committed SCO of that number.
+ *
+ * <p>Set-aside files go to {@code quarantine/<epoch>-<millis>/} in the cache directory, kept for inspection (an
  * operator deletes them; they do not count against the cache budget), and are logged with their size. A cache
  * written by a release before cache states has no state file: its UUID cannot be checked, and the epoch it owned
  * is taken as the highest one in its file names. Not thread-safe: the loader calls it once per open.
@@ -61,6 +64,20 @@ final class CacheClaim {
                     previous.get().uuid(), header.uuid(), all.size(), size >> 10, to);
         } else {
             long owned = previous.map(CacheState::epoch).orElseGet(() -> highestFileEpoch(tlogDir, scoDir));
+            // an SCO file whose number the header gives to another epoch (or to none) can never be that SCO: it
+            // would shadow the committed one of its number (lookups are by number), so it goes whatever else holds
+            List<Path> foreign = new ArrayList<>();
+            for (Path p : files(scoDir, "sco.")) {
+                String n = p.getFileName().toString();
+                long number = ObjectNames.scoNumber(n);
+                if (number <= header.lastSco() && header.scoEpoch(number) != ObjectNames.scoEpoch(n)) foreign.add(p);
+            }
+            if (!foreign.isEmpty()) {
+                long size = bytes(foreign);
+                Path to = setAside(cacheDir, owned, foreign);
+                log.warn("volume {}: {} SCO file(s), {} KiB, carry numbers the committed header gives to another"
+                        + " epoch; set aside in {}", volume, foreign.size(), size >> 10, to);
+            }
             if (header.tlogCommitEpoch() > owned) {
                 Set<String> committedTlogs = new HashSet<>();
                 for (VolumeHeader.TLogRecord r : header.tlogs()) committedTlogs.add(ObjectNames.tlog(r.epoch(), r.seq()));

@@ -91,4 +91,26 @@ class VolumeLoaderTest {
         assertArrayEquals(data, read(v, 0, data.length));
         v.close();
     }
+
+    @Test
+    void anScoFileOfAnotherEpochBesideTheCommittedOneIsSetAsideNotAdopted() throws Exception {
+        VolumeEngine e = engine();
+        e.create("v", 1 << 20);
+        Volume v = e.open("v");
+        byte[] data = random(16 * 4096, 5);
+        v.write(0, ByteBuffer.wrap(data), false); // SCO 1, full
+        v.syncToBackend(30_000);
+        v.close();
+        Path sco = dir.resolve("cache/v/sco/sco.00000001.000000000001.00");
+        assertTrue(Files.exists(sco), "the committed SCO is cached");
+        Path foreign = sco.resolveSibling("sco.00000007.000000000001.00"); // e.g. left by an older release
+        Files.write(foreign, random(16 * 4096, 6));
+        Volume r = e.open("v");
+        assertArrayEquals(data, read(r, 0, data.length));
+        r.close();
+        assertFalse(Files.exists(foreign), "it never shadows the committed SCO of its number");
+        try (var s = Files.walk(dir.resolve("cache/v/" + CacheClaim.QUARANTINE))) {
+            assertTrue(s.anyMatch(p -> p.getFileName().equals(foreign.getFileName())), "kept for inspection");
+        }
+    }
 }
