@@ -52,7 +52,16 @@ public final class TLogReader {
                 throw new CorruptTLogException(name, "entry " + at + " follows TLOG_CLOSED");
             }
             TLogEntry e = TLogEntry.readFrom(b);
-            if (e == null) throw new CorruptTLogException(name, "entry " + at + " fails its CRC check");
+            if (e == null) {
+                int start = at * TLogEntry.SIZE;
+                java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+                crc.update(bytes, start, 28);
+                if ((int) crc.getValue() == b.getInt(start + 28)) { // intact, but not a type this release knows
+                    throw new CorruptTLogException(name, "entry " + at + " has type " + (bytes[start] & 0xFF)
+                            + ", which this release does not know (written by a newer Stowage?)");
+                }
+                throw new CorruptTLogException(name, "entry " + at + " fails its CRC check");
+            }
             out.add(e);
         }
         if (out.isEmpty() || out.get(out.size() - 1).type() != TLogEntry.TLOG_CLOSED) {
@@ -69,7 +78,7 @@ public final class TLogReader {
     /** A committed TLog is damaged: the volume cannot be opened (or absorb it) without losing committed writes. */
     public static final class CorruptTLogException extends IOException {
         public CorruptTLogException(String name, String why) {
-            super("committed TLog " + name + " is damaged: " + why);
+            super("committed TLog " + name + " cannot be applied: " + why);
         }
     }
 }

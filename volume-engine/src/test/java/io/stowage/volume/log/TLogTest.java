@@ -46,6 +46,14 @@ class TLogTest {
         byte[] damaged = bytes.clone();
         damaged[10] ^= 1;
         assertThrows(java.io.IOException.class, () -> TLogReader.readCommitted(damaged, "tlog.x"), "bad entry");
+        byte[] unknown = bytes.clone(); // an entry type of a newer release, with a valid entry CRC
+        unknown[32] = 99;
+        java.util.zip.CRC32C c = new java.util.zip.CRC32C();
+        c.update(unknown, 32, 28);
+        java.nio.ByteBuffer.wrap(unknown).putInt(32 + 28, (int) c.getValue());
+        java.io.IOException newer = assertThrows(java.io.IOException.class,
+                () -> TLogReader.readCommitted(unknown, "tlog.x"));
+        assertTrue(newer.getMessage().contains("type 99"), newer.getMessage());
         byte[] trailing = java.util.Arrays.copyOf(bytes, 4 * 32);
         System.arraycopy(bytes, 0, trailing, 3 * 32, 32);
         assertThrows(java.io.IOException.class, () -> TLogReader.readCommitted(trailing, "tlog.x"),
