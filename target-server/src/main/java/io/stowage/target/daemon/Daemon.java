@@ -89,9 +89,12 @@ public final class Daemon implements AutoCloseable {
                 ScsiTarget scsi = new ScsiTarget(new TargetPortIdentity(t.iqn(), relativePort++, PORTAL_GROUP_TAG),
                         luns, buffers);
                 targets.add(new ExportedTarget(t.iqn(), scsi, PORTAL_GROUP_TAG, config.chap(named.getKey()),
-                        named.getKey())); // the config's name for the target is its alias
+                        config.allowedInitiators(named.getKey()), named.getKey())); // config name = alias
                 if (config.chap(named.getKey()) != null) {
                     log.info("target {} requires CHAP{}", t.iqn(), config.chap(named.getKey()).mutual() ? " (mutual)" : "");
+                }
+                if (!config.allowedInitiators(named.getKey()).isEmpty()) {
+                    log.info("target {} admits only {}", t.iqn(), config.allowedInitiators(named.getKey()));
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -99,7 +102,10 @@ public final class Daemon implements AutoCloseable {
             io.shutdownNow();
             throw e;
         }
-        directory = new TargetDirectory(targets);
+        directory = new TargetDirectory(targets, config.discoveryChap());
+        if (config.discoveryChap() != null) {
+            log.info("discovery sessions require CHAP{}", config.discoveryChap().mutual() ? " (mutual)" : "");
+        }
         SessionRegistry registry = new SessionRegistry();
         for (ExportedTarget t : targets) {
             // EXTENDED COPY may name any LU of this node as source or destination
