@@ -139,14 +139,27 @@ public final class Connection implements ConnectionHandler {
 
     /**
      * RFC 7143 §7.8: the PDU's data is rejected and discarded. The header is good, so a SCSI command with
-     * immediate data still takes its CmdSN and its place; it ends in CHECK CONDITION 0B/47/05 after its data.
+     * immediate data still takes its CmdSN and its place, and a Data-Out still tells where its sequence ends:
+     * either command ends in CHECK CONDITION 0B/47/05 after its data (ERL 0 does not ask for it again).
      */
     @Override
     public void onDataDigestError(Pdu pdu) {
         log.warn("{}: data digest error on {}, PDU discarded", this, pdu);
         reject(RejectReason.DATA_DIGEST_ERROR, pdu);
-        if (state == State.FULL_FEATURE && pdu.opcode() == IscsiOpcode.SCSI_COMMAND) {
+        if (state != State.FULL_FEATURE) {
+            return;
+        }
+        if (pdu.opcode() == IscsiOpcode.SCSI_COMMAND) {
             onScsiCommand(pdu, true);
+        } else if (pdu.opcode() == IscsiOpcode.SCSI_DATA_OUT) {
+            Task task = tasks.get(pdu.itt());
+            if (task != null && task.state() == Task.State.COLLECTING) {
+                task.terminateWith = io.stowage.scsi.SenseReason.PROTOCOL_SERVICE_CRC_ERROR;
+                task.discarding = true; // the rest of this sequence is dropped
+                if (Bhs.finalFlag(pdu.bhs())) {
+                    endSequence(task, pdu.bhs().getInt(DataOut.TTT) == RESERVED);
+                }
+            }
         }
     }
 

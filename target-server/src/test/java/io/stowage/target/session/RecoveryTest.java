@@ -171,6 +171,36 @@ class RecoveryTest {
         }
     }
 
+    /**
+     * RFC 7143 §7.8: a data digest error on a Data-Out: the PDU is rejected, and the command ends in CHECK
+     * CONDITION 0B/47/05 once its sequence is over — even when the lost PDU was the sequence's last, after which
+     * the initiator sends nothing more and waits for the status.
+     */
+    @Test
+    void aDigestErrorOnTheLastDataOutEndsTheCommand() throws Exception {
+        try (TestInitiator t = loginWith(0x400000000604L, Map.of("HeaderDigest", "CRC32C", "DataDigest", "CRC32C",
+                "ImmediateData", "No", "InitialR2T", "Yes"), true)) {
+            t.command(1, ServerProtocolTest.write10(0, 2), 1024, false, true, null, true);
+            TestInitiator.Rx r2t = t.next();
+            assertEquals(0x31, r2t.opcode());
+            int ttt = r2t.b().getInt(20);
+            t.dataOut(1, ttt, 0, 0, block(0x31), false);
+            t.corruptNextDataDigest = true;
+            t.dataOut(1, ttt, 1, 512, block(0x32), true);
+            TestInitiator.Rx reject = t.next();
+            assertEquals(0x3F, reject.opcode());
+            assertEquals(0x02, reject.bhs()[2], "data digest error");
+            TestInitiator.Rx r = t.next();
+            assertEquals(0x21, r.opcode());
+            assertEquals(1, r.itt());
+            assertEquals(0x02, r.bhs()[3], "CHECK CONDITION");
+            assertEquals(0x47, r.data()[2 + 12] & 0xFF);
+            assertEquals(0x05, r.data()[2 + 13] & 0xFF, "PROTOCOL SERVICE CRC ERROR");
+            t.command(2, new byte[16], 0, false, false, null, true);
+            assertGood(t.next(), 2);
+        }
+    }
+
     /** A command reusing a live ITT is rejected (task in progress) but still consumes its CmdSN. */
     @Test
     void aCommandRejectedForAReusedIttConsumesItsCmdSn() throws Exception {
