@@ -140,7 +140,8 @@ public final class Connection implements ConnectionHandler {
     /**
      * RFC 7143 §7.8: the PDU's data is rejected and discarded. The header is good, so a SCSI command with
      * immediate data still takes its CmdSN and its place, and a Data-Out still tells where its sequence ends:
-     * either command ends in CHECK CONDITION 0B/47/05 after its data (ERL 0 does not ask for it again).
+     * either command ends in CHECK CONDITION 0B/47/05 after its data (ERL 0 does not ask for it again). A NOP-Out
+     * or Text Request is not performed, but its CmdSN counts as received.
      */
     @Override
     public void onDataDigestError(Pdu pdu) {
@@ -151,6 +152,8 @@ public final class Connection implements ConnectionHandler {
         }
         if (pdu.opcode() == IscsiOpcode.SCSI_COMMAND) {
             onScsiCommand(pdu, true);
+        } else if (pdu.opcode() == IscsiOpcode.NOP_OUT || pdu.opcode() == IscsiOpcode.TEXT_REQUEST) {
+            admit(pdu, pdu.bhs().getInt(24), () -> { }); // rejected, but its CmdSN is used: no hole is left
         } else if (pdu.opcode() == IscsiOpcode.SCSI_DATA_OUT) {
             Task task = tasks.get(pdu.itt());
             if (task != null && task.state() == Task.State.COLLECTING) {

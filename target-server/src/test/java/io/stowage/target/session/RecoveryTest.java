@@ -8,6 +8,7 @@ import io.stowage.scsi.ScsiTarget;
 import io.stowage.scsi.TargetPortIdentity;
 import io.stowage.target.transport.mina.MinaPortal;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -198,6 +199,27 @@ class RecoveryTest {
             assertEquals(0x05, r.data()[2 + 13] & 0xFF, "PROTOCOL SERVICE CRC ERROR");
             t.command(2, new byte[16], 0, false, false, null, true);
             assertGood(t.next(), 2);
+        }
+    }
+
+    /** A non-immediate NOP-Out or Text Request whose data fails its digest is rejected but keeps its CmdSN. */
+    @Test
+    void aDigestErrorOnANonImmediateNopOutOrTextLeavesNoHole() throws Exception {
+        try (TestInitiator t = loginWith(0x400000000605L, Map.of("HeaderDigest", "CRC32C", "DataDigest", "CRC32C"),
+                true)) {
+            ByteBuffer nop = TestInitiator.bhs(0x00, 0x80, 4); // NOP-Out, not immediate
+            nop.putInt(16, 0x61);
+            nop.putInt(20, 0xFFFFFFFF);
+            nop.putInt(24, t.cmdSn++);
+            nop.putInt(28, t.expStatSn);
+            t.corruptNextDataDigest = true;
+            t.send(nop, new byte[] {1, 2, 3, 4});
+            assertEquals(0x3F, t.next().opcode(), "Reject");
+            t.corruptNextDataDigest = true;
+            t.text(0x62, "SendTargets=All\0");
+            assertEquals(0x3F, t.next().opcode(), "Reject");
+            t.command(3, new byte[16], 0, false, false, null, true);
+            assertGood(t.next(), 3);
         }
     }
 
