@@ -53,6 +53,9 @@ public final class Connection implements ConnectionHandler {
     private final SessionRegistry registry;
     private final BufferPool buffers;
     private final LoginPhase login;
+    private final NodeResources node;
+    /** Ends a login that has not reached full feature phase in time; cancelled when it does. */
+    private final java.util.concurrent.ScheduledFuture<?> loginDeadline;
     private final Object sendLock = new Object();
     private final Map<Integer, Task> tasks = new ConcurrentHashMap<>();
     private final Map<Integer, Task> byTtt = new ConcurrentHashMap<>(); // receive thread
@@ -77,8 +80,9 @@ public final class Connection implements ConnectionHandler {
     private int textTtt;
 
     public Connection(PduConnection wire, TargetDirectory directory, SessionRegistry registry, BufferPool buffers,
-                      int portalGroupTag, Map<TextKey, String> ourValues) {
+                      int portalGroupTag, Map<TextKey, String> ourValues, NodeResources node) {
         this.wire = wire;
+        this.node = node;
         this.directory = directory;
         this.registry = registry;
         this.buffers = buffers;
@@ -86,6 +90,15 @@ public final class Connection implements ConnectionHandler {
             ExportedTarget t = directory.find(name);
             return t == null ? null : t.chap();
         });
+        // reader-idle never fires while bytes trickle in; this bounds the whole login, however it is paced
+        this.loginDeadline = node.timer().schedule(this::onLoginDeadline, node.limits().loginTimeoutMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    private void onLoginDeadline() {
+        if (state == State.LOGIN) {
+            terminateNow("login not completed within " + node.limits().loginTimeoutMillis() / 1000 + " s");
+        }
     }
 
     // ---------------------------------------------------------------- receive side
@@ -159,6 +172,7 @@ public final class Connection implements ConnectionHandler {
     @Override
     public void onClosed() {
         state = State.CLOSED;
+        loginDeadline.cancel(false);
         abortAll(false);
         Session s = session;
         if (s != null) {
@@ -177,6 +191,16 @@ public final class Connection implements ConnectionHandler {
         wire.close();
     }
 
+    /**
+     * Closes at once, dropping queued PDUs (keepalive timeout, reinstatement, login deadline): the peer is gone or
+     * replaced, and waiting for its TCP window would keep its tasks and reservations for as long as TCP retries.
+     */
+    void terminateNow(String why) {
+        log.info("{}: closing: {}", this, why);
+        state = State.CLOSED;
+        wire.closeNow();
+    }
+
     // ---------------------------------------------------------------- login
 
     private void onLogin(Pdu pdu) {
@@ -184,7 +208,20 @@ public final class Connection implements ConnectionHandler {
         loginCmdSn = bhs.getInt(InitiatorPdus.Login.CMD_SN);
         int expStatSn = bhs.getInt(InitiatorPdus.Login.EXP_STAT_SN);
         byte[] header = pdu.headerCopy();
-        LoginPhase.Step step = login.onRequest(bhs, pdu.data());
+        java.net.InetAddress peer = wire.remoteAddress().getAddress();
+        boolean throttled = node.authFailures().blocked(peer);
+        LoginPhase.Step step = throttled
+                ? new LoginPhase.Step(false, Math.min(InitiatorPdus.Login.currentStage(bhs), 1), 0,
+                        LoginPhase.AUTHENTICATION_FAILURE, new byte[0], false)
+                : login.onRequest(bhs, pdu.data());
+        if (step.complete() && !login.discovery() && !registry.hasRoomFor(login.initiatorName(), login.isid(),
+                directory.find(login.targetName()), node.limits().maxSessionsPerTarget())) {
+            log.info("{}: target {} has its {} sessions", this, login.targetName(),
+                    node.limits().maxSessionsPerTarget());
+            step = new LoginPhase.Step(false, step.csg(), 0, LoginPhase.OUT_OF_RESOURCES, new byte[0], false);
+        } else if (!throttled && step.failed() && step.status() == LoginPhase.AUTHENTICATION_FAILURE) {
+            node.authFailures().failed(peer);
+        }
         Pdu response;
         if (step.failed()) {
             log.info("{}: login of {} to {} refused with status 0x{}", this, login.initiatorName(),
@@ -210,6 +247,7 @@ public final class Connection implements ConnectionHandler {
         synchronized (sendLock) {
             sendLogin(response, expStatSn);
             if (step.complete()) {
+                loginDeadline.cancel(false);
                 statSn = expStatSn + 1;
                 wire.setDigests(params.headerDigest(), params.dataDigest());
                 wire.setMaxRecvDataSegment(params.targetMaxRecvDataSegmentLength());

@@ -41,6 +41,14 @@ public final class SessionRegistry {
         return s;
     }
 
+    /**
+     * True if a login of (initiator, ISID) to {@code target} may open a session with at most {@code max} per target:
+     * a reinstatement replaces its old session, so it always fits.
+     */
+    boolean hasRoomFor(String initiatorName, long isid, ExportedTarget target, int max) {
+        return sessions.containsKey(key(initiatorName, isid, target)) || sessionsOf(target).size() < max;
+    }
+
     /** Forgets {@code s}; false if it had already been replaced by a reinstatement. */
     boolean closed(Session s) {
         return sessions.remove(key(s.initiatorName(), s.isid(), s.target()), s);

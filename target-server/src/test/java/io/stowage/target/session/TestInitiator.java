@@ -76,7 +76,13 @@ final class TestInitiator implements AutoCloseable {
     Map<String, String> loginAnswers;
 
     TestInitiator(InetSocketAddress portal) throws IOException {
-        socket = new Socket(portal.getAddress(), portal.getPort());
+        this(portal, null);
+    }
+
+    /** From {@code source} (e.g. 127.0.0.2: every 127/8 address is loopback), or any address if null. */
+    TestInitiator(InetSocketAddress portal, java.net.InetAddress source) throws IOException {
+        socket = source == null ? new Socket(portal.getAddress(), portal.getPort())
+                : new Socket(portal.getAddress(), portal.getPort(), source, 0);
         socket.setTcpNoDelay(true);
         socket.setSoTimeout(5000);
         in = socket.getInputStream();
@@ -85,6 +91,11 @@ final class TestInitiator implements AutoCloseable {
 
     /** Logs in straight to the operational stage; returns the login response. */
     Rx login(String targetName, Map<String, String> keys) throws IOException {
+        return login(targetName, keys, 1);
+    }
+
+    /** Logs in from stage {@code csg} (0: security, 1: operational) straight to full feature phase. */
+    Rx login(String targetName, Map<String, String> keys, int csg) throws IOException {
         Map<String, String> all = new LinkedHashMap<>();
         all.put("InitiatorName", initiatorName);
         if (targetName == null) {
@@ -94,7 +105,7 @@ final class TestInitiator implements AutoCloseable {
             all.put("SessionType", "Normal");
         }
         all.putAll(keys);
-        ByteBuffer h = bhs(0x43, 0x80 | (1 << 2) | 3, KeyValues.format(all).length);
+        ByteBuffer h = bhs(0x43, 0x80 | (csg << 2) | 3, KeyValues.format(all).length);
         h.putLong(8, (isid << 16));
         h.putInt(16, 0x1000);
         h.putInt(24, cmdSn);
