@@ -45,6 +45,8 @@ public final class Connection implements ConnectionHandler {
     private static final int RESERVED = Bhs.RESERVED_TAG;
     /** Largest EDTL we buffer: the SCSI layer's maximum transfer plus slack for odd EDTLs. */
     static final int MAX_EDTL = 16 * 1024 * 1024;
+    /** Immediate SCSI commands one session may have outstanding: they skip the CmdSN window (RFC 7143 §3.2.2.1). */
+    static final int IMMEDIATE_COMMANDS = 16;
 
     enum State { LOGIN, FULL_FEATURE, CLOSED }
 
@@ -249,6 +251,7 @@ public final class Connection implements ConnectionHandler {
             if (step.complete()) {
                 loginDeadline.cancel(false);
                 statSn = expStatSn + 1;
+                lastMaxCmdSn = loginCmdSn + Session.WINDOW - 1; // as announced in this response (not 0: serial order)
                 wire.setDigests(params.headerDigest(), params.dataDigest());
                 wire.setMaxRecvDataSegment(params.targetMaxRecvDataSegmentLength());
                 state = State.FULL_FEATURE;
@@ -295,11 +298,17 @@ public final class Connection implements ConnectionHandler {
             protocolError(pdu, "immediate data of " + immediateLength + " bytes not allowed (EDTL " + edtl + ")");
             return;
         }
+        if (immediate && !s.tryImmediate(IMMEDIATE_COMMANDS)) {
+            log.debug("{}: more than {} immediate commands outstanding, rejected", this, IMMEDIATE_COMMANDS);
+            reject(RejectReason.IMMEDIATE_COMMAND_REJECT, pdu);
+            return;
+        }
         byte[] cdb = new byte[ScsiCommand.CDB_LENGTH];
         bhs.get(ScsiCommand.CDB, cdb);
         long lunField = bhs.getLong(Bhs.LUN);
         Task task = new Task(itt, cmdSn, lunField, decodeLun(lunField), cdb, read, write,
                 (int) Math.min(edtl, Integer.MAX_VALUE));
+        task.immediate = immediate;
         boolean tooLarge = write && edtl > MAX_EDTL;
         if (write && edtl > 0 && !tooLarge) {
             task.dataOut = buffers.acquire(task.edtl);
@@ -461,6 +470,9 @@ public final class Connection implements ConnectionHandler {
     private void freeSlot(Task task) {
         if (task.delivered) {
             session.commandAnswered();
+            if (task.immediate) {
+                session.immediateAnswered();
+            }
         }
     }
 
@@ -715,6 +727,7 @@ public final class Connection implements ConnectionHandler {
                 max = lastMaxCmdSn; // the initiator keeps the largest anyway; never announce a shrink
             }
             lastMaxCmdSn = max;
+            s.announced(max);
             TargetPdus.stampSequence(pdu, sn, exp, max);
             wire.send(pdu, onSent);
             return sn;

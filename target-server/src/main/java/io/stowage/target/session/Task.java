@@ -30,6 +30,7 @@ final class Task {
 
     private State state = State.COLLECTING;
     boolean delivered;          // admitted in CmdSN order (counts in the session's window)
+    boolean immediate;          // I bit: skipped the window, counts against the immediate bound instead
     ByteBuffer dataOut;         // pooled, EDTL bytes, null without Data-Out
     int received;               // Data-Out bytes in so far (in order: DataPDUInOrder=Yes)
     boolean unsolicitedDone;    // the unsolicited burst ended (F bit) or was never allowed

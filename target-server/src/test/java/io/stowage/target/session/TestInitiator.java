@@ -222,7 +222,20 @@ final class TestInitiator implements AutoCloseable {
         return r;
     }
 
-    /** True if nothing arrives within {@code millis}. */
+    /** The next PDU, or null if none arrives within {@code millis}. */
+    Rx nextWithin(int millis) throws IOException {
+        if (!received.isEmpty()) return next();
+        socket.setSoTimeout(millis);
+        try {
+            return next();
+        } catch (SocketTimeoutException e) {
+            return null;
+        } finally {
+            socket.setSoTimeout(5000);
+        }
+    }
+
+    /** True if nothing arrives within {@code millis} (what does arrive is consumed). */
     boolean silentFor(int millis) throws IOException {
         if (!received.isEmpty()) return false;
         socket.setSoTimeout(millis);
