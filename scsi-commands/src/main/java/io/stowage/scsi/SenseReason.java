@@ -28,6 +28,8 @@ public enum SenseReason {
     WRITE_ERROR(0x3, 0x0C, 0x00),
     INTERNAL_TARGET_FAILURE(0x4, 0x44, 0x00),
     DATA_PHASE_ERROR(0xB, 0x4B, 0x00),
+    /** The initiator did not send the data it was asked for in time (a Data-Out timeout). */
+    INITIATOR_RESPONSE_TIMEOUT(0xB, 0x4B, 0x06),
     NOT_READY_CAUSE_NOT_REPORTABLE(0x2, 0x04, 0x00),
     // unit attention conditions (SPC-4 5.14)
     POWER_ON_RESET_OCCURRED(0x6, 0x29, 0x00),

@@ -43,8 +43,11 @@ import org.slf4j.LoggerFactory;
 public final class Connection implements ConnectionHandler {
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
     private static final int RESERVED = Bhs.RESERVED_TAG;
-    /** Largest EDTL we buffer: the SCSI layer's maximum transfer plus slack for odd EDTLs. */
-    static final int MAX_EDTL = 16 * 1024 * 1024;
+    /**
+     * Largest EDTL we buffer: what VPD B0h advertises as MAXIMUM TRANSFER LENGTH (4 MiB). No command of ours
+     * needs more Data-Out, so a larger EDTL is refused rather than allocated.
+     */
+    static final int MAX_EDTL = io.stowage.scsi.ScsiTarget.MAX_TRANSFER_BLOCKS * io.stowage.scsi.LogicalUnit.BLOCK_SIZE;
     /** Immediate SCSI commands one session may have outstanding: they skip the CmdSN window (RFC 7143 §3.2.2.1). */
     static final int IMMEDIATE_COMMANDS = 16;
 
@@ -56,6 +59,7 @@ public final class Connection implements ConnectionHandler {
     private final BufferPool buffers;
     private final LoginPhase login;
     private final NodeResources node;
+    private final DataOutDeadlines dataOutDeadlines;
     /** Ends a login that has not reached full feature phase in time; cancelled when it does. */
     private final java.util.concurrent.ScheduledFuture<?> loginDeadline;
     private final Object sendLock = new Object();
@@ -85,6 +89,7 @@ public final class Connection implements ConnectionHandler {
                       int portalGroupTag, Map<TextKey, String> ourValues, NodeResources node) {
         this.wire = wire;
         this.node = node;
+        this.dataOutDeadlines = new DataOutDeadlines(node.limits().dataOutTimeoutMillis());
         this.directory = directory;
         this.registry = registry;
         this.buffers = buffers;
@@ -119,6 +124,7 @@ public final class Connection implements ConnectionHandler {
         if (state != State.FULL_FEATURE) {
             return;
         }
+        dataOutDeadlines.check(tasks.values(), this::dataOutTimedOut);
         if (op == null) {
             log.info("{}: unknown opcode 0x{}, rejected", this, Integer.toHexString(Bhs.opcodeCode(pdu.bhs())));
             reject(RejectReason.COMMAND_NOT_SUPPORTED, pdu);
@@ -161,6 +167,7 @@ public final class Connection implements ConnectionHandler {
             terminate(null);
             return;
         }
+        dataOutDeadlines.check(tasks.values(), this::dataOutTimedOut);
         if (pingTag != 0) {
             log.warn("{}: no answer to NOP-In ping; closing connection", this);
             terminate(null);
@@ -303,45 +310,60 @@ public final class Connection implements ConnectionHandler {
             reject(RejectReason.IMMEDIATE_COMMAND_REJECT, pdu);
             return;
         }
+        if (!immediate && !s.inWindow(cmdSn)) {
+            // before anything is allocated for it: an initiator cannot make us hold more than the window
+            log.debug("{}: CmdSN {} outside window [{}, {}], ignored (RFC 7143 §4.2.2.1)", this,
+                    Integer.toUnsignedString(cmdSn), Integer.toUnsignedString(s.expCmdSn()),
+                    Integer.toUnsignedString(s.maxCmdSn()));
+            return;
+        }
         byte[] cdb = new byte[ScsiCommand.CDB_LENGTH];
         bhs.get(ScsiCommand.CDB, cdb);
         long lunField = bhs.getLong(Bhs.LUN);
         Task task = new Task(itt, cmdSn, lunField, decodeLun(lunField), cdb, read, write,
                 (int) Math.min(edtl, Integer.MAX_VALUE));
         task.immediate = immediate;
-        boolean tooLarge = write && edtl > MAX_EDTL;
-        if (write && edtl > 0 && !tooLarge) {
-            task.dataOut = buffers.acquire(task.edtl);
-            if (immediateLength > 0) {
-                task.dataOut.put(0, pdu.data(), pdu.data().position(), immediateLength);
-                task.received = immediateLength;
+        if (write && edtl > MAX_EDTL) {
+            // more than B0h's MAXIMUM TRANSFER LENGTH: no buffer; the EDTL is a field of the command IU (as LIO)
+            task.refusal = ScsiResult.check(io.stowage.scsi.ScsiError.of(
+                    io.stowage.scsi.SenseReason.INVALID_FIELD_IN_INFORMATION_UNIT));
+        } else if (write && edtl > 0) {
+            if (node.dataOut().tryReserve(task.edtl)) {
+                task.reserved = task.edtl;
+                task.dataOut = buffers.acquire(task.edtl);
+            } else {
+                log.debug("{}: Data-Out budget spent, task 0x{} gets TASK SET FULL", this, Integer.toHexString(itt));
+                task.refusal = ScsiResult.status(ScsiStatus.TASK_SET_FULL);
             }
+        }
+        if (immediateLength > 0) {
+            if (task.dataOut != null) {
+                task.dataOut.put(0, pdu.data(), pdu.data().position(), immediateLength);
+            }
+            task.received = immediateLength; // a refused task's data is counted and discarded
         }
         // §11.3.1: F=1 means no unsolicited Data-Out follows; with InitialR2T=Yes none may follow anyway
         task.unsolicitedDone = Bhs.finalFlag(bhs) || params.initialR2T()
                 || task.received >= Math.min(task.edtl, params.firstBurstLength());
-        tasks.put(itt, task);
-        Session.Admission a = s.admit(cmdSn, immediate, () -> deliver(task, tooLarge));
-        if (a == Session.Admission.IGNORED) {
-            log.debug("{}: CmdSN {} outside window [{}, {}], ignored (RFC 7143 §4.2.2.1)", this,
-                    Integer.toUnsignedString(cmdSn), Integer.toUnsignedString(s.expCmdSn()),
-                    Integer.toUnsignedString(s.maxCmdSn()));
-            tasks.remove(itt, task);
-            releaseDataOut(task);
+        if (!task.unsolicitedDone) {
+            dataOutDeadlines.arm(task);
         }
+        tasks.put(itt, task);
+        s.admit(cmdSn, immediate, () -> deliver(task));
     }
 
     /** The task's turn in CmdSN order has come. */
-    private void deliver(Task task, boolean tooLarge) {
+    private void deliver(Task task) {
         if (task.state() == Task.State.ABORTED) {
             task.finished.complete(null);
             return;
         }
         task.delivered = true;
         session.commandDelivered();
-        if (tooLarge) {
-            task.startExecuting();
-            complete(task, ScsiResult.check(io.stowage.scsi.ScsiError.invalidField(0)));
+        if (task.refusal != null) {
+            if (task.unsolicitedDone) {
+                refuse(task);
+            } // else: answered once its unsolicited data is in (RFC 7143 §11.17.1), see onDataOut
             return;
         }
         if (!task.needsMoreData()) {
@@ -349,6 +371,13 @@ public final class Connection implements ConnectionHandler {
         } else if (task.unsolicitedDone) {
             solicit(task);
         } // else: the unsolicited burst is still arriving; onDataOut continues
+    }
+
+    /** Answers a task that was refused when it arrived (EDTL too large, Data-Out budget spent); no R2T is sent. */
+    private void refuse(Task task) {
+        if (task.startExecuting()) {
+            complete(task, task.refusal);
+        }
     }
 
     private void onDataOut(Pdu pdu) {
@@ -364,7 +393,7 @@ public final class Connection implements ConnectionHandler {
         if (task.state() == Task.State.ABORTED) {
             return; // §4.2.3.3: data of an aborted task is discarded
         }
-        if (task.state() != Task.State.COLLECTING || task.dataOut == null) {
+        if (task.state() != Task.State.COLLECTING || (task.dataOut == null && task.refusal == null)) {
             log.info("{}: Data-Out for task 0x{} that expects none, rejected", this, Integer.toHexString(itt));
             reject(RejectReason.INVALID_PDU_FIELD, pdu);
             return;
@@ -388,13 +417,17 @@ public final class Connection implements ConnectionHandler {
                     + task.received + ".." + limit);
             return;
         }
-        task.dataOut.put(offset, pdu.data(), pdu.data().position(), length);
+        if (task.dataOut != null) {
+            task.dataOut.put(offset, pdu.data(), pdu.data().position(), length);
+        }
         task.received += length;
         task.expectedDataSn++;
         boolean sequenceEnds = Bhs.finalFlag(bhs) || task.received == limit;
         if (!sequenceEnds) {
+            dataOutDeadlines.arm(task); // data is coming: the clock restarts
             return;
         }
+        task.dataOutDeadline = 0; // until the next R2T
         task.expectedDataSn = 0;
         if (unsolicited) {
             task.unsolicitedDone = true;
@@ -405,7 +438,9 @@ public final class Connection implements ConnectionHandler {
         if (!task.delivered) {
             return; // waits for its CmdSN turn; deliver() takes it from here
         }
-        if (task.needsMoreData()) {
+        if (task.refusal != null) {
+            refuse(task);
+        } else if (task.needsMoreData()) {
             solicit(task);
         } else {
             execute(task);
@@ -418,9 +453,19 @@ public final class Connection implements ConnectionHandler {
      * connection and its other commands carry on.
      */
     private void failDataPhase(Task task, String why) {
+        endCollecting(task, io.stowage.scsi.SenseReason.DATA_PHASE_ERROR, why);
+    }
+
+    /** The Data-Out timeout: the task ends with 0B/4B/06 (INITIATOR RESPONSE TIMEOUT); its buffer is freed. */
+    private void dataOutTimedOut(Task task) {
+        endCollecting(task, io.stowage.scsi.SenseReason.INITIATOR_RESPONSE_TIMEOUT,
+                "no Data-Out for " + node.limits().dataOutTimeoutMillis() / 1000 + " s");
+    }
+
+    private void endCollecting(Task task, io.stowage.scsi.SenseReason reason, String why) {
         log.warn("{}: task 0x{}: {}; command terminated", this, Integer.toHexString(task.itt), why);
         abort(task, false);
-        byte[] sense = io.stowage.scsi.SenseData.fixed(io.stowage.scsi.SenseReason.DATA_PHASE_ERROR, false, 0, -1);
+        byte[] sense = io.stowage.scsi.SenseData.fixed(reason, false, 0, -1);
         send(TargetPdus.scsiResponse(task.itt, ScsiStatus.CHECK_CONDITION, 0, 0, task.r2tSn, sense), true, null);
     }
 
@@ -431,6 +476,7 @@ public final class Connection implements ConnectionHandler {
         task.ttt = nextTag();
         task.r2tEnd = offset + length;
         byTtt.put(task.ttt, task);
+        dataOutDeadlines.arm(task);
         Pdu r2t = TargetPdus.r2t(task.itt, task.lunField, task.ttt, task.r2tSn++, offset, length);
         send(r2t, false, null);
     }
@@ -529,12 +575,18 @@ public final class Connection implements ConnectionHandler {
 
     private void releaseDataOut(Task task) {
         ByteBuffer b;
+        long reserved;
         synchronized (task) {
             b = task.dataOut;
             task.dataOut = null;
+            reserved = task.reserved;
+            task.reserved = 0;
         }
         if (b != null) {
             buffers.release(b);
+        }
+        if (reserved > 0) {
+            node.dataOut().release(reserved);
         }
     }
 

@@ -57,7 +57,7 @@ public final class Session {
             return Admission.NOW;
         }
         int exp = expCmdSn;
-        if (SerialNumber.lessThan(cmdSn, exp) || SerialNumber.lessThan(announcedMaxCmdSn, cmdSn)) {
+        if (!inWindow(cmdSn)) {
             return Admission.IGNORED;
         }
         if (cmdSn == exp) {
@@ -72,6 +72,11 @@ public final class Session {
         }
         waiting.put(cmdSn, action);
         return Admission.LATER;
+    }
+
+    /** True if a non-immediate {@code cmdSn} is inside [ExpCmdSN, MaxCmdSN as last announced]. */
+    boolean inWindow(int cmdSn) {
+        return SerialNumber.lessOrEqual(expCmdSn, cmdSn) && SerialNumber.lessOrEqual(cmdSn, announcedMaxCmdSn);
     }
 
     /** Records the MaxCmdSN just sent (under the connection's send lock, so in wire order). */

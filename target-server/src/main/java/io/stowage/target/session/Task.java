@@ -31,7 +31,10 @@ final class Task {
     private State state = State.COLLECTING;
     boolean delivered;          // admitted in CmdSN order (counts in the session's window)
     boolean immediate;          // I bit: skipped the window, counts against the immediate bound instead
-    ByteBuffer dataOut;         // pooled, EDTL bytes, null without Data-Out
+    ByteBuffer dataOut;         // pooled, EDTL bytes, null without Data-Out (or refused)
+    long reserved;              // bytes of the node's Data-Out budget this task holds
+    io.stowage.scsi.ScsiResult refusal; // set when refused on arrival: the answer, sent after its unsolicited data
+    long dataOutDeadline;       // System.nanoTime() by which Data-Out must come, 0 if none is awaited
     int received;               // Data-Out bytes in so far (in order: DataPDUInOrder=Yes)
     boolean unsolicitedDone;    // the unsolicited burst ended (F bit) or was never allowed
     int expectedDataSn;         // next DataSN of the current Data-Out sequence

@@ -74,6 +74,8 @@ final class TestInitiator implements AutoCloseable {
     long isid = 0x400000000001L;
     String initiatorName = "iqn.2026-11.io.stowage:test-initiator";
     Map<String, String> loginAnswers;
+    /** Answer the target's keepalive NOP-In pings inside {@link #next} instead of returning them. */
+    boolean answerPings;
 
     TestInitiator(InetSocketAddress portal) throws IOException {
         this(portal, null);
@@ -214,6 +216,15 @@ final class TestInitiator implements AutoCloseable {
             }
         }
         Rx r = received.poll();
+        if (answerPings && r.opcode() == 0x20 && r.itt() == Bhs.RESERVED_TAG) {
+            ByteBuffer h = bhs(0x40, 0x80, 0); // §11.18: NOP-Out, ITT reserved, echoing the ping's TTT
+            h.putInt(16, Bhs.RESERVED_TAG);
+            h.putInt(20, r.b().getInt(20));
+            h.putInt(24, cmdSn);
+            h.putInt(28, expStatSn);
+            send(h, null);
+            return next();
+        }
         if (r.opcode() == 0x21 || (r.opcode() == 0x25 && (r.flags() & 0x01) != 0) || r.opcode() == 0x22
                 || r.opcode() == 0x24 || r.opcode() == 0x26 || r.opcode() == 0x3F
                 || (r.opcode() == 0x20 && r.itt() != Bhs.RESERVED_TAG)) {
