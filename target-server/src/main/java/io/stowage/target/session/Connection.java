@@ -170,7 +170,7 @@ public final class Connection implements ConnectionHandler {
         dataOutDeadlines.check(tasks.values(), this::dataOutTimedOut);
         if (pingTag != 0) {
             log.warn("{}: no answer to NOP-In ping; closing connection", this);
-            terminate(null);
+            terminateNow("keepalive timeout"); // its queued Data-In may never drain
             return;
         }
         // RFC 7143 §11.19: a target ping asks for a NOP-Out echoing our TTT; StatSN does not advance

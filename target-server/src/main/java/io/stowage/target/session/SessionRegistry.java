@@ -32,7 +32,7 @@ public final class SessionRegistry {
                     Long.toHexString(isid), old.tsih());
             Connection oc = old.connection();
             if (oc != null) {
-                oc.terminate("session reinstated by a new login");
+                oc.terminateNow("session reinstated by a new login"); // its peer moved on: drop its queue
             }
             if (old.target() != null) {
                 old.target().scsi().nexusLost(old.nexus()); // before the new session's nexus state is set up

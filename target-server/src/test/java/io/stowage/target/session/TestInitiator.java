@@ -78,13 +78,20 @@ final class TestInitiator implements AutoCloseable {
     boolean answerPings;
 
     TestInitiator(InetSocketAddress portal) throws IOException {
-        this(portal, null);
+        this(portal, null, 0);
     }
 
     /** From {@code source} (e.g. 127.0.0.2: every 127/8 address is loopback), or any address if null. */
     TestInitiator(InetSocketAddress portal, java.net.InetAddress source) throws IOException {
-        socket = source == null ? new Socket(portal.getAddress(), portal.getPort())
-                : new Socket(portal.getAddress(), portal.getPort(), source, 0);
+        this(portal, source, 0);
+    }
+
+    /** With a TCP receive buffer of {@code receiveBuffer} bytes (0: the system's), so a stalled reader fills up. */
+    TestInitiator(InetSocketAddress portal, java.net.InetAddress source, int receiveBuffer) throws IOException {
+        socket = new Socket();
+        if (receiveBuffer > 0) socket.setReceiveBufferSize(receiveBuffer);
+        if (source != null) socket.bind(new InetSocketAddress(source, 0));
+        socket.connect(portal);
         socket.setTcpNoDelay(true);
         socket.setSoTimeout(5000);
         in = socket.getInputStream();
@@ -257,6 +264,20 @@ final class TestInitiator implements AutoCloseable {
             return true;
         } finally {
             socket.setSoTimeout(5000);
+        }
+    }
+
+    /** Bytes read (PDUs discarded) until the target closes the connection; -1 if it stays open for the timeout. */
+    long bytesUntilClosed() throws IOException {
+        byte[] buf = new byte[65536];
+        long total = 0;
+        try {
+            for (int n; (n = in.read(buf)) >= 0; ) total += n;
+            return total;
+        } catch (SocketTimeoutException e) {
+            return -1;
+        } catch (java.net.SocketException e) {
+            return total; // reset: closed too
         }
     }
 
