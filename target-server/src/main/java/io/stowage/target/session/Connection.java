@@ -81,6 +81,14 @@ public final class Connection implements ConnectionHandler {
                     return size() > 1024;
                 }
             });
+    /** ITTs of recently aborted tasks, which have left the task table: their late Data-Out is dropped silently. */
+    private final java.util.Set<Integer> recentlyAborted = java.util.Collections.newSetFromMap(
+            java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(64, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<Integer, Boolean> eldest) {
+                    return size() > 1024;
+                }
+            }));
     private byte[] textPending;  // a Text Response that did not fit in one PDU
     private int textOffset;
     private int textTtt;
@@ -385,6 +393,9 @@ public final class Connection implements ConnectionHandler {
         int itt = pdu.itt();
         int ttt = bhs.getInt(DataOut.TTT);
         Task task = tasks.get(itt);
+        if (task == null && recentlyAborted.contains(itt)) {
+            return; // §4.2.3.3: data of an aborted task is discarded
+        }
         if (task == null) {
             log.info("{}: Data-Out for unknown task 0x{}, rejected", this, Integer.toHexString(itt));
             reject(RejectReason.INVALID_PDU_FIELD, pdu);
@@ -500,6 +511,7 @@ public final class Connection implements ConnectionHandler {
         if (!task.finish()) { // aborted while executing: no answer (§4.2.3.3 at ERL 0)
             result.release();
             freeSlot(task);
+            forget(task);
             task.finished.complete(null);
             return;
         }
@@ -747,14 +759,19 @@ public final class Connection implements ConnectionHandler {
             }
             releaseDataOut(task);
             freeSlot(task);
+            forget(task);
             task.finished.complete(null);
-            // it stays in the task table as ABORTED so late Data-Out is dropped silently; a new command with
-            // the same ITT replaces it
         }
         if (reportTaskAborted && (was == Task.State.COLLECTING || was == Task.State.EXECUTING)) {
             send(TargetPdus.scsiResponse(task.itt, ScsiStatus.TASK_ABORTED, 0, 0, 0, null), true, null);
         }
         return was;
+    }
+
+    /** An aborted task has finished: it leaves the table now, not when a new command reuses its ITT. */
+    private void forget(Task task) {
+        recentlyAborted.add(task.itt);
+        tasks.remove(task.itt, task);
     }
 
     private void abortAll(boolean reportTaskAborted) {
