@@ -60,6 +60,8 @@ public final class Connection implements ConnectionHandler {
     private final LoginPhase login;
     private final NodeResources node;
     private final DataOutDeadlines dataOutDeadlines;
+    /** Bytes of the node's Data-Out budget this connection's tasks hold (released on any thread). */
+    private final java.util.concurrent.atomic.AtomicLong dataOutHeld = new java.util.concurrent.atomic.AtomicLong();
     /** Ends a login that has not reached full feature phase in time; cancelled when it does. */
     private final java.util.concurrent.ScheduledFuture<?> loginDeadline;
     private final Object sendLock = new Object();
@@ -336,7 +338,7 @@ public final class Connection implements ConnectionHandler {
             task.refusal = ScsiResult.check(io.stowage.scsi.ScsiError.of(
                     io.stowage.scsi.SenseReason.INVALID_FIELD_IN_INFORMATION_UNIT));
         } else if (write && edtl > 0) {
-            if (node.dataOut().tryReserve(task.edtl)) {
+            if (node.dataOut().tryReserve(task.edtl, dataOutHeld)) {
                 task.reserved = task.edtl;
                 task.dataOut = buffers.acquire(task.edtl);
             } else {
@@ -598,7 +600,7 @@ public final class Connection implements ConnectionHandler {
             buffers.release(b);
         }
         if (reserved > 0) {
-            node.dataOut().release(reserved);
+            node.dataOut().release(reserved, dataOutHeld);
         }
     }
 

@@ -10,7 +10,9 @@ import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -122,41 +124,60 @@ class DataOutLimitsTest {
         }
     }
 
+    /** Sends {@code n} 1 MiB writes and collects their first answers: ITT -> TTT of each R2T, and TASK SET FULLs. */
+    static int writesOfOneMib(TestInitiator t, int n, Map<Integer, Integer> r2ts) throws Exception {
+        for (int i = 0; i < n; i++) {
+            write(t, i, 2048, MIB);
+        }
+        int full = 0;
+        while (r2ts.size() + full < n) {
+            TestInitiator.Rx r = t.next();
+            if (r.opcode() == 0x31) {
+                r2ts.put(r.itt(), r.b().getInt(20));
+            } else {
+                assertEquals(0x21, r.opcode());
+                assertEquals(0x28, r.bhs()[3] & 0xFF, "TASK SET FULL");
+                full++;
+            }
+        }
+        return full;
+    }
+
     @Test
-    void theNodeWideBudgetAnswersTaskSetFull() throws Exception {
-        try (TestInitiator t = session(0x400000006003L, Map.of("InitialR2T", "Yes", "ImmediateData", "No",
-                "MaxBurstLength", "16776192"))) { // one R2T per 4 MiB write
+    void theNodeWideBudgetIsSharedAndOneSessionHoldsAtMostAQuarter() throws Exception {
+        List<TestInitiator> sessions = new ArrayList<>();
+        try {
+            for (int i = 0; i < 5; i++) {
+                sessions.add(session(0x400000006100L + i, Map.of("InitialR2T", "Yes", "ImmediateData", "No",
+                        "MaxBurstLength", "16776192"))); // one R2T per write
+            }
             long before = directBytes();
-            for (int i = 0; i < 40; i++) {
-                write(t, i, 8192, 4 * MIB);
+            List<Map<Integer, Integer>> r2ts = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                r2ts.add(new HashMap<>());
+                assertEquals(6, writesOfOneMib(sessions.get(i), 10, r2ts.get(i)), "session " + i);
+                assertEquals(4, r2ts.get(i).size(), "a quarter of 16 MiB: four 1 MiB writes per session");
             }
-            Map<Integer, Integer> r2ts = new HashMap<>();
-            int full = 0;
-            while (r2ts.size() + full < 40) {
-                TestInitiator.Rx r = t.next();
-                if (r.opcode() == 0x31) {
-                    r2ts.put(r.itt(), r.b().getInt(20));
-                } else {
-                    assertEquals(0x21, r.opcode());
-                    assertEquals(0x28, r.bhs()[3] & 0xFF, "TASK SET FULL");
-                    full++;
-                }
-            }
-            assertEquals(4, r2ts.size(), "16 MiB of budget holds four 4 MiB writes");
+            Map<Integer, Integer> none = new HashMap<>();
+            assertEquals(10, writesOfOneMib(sessions.get(4), 10, none), "the node's 16 MiB are spent");
             assertTrue(directBytes() - before <= 17 * MIB, "direct memory grew by " + (directBytes() - before));
-            for (Map.Entry<Integer, Integer> e : r2ts.entrySet()) {
-                for (int off = 0; off < 4 * MIB; off += 256 * 1024) {
-                    t.dataOut(e.getKey(), e.getValue(), off / (256 * 1024), off, new byte[256 * 1024],
-                            off + 256 * 1024 == 4 * MIB);
+            TestInitiator first = sessions.get(0);
+            for (Map.Entry<Integer, Integer> e : r2ts.get(0).entrySet()) {
+                for (int off = 0; off < MIB; off += 256 * 1024) {
+                    first.dataOut(e.getKey(), e.getValue(), off / (256 * 1024), off, new byte[256 * 1024],
+                            off + 256 * 1024 == MIB);
                 }
             }
             for (int i = 0; i < 4; i++) {
-                TestInitiator.Rx r = t.next();
+                TestInitiator.Rx r = first.next();
                 assertEquals(0x21, r.opcode());
                 assertEquals(0, r.bhs()[3], "GOOD once the data is in");
             }
-            write(t, 99, 8, 4096);
-            assertEquals(0x31, t.next().opcode(), "the budget is back");
+            TestInitiator last = sessions.get(4);
+            write(last, 99, 8, 4096);
+            assertEquals(0x31, last.next().opcode(), "budget returned by finished writes is there for others");
+        } finally {
+            for (TestInitiator t : sessions) t.close();
         }
     }
 
