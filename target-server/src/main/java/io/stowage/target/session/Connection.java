@@ -60,6 +60,7 @@ public final class Connection implements ConnectionHandler {
     private final LoginPhase login;
     private final NodeResources node;
     private final DataOutDeadlines dataOutDeadlines;
+    private final java.util.function.Consumer<Task> onDataOutTimeout = this::dataOutTimedOut; // once, not per PDU
     /** Bytes of the node's Data-Out budget this connection's tasks hold (released on any thread). */
     private final java.util.concurrent.atomic.AtomicLong dataOutHeld = new java.util.concurrent.atomic.AtomicLong();
     /** Ends a login that has not reached full feature phase in time; cancelled when it does. */
@@ -134,7 +135,7 @@ public final class Connection implements ConnectionHandler {
         if (state != State.FULL_FEATURE) {
             return;
         }
-        dataOutDeadlines.check(tasks.values(), this::dataOutTimedOut);
+        dataOutDeadlines.check(tasks.values(), onDataOutTimeout);
         if (op == null) {
             log.info("{}: unknown opcode 0x{}, rejected", this, Integer.toHexString(Bhs.opcodeCode(pdu.bhs())));
             reject(RejectReason.COMMAND_NOT_SUPPORTED, pdu);
@@ -177,7 +178,7 @@ public final class Connection implements ConnectionHandler {
             terminate(null);
             return;
         }
-        dataOutDeadlines.check(tasks.values(), this::dataOutTimedOut);
+        dataOutDeadlines.check(tasks.values(), onDataOutTimeout);
         if (pingTag != 0) {
             log.warn("{}: no answer to NOP-In ping; closing connection", this);
             terminateNow("keepalive timeout"); // its queued Data-In may never drain
