@@ -95,6 +95,8 @@ public final class Volume implements AutoCloseable {
     private final java.util.concurrent.ScheduledExecutorService scrubber;
     /** Puts the SCOs of one TLog concurrently; the uploader waits for all of them before the TLog. */
     private final java.util.concurrent.ExecutorService scoPutters;
+    /** Metadata checkpoints: keep the header and the TLogs an open needs bounded (see Checkpoints). */
+    private final Checkpoints checkpoints;
     private volatile boolean closing;
     private volatile Throwable halted;
     private long slowedLoggedAt = System.nanoTime() - TimeUnit.SECONDS.toNanos(60); // guarded by dirtyChanged
@@ -131,6 +133,29 @@ public final class Volume implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.checkpoints = new Checkpoints(name, store, map, cacheDir, epoch, new Checkpoints.Owner() {
+            @Override
+            public VolumeHeader header() {
+                return Volume.this.header;
+            }
+
+            @Override
+            public VolumeHeader commitHeader(java.util.function.UnaryOperator<VolumeHeader> change)
+                    throws IOException {
+                synchronized (headerLock) {
+                    VolumeHeader before = Volume.this.header;
+                    VolumeHeader next = change.apply(before);
+                    Volume.this.commitHeader(before, next);
+                    Volume.this.header = next;
+                    return before;
+                }
+            }
+        }, this::halt);
+    }
+
+    /** Tests: a metadata checkpoint after this many committed TLogs (see Checkpoints). */
+    void checkpointEvery(int tlogs) {
+        checkpoints.interval(tlogs);
     }
 
     /** Called once by the loader after recovery: opens a fresh TLog and starts uploading. */
@@ -259,9 +284,7 @@ public final class Volume implements AutoCloseable {
         if (offset % CLUSTER != 0) {
             write(offset, ByteBuffer.allocate((int) (firstWhole * CLUSTER - offset)), false);
         }
-        for (long c = firstWhole; c < endWhole; c += 65536) { // bounded TLog entries and overlay batches
-            discardClusters(c, Math.min(65536, endWhole - c));
-        }
+        discardClusters(firstWhole, endWhole - firstWhole); // one TLog entry and one overlay range, any length
         long tail = offset + length - endWhole * CLUSTER;
         if (tail > 0) {
             write(endWhole * CLUSTER, ByteBuffer.allocate((int) tail), false);
@@ -283,21 +306,26 @@ public final class Volume implements AutoCloseable {
         return runs;
     }
 
-    /** Records that clusters [first, first + count) read as zeros from now on (UNMAP, WRITE SAME with UNMAP). */
+    /**
+     * Records that clusters [first, first + count) read as zeros from now on (UNMAP, WRITE SAME with UNMAP): one
+     * TLog entry and one overlay range whatever the count; LMDB later deletes only the keys the range has.
+     */
     public void discardClusters(long first, long count) throws IOException {
         checkUsable(first * CLUSTER, count * CLUSTER);
         if (count == 0) return;
+        waitForDirtyBudget();
         List<ReentrantLock> locks = lockStripes(first, (int) Math.min(count, stripes.length));
         try {
             appendLock.lock();
             try {
+                checkHalted();
                 ByteBuffer b = ByteBuffer.allocate(TLogEntry.SIZE);
                 TLogEntry.discard(first, count).writeTo(b);
                 tlog.append(b.flip());
                 tlogEntries++;
-                ClusterMap.Mapping marker = ClusterMap.discarded(tlogSeq);
-                for (long a = first; a < first + count; a++) map.put(a, marker);
+                map.discard(first, count, tlogSeq);
                 appendSeq++;
+                chargeMetadata(1);
             } finally {
                 appendLock.unlock();
             }
@@ -307,10 +335,46 @@ public final class Volume implements AutoCloseable {
     }
 
     /**
+     * What one metadata-only TLog entry (DISCARD, REMAP) holds until its TLog is committed: the 32-byte entry in
+     * the local TLog and at most one overlay entry or range (about 100 bytes of heap). It counts toward the dirty
+     * limit like data, so a backend outage cannot grow the overlay without bound.
+     */
+    static final long METADATA_ENTRY_BYTES = 128;
+    /** The TLog whose metadata {@link #tlogMetadataBytes} counts (guarded by appendLock). */
+    private long metadataTlog = -1;
+    private long tlogMetadataBytes;
+
+    /**
+     * Counts {@code entries} metadata-only entries just appended to the open TLog; caller holds appendLock. A TLog
+     * holding a quarter of the dirty limit in metadata is rolled (TLogs otherwise roll on sealed SCOs or age), so
+     * that what waits for the budget always has an upload on its way to free it.
+     */
+    private void chargeMetadata(int entries) throws IOException {
+        long bytes = entries * METADATA_ENTRY_BYTES;
+        dirty.addAndGet(bytes);
+        if (metadataTlog != tlogSeq) {
+            metadataTlog = tlogSeq;
+            tlogMetadataBytes = 0;
+        }
+        tlogMetadataBytes += bytes;
+        if (tlogMetadataBytes >= config.dirtyLimitBytes() / 4) rollTlog();
+    }
+
+    /** The dirty bytes a TLog's metadata-only entries were charged (released once it is committed). */
+    static long metadataBytes(List<TLogEntry> entries) {
+        long n = 0;
+        for (TLogEntry e : entries) {
+            if (e.type() == TLogEntry.DISCARD || e.type() == TLogEntry.REMAP) n++;
+        }
+        return n * METADATA_ENTRY_BYTES;
+    }
+
+    /**
      * Makes clusters [dst, dst + count) read as clusters [src, src + count) read now, without copying data: each
-     * destination cluster is pointed at the source's location (a REMAP TLog entry) or discarded where the source
-     * reads as zeros. Atomic per batch of 256 clusters against writes of both ranges; overlapping ranges are
-     * walked in the direction that reads every source cluster before it is overwritten.
+     * mapped source cluster's destination is pointed at its location (a REMAP TLog entry), each run of unmapped
+     * source clusters becomes one discard range (a DISCARD entry) at the destination, so metadata grows with the
+     * clusters mapped, not with {@code count}. Atomic per batch of 256 clusters against writes of both ranges;
+     * overlapping ranges are walked in the direction that reads every source cluster before it is overwritten.
      */
     public void copyClusters(long src, long dst, long count) throws IOException {
         checkUsable(src * CLUSTER, count * CLUSTER);
@@ -324,26 +388,40 @@ public final class Volume implements AutoCloseable {
         for (long b = 0; b < batches; b++) {
             long off = (backwards ? batches - 1 - b : b) * batch;
             int n = (int) Math.min(batch, count - off);
+            waitForDirtyBudget();
             List<ReentrantLock> locks = lockStripes(src + off, n, dst + off, n);
             try {
                 ClusterMap.Mapping[] got = n == batch ? m : new ClusterMap.Mapping[n];
                 map.lookup(src + off, got);
                 appendLock.lock();
                 try {
+                    checkHalted();
                     entries.clear();
-                    for (int i = 0; i < n; i++) { // all of this batch's sources were looked up above
-                        long a = dst + off + i;
+                    int k = 0;
+                    for (int i = 0; i < n; k++) { // all of this batch's sources were looked up above
+                        int j = i + 1;
                         if (got[i] == null) {
-                            TLogEntry.discard(a, 1).writeTo(entries);
-                            map.put(a, ClusterMap.discarded(tlogSeq));
+                            while (j < n && got[j] == null) j++;
+                            TLogEntry.discard(dst + off + i, j - i).writeTo(entries);
                         } else {
-                            TLogEntry.remap(a, got[i].location(), got[i].crc()).writeTo(entries);
-                            map.put(a, new ClusterMap.Mapping(got[i].location(), got[i].crc(), tlogSeq));
+                            TLogEntry.remap(dst + off + i, got[i].location(), got[i].crc()).writeTo(entries);
                         }
+                        i = j;
                     }
-                    tlog.append(entries.flip());
-                    tlogEntries += n;
+                    tlog.append(entries.flip()); // first: the overlay never shows what the TLog does not hold
+                    for (int i = 0; i < n; ) {
+                        int j = i + 1;
+                        if (got[i] == null) {
+                            while (j < n && got[j] == null) j++;
+                            map.discard(dst + off + i, j - i, tlogSeq);
+                        } else {
+                            map.put(dst + off + i, map.remapped(got[i].location(), got[i].crc(), tlogSeq));
+                        }
+                        i = j;
+                    }
+                    tlogEntries += k;
                     appendSeq++;
+                    chargeMetadata(k);
                 } finally {
                     appendLock.unlock();
                 }
@@ -407,7 +485,7 @@ public final class Volume implements AutoCloseable {
                     int crc = crcs[done + i];
                     updateScoCrc(openScoCrc, crc);
                     long loc = ClusterLocation.of(0, openSco.number, openScoClusters + i);
-                    mappings[i] = new ClusterMap.Mapping(loc, crc);
+                    mappings[i] = map.written(loc, crc);
                     TLogEntry.write(first + done + i, loc, mappings[i].crc()).writeTo(entries);
                 }
                 tlog.append(entries.flip());
@@ -709,7 +787,7 @@ public final class Volume implements AutoCloseable {
                 synchronized (headerLock) {
                     VolumeHeader next = header.withTlog(new VolumeHeader.TLogRecord(job.seq(), job.tlogEpoch(),
                             lastSco < 0 ? 0 : firstSco, lastSco));
-                    store.commitHeader(epoch, new ObjectStore.VolumeHeaderBytes(epoch, next.serialize()));
+                    commitHeader(header, next);
                     header = next;
                 }
                 if (warned) log.info("volume {}: backend reachable again, uploads resumed", name);
@@ -738,6 +816,24 @@ public final class Volume implements AutoCloseable {
         }
     }
 
+    /**
+     * Commits {@code next} over {@code current}, guarded by this owner's epoch and current's last TLog (so a delayed
+     * duplicate of an earlier commit can never roll the header back). A refusal that finds {@code next} already in
+     * place is this owner's own earlier attempt, reported as failed (a timeout) but landed: that is success. Caller
+     * holds headerLock.
+     */
+    private void commitHeader(VolumeHeader current, VolumeHeader next) throws IOException {
+        byte[] body = next.serialize();
+        try {
+            store.commitHeader(epoch, current.lastTlogSeq(),
+                    new ObjectStore.VolumeHeaderBytes(epoch, next.lastTlogSeq(), body));
+        } catch (ObjectStore.FencedException e) {
+            ObjectStore.VolumeHeaderBytes now = store.readHeader().orElse(null);
+            if (now != null && now.epoch() == epoch && Arrays.equals(now.body(), body)) return;
+            throw e;
+        }
+    }
+
     /** Waits for every put (none is left running behind a failure) and rethrows the first failure. */
     private static void awaitAll(List<java.util.concurrent.Future<?>> puts) throws IOException {
         IOException failed = null;
@@ -763,18 +859,24 @@ public final class Volume implements AutoCloseable {
      * halts the volume (LMDB) or is logged (eviction).
      */
     private void committed(UploadJob job) {
+        long metadata;
+        int entries;
         try {
-            map.apply(job.seq(), TLogReader.read(job.file()));
+            // committed: it must be whole (a damaged local copy halts rather than absorbing only part of it)
+            List<TLogEntry> applied = TLogReader.readCommitted(job.file(), job.file().toString());
+            map.apply(job.seq(), applied);
+            entries = applied.size();
+            metadata = metadataBytes(applied);
         } catch (IOException | RuntimeException e) {
             halt(e);
             return;
         }
         long freed = 0;
         for (ScoCache.Sco s : job.scos()) {
-            scos.markUploaded(s.number);
+            scos.markUploaded(s);
             freed += s.bytes;
         }
-        dirty.addAndGet(-freed);
+        dirty.addAndGet(-freed - metadata);
         uploadedBytes.addAndGet(freed);
         uploadedTlogs.incrementAndGet();
         pendingUploads.decrementAndGet();
@@ -782,6 +884,7 @@ public final class Volume implements AutoCloseable {
         synchronized (dirtyChanged) {
             dirtyChanged.notifyAll();
         }
+        checkpoints.afterCommit(entries);
         try {
             Files.deleteIfExists(job.file());
             scos.evict(config.cacheLimitBytes());
@@ -844,20 +947,20 @@ public final class Volume implements AutoCloseable {
 
     /** Named volume state (e.g. persistent reservations) from the object store, or null. */
     public byte[] loadState(String key) throws IOException {
-        String object = "state." + key;
-        return store.exists(object) ? store.getAll(object) : null;
+        return store.getState(key);
     }
 
     /**
-     * Replaces named volume state in the object store (null deletes it). Not yet guarded by the owner epoch like the
-     * header; with one owner per volume that is enough today.
+     * Replaces named volume state in the object store (null deletes it), guarded by this owner's epoch like a header
+     * commit: after a takeover it is refused and the volume halts.
      */
     public void saveState(String key, byte[] state) throws IOException {
         checkHalted();
-        if (state == null) {
-            store.delete("state." + key);
-        } else {
-            store.putReplace("state." + key, ByteBuffer.wrap(state));
+        try {
+            store.putState(epoch, key, state);
+        } catch (ObjectStore.FencedException e) {
+            halt(e);
+            throw e;
         }
     }
 
@@ -880,7 +983,7 @@ public final class Volume implements AutoCloseable {
             if (newSize == current) return;
             VolumeHeader next = header.withSize(newSize);
             try {
-                store.commitHeader(epoch, new ObjectStore.VolumeHeaderBytes(epoch, next.serialize()));
+                commitHeader(header, next);
             } catch (ObjectStore.FencedException e) {
                 halt(e);
                 throw e;
@@ -890,14 +993,30 @@ public final class Volume implements AutoCloseable {
         }
     }
 
+    /** How often shutdown logs while it waits for a running scrub pass to stop (tests shorten it). */
+    long scrubStopPatienceMillis = 30_000;
+    /** Set by shutdown: a running scrub pass stops at its next safe point, no new one starts. */
+    private volatile boolean scrubStopping;
+
+    /**
+     * Stops scrubbing and waits for a running pass (background or called directly) to end: closing LMDB and the store
+     * under it would crash it (a closed LMDB environment, a destroyed RADOS I/O context). The pass stops at its next
+     * safe point (between two moved clusters, before its deletions), so the wait is short; it is logged if not.
+     */
     private void stopScrubber() {
-        if (scrubber == null) return;
-        scrubber.shutdown();
-        try {
-            scrubber.awaitTermination(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        scrubStopping = true;
+        if (scrubber != null) scrubber.shutdown();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (scrubLock.tryLock(scrubStopPatienceMillis, TimeUnit.MILLISECONDS)) break;
+                log.warn("volume {}: waiting for the running scrub pass to stop", name);
+            } catch (InterruptedException e) {
+                interrupted = true; // still wait: the pass must not outlive LMDB and the store
+            }
         }
+        scrubLock.unlock();
+        if (interrupted) Thread.currentThread().interrupt();
     }
 
     /** What one scrub pass did. */
@@ -917,6 +1036,7 @@ public final class Volume implements AutoCloseable {
         checkHalted();
         scrubLock.lock();
         try {
+            if (scrubStopping) throw new IOException("volume " + name + " is closing: no scrub pass");
             VolumeHeader committed = header;
             long clusters = committed.sizeBytes() / CLUSTER;
             java.util.Map<Long, Integer> live = new java.util.HashMap<>();
@@ -943,6 +1063,10 @@ public final class Volume implements AutoCloseable {
             long moved = 0;
             ByteBuffer buf = ByteBuffer.allocate(CLUSTER);
             for (long a : addresses) {
+                if (scrubStopping) {
+                    log.info("volume {}: scrub pass stopped for shutdown after moving {} cluster(s)", name, moved);
+                    return new ScrubResult(victims.size(), moved, 0); // what moved is ordinary writes; nothing deleted
+                }
                 waitForDirtyBudget();
                 List<ReentrantLock> locks = lockStripes(a, 1);
                 try {
@@ -960,8 +1084,11 @@ public final class Volume implements AutoCloseable {
                 flush();
                 syncToBackend(300_000); // the moved clusters are committed: LMDB no longer needs the victims
             }
+            if (scrubStopping) return new ScrubResult(victims.size(), moved, 0);
             java.util.Set<Long> stillReferenced = new java.util.HashSet<>();
-            forEachMapping(clusters, true, (a, m) -> {
+            // the size now, not at the pass's start: a resize plus a copy into the new space during the pass may
+            // reference a victim from beyond the old end
+            forEachMapping(header.sizeBytes() / CLUSTER, true, (a, m) -> {
                 long n = ClusterLocation.sco(m.location());
                 if (victims.contains(n)) stillReferenced.add(n);
             });
@@ -985,25 +1112,15 @@ public final class Volume implements AutoCloseable {
         }
     }
 
-    @FunctionalInterface
-    private interface MappingVisitor {
-        void visit(long address, ClusterMap.Mapping m);
-    }
-
-    /** Calls {@code each} for every mapped cluster: of the current map, or only of what is committed (LMDB). */
-    private void forEachMapping(long clusters, boolean committedOnly, MappingVisitor each) {
-        ClusterMap.Mapping[] batch = new ClusterMap.Mapping[4096];
-        for (long first = 0; first < clusters; first += batch.length) {
-            int n = (int) Math.min(batch.length, clusters - first);
-            ClusterMap.Mapping[] out = n == batch.length ? batch : new ClusterMap.Mapping[n];
-            if (committedOnly) {
-                map.lookupCommitted(first, out);
-            } else {
-                map.lookup(first, out);
-            }
-            for (int i = 0; i < n; i++) {
-                if (out[i] != null && out[i].location() != ClusterLocation.NONE) each.visit(first + i, out[i]);
-            }
+    /**
+     * Calls {@code each} for every mapped cluster: of the current map, or only of what is committed (LMDB). A walk
+     * of the mapped clusters (cursor over LMDB plus the overlay), not of the volume's address range.
+     */
+    private void forEachMapping(long clusters, boolean committedOnly, ClusterMap.MappingVisitor each) {
+        if (committedOnly) {
+            map.forEachCommitted(clusters, each);
+        } else {
+            map.forEachCurrent(clusters, each);
         }
     }
 
@@ -1011,12 +1128,14 @@ public final class Volume implements AutoCloseable {
 
     private void backgroundScrub() {
         long committedTlog = header.lastTlogSeq();
-        if (halted != null || closing || committedTlog == scrubbedAtTlog) return; // nothing new since the last pass
+        if (halted != null || closing || scrubStopping || committedTlog == scrubbedAtTlog) return; // nothing new
         try {
             scrub(VolumeConfig.SCRUB_MAX_LIVE_RATIO, VolumeConfig.SCRUB_MAX_VICTIMS);
             scrubbedAtTlog = committedTlog;
         } catch (IOException | RuntimeException e) {
-            if (halted == null && !closing) log.warn("volume {}: scrub pass failed ({}); retried later", name, e.toString());
+            if (halted == null && !closing && !scrubStopping) {
+                log.warn("volume {}: scrub pass failed ({}); retried later", name, e.toString());
+            }
         }
     }
 
@@ -1083,6 +1202,7 @@ public final class Volume implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            checkpoints.stop();
             appendLock.lock();
             try {
                 tlog.close();
@@ -1107,6 +1227,7 @@ public final class Volume implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        checkpoints.stop();
         try {
             tlog.close();
         } catch (IOException ignored) {

@@ -19,6 +19,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
@@ -26,12 +27,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Opens a volume: claims it (bumps the owner epoch in the header), then recovers — the append path never does.
+ * Opens a volume: claims it (bumps the owner epoch in the header), sets aside what in the cache is not the
+ * volume's committed lineage ({@link CacheClaim}: a former owner's stale tail, an earlier volume's cache), then
+ * recovers — the append path never does.
  *
  * <ol>
- *   <li><b>Backend catch-up.</b> LMDB is corked at the last TLog it absorbed; every committed TLog after that is
- *       applied (from the local copy if present, else from the store). With an empty cache this is the backend
- *       restart: the whole volume is rebuilt from the objects as of the last committed header.</li>
+ *   <li><b>Backend catch-up.</b> LMDB is corked at the last TLog it absorbed; if that is before the header's
+ *       metadata checkpoint, LMDB is replaced by the checkpoint. Every committed TLog after that is applied (from
+ *       the local copy if present, else from the store). With an empty cache this is the backend restart: the
+ *       whole volume is rebuilt from the objects as of the last committed header, in time bounded by the
+ *       checkpoint's size and the TLogs after it (see Checkpoints), not by the volume's age.</li>
  *   <li><b>Local replay.</b> TLogs written here but never committed are read up to their first torn entry; each
  *       write entry is checked against its SCO's data CRC, and replay stops at the first cluster that did not
  *       survive (a torn SCO write): that entry and everything after it, in this and later TLogs, is dropped.
@@ -48,16 +53,21 @@ final class VolumeLoader {
 
     static Volume open(String name, ObjectStore store, Path cacheDir, VolumeConfig config) throws IOException {
         long t0 = System.nanoTime();
+        Optional<CacheState> cacheState = CacheState.read(cacheDir); // an unknown format fails before the claim
         store.fencePreviousOwner();
         ObjectStore.VolumeHeaderBytes raw = store.readHeader()
                 .orElseThrow(() -> new IOException("volume " + name + " does not exist"));
-        VolumeHeader committed = VolumeHeader.parse(raw.body());
+        VolumeHeader committed = VolumeHeader.parse(raw, name, store);
         long epoch = raw.epoch() + 1;
         VolumeHeader header = committed.withEpoch(epoch);
-        store.commitHeader(raw.epoch(), new ObjectStore.VolumeHeaderBytes(epoch, header.serialize()));
-        Files.createDirectories(cacheDir.resolve("tlog"));
+        store.commitHeader(raw.epoch(), raw.lastTlog(),
+                new ObjectStore.VolumeHeaderBytes(epoch, header.lastTlogSeq(), header.serialize()));
+        // before anything in the cache is read: what another owner's commits made stale is set aside
+        CacheClaim.claim(name, cacheDir, header, cacheState, epoch);
 
-        ClusterMap map = new ClusterMap(cacheDir.resolve("metadata"), config.metadataMapBytes());
+        long mapBytes = config.metadataMapBytes() == VolumeConfig.METADATA_MAP_FROM_VOLUME_SIZE
+                ? ClusterMap.mapSizeFor(header.sizeBytes()) : config.metadataMapBytes(); // it grows when full
+        ClusterMap map = new ClusterMap(cacheDir.resolve("metadata"), mapBytes);
         long corked = map.corked();
         if (corked > header.lastTlogSeq()) {
             // LMDB can never run ahead of the backend; if it does, it is not ours to trust: rebuild it
@@ -65,15 +75,23 @@ final class VolumeLoader {
                     header.lastTlogSeq());
             map.close();
             deleteTree(cacheDir.resolve("metadata"));
-            map = new ClusterMap(cacheDir.resolve("metadata"), config.metadataMapBytes());
+            map = new ClusterMap(cacheDir.resolve("metadata"), mapBytes);
             corked = 0;
         }
+        VolumeHeader.Checkpoint checkpoint = header.checkpoint();
+        boolean fromCheckpoint = checkpoint != null && corked < checkpoint.seq();
+        if (fromCheckpoint) {
+            // the TLogs up to the checkpoint may be gone from the backend: the checkpoint replaces them
+            MetadataCheckpoint.load(store, ObjectNames.checkpoint(checkpoint.epoch(), checkpoint.seq()), checkpoint,
+                    map);
+            corked = checkpoint.seq();
+        }
+        Checkpoints.collectGarbage(name, store, header);
         int backendReplayed = 0;
         for (VolumeHeader.TLogRecord r : header.tlogs()) {
             if (r.seq() <= corked) continue;
+            List<TLogEntry> entries = committedTlog(name, store, cacheDir, r);
             Path local = cacheDir.resolve("tlog").resolve(ObjectNames.tlog(r.epoch(), r.seq()));
-            List<TLogEntry> entries = Files.exists(local) ? TLogReader.read(local)
-                    : TLogReader.read(store.getAll(ObjectNames.tlog(r.epoch(), r.seq())));
             map.apply(r.seq(), entries);
             Files.deleteIfExists(local);
             backendReplayed++;
@@ -91,8 +109,9 @@ final class VolumeLoader {
 
         Volume v = new Volume(name, store, config, cacheDir, header, map, scos, epoch);
         List<Path> localTlogs = new ArrayList<>();
+        dropRecoveryLeftovers(cacheDir.resolve("tlog"));
         try (Stream<Path> s = Files.list(cacheDir.resolve("tlog"))) {
-            s.filter(p -> p.getFileName().toString().startsWith("tlog.")
+            s.filter(p -> ObjectNames.isTlog(p.getFileName().toString())
                             && ObjectNames.tlogSeq(p.getFileName().toString()) > header.lastTlogSeq())
                     .sorted(Comparator.comparingLong(p -> ObjectNames.tlogSeq(p.getFileName().toString())))
                     .forEach(localTlogs::add);
@@ -166,14 +185,14 @@ final class VolumeLoader {
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             for (TLogEntry e : valid) {
                 if (e.type() == TLogEntry.WRITE) {
-                    map.put(e.address(), new ClusterMap.Mapping(e.value(), e.crc()));
+                    map.put(e.address(), map.written(e.value(), e.crc()));
                 } else if (e.type() == TLogEntry.REMAP) {
-                    map.put(e.address(), new ClusterMap.Mapping(e.value(), e.crc(), seq));
+                    map.put(e.address(), map.remapped(e.value(), e.crc(), seq));
                 } else {
-                    ClusterMap.Mapping marker = ClusterMap.discarded(seq);
-                    for (long a = e.address(); a < e.address() + e.value(); a++) map.put(a, marker);
+                    map.discard(e.address(), e.value(), seq); // one range, whatever its length
                 }
             }
+            dirty += Volume.metadataBytes(valid); // released when this TLog is committed, like its SCOs
             v.uploads.add(new Volume.UploadJob(seq, tlogEpoch, file, null, jobScos));
             maxSeq = Math.max(maxSeq, seq);
             localReplayed++;
@@ -191,11 +210,48 @@ final class VolumeLoader {
             maxSco = Math.max(maxSco, ObjectNames.scoNumber(p.getFileName().toString()));
         }
         v.start(maxSeq + 1, maxSco + 1, dirty);
-        log.info("volume {} opened (epoch {}): {} committed TLog(s) replayed from the backend, {} local TLog(s) "
-                        + "with {} entries recovered{}, {} MiB to upload, in {} ms", name, epoch, backendReplayed,
+        log.info("volume {} opened (epoch {}): {}{} committed TLog(s) replayed from the backend, {} local TLog(s) "
+                        + "with {} entries recovered{}, {} MiB to upload, in {} ms", name, epoch,
+                fromCheckpoint ? "metadata checkpoint at TLog " + checkpoint.seq() + " loaded, " : "", backendReplayed,
                 localReplayed, localEntries, cut ? " (torn tail cut off)" : "", dirty >> 20,
                 (System.nanoTime() - t0) / 1_000_000);
         return v;
+    }
+
+    /**
+     * A committed TLog in full: the local copy if it is intact (it was fsynced before its upload), else the object.
+     * A damaged object fails the open naming it: applying only its intact part would silently serve older data.
+     */
+    private static List<TLogEntry> committedTlog(String volume, ObjectStore store, Path cacheDir,
+                                                 VolumeHeader.TLogRecord r) throws IOException {
+        String object = ObjectNames.tlog(r.epoch(), r.seq());
+        Path local = cacheDir.resolve("tlog").resolve(object);
+        if (Files.exists(local)) {
+            try {
+                return TLogReader.readCommitted(local, local.toString());
+            } catch (TLogReader.CorruptTLogException e) {
+                log.warn("volume {}: {}; reading the object instead", volume, e.getMessage());
+            }
+        }
+        try {
+            return TLogReader.readCommitted(store.getAll(object), object + " of volume " + volume);
+        } catch (TLogReader.CorruptTLogException e) {
+            log.error("volume {} cannot be opened: {}", volume, e.getMessage());
+            throw e;
+        }
+    }
+
+    /**
+     * A crash between writing a TLog's recovered copy and renaming it over the original leaves the copy behind,
+     * possibly incomplete; the original is still in place and is recovered again, so the copy is only garbage.
+     */
+    private static void dropRecoveryLeftovers(Path tlogDir) throws IOException {
+        try (Stream<Path> s = Files.list(tlogDir)) {
+            for (Path p : s.filter(p -> p.getFileName().toString().endsWith(".recovered")).toList()) {
+                log.info("removing {}, left by a recovery interrupted before its rename", p);
+                Files.delete(p);
+            }
+        }
     }
 
     private static boolean intact(ScoCache.Sco sco, TLogEntry e) throws IOException {
