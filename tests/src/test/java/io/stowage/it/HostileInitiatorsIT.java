@@ -37,6 +37,8 @@ class HostileInitiatorsIT {
                 "volume.guarded.size = 16M", "target.guarded.lun.0 = guarded",
                 "target.guarded.chap.user = alice", "target.guarded.chap.secret = a-secret-of-some-length",
                 "iscsi.data-out-budget = 64M", "iscsi.login-timeout = 3", "iscsi.data-out-timeout = 5", ""));
+        // it holds a CHAP secret: the daemon refuses a config that every user can read
+        Files.setPosixFilePermissions(conf, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
         try (StowageProcess s = StowageProcess.startWith("hostile", dir.resolve("data"),
                 Map.of("STOWAGE_JAVA_OPTS", "-Xmx384m"), "--config", conf.toString())) {
             InetSocketAddress portal = new InetSocketAddress("127.0.0.1", s.port);
@@ -68,9 +70,10 @@ class HostileInitiatorsIT {
                 Files.writeString(StowageProcess.LOGS.resolve("hostile-figures.txt"), figures + "\n");
                 assertTrue(s.process.isAlive(), "the daemon survived");
                 assertTrue(rss.peak < RSS_BOUND, figures);
-                // the storm's seven client threads share the 2 CPUs with the daemon (and the machine is shared):
-                // measured 29..46 % of the baseline; a fifth is the floor that says "not starved"
-                assertTrue(during > baseline / 5, "the normal session kept a fair share: " + figures);
+                // the storm's seven client threads share the 2 CPUs with the daemon, and the machine is shared
+                // (the rate after the storm varied 122..252 MiB/s): measured 24..46 % of the rate before; a fifth of
+                // the lesser of before and after is the floor that says "not starved"
+                assertTrue(during > Math.min(baseline, after) / 5, "the normal session kept a fair share: " + figures);
                 assertTrue(storm.refusedLogins.get() > 0 && storm.taskSetFull.get() > 0, figures);
                 assertFalse(s.output().contains("OutOfMemoryError"), "no OutOfMemoryError in the log");
             }
