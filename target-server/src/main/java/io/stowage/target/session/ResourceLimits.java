@@ -11,7 +11,8 @@ package io.stowage.target.session;
  * @param authFailuresPerMinute    failed authentications per source address per minute; past it the address's
  *                                 logins are refused at once until the minute has passed
  * @param dataOutTimeoutMillis     a write waiting for Data-Out (an R2T or the unsolicited burst) ends after this
- * @param dataOutBudgetBytes       Data-Out buffers of the whole node; a write that finds it spent gets TASK SET FULL
+ * @param dataOutBudgetBytes       Data-Out buffers of the whole node, a quarter at most per session; a write that
+ *                                 finds its share or the budget spent gets TASK SET FULL
  */
 public record ResourceLimits(long loginTimeoutMillis, int maxConnections, int maxConnectionsPerAddress,
                              int maxSessionsPerTarget, int authFailuresPerMinute, long dataOutTimeoutMillis,
