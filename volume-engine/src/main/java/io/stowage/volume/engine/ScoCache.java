@@ -51,10 +51,12 @@ final class ScoCache {
     }
 
     private final Path dir;
+    private final LocalFiles files;
     private final ConcurrentHashMap<Long, Sco> scos = new ConcurrentHashMap<>();
 
-    ScoCache(Path dir) throws IOException {
+    ScoCache(Path dir, LocalFiles files) throws IOException {
         this.dir = Files.createDirectories(dir);
+        this.files = files;
     }
 
     /** SCO files found in the directory at start-up (state decided by recovery). */
@@ -66,7 +68,7 @@ final class ScoCache {
 
     Sco create(long epoch, long number) throws IOException {
         Path f = dir.resolve(ObjectNames.sco(epoch, number, 0));
-        FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.READ,
+        FileChannel ch = files.open(f, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
         Sco s = new Sco(number, epoch, f, ch, State.OPEN, 0);
         scos.put(number, s);
@@ -76,7 +78,7 @@ final class ScoCache {
     /** Registers an SCO file that survived a restart. */
     Sco adopt(Path file, State state) throws IOException {
         String n = file.getFileName().toString();
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel ch = files.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         Sco s = new Sco(ObjectNames.scoNumber(n), ObjectNames.scoEpoch(n), file, ch, state, ch.size());
         scos.put(s.number, s);
         return s;
@@ -133,7 +135,7 @@ final class ScoCache {
     void remove(Sco s) throws IOException {
         scos.remove(s.number, s);
         s.channel.close();
-        Files.deleteIfExists(s.file);
+        files.delete(s.file);
     }
 
     void closeAll() {

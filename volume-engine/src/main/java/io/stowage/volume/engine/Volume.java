@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -50,6 +51,8 @@ public final class Volume implements AutoCloseable {
     final ClusterMap map;
     final ScoCache scos;
     final long epoch;
+    /** The cache directory's file operations (SCO and TLog files). */
+    final LocalFiles files;
     volatile VolumeHeader header;
     /** Serialises header changes (the uploader's TLog commits, resizes): each builds on the last committed one. */
     private final Object headerLock = new Object();
@@ -107,8 +110,9 @@ public final class Volume implements AutoCloseable {
     private static final UploadJob STOP = new UploadJob(-1, -1, null, null, List.of());
 
     Volume(String name, ObjectStore store, VolumeConfig config, Path cacheDir, VolumeHeader header,
-           ClusterMap map, ScoCache scos, long epoch) {
+           ClusterMap map, ScoCache scos, long epoch, LocalFiles files) {
         this.name = name;
+        this.files = files;
         this.store = store;
         this.config = config;
         this.cacheDir = cacheDir;
@@ -138,7 +142,7 @@ public final class Volume implements AutoCloseable {
         this.nextSco = firstSco;
         this.tlogSeq = firstTlogSeq;
         this.dirty.set(dirtyBytes);
-        this.tlog = new TLogWriter(tlogFile(epoch, tlogSeq));
+        this.tlog = openTlog(tlogSeq);
         this.tlogOpened = System.nanoTime();
         pendingUploads.set(uploads.size());
         uploader.start();
@@ -150,6 +154,10 @@ public final class Volume implements AutoCloseable {
 
     public VolumeInfo info() {
         return new VolumeInfo(name, header.uuid(), header.sizeBytes());
+    }
+
+    private TLogWriter openTlog(long seq) throws IOException {
+        return new TLogWriter(files.open(tlogFile(epoch, seq), StandardOpenOption.CREATE, StandardOpenOption.WRITE));
     }
 
     Path tlogFile(long e, long seq) {
@@ -470,7 +478,7 @@ public final class Volume implements AutoCloseable {
         pendingUploads.incrementAndGet();
         uploads.add(new UploadJob(tlogSeq, epoch, tlogFile(epoch, tlogSeq), tlog, List.copyOf(tlogScos)));
         tlogSeq++;
-        tlog = new TLogWriter(tlogFile(epoch, tlogSeq));
+        tlog = openTlog(tlogSeq);
         tlogScos.clear();
         tlogEntries = 0;
         tlogOpened = System.nanoTime();
@@ -783,7 +791,7 @@ public final class Volume implements AutoCloseable {
             dirtyChanged.notifyAll();
         }
         try {
-            Files.deleteIfExists(job.file());
+            files.delete(job.file());
             scos.evict(config.cacheLimitBytes());
         } catch (IOException | RuntimeException e) {
             log.warn("volume {}: cache clean-up after TLog {} failed: {}", name, job.seq(), e.toString());

@@ -10,7 +10,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -46,7 +45,8 @@ final class VolumeLoader {
     private VolumeLoader() {
     }
 
-    static Volume open(String name, ObjectStore store, Path cacheDir, VolumeConfig config) throws IOException {
+    static Volume open(String name, ObjectStore store, Path cacheDir, VolumeConfig config, LocalFiles files)
+            throws IOException {
         long t0 = System.nanoTime();
         store.fencePreviousOwner();
         ObjectStore.VolumeHeaderBytes raw = store.readHeader()
@@ -75,11 +75,11 @@ final class VolumeLoader {
             List<TLogEntry> entries = Files.exists(local) ? TLogReader.read(local)
                     : TLogReader.read(store.getAll(ObjectNames.tlog(r.epoch(), r.seq())));
             map.apply(r.seq(), entries);
-            Files.deleteIfExists(local);
+            files.delete(local);
             backendReplayed++;
         }
 
-        ScoCache scos = new ScoCache(cacheDir.resolve("sco"));
+        ScoCache scos = new ScoCache(cacheDir.resolve("sco"), files);
         long lastCommittedSco = header.lastSco();
         Map<Long, ScoCache.Sco> local = new HashMap<>();
         for (Path f : scos.existingFiles()) {
@@ -89,7 +89,7 @@ final class VolumeLoader {
             local.put(number, scos.adopt(f, isCommitted ? ScoCache.State.UPLOADED : ScoCache.State.SEALED));
         }
 
-        Volume v = new Volume(name, store, config, cacheDir, header, map, scos, epoch);
+        Volume v = new Volume(name, store, config, cacheDir, header, map, scos, epoch, files);
         List<Path> localTlogs = new ArrayList<>();
         try (Stream<Path> s = Files.list(cacheDir.resolve("tlog"))) {
             s.filter(p -> p.getFileName().toString().startsWith("tlog.")
@@ -107,7 +107,7 @@ final class VolumeLoader {
             long seq = ObjectNames.tlogSeq(file.getFileName().toString());
             long tlogEpoch = ObjectNames.tlogEpoch(file.getFileName().toString());
             if (cut) {
-                Files.delete(file);
+                files.delete(file);
                 continue;
             }
             List<TLogEntry> valid = new ArrayList<>();
@@ -137,7 +137,7 @@ final class VolumeLoader {
                 }
             }
             if (valid.isEmpty()) {
-                Files.delete(file);
+                files.delete(file);
                 continue;
             }
             List<ScoCache.Sco> jobScos = new ArrayList<>();
@@ -157,13 +157,13 @@ final class VolumeLoader {
             }
             TLogEntry.closed().writeTo(out);
             Path tmp = file.resolveSibling(file.getFileName() + ".recovered");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            try (FileChannel ch = files.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
                 out.flip();
                 while (out.hasRemaining()) ch.write(out);
                 ch.force(false);
             }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            files.move(tmp, file);
             for (TLogEntry e : valid) {
                 if (e.type() == TLogEntry.WRITE) {
                     map.put(e.address(), new ClusterMap.Mapping(e.value(), e.crc()));

@@ -16,7 +16,12 @@ public final class TLogWriter implements AutoCloseable {
     private long size;
 
     public TLogWriter(Path file) throws IOException {
-        channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        this(FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE));
+    }
+
+    /** Appends to {@code channel} (opened for writing) from its current end. */
+    public TLogWriter(FileChannel channel) throws IOException {
+        this.channel = channel;
         size = channel.size();
     }
 
