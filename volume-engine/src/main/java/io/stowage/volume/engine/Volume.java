@@ -301,7 +301,7 @@ public final class Volume implements AutoCloseable {
             try {
                 ByteBuffer b = ByteBuffer.allocate(TLogEntry.SIZE);
                 TLogEntry.discard(first, count).writeTo(b);
-                tlog.append(b.flip());
+                logEntries(b.flip());
                 tlogEntries++;
                 ClusterMap.Mapping marker = ClusterMap.discarded(tlogSeq);
                 for (long a = first; a < first + count; a++) map.put(a, marker);
@@ -349,7 +349,7 @@ public final class Volume implements AutoCloseable {
                             map.put(a, new ClusterMap.Mapping(got[i].location(), got[i].crc(), tlogSeq));
                         }
                     }
-                    tlog.append(entries.flip());
+                    logEntries(entries.flip());
                     tlogEntries += n;
                     appendSeq++;
                 } finally {
@@ -398,41 +398,57 @@ public final class Volume implements AutoCloseable {
         appendLock.lock();
         try {
             checkHalted();
-            int done = 0;
-            while (done < n) {
-                if (openSco == null) {
-                    openSco = scos.create(epoch, nextSco++);
-                    openScoClusters = 0;
-                    openScoCrc = new CRC32C();
-                }
-                int k = Math.min(config.scoClusters() - openScoClusters, n - done);
-                ByteBuffer w = data.slice(base + done * CLUSTER, k * CLUSTER);
-                long pos = (long) openScoClusters * CLUSTER;
-                while (w.hasRemaining()) pos += openSco.channel.write(w, pos);
-                ByteBuffer entries = ByteBuffer.allocate(k * TLogEntry.SIZE);
-                ClusterMap.Mapping[] mappings = new ClusterMap.Mapping[k];
-                for (int i = 0; i < k; i++) {
-                    int crc = crcs[done + i];
-                    updateScoCrc(openScoCrc, crc);
-                    long loc = ClusterLocation.of(0, openSco.number, openScoClusters + i);
-                    mappings[i] = new ClusterMap.Mapping(loc, crc);
-                    TLogEntry.write(first + done + i, loc, mappings[i].crc()).writeTo(entries);
-                }
-                tlog.append(entries.flip());
-                for (int i = 0; i < k; i++) map.put(first + done + i, mappings[i]);
-                openScoClusters += k;
-                openSco.bytes = (long) openScoClusters * CLUSTER;
-                dirty.addAndGet((long) k * CLUSTER);
-                tlogEntries += k;
-                done += k;
-                if (openScoClusters == config.scoClusters()) {
-                    sealOpenSco();
-                    if (tlogScos.size() >= config.scosPerTlog()) rollTlog();
-                }
-            }
-            appendSeq++;
+            appendLocked(first, data, n, base, crcs);
+        } catch (IOException e) {
+            throw halt("a write to the cache failed", e);
         } finally {
             appendLock.unlock();
+        }
+    }
+
+    /** Caller holds appendLock. */
+    private void appendLocked(long first, ByteBuffer data, int n, int base, int[] crcs) throws IOException {
+        int done = 0;
+        while (done < n) {
+            if (openSco == null) {
+                openSco = scos.create(epoch, nextSco++);
+                openScoClusters = 0;
+                openScoCrc = new CRC32C();
+            }
+            int k = Math.min(config.scoClusters() - openScoClusters, n - done);
+            ByteBuffer w = data.slice(base + done * CLUSTER, k * CLUSTER);
+            long pos = (long) openScoClusters * CLUSTER;
+            while (w.hasRemaining()) pos += openSco.channel.write(w, pos);
+            ByteBuffer entries = ByteBuffer.allocate(k * TLogEntry.SIZE);
+            ClusterMap.Mapping[] mappings = new ClusterMap.Mapping[k];
+            for (int i = 0; i < k; i++) {
+                int crc = crcs[done + i];
+                updateScoCrc(openScoCrc, crc);
+                long loc = ClusterLocation.of(0, openSco.number, openScoClusters + i);
+                mappings[i] = new ClusterMap.Mapping(loc, crc);
+                TLogEntry.write(first + done + i, loc, mappings[i].crc()).writeTo(entries);
+            }
+            tlog.append(entries.flip());
+            for (int i = 0; i < k; i++) map.put(first + done + i, mappings[i]);
+            openScoClusters += k;
+            openSco.bytes = (long) openScoClusters * CLUSTER;
+            dirty.addAndGet((long) k * CLUSTER);
+            tlogEntries += k;
+            done += k;
+            if (openScoClusters == config.scoClusters()) {
+                sealOpenSco();
+                if (tlogScos.size() >= config.scosPerTlog()) rollTlog();
+            }
+        }
+        appendSeq++;
+    }
+
+    /** Appends encoded entries to the current TLog (discards, copies); caller holds appendLock. A failure halts. */
+    private void logEntries(ByteBuffer entries) throws IOException {
+        try {
+            tlog.append(entries);
+        } catch (IOException e) {
+            throw halt("a write to the TLog failed", e);
         }
     }
 
@@ -499,6 +515,7 @@ public final class Volume implements AutoCloseable {
             appendLock.unlock();
         }
         synchronized (syncLock) {
+            checkHalted(); // a flush that failed before us dropped what it had taken: it must not look done
             if (syncedSeq >= target) return;
             long upTo;
             List<ScoCache.Sco> s;
@@ -515,19 +532,21 @@ public final class Volume implements AutoCloseable {
             } finally {
                 appendLock.unlock();
             }
-            for (ScoCache.Sco sco : s) {
-                try {
-                    sco.channel.force(false);
-                } catch (ClosedChannelException e) {
-                    // evicted: it was uploaded, nothing to make durable locally
+            try {
+                for (ScoCache.Sco sco : s) {
+                    try {
+                        sco.channel.force(false);
+                    } catch (ClosedChannelException e) {
+                        // evicted: uploaded and committed, nothing to make durable locally; closed any other way
+                        // (an interrupt closes the channel) the fsync did not happen
+                        if (sco.state != ScoCache.State.UPLOADED) throw e;
+                    }
                 }
-            }
-            for (TLogWriter w : t) {
-                try {
-                    w.sync();
-                } catch (ClosedChannelException e) {
-                    // closed by the uploader, which syncs before closing
-                }
+                for (TLogWriter w : t) w.sync(); // one closed by the uploader was fsynced by its close
+            } catch (IOException e) {
+                // never retried, never forgotten: after a failed fsync the page cache may have dropped the data
+                // and a second fsync would report success (Linux clears the error), so nothing is acknowledged again
+                throw halt("fsync failed", e);
             }
             syncedSeq = upTo;
         }
@@ -686,7 +705,7 @@ public final class Volume implements AutoCloseable {
                 rollTlog();
             }
         } catch (IOException e) {
-            halt(e);
+            halt("closing the TLog by age failed", e);
         } finally {
             appendLock.unlock();
         }
@@ -694,16 +713,23 @@ public final class Volume implements AutoCloseable {
 
     /** SCOs, then the TLog, then the header; then LMDB and the cache. Retries with backoff until it lands. */
     private void upload(UploadJob job) {
+        try {
+            // the local copies stay valid until committed; a failed fsync is never retried (a retry "succeeds"
+            // on Linux after a writeback error), the volume halts
+            if (job.writer() != null) job.writer().close();
+            for (ScoCache.Sco s : job.scos()) s.channel.force(false);
+        } catch (IOException e) {
+            if (!closing) halt("fsync before the upload of TLog " + job.seq() + " failed", e);
+            return;
+        }
         long backoff = 100;
         boolean warned = false;
         while (true) {
             try {
-                if (job.writer() != null) job.writer().close(); // fsync: the local copy stays valid until committed
                 long firstSco = Long.MAX_VALUE;
                 long lastSco = -1;
                 List<java.util.concurrent.Future<?>> puts = new ArrayList<>();
                 for (ScoCache.Sco s : job.scos()) {
-                    s.channel.force(false);
                     puts.add(scoPutters.submit(() -> {
                         putReplacingUncommitted(s.objectName(), s.file);
                         return null;
@@ -819,7 +845,11 @@ public final class Volume implements AutoCloseable {
         appendLock.lock();
         try {
             checkHalted();
-            rollTlog();
+            try {
+                rollTlog();
+            } catch (IOException e) {
+                throw halt("closing the TLog failed", e);
+            }
             target = tlogSeq - 1; // the TLog just closed (or the one before, if the open one was empty)
         } finally {
             appendLock.unlock();
@@ -1046,6 +1076,12 @@ public final class Volume implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------ state
+
+    /** Halts the volume for a local I/O failure; returns the exception to throw to the caller. */
+    private IOException halt(String what, IOException e) {
+        halt(new IOException(what + ": " + e, e));
+        return e;
+    }
 
     private void halt(Throwable why) {
         if (halted == null) {

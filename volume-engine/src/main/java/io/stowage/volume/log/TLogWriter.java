@@ -14,6 +14,7 @@ public final class TLogWriter implements AutoCloseable {
     private final FileChannel channel;
     private final ByteBuffer buffer = ByteBuffer.allocate(TLogEntry.SIZE * 64);
     private long size;
+    private boolean closed; // guarded by this: true only once close() has fsynced and closed the file
 
     public TLogWriter(Path file) throws IOException {
         this(FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE));
@@ -45,15 +46,21 @@ public final class TLogWriter implements AutoCloseable {
         return size / TLogEntry.SIZE;
     }
 
-    public void sync() throws IOException {
+    /**
+     * Fsyncs what was appended. After {@link #close} there is nothing left to do; a channel closed any other way
+     * (an interrupt closes it without an fsync) throws ClosedChannelException: that is a lost fsync, not a done one.
+     */
+    public synchronized void sync() throws IOException {
+        if (closed) return;
         channel.force(false);
     }
 
-    /** Syncs and closes; closing twice is harmless. */
+    /** Syncs and closes; closing twice is harmless. A failed fsync leaves it open, and the failure is the caller's. */
     @Override
     public synchronized void close() throws IOException {
-        if (!channel.isOpen()) return;
+        if (closed) return;
         channel.force(false);
         channel.close();
+        closed = true;
     }
 }

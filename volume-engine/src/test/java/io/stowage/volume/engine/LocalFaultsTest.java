@@ -46,4 +46,64 @@ class LocalFaultsTest {
         assertTrue(files.opened.stream().anyMatch(p -> p.getFileName().toString().endsWith(".recovered")),
                 "recovery's rewritten TLog");
     }
+
+    @Test
+    void aFailedFsyncInFlushIsNeverForgotten() throws Exception {
+        VolumeEngine e = engine();
+        e.create("v", 1 << 20);
+        Volume v = e.open("v");
+        v.write(0, ByteBuffer.wrap(random(8192, 1)), false);
+        files.failForce(FaultyFiles.named("sco."), 1);
+        assertThrows(IOException.class, v::flush, "the fsync failed");
+        // the data of the first write may be lost: nothing may be acknowledged as durable from here on
+        assertThrows(IOException.class, () -> {
+            v.write(8192, ByteBuffer.wrap(random(4096, 2)), false);
+            v.flush();
+        }, "a later flush must not report GOOD after a failed fsync");
+        assertTrue(v.stats().halted(), "the volume is halted");
+        assertThrows(IOException.class, () -> read(v, 0, 4096), "its I/O fails");
+        v.abandon();
+    }
+
+    @Test
+    void aFailedFsyncBeforeUploadHaltsInsteadOfRetrying() throws Exception {
+        VolumeEngine e = engine();
+        e.create("v", 1 << 20);
+        Volume v = e.open("v");
+        v.write(0, ByteBuffer.wrap(random(8192, 1)), false);
+        files.failForce(FaultyFiles.named("tlog."), 1); // the uploader's close of the TLog fsyncs it first
+        assertThrows(IOException.class, () -> v.syncToBackend(10_000));
+        assertTrue(v.stats().halted(), "a retried fsync would succeed on Linux after a writeback error: halt");
+        v.abandon();
+    }
+
+    @Test
+    void aFailedWriteHaltsTheVolume() throws Exception {
+        VolumeEngine e = engine();
+        e.create("v", 1 << 20);
+        Volume v = e.open("v");
+        v.write(0, ByteBuffer.wrap(random(4096, 1)), false);
+        files.failWrite(FaultyFiles.named("sco."), 0, "Input/output error");
+        assertThrows(IOException.class, () -> v.write(4096, ByteBuffer.wrap(random(4096, 2)), false));
+        assertThrows(IOException.class, () -> v.write(8192, ByteBuffer.wrap(random(4096, 3)), false));
+        assertThrows(IOException.class, v::flush);
+        assertTrue(v.stats().halted());
+        v.abandon();
+    }
+
+    @Test
+    void anInterruptClosingAChannelIsNotTakenForAnFsync() throws Exception {
+        VolumeEngine e = engine();
+        e.create("v", 1 << 20);
+        Volume v = e.open("v");
+        v.write(0, ByteBuffer.wrap(random(4096, 1)), false);
+        Thread.currentThread().interrupt(); // the fsync of the open SCO is interrupted: the JDK closes its channel
+        try {
+            assertThrows(IOException.class, v::flush, "nothing was fsynced: the flush must fail");
+        } finally {
+            Thread.interrupted();
+        }
+        assertTrue(v.stats().halted(), "the open SCO's channel is gone: the volume cannot go on");
+        v.abandon();
+    }
 }
