@@ -410,6 +410,9 @@ public final class Volume implements AutoCloseable {
     private void appendLocked(long first, ByteBuffer data, int n, int base, int[] crcs) throws IOException {
         int done = 0;
         while (done < n) {
+            if (openSco != null && openScoClusters == config.scoClusters()) {
+                sealAndMaybeRoll(); // an earlier seal or roll failed and was undone: it comes first
+            }
             if (openSco == null) {
                 openSco = scos.create(epoch, nextSco++);
                 openScoClusters = 0;
@@ -423,24 +426,29 @@ public final class Volume implements AutoCloseable {
             ClusterMap.Mapping[] mappings = new ClusterMap.Mapping[k];
             for (int i = 0; i < k; i++) {
                 int crc = crcs[done + i];
-                updateScoCrc(openScoCrc, crc);
                 long loc = ClusterLocation.of(0, openSco.number, openScoClusters + i);
                 mappings[i] = new ClusterMap.Mapping(loc, crc);
                 TLogEntry.write(first + done + i, loc, mappings[i].crc()).writeTo(entries);
             }
+            // all or nothing (TLogWriter undoes a partial append); until it succeeds nothing else has changed,
+            // so the SCO slots just written stay free and the next write reuses them
             tlog.append(entries.flip());
+            for (int i = 0; i < k; i++) updateScoCrc(openScoCrc, crcs[done + i]);
             for (int i = 0; i < k; i++) map.put(first + done + i, mappings[i]);
             openScoClusters += k;
             openSco.bytes = (long) openScoClusters * CLUSTER;
             dirty.addAndGet((long) k * CLUSTER);
             tlogEntries += k;
             done += k;
-            if (openScoClusters == config.scoClusters()) {
-                sealOpenSco();
-                if (tlogScos.size() >= config.scosPerTlog()) rollTlog();
-            }
+            if (openScoClusters == config.scoClusters()) sealAndMaybeRoll();
         }
         appendSeq++;
+    }
+
+    /** Seals the full open SCO and closes the TLog if it has its SCOs. Caller holds appendLock. */
+    private void sealAndMaybeRoll() throws IOException {
+        sealOpenSco();
+        if (tlogScos.size() >= config.scosPerTlog()) rollTlog();
     }
 
     /** Appends encoded entries to the current TLog (discards, copies); caller holds appendLock. A failure halts. */
@@ -487,14 +495,27 @@ public final class Volume implements AutoCloseable {
     private void rollTlog() throws IOException {
         if (openSco != null && openScoClusters > 0) sealOpenSco();
         if (tlogEntries == 0 && tlogScos.isEmpty()) return;
+        // the next TLog is opened first and the closed one queued last: if anything fails in between, appends
+        // go on into the current TLog, which is not queued (never into one the uploader already has)
+        TLogWriter next = openTlog(tlogSeq + 1);
         ByteBuffer b = ByteBuffer.allocate(TLogEntry.SIZE);
         TLogEntry.closed().writeTo(b);
-        tlog.append(b.flip());
+        try {
+            tlog.append(b.flip());
+        } catch (IOException e) {
+            try {
+                next.close();
+                files.delete(tlogFile(epoch, tlogSeq + 1));
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
         unsyncedTlogs.add(tlog);
         pendingUploads.incrementAndGet();
         uploads.add(new UploadJob(tlogSeq, epoch, tlogFile(epoch, tlogSeq), tlog, List.copyOf(tlogScos)));
         tlogSeq++;
-        tlog = openTlog(tlogSeq);
+        tlog = next;
         tlogScos.clear();
         tlogEntries = 0;
         tlogOpened = System.nanoTime();

@@ -14,6 +14,7 @@ public final class TLogWriter implements AutoCloseable {
     private final FileChannel channel;
     private final ByteBuffer buffer = ByteBuffer.allocate(TLogEntry.SIZE * 64);
     private long size;
+    private boolean damaged;
     private boolean closed; // guarded by this: true only once close() has fsynced and closed the file
 
     public TLogWriter(Path file) throws IOException {
@@ -30,16 +31,37 @@ public final class TLogWriter implements AutoCloseable {
         buffer.clear();
         e.writeTo(buffer);
         buffer.flip();
-        while (buffer.hasRemaining()) {
-            size += channel.write(buffer, size);
+        append(buffer);
+    }
+
+    /**
+     * Appends already encoded entries (a multiple of {@link TLogEntry#SIZE} bytes) in one write, all or nothing:
+     * after a failure (a short write, then an error) the file is truncated back to where this append started, so
+     * no partial entry is left to hide the entries after it. If even that fails the writer refuses every later
+     * append ({@link #damaged}).
+     */
+    public void append(ByteBuffer entries) throws IOException {
+        if (damaged) throw new IOException("TLog has a partial entry at its end (an earlier append failed)");
+        long start = size;
+        try {
+            while (entries.hasRemaining()) {
+                size += channel.write(entries, size);
+            }
+        } catch (IOException e) {
+            try {
+                channel.truncate(start);
+                size = start;
+            } catch (IOException t) {
+                damaged = true;
+                e.addSuppressed(t);
+            }
+            throw e;
         }
     }
 
-    /** Appends already encoded entries (a multiple of {@link TLogEntry#SIZE} bytes) in one write. */
-    public void append(ByteBuffer entries) throws IOException {
-        while (entries.hasRemaining()) {
-            size += channel.write(entries, size);
-        }
+    /** True once an append failed and could not be undone: the file ends in a partial entry. */
+    public boolean damaged() {
+        return damaged;
     }
 
     public long entries() {

@@ -23,6 +23,22 @@ final class FaultyFiles implements LocalFiles {
     private volatile String writeError = "Input/output error";
     private final AtomicInteger writeFailures = new AtomicInteger();
 
+    private volatile Predicate<Path> openFails = p -> false;
+    private volatile String openError = "Too many open files";
+
+    /** The next opens of files matching {@code which} fail with {@code error}, until {@link #heal}. */
+    void failOpen(Predicate<Path> which, String error) {
+        openError = error;
+        openFails = which;
+    }
+
+    /** Disarms every fault. */
+    void heal() {
+        openFails = p -> false;
+        forceFails = p -> false;
+        writeFails = p -> false;
+    }
+
     /** The next {@code times} fsyncs of files matching {@code which} throw (EIO). */
     void failForce(Predicate<Path> which, int times) {
         forceFailures.set(times);
@@ -44,6 +60,7 @@ final class FaultyFiles implements LocalFiles {
 
     @Override
     public FileChannel open(Path file, OpenOption... options) throws IOException {
+        if (openFails.test(file)) throw new java.nio.file.FileSystemException(file.toString(), null, openError);
         opened.add(file);
         return new ForwardingChannel(LocalFiles.SYSTEM.open(file, options)) {
             @Override
