@@ -52,11 +52,18 @@ final class ScoCache {
 
     private final Path dir;
     private final LocalFiles files;
+    private final DirectorySync entries;
     private final ConcurrentHashMap<Long, Sco> scos = new ConcurrentHashMap<>();
 
     ScoCache(Path dir, LocalFiles files) throws IOException {
         this.dir = Files.createDirectories(dir);
         this.files = files;
+        this.entries = new DirectorySync(this.dir, files);
+    }
+
+    /** Makes the SCO files created or deleted since the last call durable by name (a flush calls it). */
+    void syncDirectory() throws IOException {
+        entries.sync();
     }
 
     /** SCO files found in the directory at start-up (state decided by recovery). */
@@ -70,6 +77,7 @@ final class ScoCache {
         Path f = dir.resolve(ObjectNames.sco(epoch, number, 0));
         FileChannel ch = files.open(f, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        entries.changed();
         Sco s = new Sco(number, epoch, f, ch, State.OPEN, 0);
         scos.put(number, s);
         return s;
@@ -136,6 +144,7 @@ final class ScoCache {
         scos.remove(s.number, s);
         s.channel.close();
         files.delete(s.file);
+        entries.changed();
     }
 
     void closeAll() {

@@ -53,6 +53,8 @@ public final class Volume implements AutoCloseable {
     final long epoch;
     /** The cache directory's file operations (SCO and TLog files). */
     final LocalFiles files;
+    /** The TLog directory's entries changed (a TLog created or deleted): the next flush fsyncs it. */
+    private final DirectorySync tlogDir;
     volatile VolumeHeader header;
     /** Serialises header changes (the uploader's TLog commits, resizes): each builds on the last committed one. */
     private final Object headerLock = new Object();
@@ -113,6 +115,7 @@ public final class Volume implements AutoCloseable {
            ClusterMap map, ScoCache scos, long epoch, LocalFiles files) {
         this.name = name;
         this.files = files;
+        this.tlogDir = new DirectorySync(cacheDir.resolve("tlog"), files);
         this.store = store;
         this.config = config;
         this.cacheDir = cacheDir;
@@ -157,7 +160,10 @@ public final class Volume implements AutoCloseable {
     }
 
     private TLogWriter openTlog(long seq) throws IOException {
-        return new TLogWriter(files.open(tlogFile(epoch, seq), StandardOpenOption.CREATE, StandardOpenOption.WRITE));
+        TLogWriter w = new TLogWriter(files.open(tlogFile(epoch, seq), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE));
+        tlogDir.changed();
+        return w;
     }
 
     Path tlogFile(long e, long seq) {
@@ -506,6 +512,7 @@ public final class Volume implements AutoCloseable {
             try {
                 next.close();
                 files.delete(tlogFile(epoch, tlogSeq + 1));
+                tlogDir.changed();
             } catch (IOException cleanup) {
                 e.addSuppressed(cleanup);
             }
@@ -564,6 +571,8 @@ public final class Volume implements AutoCloseable {
                     }
                 }
                 for (TLogWriter w : t) w.sync(); // one closed by the uploader was fsynced by its close
+                scos.syncDirectory(); // and the names of new files (POSIX: an fsync covers data, not the name)
+                tlogDir.sync();
             } catch (IOException e) {
                 // never retried, never forgotten: after a failed fsync the page cache may have dropped the data
                 // and a second fsync would report success (Linux clears the error), so nothing is acknowledged again
@@ -839,6 +848,7 @@ public final class Volume implements AutoCloseable {
         }
         try {
             files.delete(job.file());
+            tlogDir.changed(); // a lost delete only brings back a committed TLog, which is ignored
             scos.evict(config.cacheLimitBytes());
         } catch (IOException | RuntimeException e) {
             log.warn("volume {}: cache clean-up after TLog {} failed: {}", name, job.seq(), e.toString());

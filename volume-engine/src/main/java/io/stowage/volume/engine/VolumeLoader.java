@@ -190,6 +190,10 @@ final class VolumeLoader {
         for (Path p : scos.existingFiles()) {
             maxSco = Math.max(maxSco, ObjectNames.scoNumber(p.getFileName().toString()));
         }
+        // what recovery renamed and deleted must stay so before new files reuse the numbers: a lost rename
+        // would bring back the uncut TLog, a lost delete a TLog after the cut
+        files.syncDirectory(cacheDir.resolve("tlog"));
+        files.syncDirectory(cacheDir.resolve("sco"));
         v.start(maxSeq + 1, maxSco + 1, dirty);
         log.info("volume {} opened (epoch {}): {} committed TLog(s) replayed from the backend, {} local TLog(s) "
                         + "with {} entries recovered{}, {} MiB to upload, in {} ms", name, epoch, backendReplayed,
