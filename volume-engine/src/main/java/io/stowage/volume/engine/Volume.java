@@ -102,6 +102,8 @@ public final class Volume implements AutoCloseable {
     private final java.util.concurrent.ExecutorService scoPutters;
     private volatile boolean closing;
     private volatile Throwable halted;
+    /** Set by the loader: recovery cut the local log at a cluster that did not survive (tests). */
+    boolean recoveryCutTail;
     private long slowedLoggedAt = System.nanoTime() - TimeUnit.SECONDS.toNanos(60); // guarded by dirtyChanged
 
     /** A closed TLog waiting for upload, with the SCOs it covers. */
@@ -899,18 +901,6 @@ public final class Volume implements AutoCloseable {
         }
     }
 
-    /** True if some acknowledged write has not been made durable by a flush yet. */
-    boolean hasUnflushedWrites() {
-        appendLock.lock();
-        try {
-            synchronized (syncLock) {
-                return appendSeq > syncedSeq;
-            }
-        } finally {
-            appendLock.unlock();
-        }
-    }
-
     /** Named volume state (e.g. persistent reservations) from the object store, or null. */
     public byte[] loadState(String key) throws IOException {
         String object = "state." + key;
@@ -1174,8 +1164,8 @@ public final class Volume implements AutoCloseable {
     /** Abandons the volume without flushing or uploading (tests: the in-process stand-in for a crash). */
     void abandon() {
         closing = true;
+        halted = new IOException("abandoned"); // first: a scrub pass waiting for uploads stops now, not in 300 s
         stopScrubber();
-        halted = new IOException("abandoned");
         uploads.add(STOP);
         try {
             uploader.join(); // a crash leaves no thread behind either; it stops after its current step

@@ -194,6 +194,7 @@ final class VolumeLoader {
         // would bring back the uncut TLog, a lost delete a TLog after the cut
         files.syncDirectory(cacheDir.resolve("tlog"));
         files.syncDirectory(cacheDir.resolve("sco"));
+        v.recoveryCutTail = cut;
         v.start(maxSeq + 1, maxSco + 1, dirty);
         log.info("volume {} opened (epoch {}): {} committed TLog(s) replayed from the backend, {} local TLog(s) "
                         + "with {} entries recovered{}, {} MiB to upload, in {} ms", name, epoch, backendReplayed,

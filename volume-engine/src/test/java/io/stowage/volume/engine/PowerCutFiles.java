@@ -37,6 +37,8 @@ final class PowerCutFiles implements LocalFiles {
     private long events;
     private long cutAtEvent = Long.MAX_VALUE;
     private int cuts;
+    private int storeCuts;
+    private int storeChangesToCut;
     private final Map<Path, FileState> files = new HashMap<>();
     private final List<DirOp> unsyncedEntries = new ArrayList<>();
 
@@ -102,6 +104,13 @@ final class PowerCutFiles implements LocalFiles {
         }
     }
 
+    /** Cuts the power right after the {@code n}-th store change from now (see {@link #event}). */
+    void cutAfterStoreChanges(int n) {
+        synchronized (lock) {
+            storeChangesToCut = n;
+        }
+    }
+
     boolean isOff() {
         synchronized (lock) {
             return off;
@@ -135,7 +144,21 @@ final class PowerCutFiles implements LocalFiles {
     /** One operation outside the files (a store call that completed): the power may go off right after it. */
     void event() throws IOException {
         synchronized (lock) {
-            eventLocked();
+            boolean wasOff = off;
+            try {
+                if (storeChangesToCut > 0 && --storeChangesToCut == 0) cutAtEvent = events + 1;
+                eventLocked();
+            } catch (IOException e) {
+                if (!wasOff) storeCuts++;
+                throw e;
+            }
+        }
+    }
+
+    /** Cuts that came right after a store change (an upload step). */
+    int storeCuts() {
+        synchronized (lock) {
+            return storeCuts;
         }
     }
 
@@ -314,6 +337,7 @@ final class PowerCutFiles implements LocalFiles {
             unsyncedEntries.clear();
             off = false;
             cutAtEvent = Long.MAX_VALUE;
+            storeChangesToCut = 0;
         }
     }
 
