@@ -55,6 +55,8 @@ ls "$root"/usr/share/stowage/lib/target-server-*.jar > /dev/null || fail "jars m
 in_root getent passwd stowage > /dev/null || fail "no stowage user"
 [ "$(in_root stat -c %U /var/lib/stowage)" = stowage ] || fail "/var/lib/stowage not owned by stowage"
 grep -q "^/etc/stowage/stowage.conf$" "$root/var/lib/dpkg/info/stowage.conffiles" || fail "config is not a conffile"
+[ "$(in_root stat -c %U:%G:%a /etc/stowage/stowage.conf)" = root:stowage:640 ] \
+  || fail "stowage.conf (it may hold CHAP secrets) is $(in_root stat -c %U:%G:%a /etc/stowage/stowage.conf), not root:stowage:640"
 systemd-analyze verify --man=no --root="$root" /lib/systemd/system/stowage.service > "$work/verify.log" 2>&1 \
   || { cat "$work/verify.log"; fail "systemd-analyze verify"; }
 in_root stowage --help | grep -q "stowage serve" || fail "stowage --help"

@@ -7,13 +7,17 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** CHAP (one-way and mutual) against libiscsi's own CHAP implementation, as iscsi-ls and iscsi-inq use it. */
+/**
+ * Who may log in, against libiscsi's own initiator as iscsi-ls and iscsi-inq use it: CHAP (one-way and mutual) per
+ * target and for discovery, initiator ACLs per target, and secrets kept out of world-readable files.
+ */
 class ChapIT {
     @TempDir Path dir;
 
     private StowageProcess start(String name, String... keys) throws Exception {
         Path conf = dir.resolve(name + ".conf");
         Files.writeString(conf, String.join("\n", keys) + "\nvolume.demo.size = 64M\ntarget.demo.lun.0 = demo\n");
+        Files.setPosixFilePermissions(conf, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
         return StowageProcess.start(name, dir.resolve(name), "--config", conf.toString());
     }
 
@@ -51,5 +55,51 @@ class ChapIT {
             assertNotEquals(0, Tools.run(30, "iscsi-inq", lun0(s, "alice%initiator-secret@", "")).exit(),
                     "mutual CHAP is required when configured");
         }
+    }
+
+    @Test
+    void discoveryChapIsConfiguredApartFromTheTargets() throws Exception {
+        try (StowageProcess s = start("chap-discovery", "discovery.chap.user = finder",
+                "discovery.chap.secret = discovery-secret")) {
+            Tools.Result anonymous = Tools.run(30, "iscsi-ls", "-s", "iscsi://" + s.portal());
+            assertFalse(anonymous.output().contains(StowageProcess.IQN), "no discovery without CHAP: " + anonymous.output());
+            Tools.Result wrong = Tools.run(30, "iscsi-ls", "-s", "iscsi://finder%wrong-secret-xx@" + s.portal());
+            assertFalse(wrong.output().contains(StowageProcess.IQN), wrong.output());
+            assertTrue(Tools.run(30, "iscsi-ls", "-s", "iscsi://finder%discovery-secret@" + s.portal()).output()
+                    .contains(StowageProcess.IQN));
+            // the target itself has no CHAP: a normal session needs none
+            assertTrue(Tools.run(30, "iscsi-inq", lun0(s, "", "")).ok().output().contains("DIRECT_ACCESS"));
+        }
+    }
+
+    @Test
+    void anInitiatorOffTheAclNeitherSeesTheTargetNorLogsIn() throws Exception {
+        String allowed = "iqn.2026-12.io.stowage.test:allowed";
+        String other = "iqn.2026-12.io.stowage.test:other";
+        try (StowageProcess s = start("acl", "target.demo.allowed-initiators = " + allowed + ", iqn.2026-12.x:y")) {
+            assertTrue(Tools.run(30, "iscsi-ls", "-i", allowed, "-s", "iscsi://" + s.portal()).output()
+                    .contains(StowageProcess.IQN));
+            assertFalse(Tools.run(30, "iscsi-ls", "-i", other, "-s", "iscsi://" + s.portal()).output()
+                    .contains(StowageProcess.IQN), "SendTargets hides a target from an initiator off its ACL");
+            assertTrue(Tools.run(30, "iscsi-inq", "-i", allowed, lun0(s, "", "")).ok().output()
+                    .contains("DIRECT_ACCESS"));
+            Tools.Result refused = Tools.run(30, "iscsi-inq", "-i", other, lun0(s, "", ""));
+            assertNotEquals(0, refused.exit());
+            assertTrue(refused.output().toLowerCase().contains("authoriz") || refused.output().contains("0202")
+                    || refused.output().contains("forbidden"), refused.output());
+        }
+    }
+
+    @Test
+    void aConfigWithSecretsThatEveryUserCanReadIsRefused() throws Exception {
+        Path conf = dir.resolve("open.conf");
+        Files.writeString(conf, "target.demo.chap.user = alice\ntarget.demo.chap.secret = initiator-secret\n");
+        Files.setPosixFilePermissions(conf, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        Tools.Result r = Tools.run(60, "env", "STOWAGE_NO_BUILD=1", StowageProcess.REPO.resolve("stowage").toString(),
+                "serve", "--config", conf.toString(), "--data-dir", dir.resolve("open").toString());
+        assertEquals(2, r.exit(), r.output());
+        assertEquals("stowage: config key 'target.demo.chap.secret': " + conf
+                + " holds CHAP secrets and is readable by every user; chmod o-r " + conf, r.output().strip());
+        assertFalse(r.output().contains("initiator-secret"), "secrets are never printed");
     }
 }

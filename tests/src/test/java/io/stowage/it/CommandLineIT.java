@@ -62,6 +62,18 @@ class CommandLineIT {
         }
     }
 
+    /** The launcher sets an explicit heap (docs/configuration.md, "Memory"); STOWAGE_HEAP overrides it. */
+    @Test
+    void theHeapIsBoundedByDefaultAndOverridable() throws Exception {
+        try (StowageProcess s = StowageProcess.start("heap-default", dir.resolve("var-default"))) {
+            assertTrue(s.output().contains("Java heap limit 1024 MiB"), s.output());
+        }
+        try (StowageProcess s = StowageProcess.startWith("heap-768m", dir.resolve("var-768m"),
+                java.util.Map.of("STOWAGE_HEAP", "768m"))) {
+            assertTrue(s.output().contains("Java heap limit 768 MiB"), s.output());
+        }
+    }
+
     @Test
     void helpDescribesServe() throws Exception {
         Tools.Result r = Tools.run(60, "env", "STOWAGE_NO_BUILD=1", stowage(), "--help");

@@ -83,9 +83,13 @@ public final class Daemon implements AutoCloseable {
                 }
                 ScsiTarget scsi = new ScsiTarget(new TargetPortIdentity(t.iqn(), relativePort++, PORTAL_GROUP_TAG),
                         luns, buffers);
-                targets.add(new ExportedTarget(t.iqn(), scsi, PORTAL_GROUP_TAG, config.chap(named.getKey())));
+                targets.add(new ExportedTarget(t.iqn(), scsi, PORTAL_GROUP_TAG, config.chap(named.getKey()),
+                        config.allowedInitiators(named.getKey())));
                 if (config.chap(named.getKey()) != null) {
                     log.info("target {} requires CHAP{}", t.iqn(), config.chap(named.getKey()).mutual() ? " (mutual)" : "");
+                }
+                if (!config.allowedInitiators(named.getKey()).isEmpty()) {
+                    log.info("target {} admits only {}", t.iqn(), config.allowedInitiators(named.getKey()));
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -93,7 +97,10 @@ public final class Daemon implements AutoCloseable {
             io.shutdownNow();
             throw e;
         }
-        directory = new TargetDirectory(targets);
+        directory = new TargetDirectory(targets, config.discoveryChap());
+        if (config.discoveryChap() != null) {
+            log.info("discovery sessions require CHAP{}", config.discoveryChap().mutual() ? " (mutual)" : "");
+        }
         SessionRegistry registry = new SessionRegistry();
         for (ExportedTarget t : targets) {
             // EXTENDED COPY may name any LU of this node as source or destination

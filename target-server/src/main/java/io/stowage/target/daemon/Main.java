@@ -142,6 +142,8 @@ public final class Main {
         String host = daemon.portalAddress().getAddress().getHostAddress();
         int port = daemon.portalAddress().getPort();
         out.println("Stowage is serving iSCSI on " + host + ":" + port + " (data in " + config.dataDir().toAbsolutePath() + ")");
+        // the memory bound the operator set (STOWAGE_HEAP, docs/configuration.md), stated where they look first
+        out.println("  Java heap limit " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB");
         for (ExportedTarget t : daemon.targets().all()) {
             for (var lun : t.scsi().luns().entrySet()) {
                 out.println("  target " + t.name() + " LUN " + lun.getKey() + " = volume " + lun.getValue().volume().name()

@@ -46,6 +46,8 @@ import org.apache.commons.configuration2.ex.ConfigurationException;
  * target.NAME.lun.N = VOLUME               # LUN N of target NAME is volume VOLUME
  * target.NAME.chap.user = USER             # with .secret (12..255 characters): logins must prove it (CHAP)
  * target.NAME.chap.mutual-user = USER      # with .mutual-secret: the target proves itself too (mutual CHAP)
+ * target.NAME.allowed-initiators = IQN,... # only these initiators see and may log in to NAME (default: all)
+ * discovery.chap.user = USER               # with .secret: discovery sessions must prove it (CHAP); .mutual-* too
  * volume.VOLUME.size = 8G                  # created thin at first start; suffixes K, M, G, T (binary)
  * volume.VOLUME.write-through = no         # yes: every write is flushed before it is acknowledged (WCE = 0)
  * </pre>
@@ -88,6 +90,11 @@ public final class StowageConfig {
     private static final Pattern CHAP_KEY = Pattern.compile(
             "target\\.([A-Za-z0-9._-]+)\\.chap\\.(user|secret|mutual-user|mutual-secret)");
     private final Map<String, Map<String, String>> chapKeys = new LinkedHashMap<>();
+    private static final Pattern DISCOVERY_CHAP_KEY = Pattern.compile("discovery\\.chap\\.(user|secret|mutual-user|mutual-secret)");
+    private final Map<String, String> discoveryChapKeys = new LinkedHashMap<>();
+    private io.stowage.target.login.ChapCredentials discoveryChap;
+    private static final Pattern ACL_KEY = Pattern.compile("target\\.([A-Za-z0-9._-]+)\\.allowed-initiators");
+    private final Map<String, java.util.Set<String>> allowedInitiators = new LinkedHashMap<>();
     private final Map<String, io.stowage.target.login.ChapCredentials> chap = new LinkedHashMap<>();
     private final java.util.Set<String> writeThrough = new java.util.HashSet<>();
 
@@ -109,7 +116,28 @@ public final class StowageConfig {
             String key = it.next();
             values.put(key, String.join(",", p.getList(String.class, key)));
         }
+        refuseReadableSecrets(file, values);
         return from(values);
+    }
+
+    /**
+     * CHAP secrets are passwords: a config file holding one must not be readable by every user of the machine
+     * (the package ships it root:stowage 0640). Refused with the fix, rather than served.
+     */
+    private static void refuseReadableSecrets(Path file, Map<String, String> values) throws ConfigException {
+        String secretKey = values.keySet().stream().filter(k -> k.endsWith(".secret") || k.endsWith(".mutual-secret"))
+                .findFirst().orElse(null);
+        if (secretKey == null) return;
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> perms;
+        try {
+            perms = java.nio.file.Files.getPosixFilePermissions(file);
+        } catch (UnsupportedOperationException | java.io.IOException e) {
+            return; // not a POSIX file system: nothing to check
+        }
+        if (perms.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ)) {
+            throw new ConfigException(secretKey, file + " holds CHAP secrets and is readable by every user; "
+                    + "chmod o-r " + file);
+        }
     }
 
     public static StowageConfig from(Map<String, String> values) throws ConfigException {
@@ -160,7 +188,20 @@ public final class StowageConfig {
                 Matcher t = TARGET_KEY.matcher(key);
                 Matcher vol = VOLUME_KEY.matcher(key);
                 Matcher ch = CHAP_KEY.matcher(key);
-                if (ch.matches()) {
+                Matcher dch = DISCOVERY_CHAP_KEY.matcher(key);
+                Matcher acl = ACL_KEY.matcher(key);
+                if (dch.matches()) {
+                    discoveryChapKeys.put(dch.group(1), nonEmpty(key, v));
+                } else if (acl.matches()) {
+                    java.util.Set<String> names = new java.util.LinkedHashSet<>();
+                    for (String n : nonEmpty(key, v).split("[,\\s]+")) {
+                        if (!IQN.matcher(n).matches()) {
+                            throw new ConfigException(key, "expected iSCSI names separated by commas, got '" + n + "'");
+                        }
+                        names.add(n);
+                    }
+                    allowedInitiators.put(acl.group(1), names);
+                } else if (ch.matches()) {
                     chapKeys.computeIfAbsent(ch.group(1), n -> new LinkedHashMap<>()).put(ch.group(2), nonEmpty(key, v));
                 } else if (t.matches()) {
                     TargetConfig tc = targets.computeIfAbsent(t.group(1), n -> new TargetConfig(null, new TreeMap<>()));
@@ -196,30 +237,41 @@ public final class StowageConfig {
         }
     }
 
+    /** CHAP credentials from the keys under {@code p} (user, secret, mutual-user, mutual-secret), validated. */
+    private static io.stowage.target.login.ChapCredentials chapCredentials(String p, Map<String, String> k)
+            throws ConfigException {
+        if (k.get("user") == null || k.get("secret") == null) {
+            throw new ConfigException(p + (k.get("user") == null ? "user" : "secret"), "CHAP needs both user and secret");
+        }
+        if ((k.get("mutual-user") == null) != (k.get("mutual-secret") == null)) {
+            throw new ConfigException(p + (k.get("mutual-user") == null ? "mutual-user" : "mutual-secret"),
+                    "mutual CHAP needs both mutual-user and mutual-secret");
+        }
+        for (String s : new String[] {"secret", "mutual-secret"}) {
+            String v = k.get(s);
+            if (v != null && (v.length() < 12 || v.length() > 255)) {
+                throw new ConfigException(p + s, "must be 12 to 255 characters (got " + v.length() + ")");
+            }
+        }
+        if (k.get("secret").equals(k.get("mutual-secret"))) {
+            throw new ConfigException(p + "mutual-secret", "must differ from the initiator's secret");
+        }
+        java.nio.charset.Charset u = java.nio.charset.StandardCharsets.UTF_8;
+        return new io.stowage.target.login.ChapCredentials(k.get("user"), k.get("secret").getBytes(u),
+                k.get("mutual-user"), k.get("mutual-secret") == null ? null : k.get("mutual-secret").getBytes(u));
+    }
+
     private void validate() throws ConfigException {
         for (Map.Entry<String, Map<String, String>> e : chapKeys.entrySet()) {
             String p = "target." + e.getKey() + ".chap.";
-            Map<String, String> k = e.getValue();
             if (!targets.containsKey(e.getKey())) throw new ConfigException(p + "user", "no such target");
-            if (k.get("user") == null || k.get("secret") == null) {
-                throw new ConfigException(p + (k.get("user") == null ? "user" : "secret"), "CHAP needs both user and secret");
-            }
-            if ((k.get("mutual-user") == null) != (k.get("mutual-secret") == null)) {
-                throw new ConfigException(p + (k.get("mutual-user") == null ? "mutual-user" : "mutual-secret"),
-                        "mutual CHAP needs both mutual-user and mutual-secret");
-            }
-            for (String s : new String[] {"secret", "mutual-secret"}) {
-                String v = k.get(s);
-                if (v != null && (v.length() < 12 || v.length() > 255)) {
-                    throw new ConfigException(p + s, "must be 12 to 255 characters (got " + v.length() + ")");
-                }
-            }
-            if (k.get("secret").equals(k.get("mutual-secret"))) {
-                throw new ConfigException(p + "mutual-secret", "must differ from the initiator's secret");
-            }
-            java.nio.charset.Charset u = java.nio.charset.StandardCharsets.UTF_8;
-            chap.put(e.getKey(), new io.stowage.target.login.ChapCredentials(k.get("user"), k.get("secret").getBytes(u),
-                    k.get("mutual-user"), k.get("mutual-secret") == null ? null : k.get("mutual-secret").getBytes(u)));
+            chap.put(e.getKey(), chapCredentials(p, e.getValue()));
+        }
+        if (!discoveryChapKeys.isEmpty()) {
+            discoveryChap = chapCredentials("discovery.chap.", discoveryChapKeys);
+        }
+        for (String t : allowedInitiators.keySet()) {
+            if (!targets.containsKey(t)) throw new ConfigException("target." + t + ".allowed-initiators", "no such target");
         }
         if (backend.equals("rados")) {
             try {
@@ -370,6 +422,16 @@ public final class StowageConfig {
     }
 
     /** CHAP secrets of target {@code name} (its config name), or null: logins need no authentication. */
+    /** CHAP secrets a discovery session must prove, or null (discovery open to all). */
+    public io.stowage.target.login.ChapCredentials discoveryChap() {
+        return discoveryChap;
+    }
+
+    /** Initiators allowed to see and log in to target {@code name}; empty = every initiator. */
+    public java.util.Set<String> allowedInitiators(String name) {
+        return allowedInitiators.getOrDefault(name, java.util.Set.of());
+    }
+
     public io.stowage.target.login.ChapCredentials chap(String name) {
         return chap.get(name);
     }

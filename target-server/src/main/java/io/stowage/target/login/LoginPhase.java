@@ -27,6 +27,8 @@ public final class LoginPhase {
     /** Status class/detail of a Login Response (§11.13.5). */
     public static final int SUCCESS = 0x0000;
     public static final int AUTHENTICATION_FAILURE = 0x0201;
+    /** The initiator may not access this target (§11.13.5: "Authorization failure"): not on its ACL. */
+    public static final int AUTHORIZATION_FAILURE = 0x0202;
     public static final int NOT_FOUND = 0x0203;
     public static final int UNSUPPORTED_VERSION = 0x0205;
     public static final int MISSING_PARAMETER = 0x0207;
@@ -51,7 +53,10 @@ public final class LoginPhase {
     private final Predicate<String> targetExists;
     private final int portalGroupTag;
     private final Negotiator negotiator;
+    /** CHAP secrets a login must prove: of the target named, or (argument null) of discovery sessions; null = none. */
     private final java.util.function.Function<String, ChapCredentials> chapFor;
+    /** (target, initiator) -> may this initiator log in to this target (its ACL). */
+    private final java.util.function.BiPredicate<String, String> allowed;
     /** Chosen once the first request names the target: CHAP if the target has secrets, else None. */
     private Authenticator authenticator = Authenticator.NONE;
     private final ByteArrayOutputStream pendingText = new ByteArrayOutputStream();
@@ -72,7 +77,14 @@ public final class LoginPhase {
 
     public LoginPhase(Predicate<String> targetExists, int portalGroupTag, Map<TextKey, String> ourValues,
                       java.util.function.Function<String, ChapCredentials> chapFor) {
+        this(targetExists, portalGroupTag, ourValues, chapFor, (target, initiator) -> true);
+    }
+
+    public LoginPhase(Predicate<String> targetExists, int portalGroupTag, Map<TextKey, String> ourValues,
+                      java.util.function.Function<String, ChapCredentials> chapFor,
+                      java.util.function.BiPredicate<String, String> allowed) {
         this.chapFor = chapFor;
+        this.allowed = allowed;
         this.targetExists = targetExists;
         this.portalGroupTag = portalGroupTag;
         this.negotiator = new Negotiator(ourValues);
@@ -105,7 +117,7 @@ public final class LoginPhase {
             if (failure != null) {
                 return failure;
             }
-            ChapCredentials chap = discovery ? null : chapFor.apply(targetName);
+            ChapCredentials chap = chapFor.apply(discovery ? null : targetName);
             if (chap != null) authenticator = new ChapAuthenticator(chap);
         }
         LinkedHashMap<String, String> answers = new LinkedHashMap<>();
@@ -180,6 +192,9 @@ public final class LoginPhase {
             }
             if (!targetExists.test(targetName)) {
                 return fail(csg, NOT_FOUND);
+            }
+            if (!allowed.test(targetName, initiatorName)) {
+                return fail(csg, AUTHORIZATION_FAILURE);
             }
         }
         if (tsih != 0) {

@@ -83,9 +83,10 @@ public final class Connection implements ConnectionHandler {
         this.registry = registry;
         this.buffers = buffers;
         this.login = new LoginPhase(name -> directory.find(name) != null, portalGroupTag, ourValues, name -> {
+            if (name == null) return directory.discoveryChap();
             ExportedTarget t = directory.find(name);
             return t == null ? null : t.chap();
-        });
+        }, (target, initiator) -> directory.find(target).allows(initiator));
     }
 
     // ---------------------------------------------------------------- receive side
@@ -562,6 +563,7 @@ public final class Connection implements ConnectionHandler {
         String host = local instanceof Inet6Address ? "[" + local.getHostAddress() + "]" : local.getHostAddress();
         int port = wire.localAddress().getPort();
         for (ExportedTarget t : directory.all()) {
+            if (!t.allows(session.initiatorName())) continue; // an initiator off the ACL does not see the target
             boolean wanted = session.discovery() ? value.equals("All") || value.equals(t.name())
                     : t == session.target() && (value.isEmpty() || value.equals("All") || value.equals(t.name()));
             if (wanted) {

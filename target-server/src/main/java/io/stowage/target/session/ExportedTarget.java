@@ -4,11 +4,26 @@ import io.stowage.scsi.ScsiTarget;
 import io.stowage.target.login.ChapCredentials;
 
 /**
- * An iSCSI target node: its IQN, the SCSI target device behind it, the portal group it is served on, and the CHAP
- * secrets a normal session's login must prove (null: no authentication).
+ * An iSCSI target node: its IQN, the SCSI target device behind it, the portal group it is served on, the CHAP
+ * secrets a normal session's login must prove (null: no authentication), and the initiators allowed to see it and
+ * log in (empty: every initiator).
  */
-public record ExportedTarget(String name, ScsiTarget scsi, int portalGroupTag, ChapCredentials chap) {
+public record ExportedTarget(String name, ScsiTarget scsi, int portalGroupTag, ChapCredentials chap,
+                             java.util.Set<String> allowedInitiators) {
+    public ExportedTarget {
+        allowedInitiators = java.util.Set.copyOf(allowedInitiators);
+    }
+
+    public ExportedTarget(String name, ScsiTarget scsi, int portalGroupTag, ChapCredentials chap) {
+        this(name, scsi, portalGroupTag, chap, java.util.Set.of());
+    }
+
     public ExportedTarget(String name, ScsiTarget scsi, int portalGroupTag) {
         this(name, scsi, portalGroupTag, null);
+    }
+
+    /** Whether initiator {@code initiatorName} may see this target in SendTargets and log in to it. */
+    public boolean allows(String initiatorName) {
+        return allowedInitiators.isEmpty() || allowedInitiators.contains(initiatorName);
     }
 }

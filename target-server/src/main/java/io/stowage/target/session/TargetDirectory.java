@@ -5,11 +5,20 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** The targets this node serves, by IQN. Immutable after start-up, so lookups need no locking. */
+/**
+ * The targets this node serves, by IQN, and the CHAP secrets discovery sessions must prove (null: none). Immutable
+ * after start-up, so lookups need no locking.
+ */
 public final class TargetDirectory {
     private final Map<String, ExportedTarget> targets;
+    private final io.stowage.target.login.ChapCredentials discoveryChap;
 
     public TargetDirectory(Collection<ExportedTarget> targets) {
+        this(targets, null);
+    }
+
+    public TargetDirectory(Collection<ExportedTarget> targets, io.stowage.target.login.ChapCredentials discoveryChap) {
+        this.discoveryChap = discoveryChap;
         Map<String, ExportedTarget> m = new LinkedHashMap<>();
         for (ExportedTarget t : targets) {
             if (m.put(t.name(), t) != null) {
@@ -17,6 +26,10 @@ public final class TargetDirectory {
             }
         }
         this.targets = Collections.unmodifiableMap(m);
+    }
+
+    public io.stowage.target.login.ChapCredentials discoveryChap() {
+        return discoveryChap;
     }
 
     public ExportedTarget find(String name) {

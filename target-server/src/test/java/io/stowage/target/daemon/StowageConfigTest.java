@@ -90,4 +90,35 @@ class StowageConfigTest {
         assertThrows(ConfigException.class, () -> Main.parseServe(new String[] {"serve", "--config",
                 dir.resolve("missing.conf").toString()}));
     }
+
+    @Test
+    void discoveryChapAndInitiatorAcls() throws Exception {
+        StowageConfig c = StowageConfig.from(Map.of("discovery.chap.user", "finder",
+                "discovery.chap.secret", "discovery-secret", "target.demo.lun.0", "demo", "volume.demo.size", "64M",
+                "target.demo.allowed-initiators", "iqn.2026-12.a:one, iqn.2026-12.b:two"));
+        assertEquals("finder", c.discoveryChap().user());
+        assertEquals(java.util.Set.of("iqn.2026-12.a:one", "iqn.2026-12.b:two"), c.allowedInitiators("demo"));
+        assertTrue(StowageConfig.defaults().allowedInitiators("demo").isEmpty(), "no ACL: every initiator");
+        assertNull(StowageConfig.defaults().discoveryChap());
+        assertError(Map.of("discovery.chap.user", "finder"), "config key 'discovery.chap.secret'");
+        assertError(Map.of("target.demo.lun.0", "demo", "target.demo.allowed-initiators", "not-an-iqn"),
+                "config key 'target.demo.allowed-initiators'");
+        assertError(Map.of("target.demo.lun.0", "demo", "volume.demo.size", "64M",
+                "target.nope.allowed-initiators", "iqn.2026-12.a:one"),
+                "config key 'target.nope.allowed-initiators'");
+    }
+
+    @Test
+    void aFileWithSecretsReadableByEveryUserIsRefused(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path f = dir.resolve("s.conf");
+        java.nio.file.Files.writeString(f, "target.demo.lun.0 = demo\nvolume.demo.size = 64M\ntarget.demo.chap.user = alice\n"
+                + "target.demo.chap.secret = initiator-secret\n");
+        java.nio.file.Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        ConfigException e = assertThrows(ConfigException.class, () -> StowageConfig.load(f));
+        assertTrue(e.getMessage().startsWith("config key 'target.demo.chap.secret': "), e.getMessage());
+        assertFalse(e.getMessage().contains("initiator-secret"));
+        java.nio.file.Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
+        assertEquals("alice", StowageConfig.load(f).chap("demo").user());
+    }
 }

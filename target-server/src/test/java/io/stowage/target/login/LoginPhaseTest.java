@@ -86,4 +86,37 @@ class LoginPhaseTest {
         assertTrue(p.discovery());
         assertNull(answers(s).get("TargetPortalGroupTag"));
     }
+
+    @Test
+    void anInitiatorOffTheTargetsAclIsRefusedWithAuthorizationFailure() {
+        LoginPhase p = new LoginPhase(IQN::equals, 1, Map.of(), name -> null,
+                (target, initiator) -> initiator.equals("iqn.2026-12.ok:i"));
+        LoginPhase.Step s = p.onRequest(header(true, 0, 1, false, 0),
+                text("InitiatorName=iqn.2026-12.other:i\0SessionType=Normal\0TargetName=" + IQN + "\0AuthMethod=None\0"));
+        assertTrue(s.failed());
+        assertEquals(LoginPhase.AUTHORIZATION_FAILURE, s.status());
+        LoginPhase ok = new LoginPhase(IQN::equals, 1, Map.of(), name -> null,
+                (target, initiator) -> initiator.equals("iqn.2026-12.ok:i"));
+        assertFalse(ok.onRequest(header(true, 0, 1, false, 0),
+                text("InitiatorName=iqn.2026-12.ok:i\0SessionType=Normal\0TargetName=" + IQN + "\0AuthMethod=None\0"))
+                .failed());
+    }
+
+    @Test
+    void discoverySessionsProveTheDiscoverySecretsWhenSet() {
+        ChapCredentials discovery = new ChapCredentials("finder", "discovery-secret".getBytes(StandardCharsets.UTF_8),
+                null, null);
+        LoginPhase p = new LoginPhase(IQN::equals, 1, Map.of(), name -> name == null ? discovery : null,
+                (target, initiator) -> true);
+        LoginPhase.Step s = p.onRequest(header(true, 0, 1, false, 0),
+                text("InitiatorName=iqn.i\0SessionType=Discovery\0AuthMethod=None\0"));
+        assertTrue(s.failed(), "AuthMethod None is not enough when discovery requires CHAP");
+        assertEquals(LoginPhase.AUTHENTICATION_FAILURE, s.status());
+        LoginPhase chap = new LoginPhase(IQN::equals, 1, Map.of(), name -> name == null ? discovery : null,
+                (target, initiator) -> true);
+        LoginPhase.Step offered = chap.onRequest(header(true, 0, 1, false, 0),
+                text("InitiatorName=iqn.i\0SessionType=Discovery\0AuthMethod=CHAP,None\0"));
+        assertFalse(offered.failed());
+        assertEquals("CHAP", answers(offered).get("AuthMethod"));
+    }
 }

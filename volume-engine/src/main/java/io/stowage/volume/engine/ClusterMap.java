@@ -189,6 +189,69 @@ final class ClusterMap implements AutoCloseable {
         }
     }
 
+    /** Receives committed mappings in address order (see {@link #scanCommitted}). */
+    @FunctionalInterface
+    interface CommittedVisitor {
+        void visit(long address, long location, int crc) throws java.io.IOException;
+    }
+
+    /** Supplies mappings in strictly increasing address order to {@link #replaceCommitted}. */
+    @FunctionalInterface
+    interface CommittedSource {
+        void forEach(CommittedVisitor into) throws java.io.IOException;
+    }
+
+    /**
+     * Visits every committed mapping (LMDB) in address order within one read transaction, a consistent cut: first
+     * tells {@code atSeq} (and returns) the TLog it is the state after (the cork seen by that transaction). LMDB's MVCC lets the uploader
+     * go on applying TLogs meanwhile.
+     */
+    long scanCommitted(java.util.function.LongConsumer atSeq, CommittedVisitor visitor) throws java.io.IOException {
+        try (Txn<ByteBuffer> txn = env.txnRead()) {
+            ByteBuffer ck = ByteBuffer.allocateDirect(CORKED.length).put(CORKED).flip();
+            ByteBuffer cv = meta.get(txn, ck);
+            long seq = cv == null ? 0 : cv.order(ByteOrder.BIG_ENDIAN).getLong(0);
+            atSeq.accept(seq);
+            try (org.lmdbjava.CursorIterable<ByteBuffer> it = map.iterate(txn, org.lmdbjava.KeyRange.all())) {
+                for (org.lmdbjava.CursorIterable.KeyVal<ByteBuffer> kv : it) {
+                    ByteBuffer k = kv.key().order(ByteOrder.BIG_ENDIAN);
+                    ByteBuffer v = kv.val().order(ByteOrder.BIG_ENDIAN);
+                    visitor.visit(k.getLong(0), v.getLong(0), v.getInt(8));
+                }
+            }
+            return seq;
+        }
+    }
+
+    /** Number of committed mappings (LMDB). */
+    long committedEntries() {
+        try (Txn<ByteBuffer> txn = env.txnRead()) {
+            return map.stat(txn).entries;
+        }
+    }
+
+    /**
+     * Replaces the committed map with {@code source} (a metadata checkpoint) and corks it at {@code seq}, in one
+     * transaction: if the source fails (a damaged checkpoint) nothing changes. The overlay is left alone (it holds
+     * only what is newer than anything committed).
+     */
+    void replaceCommitted(long seq, CommittedSource source) throws java.io.IOException {
+        ByteBuffer k = ByteBuffer.allocateDirect(8);
+        ByteBuffer v = ByteBuffer.allocateDirect(12);
+        try (Txn<ByteBuffer> txn = env.txnWrite()) {
+            map.drop(txn);
+            source.forEach((address, location, crc) -> {
+                k.clear().putLong(0, address);
+                v.clear().putLong(0, location).putInt(8, crc);
+                map.put(txn, k, v, org.lmdbjava.PutFlags.MDB_APPEND); // sorted input: appends, no B-tree search
+            });
+            ByteBuffer ck = ByteBuffer.allocateDirect(CORKED.length).put(CORKED).flip();
+            ByteBuffer cv = ByteBuffer.allocateDirect(8).putLong(0, seq);
+            meta.put(txn, ck, cv);
+            txn.commit();
+        }
+    }
+
     @Override
     public void close() {
         env.close();

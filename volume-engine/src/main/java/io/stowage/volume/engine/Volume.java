@@ -100,6 +100,8 @@ public final class Volume implements AutoCloseable {
     private final java.util.concurrent.ScheduledExecutorService scrubber;
     /** Puts the SCOs of one TLog concurrently; the uploader waits for all of them before the TLog. */
     private final java.util.concurrent.ExecutorService scoPutters;
+    /** Metadata checkpoints: keep the header and the TLogs an open needs bounded (see Checkpoints). */
+    private final Checkpoints checkpoints;
     private volatile boolean closing;
     private volatile Throwable halted;
     /** Set by the loader: recovery cut the local log at a cluster that did not survive (tests). */
@@ -140,6 +142,30 @@ public final class Volume implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.checkpoints = new Checkpoints(name, store, map, cacheDir, epoch, new Checkpoints.Owner() {
+            @Override
+            public VolumeHeader header() {
+                return Volume.this.header;
+            }
+
+            @Override
+            public VolumeHeader commitHeader(java.util.function.UnaryOperator<VolumeHeader> change)
+                    throws IOException {
+                synchronized (headerLock) {
+                    VolumeHeader before = Volume.this.header;
+                    VolumeHeader next = change.apply(before);
+                    store.commitHeader(Volume.this.epoch, new ObjectStore.VolumeHeaderBytes(Volume.this.epoch,
+                            next.serialize()));
+                    Volume.this.header = next;
+                    return before;
+                }
+            }
+        }, this::halt);
+    }
+
+    /** Tests: a metadata checkpoint after this many committed TLogs (see Checkpoints). */
+    void checkpointEvery(int tlogs) {
+        checkpoints.interval(tlogs);
     }
 
     /** Called once by the loader after recovery: opens a fresh TLog and starts uploading. */
@@ -829,8 +855,11 @@ public final class Volume implements AutoCloseable {
      * halts the volume (LMDB) or is logged (eviction).
      */
     private void committed(UploadJob job) {
+        int entries;
         try {
-            map.apply(job.seq(), TLogReader.read(job.file()));
+            List<TLogEntry> applied = TLogReader.read(job.file());
+            map.apply(job.seq(), applied);
+            entries = applied.size();
         } catch (IOException | RuntimeException e) {
             halt(e);
             return;
@@ -848,6 +877,7 @@ public final class Volume implements AutoCloseable {
         synchronized (dirtyChanged) {
             dirtyChanged.notifyAll();
         }
+        checkpoints.afterCommit(entries);
         try {
             files.delete(job.file());
             tlogDir.changed(); // a lost delete only brings back a committed TLog, which is ignored
@@ -1148,6 +1178,7 @@ public final class Volume implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            checkpoints.stop();
             appendLock.lock();
             try {
                 tlog.close();
@@ -1172,6 +1203,7 @@ public final class Volume implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        checkpoints.stop();
         try {
             tlog.close();
         } catch (IOException ignored) {

@@ -6,33 +6,68 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * A volume's header: its identity and geometry, the owner epoch, and the TLogs committed to the backend in order
- * (each with the epoch its objects were written under and the SCO numbers it covers). Committing a new header is
- * the commit point of an upload: only then do its TLogs and SCOs count. Immutable; text serialization.
+ * A volume's header: its identity and geometry, the owner epoch, the last metadata checkpoint, and the TLogs
+ * committed to the backend after it, in order (each with the epoch its objects were written under and the SCO
+ * numbers it covers). Committing a new header is the commit point of an upload: only then do its TLogs and SCOs
+ * count. Immutable; text serialization.
+ *
+ * <p>The header stays small whatever the volume's age: a {@linkplain Checkpoint checkpoint} (the committed map as of
+ * one TLog, an object of its own) replaces every TLog record up to it; of those records only which epoch wrote which
+ * SCO numbers is kept, as {@link ScoSegment}s (one per run of consecutive records of the same epoch: epochs change
+ * only at a takeover). Committed SCO numbers only grow in commit order (a new owner starts after the highest
+ * committed one), so segments and records never overlap.
+ *
+ * <p>Format: {@code stowage-volume-header 1} (no checkpoint; what releases before checkpoints wrote and read) or
+ * {@code 2} (with {@code checkpoint=} and {@code scos=} lines). A header in a format this code does not know is
+ * refused, never misread.
  */
 public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoClusters, long epoch,
-                           List<TLogRecord> tlogs) {
+                           List<TLogRecord> tlogs, Checkpoint checkpoint, List<ScoSegment> foldedScos) {
+    static final String MAGIC = "stowage-volume-header ";
+    static final int NEWEST_FORMAT = 2;
 
     /** A committed TLog: sequence number, epoch of its objects, first and last SCO number it references. */
     public record TLogRecord(long seq, long epoch, long firstSco, long lastSco) {
     }
 
-    public VolumeHeader {
-        tlogs = List.copyOf(tlogs);
+    /**
+     * The committed map as of TLog {@code seq}: {@code entries} mappings in the object
+     * {@code checkpoint.<epoch>.<seq>} (see {@link MetadataCheckpoint}).
+     */
+    public record Checkpoint(long seq, long epoch, long entries) {
     }
 
+    /** SCOs {@code firstSco..lastSco} of TLogs folded into a checkpoint were written under {@code epoch}. */
+    public record ScoSegment(long epoch, long firstSco, long lastSco) {
+    }
+
+    public VolumeHeader {
+        tlogs = List.copyOf(tlogs);
+        foldedScos = List.copyOf(foldedScos);
+    }
+
+    public VolumeHeader(String name, UUID uuid, long sizeBytes, int scoClusters, long epoch, List<TLogRecord> tlogs) {
+        this(name, uuid, sizeBytes, scoClusters, epoch, tlogs, null, List.of());
+    }
+
+    /** The last committed TLog: the last record, else the checkpoint's, else 0. */
     public long lastTlogSeq() {
-        return tlogs.isEmpty() ? 0 : tlogs.get(tlogs.size() - 1).seq();
+        if (!tlogs.isEmpty()) return tlogs.get(tlogs.size() - 1).seq();
+        return checkpoint == null ? 0 : checkpoint.seq();
     }
 
     public long lastSco() {
         long max = 0;
+        for (ScoSegment s : foldedScos) max = Math.max(max, s.lastSco());
         for (TLogRecord t : tlogs) max = Math.max(max, t.lastSco());
         return max;
     }
 
     /** Epoch under which SCO {@code number} was written, from the committed TLogs; -1 if none covers it. */
     public long scoEpoch(long number) {
+        for (ScoSegment s : foldedScos) {
+            if (number >= s.firstSco() && number <= s.lastSco()) return s.epoch();
+        }
         for (TLogRecord t : tlogs) {
             if (number >= t.firstSco() && number <= t.lastSco()) return t.epoch();
         }
@@ -42,24 +77,61 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
     public VolumeHeader withTlog(TLogRecord r) {
         List<TLogRecord> l = new ArrayList<>(tlogs);
         l.add(r);
-        return new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, l);
+        return new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, l, checkpoint, foldedScos);
     }
 
     public VolumeHeader withSize(long bytes) {
-        return new VolumeHeader(name, uuid, bytes, scoClusters, epoch, tlogs);
+        return new VolumeHeader(name, uuid, bytes, scoClusters, epoch, tlogs, checkpoint, foldedScos);
     }
 
     public VolumeHeader withEpoch(long e) {
-        return new VolumeHeader(name, uuid, sizeBytes, scoClusters, e, tlogs);
+        return new VolumeHeader(name, uuid, sizeBytes, scoClusters, e, tlogs, checkpoint, foldedScos);
+    }
+
+    /**
+     * This header with {@code c} as its checkpoint: the records up to {@code c.seq()} are folded into SCO segments
+     * (and no longer needed to open the volume); later records stay.
+     */
+    public VolumeHeader withCheckpoint(Checkpoint c) {
+        List<ScoSegment> segments = new ArrayList<>(foldedScos);
+        List<TLogRecord> later = new ArrayList<>();
+        for (TLogRecord t : tlogs) {
+            if (t.seq() > c.seq()) {
+                later.add(t);
+                continue;
+            }
+            if (t.lastSco() < t.firstSco()) continue; // a TLog of no SCO (only discards or remaps)
+            ScoSegment last = segments.isEmpty() ? null : segments.get(segments.size() - 1);
+            if (last != null && last.epoch() == t.epoch() && t.firstSco() > last.lastSco()) {
+                segments.set(segments.size() - 1, new ScoSegment(last.epoch(), last.firstSco(), t.lastSco()));
+            } else {
+                segments.add(new ScoSegment(t.epoch(), t.firstSco(), t.lastSco()));
+            }
+        }
+        return new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, later, c, segments);
+    }
+
+    /** The TLog records a checkpoint at {@code seq} folds (their objects become garbage once it is committed). */
+    public List<TLogRecord> tlogsUpTo(long seq) {
+        return tlogs.stream().filter(t -> t.seq() <= seq).toList();
     }
 
     public byte[] serialize() {
-        StringBuilder sb = new StringBuilder("stowage-volume-header 1\n");
+        boolean v2 = checkpoint != null || !foldedScos.isEmpty();
+        StringBuilder sb = new StringBuilder(MAGIC).append(v2 ? 2 : 1).append('\n');
         sb.append("name=").append(name).append('\n');
         sb.append("uuid=").append(uuid).append('\n');
         sb.append("size=").append(sizeBytes).append('\n');
         sb.append("sco-clusters=").append(scoClusters).append('\n');
         sb.append("epoch=").append(epoch).append('\n');
+        if (checkpoint != null) {
+            sb.append("checkpoint=").append(checkpoint.seq()).append(',').append(checkpoint.epoch()).append(',')
+                    .append(checkpoint.entries()).append('\n');
+        }
+        for (ScoSegment s : foldedScos) {
+            sb.append("scos=").append(s.epoch()).append(',').append(s.firstSco()).append(',').append(s.lastSco())
+                    .append('\n');
+        }
         for (TLogRecord t : tlogs) {
             sb.append("tlog=").append(t.seq()).append(',').append(t.epoch()).append(',').append(t.firstSco())
                     .append(',').append(t.lastSco()).append('\n');
@@ -73,10 +145,22 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
         long size = 0;
         int sco = 0;
         long epoch = 0;
+        Checkpoint checkpoint = null;
+        List<ScoSegment> segments = new ArrayList<>();
         List<TLogRecord> tlogs = new ArrayList<>();
         String[] lines = new String(bytes, StandardCharsets.UTF_8).split("\n");
-        if (lines.length == 0 || !lines[0].equals("stowage-volume-header 1")) {
+        if (lines.length == 0 || !lines[0].startsWith(MAGIC)) {
             throw new IllegalArgumentException("not a Stowage volume header");
+        }
+        int format;
+        try {
+            format = Integer.parseInt(lines[0].substring(MAGIC.length()).strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("not a Stowage volume header: '" + lines[0] + "'");
+        }
+        if (format < 1 || format > NEWEST_FORMAT) {
+            throw new IllegalArgumentException("volume header format " + format + " is not known to this release "
+                    + "(it reads formats 1 to " + NEWEST_FORMAT + "): written by a newer Stowage?");
         }
         for (int i = 1; i < lines.length; i++) {
             String l = lines[i];
@@ -90,6 +174,14 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
                 case "size" -> size = Long.parseLong(v);
                 case "sco-clusters" -> sco = Integer.parseInt(v);
                 case "epoch" -> epoch = Long.parseLong(v);
+                case "checkpoint" -> {
+                    String[] p = v.split(",");
+                    checkpoint = new Checkpoint(Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]));
+                }
+                case "scos" -> {
+                    String[] p = v.split(",");
+                    segments.add(new ScoSegment(Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2])));
+                }
                 case "tlog" -> {
                     String[] p = v.split(",");
                     tlogs.add(new TLogRecord(Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]),
@@ -98,6 +190,6 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
                 default -> { }
             }
         }
-        return new VolumeHeader(name, uuid, size, sco, epoch, tlogs);
+        return new VolumeHeader(name, uuid, size, sco, epoch, tlogs, checkpoint, segments);
     }
 }

@@ -28,9 +28,11 @@ import org.slf4j.LoggerFactory;
  * Opens a volume: claims it (bumps the owner epoch in the header), then recovers — the append path never does.
  *
  * <ol>
- *   <li><b>Backend catch-up.</b> LMDB is corked at the last TLog it absorbed; every committed TLog after that is
- *       applied (from the local copy if present, else from the store). With an empty cache this is the backend
- *       restart: the whole volume is rebuilt from the objects as of the last committed header.</li>
+ *   <li><b>Backend catch-up.</b> LMDB is corked at the last TLog it absorbed; if that is before the header's
+ *       metadata checkpoint, LMDB is replaced by the checkpoint. Every committed TLog after that is applied (from
+ *       the local copy if present, else from the store). With an empty cache this is the backend restart: the
+ *       whole volume is rebuilt from the objects as of the last committed header, in time bounded by the
+ *       checkpoint's size and the TLogs after it (see Checkpoints), not by the volume's age.</li>
  *   <li><b>Local replay.</b> TLogs written here but never committed are read up to their first torn entry; each
  *       write entry is checked against its SCO's data CRC, and replay stops at the first cluster that did not
  *       survive (a torn SCO write): that entry and everything after it, in this and later TLogs, is dropped.
@@ -68,6 +70,15 @@ final class VolumeLoader {
             map = new ClusterMap(cacheDir.resolve("metadata"), config.metadataMapBytes());
             corked = 0;
         }
+        VolumeHeader.Checkpoint checkpoint = header.checkpoint();
+        boolean fromCheckpoint = checkpoint != null && corked < checkpoint.seq();
+        if (fromCheckpoint) {
+            // the TLogs up to the checkpoint may be gone from the backend: the checkpoint replaces them
+            MetadataCheckpoint.load(store, ObjectNames.checkpoint(checkpoint.epoch(), checkpoint.seq()), checkpoint,
+                    map);
+            corked = checkpoint.seq();
+        }
+        Checkpoints.collectGarbage(name, store, header);
         int backendReplayed = 0;
         for (VolumeHeader.TLogRecord r : header.tlogs()) {
             if (r.seq() <= corked) continue;
@@ -196,8 +207,9 @@ final class VolumeLoader {
         files.syncDirectory(cacheDir.resolve("sco"));
         v.recoveryCutTail = cut;
         v.start(maxSeq + 1, maxSco + 1, dirty);
-        log.info("volume {} opened (epoch {}): {} committed TLog(s) replayed from the backend, {} local TLog(s) "
-                        + "with {} entries recovered{}, {} MiB to upload, in {} ms", name, epoch, backendReplayed,
+        log.info("volume {} opened (epoch {}): {}{} committed TLog(s) replayed from the backend, {} local TLog(s) "
+                        + "with {} entries recovered{}, {} MiB to upload, in {} ms", name, epoch,
+                fromCheckpoint ? "metadata checkpoint at TLog " + checkpoint.seq() + " loaded, " : "", backendReplayed,
                 localReplayed, localEntries, cut ? " (torn tail cut off)" : "", dirty >> 20,
                 (System.nanoTime() - t0) / 1_000_000);
         return v;

@@ -2,7 +2,8 @@ package io.stowage.volume.log;
 
 /**
  * Names of a volume's objects in its store and files in its cache directory. Numbers are zero-padded so that
- * names sort in creation order: {@code sco.<epoch>.<number>.<version>}, {@code tlog.<epoch>.<seq>}.
+ * names sort in creation order: {@code sco.<epoch>.<number>.<version>}, {@code tlog.<epoch>.<seq>},
+ * {@code checkpoint.<epoch>.<seq>}.
  * The epoch is the owner epoch under which the object was written (fencing: a stale owner's objects can never
  * collide with the new owner's).
  */
@@ -16,6 +17,11 @@ public final class ObjectNames {
 
     public static String tlog(long epoch, long seq) {
         return String.format("tlog.%08d.%012d", epoch, seq);
+    }
+
+    /** The committed map as of TLog {@code seq}, written under {@code epoch} (see MetadataCheckpoint). */
+    public static String checkpoint(long epoch, long seq) {
+        return String.format("checkpoint.%08d.%012d", epoch, seq);
     }
 
     public static long tlogSeq(String name) {

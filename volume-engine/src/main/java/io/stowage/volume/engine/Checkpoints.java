@@ -1,0 +1,179 @@
+package io.stowage.volume.engine;
+
+import io.stowage.volume.log.ObjectNames;
+import io.stowage.volume.store.ObjectStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes a volume's metadata checkpoints and collects what they make unnecessary, on a thread of its own beside
+ * the uploader (it reads LMDB in one read transaction, which the uploader's commits do not disturb).
+ *
+ * <p>When: at least {@code interval} TLogs are committed after the last checkpoint, and either the TLog entries
+ * committed since then are at least a quarter of the map's entries (so a checkpoint costs at most about four times
+ * the metadata the log itself wrote: TLog entries are 32 bytes, checkpoint entries 20), or the records reach
+ * eight times the interval (many small TLogs: each is an object to read at open). Opening from the backend alone
+ * therefore reads one checkpoint and at most {@code 8 × interval} TLogs, whatever the volume's age.
+ *
+ * <p>Steps: write the map to a local file, put it as {@code checkpoint.<epoch>.<seq>}, commit the header that
+ * names it (the records up to it fold into SCO segments), then delete the folded TLogs' objects and the previous
+ * checkpoint. A crash between steps leaves only garbage, collected at the next open ({@link #collectGarbage}).
+ * Without snapshots nothing else needs an old TLog; snapshots will have to keep theirs.
+ */
+final class Checkpoints {
+    static final int DEFAULT_INTERVAL = 128;
+    private static final Logger log = LoggerFactory.getLogger(Checkpoints.class);
+
+    /** What a checkpoint needs from its volume. */
+    interface Owner {
+        VolumeHeader header();
+
+        /** Commits {@code change(header)} under the header lock; returns the header it replaced. */
+        VolumeHeader commitHeader(UnaryOperator<VolumeHeader> change) throws IOException;
+    }
+
+    private final String volume;
+    private final ObjectStore store;
+    private final ClusterMap map;
+    private final Path cacheDir;
+    private final long epoch;
+    private final Owner owner;
+    private final Consumer<Throwable> halt;
+    private final ExecutorService thread;
+    private final AtomicBoolean running = new AtomicBoolean();
+    private final AtomicLong entriesSince = new AtomicLong();
+    private volatile int interval = DEFAULT_INTERVAL;
+    private volatile boolean cancelled;
+
+    Checkpoints(String volume, ObjectStore store, ClusterMap map, Path cacheDir, long epoch, Owner owner,
+                Consumer<Throwable> halt) {
+        this.volume = volume;
+        this.store = store;
+        this.map = map;
+        this.cacheDir = cacheDir;
+        this.epoch = epoch;
+        this.owner = owner;
+        this.halt = halt;
+        this.thread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "stowage-checkpoint-" + volume);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    void interval(int tlogs) {
+        if (tlogs < 1) throw new IllegalArgumentException("checkpoint interval " + tlogs);
+        interval = tlogs;
+    }
+
+    /** Called by the uploader after each TLog is committed and absorbed into LMDB. */
+    void afterCommit(int tlogEntries) {
+        long since = entriesSince.addAndGet(tlogEntries);
+        int records = owner.header().tlogs().size();
+        if (cancelled || records < interval) return;
+        if (records < 8 * interval && since * 4 < map.committedEntries()) return;
+        if (!running.compareAndSet(false, true)) return;
+        entriesSince.set(0);
+        try {
+            thread.execute(this::run);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            running.set(false); // stopping
+        }
+    }
+
+    private void run() {
+        try {
+            checkpoint();
+        } catch (ObjectStore.FencedException e) {
+            halt.accept(e);
+        } catch (IOException | RuntimeException e) {
+            if (!cancelled) log.warn("volume {}: metadata checkpoint failed ({}); tried again later", volume, e.toString());
+        } finally {
+            running.set(false);
+        }
+    }
+
+    private void checkpoint() throws IOException {
+        long t0 = System.nanoTime();
+        Path file = cacheDir.resolve("checkpoint.tmp");
+        try {
+            MetadataCheckpoint.Written w = MetadataCheckpoint.write(map, file, () -> cancelled);
+            VolumeHeader.Checkpoint previous = owner.header().checkpoint();
+            if (previous != null && w.seq() <= previous.seq()) return;
+            String object = ObjectNames.checkpoint(epoch, w.seq());
+            // a leftover of an attempt cut short: no header names it (its seq is beyond the header's checkpoint)
+            if (store.exists(object)) store.delete(object);
+            store.putExclusive(object, file);
+            VolumeHeader.Checkpoint c = new VolumeHeader.Checkpoint(w.seq(), epoch, w.entries());
+            VolumeHeader before = owner.commitHeader(h -> h.withCheckpoint(c));
+            int deleted = 0;
+            for (VolumeHeader.TLogRecord r : before.tlogsUpTo(w.seq())) {
+                store.delete(ObjectNames.tlog(r.epoch(), r.seq()));
+                deleted++;
+            }
+            if (before.checkpoint() != null) {
+                store.delete(ObjectNames.checkpoint(before.checkpoint().epoch(), before.checkpoint().seq()));
+            }
+            log.info("volume {}: metadata checkpoint at TLog {} ({} mappings, {} KiB) in {} ms; {} TLog object(s) "
+                            + "collected", volume, w.seq(), w.entries(),
+                    MetadataCheckpoint.objectSize(w.entries()) >> 10, (System.nanoTime() - t0) / 1_000_000, deleted);
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /**
+     * At open, after the claim: deletes TLog objects the checkpoint covers and checkpoints other than the
+     * header's — garbage of a checkpoint cut short or of a fenced owner (names at or below the checkpoint's TLog
+     * are never committed again: a new owner continues after the header's last TLog).
+     */
+    static void collectGarbage(String volume, ObjectStore store, VolumeHeader header) throws IOException {
+        VolumeHeader.Checkpoint c = header.checkpoint();
+        if (c == null) return;
+        int deleted = 0;
+        for (String name : store.list("tlog.")) {
+            if (ObjectNames.tlogSeq(name) <= c.seq()) {
+                store.delete(name);
+                deleted++;
+            }
+        }
+        String current = ObjectNames.checkpoint(c.epoch(), c.seq());
+        for (String name : store.list("checkpoint.")) {
+            if (!name.equals(current)) {
+                store.delete(name);
+                deleted++;
+            }
+        }
+        if (deleted > 0) log.info("volume {}: {} object(s) no checkpoint needs collected", volume, deleted);
+    }
+
+    /**
+     * Stops the thread (close, abandon): a running checkpoint is cut short at its next chunk (garbage for the next
+     * open to collect) and waited for, since it reads LMDB, which the caller closes next.
+     */
+    void stop() {
+        cancelled = true;
+        thread.shutdown();
+        try {
+            thread.awaitTermination(1, TimeUnit.HOURS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Waits until no checkpoint runs (tests). */
+    void awaitIdle(long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (running.get() && System.nanoTime() < deadline) Thread.sleep(5);
+    }
+}

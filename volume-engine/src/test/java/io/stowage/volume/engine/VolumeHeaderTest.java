@@ -1,0 +1,53 @@
+package io.stowage.volume.engine;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+class VolumeHeaderTest {
+    private static final UUID ID = UUID.fromString("0b4f8a36-5a55-4a8e-9d7a-1b0c2d3e4f50");
+
+    private static VolumeHeader withRecords() {
+        return new VolumeHeader("v", ID, 1 << 30, 1024, 3, List.of(
+                new VolumeHeader.TLogRecord(1, 1, 1, 4),
+                new VolumeHeader.TLogRecord(2, 1, 0, -1), // discards only: no SCO
+                new VolumeHeader.TLogRecord(3, 1, 5, 6),
+                new VolumeHeader.TLogRecord(4, 2, 7, 7), // a takeover: epoch 2
+                new VolumeHeader.TLogRecord(5, 3, 8, 9)));
+    }
+
+    @Test
+    void aCheckpointFoldsTheRecordsUpToItIntoScoSegmentsPerEpoch() {
+        VolumeHeader h = withRecords().withCheckpoint(new VolumeHeader.Checkpoint(4, 3, 100));
+        assertEquals(List.of(new VolumeHeader.TLogRecord(5, 3, 8, 9)), h.tlogs());
+        assertEquals(List.of(new VolumeHeader.ScoSegment(1, 1, 6), new VolumeHeader.ScoSegment(2, 7, 7)),
+                h.foldedScos());
+        assertEquals(5, h.lastTlogSeq());
+        assertEquals(9, h.lastSco());
+        for (long sco = 1; sco <= 9; sco++) {
+            assertEquals(withRecords().scoEpoch(sco), h.scoEpoch(sco), "SCO " + sco);
+        }
+        assertEquals(-1, h.scoEpoch(10));
+        VolumeHeader all = h.withCheckpoint(new VolumeHeader.Checkpoint(5, 3, 100));
+        assertEquals(5, all.lastTlogSeq(), "with no records left the checkpoint's TLog is the last committed");
+        assertEquals(3, all.foldedScos().size());
+    }
+
+    @Test
+    void bothFormatsRoundTripAndAnUnknownFormatIsRefusedClearly() {
+        VolumeHeader v1 = withRecords();
+        assertTrue(new String(v1.serialize(), StandardCharsets.UTF_8).startsWith("stowage-volume-header 1\n"),
+                "no checkpoint: the format releases before checkpoints read");
+        assertEquals(v1, VolumeHeader.parse(v1.serialize()));
+        VolumeHeader v2 = v1.withCheckpoint(new VolumeHeader.Checkpoint(3, 3, 12));
+        assertTrue(new String(v2.serialize(), StandardCharsets.UTF_8).startsWith("stowage-volume-header 2\n"));
+        assertEquals(v2, VolumeHeader.parse(v2.serialize()));
+        byte[] future = new String(v2.serialize(), StandardCharsets.UTF_8)
+                .replace("stowage-volume-header 2", "stowage-volume-header 3").getBytes(StandardCharsets.UTF_8);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VolumeHeader.parse(future));
+        assertTrue(e.getMessage().contains("format 3"), e.getMessage());
+    }
+}
