@@ -1,5 +1,6 @@
 package io.stowage.volume.engine;
 
+import io.stowage.volume.OutOfSpaceException;
 import io.stowage.volume.VolumeInfo;
 import io.stowage.volume.log.ClusterLocation;
 import io.stowage.volume.log.ObjectNames;
@@ -53,6 +54,8 @@ public final class Volume implements AutoCloseable {
     final long epoch;
     /** The cache directory's file operations (SCO and TLog files). */
     final LocalFiles files;
+    /** Space kept for LMDB on a disk that data filled (see SpaceReserve). */
+    private final SpaceReserve reserve;
     /** The TLog directory's entries changed (a TLog created or deleted): the next flush fsyncs it. */
     private final DirectorySync tlogDir;
     volatile VolumeHeader header;
@@ -104,6 +107,8 @@ public final class Volume implements AutoCloseable {
     private final Checkpoints checkpoints;
     private volatile boolean closing;
     private volatile Throwable halted;
+    /** An append failed for want of space and no write succeeded since (guarded by appendLock; read anywhere). */
+    private volatile boolean cacheFull;
     /** Set by the loader: recovery cut the local log at a cluster that did not survive (tests). */
     boolean recoveryCutTail;
     private long slowedLoggedAt = System.nanoTime() - TimeUnit.SECONDS.toNanos(60); // guarded by dirtyChanged
@@ -116,9 +121,10 @@ public final class Volume implements AutoCloseable {
     private static final UploadJob STOP = new UploadJob(-1, -1, null, null, List.of());
 
     Volume(String name, ObjectStore store, VolumeConfig config, Path cacheDir, VolumeHeader header,
-           ClusterMap map, ScoCache scos, long epoch, LocalFiles files) {
+           ClusterMap map, ScoCache scos, long epoch, LocalFiles files, SpaceReserve reserve) {
         this.name = name;
         this.files = files;
+        this.reserve = reserve;
         this.tlogDir = new DirectorySync(cacheDir.resolve("tlog"), files);
         this.store = store;
         this.config = config;
@@ -335,7 +341,7 @@ public final class Volume implements AutoCloseable {
             try {
                 ByteBuffer b = ByteBuffer.allocate(TLogEntry.SIZE);
                 TLogEntry.discard(first, count).writeTo(b);
-                logEntries(b.flip());
+                logEntries(b.flip(), true);
                 tlogEntries++;
                 ClusterMap.Mapping marker = ClusterMap.discarded(tlogSeq);
                 for (long a = first; a < first + count; a++) map.put(a, marker);
@@ -383,7 +389,7 @@ public final class Volume implements AutoCloseable {
                             map.put(a, new ClusterMap.Mapping(got[i].location(), got[i].crc(), tlogSeq));
                         }
                     }
-                    logEntries(entries.flip());
+                    logEntries(entries.flip(), false);
                     tlogEntries += n;
                     appendSeq++;
                 } finally {
@@ -433,8 +439,9 @@ public final class Volume implements AutoCloseable {
         try {
             checkHalted();
             appendLocked(first, data, n, base, crcs);
+            if (cacheFull) cacheFull = false;
         } catch (IOException e) {
-            throw halt("a write to the cache failed", e);
+            throw appendFailed("a write to the cache failed", e);
         } finally {
             appendLock.unlock();
         }
@@ -448,7 +455,8 @@ public final class Volume implements AutoCloseable {
                 sealAndMaybeRoll(); // an earlier seal or roll failed and was undone: it comes first
             }
             if (openSco == null) {
-                openSco = scos.create(epoch, nextSco++);
+                openSco = scos.create(epoch, nextSco);
+                nextSco++;
                 openScoClusters = 0;
                 openScoCrc = new CRC32C();
             }
@@ -485,13 +493,44 @@ public final class Volume implements AutoCloseable {
         if (tlogScos.size() >= config.scosPerTlog()) rollTlog();
     }
 
-    /** Appends encoded entries to the current TLog (discards, copies); caller holds appendLock. A failure halts. */
-    private void logEntries(ByteBuffer entries) throws IOException {
+    /**
+     * Appends encoded entries to the current TLog (discards, copies); caller holds appendLock. A failure halts,
+     * except a full disk when nothing else changed yet ({@code undoable}: the caller updates the overlay after).
+     */
+    private void logEntries(ByteBuffer entries, boolean undoable) throws IOException {
         try {
             tlog.append(entries);
         } catch (IOException e) {
-            throw halt("a write to the TLog failed", e);
+            throw undoable ? appendFailed("a write to the TLog failed", e) : halt("a write to the TLog failed", e);
         }
+    }
+
+    /**
+     * After a failed append under appendLock. A full disk whose append was undone (the TLog truncated back, the
+     * open SCO cut back to its used clusters) leaves the volume usable: the write fails with an
+     * {@link OutOfSpaceException}, uploaded SCOs are evicted at once and after every upload until a write
+     * succeeds again. Any other failure halts the volume.
+     */
+    private IOException appendFailed(String what, IOException e) {
+        if (!OutOfSpaceException.isOutOfSpace(e) || tlog.damaged()) return halt(what, e);
+        try {
+            if (openSco != null) openSco.channel.truncate((long) openScoClusters * CLUSTER);
+        } catch (IOException t) {
+            e.addSuppressed(t);
+            return halt(what, e);
+        }
+        if (!cacheFull) {
+            cacheFull = true;
+            log.warn("volume {}: the cache disk is full ({}); writes fail (out of space) until uploads free space",
+                    name, e.getMessage());
+        }
+        try {
+            scos.evict(0);
+        } catch (IOException t) {
+            log.warn("volume {}: evicting uploaded SCOs failed: {}", name, t.toString());
+        }
+        return e instanceof OutOfSpaceException ? e
+                : new OutOfSpaceException("volume " + name + ": the cache disk is full (" + e.getMessage() + ")", e);
     }
 
     /** The CRC32C of each cluster, computed before appendLock: it needs no log state, so other writers need not wait. */
@@ -763,7 +802,7 @@ public final class Volume implements AutoCloseable {
                 rollTlog();
             }
         } catch (IOException e) {
-            halt("closing the TLog by age failed", e);
+            appendFailed("closing the TLog by age failed", e); // out of space: tried again at the next poll
         } finally {
             appendLock.unlock();
         }
@@ -858,7 +897,7 @@ public final class Volume implements AutoCloseable {
         int entries;
         try {
             List<TLogEntry> applied = TLogReader.read(job.file());
-            map.apply(job.seq(), applied);
+            applyToMetadata(job.seq(), applied);
             entries = applied.size();
         } catch (IOException | RuntimeException e) {
             halt(e);
@@ -881,9 +920,21 @@ public final class Volume implements AutoCloseable {
         try {
             files.delete(job.file());
             tlogDir.changed(); // a lost delete only brings back a committed TLog, which is ignored
-            scos.evict(config.cacheLimitBytes());
+            scos.evict(cacheFull ? 0 : config.cacheLimitBytes()); // a full disk: every uploaded SCO goes
+            if (!cacheFull && !reserve.isHeld()) reserve.restore();
         } catch (IOException | RuntimeException e) {
             log.warn("volume {}: cache clean-up after TLog {} failed: {}", name, job.seq(), e.toString());
+        }
+    }
+
+    /** LMDB absorbs a committed TLog; on a full disk it gets the space reserve (a failed transaction changed nothing). */
+    private void applyToMetadata(long seq, List<TLogEntry> entries) throws IOException {
+        try {
+            map.apply(seq, entries);
+        } catch (RuntimeException e) {
+            if (!OutOfSpaceException.isOutOfSpace(e) || !reserve.release()) throw e;
+            log.warn("volume {}: the cache disk is full; its space reserve goes to the metadata of TLog {}", name, seq);
+            map.apply(seq, entries);
         }
     }
 
@@ -911,7 +962,7 @@ public final class Volume implements AutoCloseable {
             try {
                 rollTlog();
             } catch (IOException e) {
-                throw halt("closing the TLog failed", e);
+                throw appendFailed("closing the TLog failed", e);
             }
             target = tlogSeq - 1; // the TLog just closed (or the one before, if the open one was empty)
         } finally {

@@ -58,6 +58,9 @@ final class VolumeLoader {
         VolumeHeader header = committed.withEpoch(epoch);
         store.commitHeader(raw.epoch(), new ObjectStore.VolumeHeaderBytes(epoch, header.serialize()));
         Files.createDirectories(cacheDir.resolve("tlog"));
+        // recovery must not fail on a disk that data filled: it gets the reserve's space, and takes it back after
+        SpaceReserve reserve = new SpaceReserve(cacheDir.resolve("reserve"));
+        reserve.release();
 
         ClusterMap map = new ClusterMap(cacheDir.resolve("metadata"), config.metadataMapBytes());
         long corked = map.corked();
@@ -100,7 +103,7 @@ final class VolumeLoader {
             local.put(number, scos.adopt(f, isCommitted ? ScoCache.State.UPLOADED : ScoCache.State.SEALED));
         }
 
-        Volume v = new Volume(name, store, config, cacheDir, header, map, scos, epoch, files);
+        Volume v = new Volume(name, store, config, cacheDir, header, map, scos, epoch, files, reserve);
         List<Path> localTlogs = new ArrayList<>();
         try (Stream<Path> s = Files.list(cacheDir.resolve("tlog"))) {
             s.filter(p -> p.getFileName().toString().startsWith("tlog.")
@@ -206,6 +209,10 @@ final class VolumeLoader {
         files.syncDirectory(cacheDir.resolve("tlog"));
         files.syncDirectory(cacheDir.resolve("sco"));
         v.recoveryCutTail = cut;
+        if (!reserve.restore()) {
+            log.warn("volume {}: the cache disk is full; opened without its space reserve (written again once "
+                    + "uploads free space)", name);
+        }
         v.start(maxSeq + 1, maxSco + 1, dirty);
         log.info("volume {} opened (epoch {}): {}{} committed TLog(s) replayed from the backend, {} local TLog(s) "
                         + "with {} entries recovered{}, {} MiB to upload, in {} ms", name, epoch,
