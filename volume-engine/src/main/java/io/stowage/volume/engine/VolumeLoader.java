@@ -105,6 +105,14 @@ final class VolumeLoader {
 
         Volume v = new Volume(name, store, config, cacheDir, header, map, scos, epoch, files, reserve);
         List<Path> localTlogs = new ArrayList<>();
+        List<Path> leftovers = new ArrayList<>();
+        try (Stream<Path> s = Files.list(cacheDir.resolve("tlog"))) {
+            s.filter(p -> p.getFileName().toString().endsWith(".recovered")).forEach(leftovers::add);
+        }
+        for (Path p : leftovers) {
+            // a recovery cut short before its rename: the original TLog is still there and is recovered again
+            files.delete(p);
+        }
         try (Stream<Path> s = Files.list(cacheDir.resolve("tlog"))) {
             s.filter(p -> p.getFileName().toString().startsWith("tlog.")
                             && ObjectNames.tlogSeq(p.getFileName().toString()) > header.lastTlogSeq())

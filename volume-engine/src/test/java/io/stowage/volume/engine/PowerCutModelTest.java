@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Power cuts under load ({@link PowerCutFiles}: unsynced writes dropped or torn at 512-byte sectors, unsynced
  * directory entries undone), at random moments and right after random upload steps (an SCO put, a TLog put, a
- * header commit, a scrub's delete), with several writer threads doing aligned and unaligned writes, discards,
+ * header commit, a scrub's delete) and during recovery, with several writer threads doing aligned and unaligned writes, discards,
  * unmaps, copies (REMAP), FUA writes and flushes, beside explicit and background scrubs and resizes.
  *
  * <p>Each writer owns a range of clusters and keeps, per cluster, every value it gave it since the last boot and
@@ -37,6 +37,7 @@ class PowerCutModelTest {
 
     int tornTails;
     int storeCuts;
+    int recoveryCuts;
 
     @Test
     void everyFlushedWriteSurvivesEveryPowerCut() throws Exception {
@@ -53,6 +54,7 @@ class PowerCutModelTest {
         }
         assertTrue(tornTails > 0, "recovery cut a torn tail at least once");
         assertTrue(storeCuts > 0, "a cut came right after an upload step at least once");
+        assertTrue(recoveryCuts > 0, "a cut came during recovery at least once");
     }
 
     /** One writer's clusters: the values each was given since the last boot, and how many a flush covered. */
@@ -124,6 +126,17 @@ class PowerCutModelTest {
             ackedSize = resized[0];
             power.restore();
 
+            while (r.nextInt(3) == 0) { // the power fails again during recovery
+                power.cutAfter(1 + r.nextInt(40));
+                try {
+                    engine.open("v").abandon(); // recovery finished first: a cut just after it
+                } catch (IOException | RuntimeException expected) {
+                    // the cut came during recovery
+                }
+                power.cut();
+                power.restore();
+                recoveryCuts++;
+            }
             v = engine.open("v");
             if (v.recoveryCutTail) tornTails++;
             assertTrue(v.info().sizeBytes() >= ackedSize, what + ": a committed resize was lost");

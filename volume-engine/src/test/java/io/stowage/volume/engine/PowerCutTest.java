@@ -67,4 +67,22 @@ class PowerCutTest {
         assertArrayEquals(w, read(r, 0, 8192));
         r.close();
     }
+
+    @Test
+    void aRecoveryCutShortBeforeItsRenameIsDoneAgain() throws Exception {
+        VolumeEngine e = engine();
+        e.create("v", 1 << 20);
+        Volume v = e.open("v");
+        byte[] w = random(8192, 1);
+        v.write(0, ByteBuffer.wrap(w), true);
+        v.abandon();
+        // what a power cut between writing recovery's temporary TLog and renaming it leaves
+        java.nio.file.Files.write(dir.resolve("cache/v/tlog/tlog.00000001.000000000001.recovered"), new byte[40]);
+        Volume r = e.open("v");
+        assertArrayEquals(w, read(r, 0, 8192));
+        r.close();
+        try (var s = java.nio.file.Files.list(dir.resolve("cache/v/tlog"))) {
+            assertTrue(s.noneMatch(p -> p.toString().endsWith(".recovered")), "the leftover is gone");
+        }
+    }
 }
