@@ -405,10 +405,13 @@ public final class StowageConfig {
         return t.getMessage();
     }
 
-    /** The volume engine's tunables from the {@code engine.*} keys. */
+    /**
+     * The volume engine's tunables from the {@code engine.*} keys. The LMDB map is sized per volume from its size
+     * (and grows when full), so it has no key: a fixed size would make big volumes unopenable.
+     */
     public io.stowage.volume.engine.VolumeConfig volumeConfig() {
         return new io.stowage.volume.engine.VolumeConfig(scoClusters, scosPerTlog, tlogMaxAgeMillis, dirtyLimit,
-                cacheLimit, io.stowage.volume.engine.VolumeConfig.DEFAULT.metadataMapBytes(), uploadParallelism,
+                cacheLimit, io.stowage.volume.engine.VolumeConfig.METADATA_MAP_FROM_VOLUME_SIZE, uploadParallelism,
                 scrubIntervalMillis);
     }
 

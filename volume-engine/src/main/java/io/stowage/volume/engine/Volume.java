@@ -307,9 +307,7 @@ public final class Volume implements AutoCloseable {
         if (offset % CLUSTER != 0) {
             write(offset, ByteBuffer.allocate((int) (firstWhole * CLUSTER - offset)), false);
         }
-        for (long c = firstWhole; c < endWhole; c += 65536) { // bounded TLog entries and overlay batches
-            discardClusters(c, Math.min(65536, endWhole - c));
-        }
+        discardClusters(firstWhole, endWhole - firstWhole); // one TLog entry and one overlay range, any length
         long tail = offset + length - endWhole * CLUSTER;
         if (tail > 0) {
             write(endWhole * CLUSTER, ByteBuffer.allocate((int) tail), false);
@@ -331,21 +329,26 @@ public final class Volume implements AutoCloseable {
         return runs;
     }
 
-    /** Records that clusters [first, first + count) read as zeros from now on (UNMAP, WRITE SAME with UNMAP). */
+    /**
+     * Records that clusters [first, first + count) read as zeros from now on (UNMAP, WRITE SAME with UNMAP): one
+     * TLog entry and one overlay range whatever the count; LMDB later deletes only the keys the range has.
+     */
     public void discardClusters(long first, long count) throws IOException {
         checkUsable(first * CLUSTER, count * CLUSTER);
         if (count == 0) return;
+        waitForDirtyBudget();
         List<ReentrantLock> locks = lockStripes(first, (int) Math.min(count, stripes.length));
         try {
             appendLock.lock();
             try {
+                checkHalted();
                 ByteBuffer b = ByteBuffer.allocate(TLogEntry.SIZE);
                 TLogEntry.discard(first, count).writeTo(b);
                 logEntries(b.flip(), true);
                 tlogEntries++;
-                ClusterMap.Mapping marker = ClusterMap.discarded(tlogSeq);
-                for (long a = first; a < first + count; a++) map.put(a, marker);
+                map.discard(first, count, tlogSeq);
                 appendSeq++;
+                chargeMetadata(1);
             } finally {
                 appendLock.unlock();
             }
@@ -355,10 +358,52 @@ public final class Volume implements AutoCloseable {
     }
 
     /**
+     * What one metadata-only TLog entry (DISCARD, REMAP) holds until its TLog is committed: the 32-byte entry in
+     * the local TLog and at most one overlay entry or range (about 100 bytes of heap). It counts toward the dirty
+     * limit like data, so a backend outage cannot grow the overlay without bound.
+     */
+    static final long METADATA_ENTRY_BYTES = 128;
+    /** The TLog whose metadata {@link #tlogMetadataBytes} counts (guarded by appendLock). */
+    private long metadataTlog = -1;
+    private long tlogMetadataBytes;
+
+    /**
+     * Counts {@code entries} metadata-only entries just appended to the open TLog; caller holds appendLock. A TLog
+     * holding a quarter of the dirty limit in metadata is rolled (TLogs otherwise roll on sealed SCOs or age), so
+     * that what waits for the budget always has an upload on its way to free it.
+     */
+    private void chargeMetadata(int entries) throws IOException {
+        long bytes = entries * METADATA_ENTRY_BYTES;
+        dirty.addAndGet(bytes);
+        if (metadataTlog != tlogSeq) {
+            metadataTlog = tlogSeq;
+            tlogMetadataBytes = 0;
+        }
+        tlogMetadataBytes += bytes;
+        if (tlogMetadataBytes >= config.dirtyLimitBytes() / 4) {
+            try {
+                rollTlog();
+            } catch (IOException e) {
+                throw appendFailed("closing the TLog failed", e);
+            }
+        }
+    }
+
+    /** The dirty bytes a TLog's metadata-only entries were charged (released once it is committed). */
+    static long metadataBytes(List<TLogEntry> entries) {
+        long n = 0;
+        for (TLogEntry e : entries) {
+            if (e.type() == TLogEntry.DISCARD || e.type() == TLogEntry.REMAP) n++;
+        }
+        return n * METADATA_ENTRY_BYTES;
+    }
+
+    /**
      * Makes clusters [dst, dst + count) read as clusters [src, src + count) read now, without copying data: each
-     * destination cluster is pointed at the source's location (a REMAP TLog entry) or discarded where the source
-     * reads as zeros. Atomic per batch of 256 clusters against writes of both ranges; overlapping ranges are
-     * walked in the direction that reads every source cluster before it is overwritten.
+     * mapped source cluster's destination is pointed at its location (a REMAP TLog entry), each run of unmapped
+     * source clusters becomes one discard range (a DISCARD entry) at the destination, so metadata grows with the
+     * clusters mapped, not with {@code count}. Atomic per batch of 256 clusters against writes of both ranges;
+     * overlapping ranges are walked in the direction that reads every source cluster before it is overwritten.
      */
     public void copyClusters(long src, long dst, long count) throws IOException {
         checkUsable(src * CLUSTER, count * CLUSTER);
@@ -372,26 +417,41 @@ public final class Volume implements AutoCloseable {
         for (long b = 0; b < batches; b++) {
             long off = (backwards ? batches - 1 - b : b) * batch;
             int n = (int) Math.min(batch, count - off);
+            waitForDirtyBudget();
             List<ReentrantLock> locks = lockStripes(src + off, n, dst + off, n);
             try {
                 ClusterMap.Mapping[] got = n == batch ? m : new ClusterMap.Mapping[n];
                 map.lookup(src + off, got);
                 appendLock.lock();
                 try {
+                    checkHalted();
                     entries.clear();
-                    for (int i = 0; i < n; i++) { // all of this batch's sources were looked up above
-                        long a = dst + off + i;
+                    int k = 0;
+                    for (int i = 0; i < n; k++) { // all of this batch's sources were looked up above
+                        int j = i + 1;
                         if (got[i] == null) {
-                            TLogEntry.discard(a, 1).writeTo(entries);
-                            map.put(a, ClusterMap.discarded(tlogSeq));
+                            while (j < n && got[j] == null) j++;
+                            TLogEntry.discard(dst + off + i, j - i).writeTo(entries);
                         } else {
-                            TLogEntry.remap(a, got[i].location(), got[i].crc()).writeTo(entries);
-                            map.put(a, new ClusterMap.Mapping(got[i].location(), got[i].crc(), tlogSeq));
+                            TLogEntry.remap(dst + off + i, got[i].location(), got[i].crc()).writeTo(entries);
                         }
+                        i = j;
                     }
-                    logEntries(entries.flip(), false);
-                    tlogEntries += n;
+                    // first: the overlay never shows what the TLog does not hold (so a full disk can be undone)
+                    logEntries(entries.flip(), true);
+                    for (int i = 0; i < n; ) {
+                        int j = i + 1;
+                        if (got[i] == null) {
+                            while (j < n && got[j] == null) j++;
+                            map.discard(dst + off + i, j - i, tlogSeq);
+                        } else {
+                            map.put(dst + off + i, map.remapped(got[i].location(), got[i].crc(), tlogSeq));
+                        }
+                        i = j;
+                    }
+                    tlogEntries += k;
                     appendSeq++;
+                    chargeMetadata(k);
                 } finally {
                     appendLock.unlock();
                 }
@@ -469,7 +529,7 @@ public final class Volume implements AutoCloseable {
             for (int i = 0; i < k; i++) {
                 int crc = crcs[done + i];
                 long loc = ClusterLocation.of(0, openSco.number, openScoClusters + i);
-                mappings[i] = new ClusterMap.Mapping(loc, crc);
+                mappings[i] = map.written(loc, crc);
                 TLogEntry.write(first + done + i, loc, mappings[i].crc()).writeTo(entries);
             }
             // all or nothing (TLogWriter undoes a partial append); until it succeeds nothing else has changed,
@@ -894,11 +954,13 @@ public final class Volume implements AutoCloseable {
      * halts the volume (LMDB) or is logged (eviction).
      */
     private void committed(UploadJob job) {
+        long metadata;
         int entries;
         try {
             List<TLogEntry> applied = TLogReader.read(job.file());
             applyToMetadata(job.seq(), applied);
             entries = applied.size();
+            metadata = metadataBytes(applied);
         } catch (IOException | RuntimeException e) {
             halt(e);
             return;
@@ -908,7 +970,7 @@ public final class Volume implements AutoCloseable {
             scos.markUploaded(s.number);
             freed += s.bytes;
         }
-        dirty.addAndGet(-freed);
+        dirty.addAndGet(-freed - metadata);
         uploadedBytes.addAndGet(freed);
         uploadedTlogs.incrementAndGet();
         pendingUploads.decrementAndGet();
@@ -1125,25 +1187,15 @@ public final class Volume implements AutoCloseable {
         }
     }
 
-    @FunctionalInterface
-    private interface MappingVisitor {
-        void visit(long address, ClusterMap.Mapping m);
-    }
-
-    /** Calls {@code each} for every mapped cluster: of the current map, or only of what is committed (LMDB). */
-    private void forEachMapping(long clusters, boolean committedOnly, MappingVisitor each) {
-        ClusterMap.Mapping[] batch = new ClusterMap.Mapping[4096];
-        for (long first = 0; first < clusters; first += batch.length) {
-            int n = (int) Math.min(batch.length, clusters - first);
-            ClusterMap.Mapping[] out = n == batch.length ? batch : new ClusterMap.Mapping[n];
-            if (committedOnly) {
-                map.lookupCommitted(first, out);
-            } else {
-                map.lookup(first, out);
-            }
-            for (int i = 0; i < n; i++) {
-                if (out[i] != null && out[i].location() != ClusterLocation.NONE) each.visit(first + i, out[i]);
-            }
+    /**
+     * Calls {@code each} for every mapped cluster: of the current map, or only of what is committed (LMDB). A walk
+     * of the mapped clusters (cursor over LMDB plus the overlay), not of the volume's address range.
+     */
+    private void forEachMapping(long clusters, boolean committedOnly, ClusterMap.MappingVisitor each) {
+        if (committedOnly) {
+            map.forEachCommitted(clusters, each);
+        } else {
+            map.forEachCurrent(clusters, each);
         }
     }
 

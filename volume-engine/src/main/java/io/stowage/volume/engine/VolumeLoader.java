@@ -62,7 +62,9 @@ final class VolumeLoader {
         SpaceReserve reserve = new SpaceReserve(cacheDir.resolve("reserve"));
         reserve.release();
 
-        ClusterMap map = new ClusterMap(cacheDir.resolve("metadata"), config.metadataMapBytes());
+        long mapBytes = config.metadataMapBytes() == VolumeConfig.METADATA_MAP_FROM_VOLUME_SIZE
+                ? ClusterMap.mapSizeFor(header.sizeBytes()) : config.metadataMapBytes(); // it grows when full
+        ClusterMap map = new ClusterMap(cacheDir.resolve("metadata"), mapBytes);
         long corked = map.corked();
         if (corked > header.lastTlogSeq()) {
             // LMDB can never run ahead of the backend; if it does, it is not ours to trust: rebuild it
@@ -70,7 +72,7 @@ final class VolumeLoader {
                     header.lastTlogSeq());
             map.close();
             deleteTree(cacheDir.resolve("metadata"));
-            map = new ClusterMap(cacheDir.resolve("metadata"), config.metadataMapBytes());
+            map = new ClusterMap(cacheDir.resolve("metadata"), mapBytes);
             corked = 0;
         }
         VolumeHeader.Checkpoint checkpoint = header.checkpoint();
@@ -188,14 +190,14 @@ final class VolumeLoader {
             files.move(tmp, file);
             for (TLogEntry e : valid) {
                 if (e.type() == TLogEntry.WRITE) {
-                    map.put(e.address(), new ClusterMap.Mapping(e.value(), e.crc()));
+                    map.put(e.address(), map.written(e.value(), e.crc()));
                 } else if (e.type() == TLogEntry.REMAP) {
-                    map.put(e.address(), new ClusterMap.Mapping(e.value(), e.crc(), seq));
+                    map.put(e.address(), map.remapped(e.value(), e.crc(), seq));
                 } else {
-                    ClusterMap.Mapping marker = ClusterMap.discarded(seq);
-                    for (long a = e.address(); a < e.address() + e.value(); a++) map.put(a, marker);
+                    map.discard(e.address(), e.value(), seq); // one range, whatever its length
                 }
             }
+            dirty += Volume.metadataBytes(valid); // released when this TLog is committed, like its SCOs
             v.uploads.add(new Volume.UploadJob(seq, tlogEpoch, file, null, jobScos));
             maxSeq = Math.max(maxSeq, seq);
             localReplayed++;
