@@ -83,11 +83,19 @@ final class ScoCache {
         return s;
     }
 
-    /** Registers an SCO file that survived a restart. */
+    /**
+     * Registers an SCO file that survived a restart. Lookups are by number (a location names no epoch), so two files
+     * of one number (another epoch's left behind) would shadow each other: refused.
+     */
     Sco adopt(Path file, State state) throws IOException {
         String n = file.getFileName().toString();
+        long number = ObjectNames.scoNumber(n);
+        Sco other = scos.get(number);
+        if (other != null) {
+            throw new IOException("SCO files " + other.file + " and " + file + " have the same number");
+        }
         FileChannel ch = files.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        Sco s = new Sco(ObjectNames.scoNumber(n), ObjectNames.scoEpoch(n), file, ch, state, ch.size());
+        Sco s = new Sco(number, ObjectNames.scoEpoch(n), file, ch, state, ch.size());
         scos.put(s.number, s);
         return s;
     }
@@ -102,9 +110,9 @@ final class ScoCache {
         return scos.values();
     }
 
-    void markUploaded(long number) {
-        Sco s = scos.get(number);
-        if (s != null) s.state = State.UPLOADED;
+    /** The SCO is committed: evictable from now on. Only that very file, never another of its number. */
+    void markUploaded(Sco s) {
+        if (scos.get(s.number) == s) s.state = State.UPLOADED;
     }
 
     long dirtyBytes() {

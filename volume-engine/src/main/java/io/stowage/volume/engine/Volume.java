@@ -160,8 +160,7 @@ public final class Volume implements AutoCloseable {
                 synchronized (headerLock) {
                     VolumeHeader before = Volume.this.header;
                     VolumeHeader next = change.apply(before);
-                    store.commitHeader(Volume.this.epoch, new ObjectStore.VolumeHeaderBytes(Volume.this.epoch,
-                            next.serialize()));
+                    Volume.this.commitHeader(before, next);
                     Volume.this.header = next;
                     return before;
                 }
@@ -900,7 +899,7 @@ public final class Volume implements AutoCloseable {
                 synchronized (headerLock) {
                     VolumeHeader next = header.withTlog(new VolumeHeader.TLogRecord(job.seq(), job.tlogEpoch(),
                             lastSco < 0 ? 0 : firstSco, lastSco));
-                    store.commitHeader(epoch, new ObjectStore.VolumeHeaderBytes(epoch, next.serialize()));
+                    commitHeader(header, next);
                     header = next;
                 }
                 if (warned) log.info("volume {}: backend reachable again, uploads resumed", name);
@@ -926,6 +925,24 @@ public final class Volume implements AutoCloseable {
                 }
                 backoff = Math.min(backoff * 2, 5000);
             }
+        }
+    }
+
+    /**
+     * Commits {@code next} over {@code current}, guarded by this owner's epoch and current's last TLog (so a delayed
+     * duplicate of an earlier commit can never roll the header back). A refusal that finds {@code next} already in
+     * place is this owner's own earlier attempt, reported as failed (a timeout) but landed: that is success. Caller
+     * holds headerLock.
+     */
+    private void commitHeader(VolumeHeader current, VolumeHeader next) throws IOException {
+        byte[] body = next.serialize();
+        try {
+            store.commitHeader(epoch, current.lastTlogSeq(),
+                    new ObjectStore.VolumeHeaderBytes(epoch, next.lastTlogSeq(), body));
+        } catch (ObjectStore.FencedException e) {
+            ObjectStore.VolumeHeaderBytes now = store.readHeader().orElse(null);
+            if (now != null && now.epoch() == epoch && Arrays.equals(now.body(), body)) return;
+            throw e;
         }
     }
 
@@ -957,7 +974,8 @@ public final class Volume implements AutoCloseable {
         long metadata;
         int entries;
         try {
-            List<TLogEntry> applied = TLogReader.read(job.file());
+            // committed: it must be whole (a damaged local copy halts rather than absorbing only part of it)
+            List<TLogEntry> applied = TLogReader.readCommitted(job.file(), job.file().toString());
             applyToMetadata(job.seq(), applied);
             entries = applied.size();
             metadata = metadataBytes(applied);
@@ -967,7 +985,7 @@ public final class Volume implements AutoCloseable {
         }
         long freed = 0;
         for (ScoCache.Sco s : job.scos()) {
-            scos.markUploaded(s.number);
+            scos.markUploaded(s);
             freed += s.bytes;
         }
         dirty.addAndGet(-freed - metadata);
@@ -1046,20 +1064,20 @@ public final class Volume implements AutoCloseable {
 
     /** Named volume state (e.g. persistent reservations) from the object store, or null. */
     public byte[] loadState(String key) throws IOException {
-        String object = "state." + key;
-        return store.exists(object) ? store.getAll(object) : null;
+        return store.getState(key);
     }
 
     /**
-     * Replaces named volume state in the object store (null deletes it). Not yet guarded by the owner epoch like the
-     * header; with one owner per volume that is enough today.
+     * Replaces named volume state in the object store (null deletes it), guarded by this owner's epoch like a header
+     * commit: after a takeover it is refused and the volume halts.
      */
     public void saveState(String key, byte[] state) throws IOException {
         checkHalted();
-        if (state == null) {
-            store.delete("state." + key);
-        } else {
-            store.putReplace("state." + key, ByteBuffer.wrap(state));
+        try {
+            store.putState(epoch, key, state);
+        } catch (ObjectStore.FencedException e) {
+            halt(e);
+            throw e;
         }
     }
 
@@ -1082,7 +1100,7 @@ public final class Volume implements AutoCloseable {
             if (newSize == current) return;
             VolumeHeader next = header.withSize(newSize);
             try {
-                store.commitHeader(epoch, new ObjectStore.VolumeHeaderBytes(epoch, next.serialize()));
+                commitHeader(header, next);
             } catch (ObjectStore.FencedException e) {
                 halt(e);
                 throw e;
@@ -1092,14 +1110,30 @@ public final class Volume implements AutoCloseable {
         }
     }
 
+    /** How often shutdown logs while it waits for a running scrub pass to stop (tests shorten it). */
+    long scrubStopPatienceMillis = 30_000;
+    /** Set by shutdown: a running scrub pass stops at its next safe point, no new one starts. */
+    private volatile boolean scrubStopping;
+
+    /**
+     * Stops scrubbing and waits for a running pass (background or called directly) to end: closing LMDB and the store
+     * under it would crash it (a closed LMDB environment, a destroyed RADOS I/O context). The pass stops at its next
+     * safe point (between two moved clusters, before its deletions), so the wait is short; it is logged if not.
+     */
     private void stopScrubber() {
-        if (scrubber == null) return;
-        scrubber.shutdown();
-        try {
-            scrubber.awaitTermination(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        scrubStopping = true;
+        if (scrubber != null) scrubber.shutdown();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (scrubLock.tryLock(scrubStopPatienceMillis, TimeUnit.MILLISECONDS)) break;
+                log.warn("volume {}: waiting for the running scrub pass to stop", name);
+            } catch (InterruptedException e) {
+                interrupted = true; // still wait: the pass must not outlive LMDB and the store
+            }
         }
+        scrubLock.unlock();
+        if (interrupted) Thread.currentThread().interrupt();
     }
 
     /** What one scrub pass did. */
@@ -1119,6 +1153,7 @@ public final class Volume implements AutoCloseable {
         checkHalted();
         scrubLock.lock();
         try {
+            if (scrubStopping) throw new IOException("volume " + name + " is closing: no scrub pass");
             VolumeHeader committed = header;
             long clusters = committed.sizeBytes() / CLUSTER;
             java.util.Map<Long, Integer> live = new java.util.HashMap<>();
@@ -1145,6 +1180,10 @@ public final class Volume implements AutoCloseable {
             long moved = 0;
             ByteBuffer buf = ByteBuffer.allocate(CLUSTER);
             for (long a : addresses) {
+                if (scrubStopping) {
+                    log.info("volume {}: scrub pass stopped for shutdown after moving {} cluster(s)", name, moved);
+                    return new ScrubResult(victims.size(), moved, 0); // what moved is ordinary writes; nothing deleted
+                }
                 waitForDirtyBudget();
                 List<ReentrantLock> locks = lockStripes(a, 1);
                 try {
@@ -1162,8 +1201,11 @@ public final class Volume implements AutoCloseable {
                 flush();
                 syncToBackend(300_000); // the moved clusters are committed: LMDB no longer needs the victims
             }
+            if (scrubStopping) return new ScrubResult(victims.size(), moved, 0);
             java.util.Set<Long> stillReferenced = new java.util.HashSet<>();
-            forEachMapping(clusters, true, (a, m) -> {
+            // the size now, not at the pass's start: a resize plus a copy into the new space during the pass may
+            // reference a victim from beyond the old end
+            forEachMapping(header.sizeBytes() / CLUSTER, true, (a, m) -> {
                 long n = ClusterLocation.sco(m.location());
                 if (victims.contains(n)) stillReferenced.add(n);
             });
@@ -1203,12 +1245,14 @@ public final class Volume implements AutoCloseable {
 
     private void backgroundScrub() {
         long committedTlog = header.lastTlogSeq();
-        if (halted != null || closing || committedTlog == scrubbedAtTlog) return; // nothing new since the last pass
+        if (halted != null || closing || scrubStopping || committedTlog == scrubbedAtTlog) return; // nothing new
         try {
             scrub(VolumeConfig.SCRUB_MAX_LIVE_RATIO, VolumeConfig.SCRUB_MAX_VICTIMS);
             scrubbedAtTlog = committedTlog;
         } catch (IOException | RuntimeException e) {
-            if (halted == null && !closing) log.warn("volume {}: scrub pass failed ({}); retried later", name, e.toString());
+            if (halted == null && !closing && !scrubStopping) {
+                log.warn("volume {}: scrub pass failed ({}); retried later", name, e.toString());
+            }
         }
     }
 

@@ -48,17 +48,18 @@ public final class VolumeEngine {
             throw new IllegalStateException("volume '" + name + "' already exists");
         }
         VolumeHeader h = new VolumeHeader(name, info.uuid(), sizeBytes, config.scoClusters(), 0, List.of());
-        store.commitHeader(-1, new ObjectStore.VolumeHeaderBytes(0, h.serialize()));
+        store.commitHeader(-1, -1, new ObjectStore.VolumeHeaderBytes(0, h.lastTlogSeq(), h.serialize()));
         VolumeLoader.deleteTree(cacheRoot.resolve(name)); // a stale cache of an earlier volume of this name
         return info;
     }
 
     public Optional<VolumeInfo> find(String name) throws IOException {
         if (!isValidName(name)) return Optional.empty();
-        return backend.volume(name).readHeader().map(b -> {
-            VolumeHeader h = VolumeHeader.parse(b.body());
-            return new VolumeInfo(h.name(), h.uuid(), h.sizeBytes());
-        });
+        ObjectStore store = backend.volume(name);
+        Optional<ObjectStore.VolumeHeaderBytes> raw = store.readHeader();
+        if (raw.isEmpty()) return Optional.empty();
+        VolumeHeader h = VolumeHeader.parse(raw.get(), name, store);
+        return Optional.of(new VolumeInfo(h.name(), h.uuid(), h.sizeBytes()));
     }
 
     public List<VolumeInfo> list() throws IOException {

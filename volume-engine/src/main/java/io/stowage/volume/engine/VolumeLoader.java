@@ -18,6 +18,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
@@ -25,7 +26,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Opens a volume: claims it (bumps the owner epoch in the header), then recovers — the append path never does.
+ * Opens a volume: claims it (bumps the owner epoch in the header), sets aside what in the cache is not the
+ * volume's committed lineage ({@link CacheClaim}: a former owner's stale tail, an earlier volume's cache), then
+ * recovers — the append path never does.
  *
  * <ol>
  *   <li><b>Backend catch-up.</b> LMDB is corked at the last TLog it absorbed; if that is before the header's
@@ -50,17 +53,21 @@ final class VolumeLoader {
     static Volume open(String name, ObjectStore store, Path cacheDir, VolumeConfig config, LocalFiles files)
             throws IOException {
         long t0 = System.nanoTime();
+        Optional<CacheState> cacheState = CacheState.read(cacheDir); // an unknown format fails before the claim
         store.fencePreviousOwner();
         ObjectStore.VolumeHeaderBytes raw = store.readHeader()
                 .orElseThrow(() -> new IOException("volume " + name + " does not exist"));
-        VolumeHeader committed = VolumeHeader.parse(raw.body());
+        VolumeHeader committed = VolumeHeader.parse(raw, name, store);
         long epoch = raw.epoch() + 1;
         VolumeHeader header = committed.withEpoch(epoch);
-        store.commitHeader(raw.epoch(), new ObjectStore.VolumeHeaderBytes(epoch, header.serialize()));
-        Files.createDirectories(cacheDir.resolve("tlog"));
-        // recovery must not fail on a disk that data filled: it gets the reserve's space, and takes it back after
+        store.commitHeader(raw.epoch(), raw.lastTlog(),
+                new ObjectStore.VolumeHeaderBytes(epoch, header.lastTlogSeq(), header.serialize()));
+        // the claim and recovery must not fail on a disk that data filled: they get the reserve's space, which
+        // is taken back after recovery
         SpaceReserve reserve = new SpaceReserve(cacheDir.resolve("reserve"));
         reserve.release();
+        // before anything in the cache is read: what another owner's commits made stale is set aside
+        CacheClaim.claim(name, cacheDir, header, cacheState, epoch);
 
         long mapBytes = config.metadataMapBytes() == VolumeConfig.METADATA_MAP_FROM_VOLUME_SIZE
                 ? ClusterMap.mapSizeFor(header.sizeBytes()) : config.metadataMapBytes(); // it grows when full
@@ -87,9 +94,8 @@ final class VolumeLoader {
         int backendReplayed = 0;
         for (VolumeHeader.TLogRecord r : header.tlogs()) {
             if (r.seq() <= corked) continue;
+            List<TLogEntry> entries = committedTlog(name, store, cacheDir, r);
             Path local = cacheDir.resolve("tlog").resolve(ObjectNames.tlog(r.epoch(), r.seq()));
-            List<TLogEntry> entries = Files.exists(local) ? TLogReader.read(local)
-                    : TLogReader.read(store.getAll(ObjectNames.tlog(r.epoch(), r.seq())));
             map.apply(r.seq(), entries);
             files.delete(local);
             backendReplayed++;
@@ -107,16 +113,9 @@ final class VolumeLoader {
 
         Volume v = new Volume(name, store, config, cacheDir, header, map, scos, epoch, files, reserve);
         List<Path> localTlogs = new ArrayList<>();
-        List<Path> leftovers = new ArrayList<>();
+        dropRecoveryLeftovers(cacheDir.resolve("tlog"), files);
         try (Stream<Path> s = Files.list(cacheDir.resolve("tlog"))) {
-            s.filter(p -> p.getFileName().toString().endsWith(".recovered")).forEach(leftovers::add);
-        }
-        for (Path p : leftovers) {
-            // a recovery cut short before its rename: the original TLog is still there and is recovered again
-            files.delete(p);
-        }
-        try (Stream<Path> s = Files.list(cacheDir.resolve("tlog"))) {
-            s.filter(p -> p.getFileName().toString().startsWith("tlog.")
+            s.filter(p -> ObjectNames.isTlog(p.getFileName().toString())
                             && ObjectNames.tlogSeq(p.getFileName().toString()) > header.lastTlogSeq())
                     .sorted(Comparator.comparingLong(p -> ObjectNames.tlogSeq(p.getFileName().toString())))
                     .forEach(localTlogs::add);
@@ -230,6 +229,42 @@ final class VolumeLoader {
                 localReplayed, localEntries, cut ? " (torn tail cut off)" : "", dirty >> 20,
                 (System.nanoTime() - t0) / 1_000_000);
         return v;
+    }
+
+    /**
+     * A committed TLog in full: the local copy if it is intact (it was fsynced before its upload), else the object.
+     * A damaged object fails the open naming it: applying only its intact part would silently serve older data.
+     */
+    private static List<TLogEntry> committedTlog(String volume, ObjectStore store, Path cacheDir,
+                                                 VolumeHeader.TLogRecord r) throws IOException {
+        String object = ObjectNames.tlog(r.epoch(), r.seq());
+        Path local = cacheDir.resolve("tlog").resolve(object);
+        if (Files.exists(local)) {
+            try {
+                return TLogReader.readCommitted(local, local.toString());
+            } catch (TLogReader.CorruptTLogException e) {
+                log.warn("volume {}: {}; reading the object instead", volume, e.getMessage());
+            }
+        }
+        try {
+            return TLogReader.readCommitted(store.getAll(object), object + " of volume " + volume);
+        } catch (TLogReader.CorruptTLogException e) {
+            log.error("volume {} cannot be opened: {}", volume, e.getMessage());
+            throw e;
+        }
+    }
+
+    /**
+     * A crash between writing a TLog's recovered copy and renaming it over the original leaves the copy behind,
+     * possibly incomplete; the original is still in place and is recovered again, so the copy is only garbage.
+     */
+    private static void dropRecoveryLeftovers(Path tlogDir, LocalFiles files) throws IOException {
+        try (Stream<Path> s = Files.list(tlogDir)) {
+            for (Path p : s.filter(p -> p.getFileName().toString().endsWith(".recovered")).toList()) {
+                log.info("removing {}, left by a recovery interrupted before its rename", p);
+                files.delete(p);
+            }
+        }
     }
 
     private static boolean intact(ScoCache.Sco sco, TLogEntry e) throws IOException {

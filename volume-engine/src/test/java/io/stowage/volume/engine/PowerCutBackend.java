@@ -38,9 +38,14 @@ final class PowerCutBackend implements Backend {
                 power.event();
             }
 
-            public void putReplace(String n, ByteBuffer d) throws IOException {
+            public byte[] getState(String key) throws IOException {
                 power.checkPower();
-                s.putReplace(n, d);
+                return s.getState(key);
+            }
+
+            public void putState(long ownerEpoch, String key, byte[] state) throws IOException {
+                power.checkPower();
+                s.putState(ownerEpoch, key, state);
                 power.event();
             }
 
@@ -75,9 +80,9 @@ final class PowerCutBackend implements Backend {
                 return s.readHeader();
             }
 
-            public void commitHeader(long e, VolumeHeaderBytes h) throws IOException {
+            public void commitHeader(long e, long lastTlog, VolumeHeaderBytes h) throws IOException {
                 power.checkPower();
-                s.commitHeader(e, h);
+                s.commitHeader(e, lastTlog, h);
                 power.event();
             }
 
