@@ -26,6 +26,8 @@ public enum SenseReason {
     MISCOMPARE_DURING_VERIFY(0xE, 0x1D, 0x00),
     UNRECOVERED_READ_ERROR(0x3, 0x11, 0x00),
     WRITE_ERROR(0x3, 0x0C, 0x00),
+    /** The cache disk is full (a thin-provisioning condition): initiators retry later, not a failed medium. */
+    SPACE_ALLOCATION_FAILED_WRITE_PROTECT(0x7, 0x27, 0x07),
     INTERNAL_TARGET_FAILURE(0x4, 0x44, 0x00),
     DATA_PHASE_ERROR(0xB, 0x4B, 0x00),
     /** The initiator did not send the data it was asked for in time (a Data-Out timeout). */
