@@ -195,6 +195,20 @@ class ScsiTargetTest {
     }
 
     @Test
+    void aFullCacheDiskIsSpaceAllocationFailedWriteProtect() {
+        byte[] block = new byte[512];
+        dev.writeFailure = new io.stowage.volume.OutOfSpaceException("cache disk full (test)", null);
+        assertSense(run(0, "2a 00 00 00 00 10 00 00 01 00", block), 0x7, 0x27, 0x07); // DATA PROTECT
+        ScsiResult read = run("28 00 00 00 00 10 00 00 01 00");
+        assertEquals(ScsiStatus.GOOD, read.status(), "reads go on");
+        read.release();
+        dev.writeFailure = new java.io.IOException("Input/output error");
+        assertSense(run(0, "2a 00 00 00 00 10 00 00 01 00", block), 0x3, 0x0C, 0x00); // any other: WRITE ERROR
+        dev.writeFailure = null;
+        assertEquals(ScsiStatus.GOOD, run(0, "2a 00 00 00 00 10 00 00 01 00", block).status());
+    }
+
+    @Test
     void shortDataOutWritesOnlyWholeBlocksReceived() {
         byte[] one = new byte[512];
         Arrays.fill(one, (byte) 'b');

@@ -7,8 +7,10 @@ import io.stowage.scsi.TargetPortIdentity;
 import io.stowage.target.login.TextKey;
 import io.stowage.target.session.Connection;
 import io.stowage.target.session.ExportedTarget;
+import io.stowage.target.session.NodeResources;
 import io.stowage.target.session.SessionRegistry;
 import io.stowage.target.session.TargetDirectory;
+import io.stowage.target.transport.ConnectionGate;
 import io.stowage.target.transport.mina.MinaPortal;
 import io.stowage.volume.BlockDevice;
 import io.stowage.rados.RadosBackend;
@@ -54,6 +56,8 @@ public final class Daemon implements AutoCloseable {
      */
     private final Map<String, LogicalUnit> units = new LinkedHashMap<>();
     private final List<ExportedTarget> targets = new ArrayList<>();
+    private final SessionRegistry registry = new SessionRegistry();
+    private final NodeResources resources;
     private StowageConfig config;
 
     public Daemon(StowageConfig config) throws IOException {
@@ -106,7 +110,6 @@ public final class Daemon implements AutoCloseable {
         if (config.discoveryChap() != null) {
             log.info("discovery sessions require CHAP{}", config.discoveryChap().mutual() ? " (mutual)" : "");
         }
-        SessionRegistry registry = new SessionRegistry();
         for (ExportedTarget t : targets) {
             // EXTENDED COPY may name any LU of this node as source or destination
             t.scsi().onFindByNaa(naa -> targets.stream().map(x -> x.scsi().ownByNaa(naa))
@@ -124,10 +127,14 @@ public final class Daemon implements AutoCloseable {
         ours.put(TextKey.INITIAL_R2T, config.initialR2T() ? "Yes" : "No");
         ours.put(TextKey.HEADER_DIGEST, config.digests());
         ours.put(TextKey.DATA_DIGEST, config.digests());
+        resources = new NodeResources(config.limits());
+        ConnectionGate gate = new ConnectionGate(config.limits().maxConnections(),
+                config.limits().maxConnectionsPerAddress());
         try {
-            portal = new MinaPortal(config.portal(), config.nopInInterval(),
-                    wire -> new Connection(wire, directory, registry, buffers, PORTAL_GROUP_TAG, ours));
+            portal = new MinaPortal(config.portal(), config.nopInInterval(), gate,
+                    wire -> new Connection(wire, directory, registry, buffers, PORTAL_GROUP_TAG, ours, resources));
         } catch (IOException e) {
+            resources.close();
             closeVolumes();
             io.shutdownNow();
             throw new IOException("cannot listen on " + config.portal() + ": " + e.getMessage(), e);
@@ -141,6 +148,7 @@ public final class Daemon implements AutoCloseable {
                 metrics = new MetricsEndpoint(config.metrics(), byName, registry::size);
             } catch (IOException e) {
                 portal.close();
+                resources.close();
                 closeVolumes();
                 io.shutdownNow();
                 throw new IOException("config key 'metrics': cannot listen on " + config.metrics() + ": "
@@ -253,10 +261,16 @@ public final class Daemon implements AutoCloseable {
         return directory;
     }
 
+    /** The node's live sessions. */
+    public SessionRegistry sessions() {
+        return registry;
+    }
+
     @Override
     public void close() {
         if (metrics != null) metrics.close();
         portal.close();
+        resources.close();
         io.shutdown();
         try {
             io.awaitTermination(30, TimeUnit.SECONDS);

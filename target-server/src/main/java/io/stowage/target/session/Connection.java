@@ -45,8 +45,13 @@ import org.slf4j.LoggerFactory;
 public final class Connection implements ConnectionHandler {
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
     private static final int RESERVED = Bhs.RESERVED_TAG;
-    /** Largest EDTL we buffer: the SCSI layer's maximum transfer plus slack for odd EDTLs. */
-    static final int MAX_EDTL = 16 * 1024 * 1024;
+    /**
+     * Largest EDTL we buffer: what VPD B0h advertises as MAXIMUM TRANSFER LENGTH (4 MiB). No command of ours
+     * needs more Data-Out, so a larger EDTL is refused rather than allocated.
+     */
+    static final int MAX_EDTL = io.stowage.scsi.ScsiTarget.MAX_TRANSFER_BLOCKS * io.stowage.scsi.LogicalUnit.BLOCK_SIZE;
+    /** Immediate SCSI commands one session may have outstanding: they skip the CmdSN window (RFC 7143 §3.2.2.1). */
+    static final int IMMEDIATE_COMMANDS = 16;
 
     /** LOGIN_HELD: the login is complete but its final response waits for the session it reinstates to end. */
     enum State { LOGIN, LOGIN_HELD, FULL_FEATURE, CLOSED }
@@ -56,6 +61,13 @@ public final class Connection implements ConnectionHandler {
     private final SessionRegistry registry;
     private final BufferPool buffers;
     private final LoginPhase login;
+    private final NodeResources node;
+    private final DataOutDeadlines dataOutDeadlines;
+    private final java.util.function.Consumer<Task> onDataOutTimeout = this::dataOutTimedOut; // once, not per PDU
+    /** Bytes of the node's Data-Out budget this connection's tasks hold (released on any thread). */
+    private final java.util.concurrent.atomic.AtomicLong dataOutHeld = new java.util.concurrent.atomic.AtomicLong();
+    /** Ends a login that has not reached full feature phase in time; cancelled when it does. */
+    private final java.util.concurrent.ScheduledFuture<?> loginDeadline;
     private final Object sendLock = new Object();
     private final Map<Integer, Task> tasks = new ConcurrentHashMap<>();
     private final Map<Integer, Task> byTtt = new ConcurrentHashMap<>(); // receive thread
@@ -80,13 +92,23 @@ public final class Connection implements ConnectionHandler {
                     return size() > 1024;
                 }
             });
+    /** ITTs of recently aborted tasks, which have left the task table: their late Data-Out is dropped silently. */
+    private final java.util.Set<Integer> recentlyAborted = java.util.Collections.newSetFromMap(
+            java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(64, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<Integer, Boolean> eldest) {
+                    return size() > 1024;
+                }
+            }));
     private byte[] textPending;  // a Text Response that did not fit in one PDU
     private int textOffset;
     private int textTtt;
 
     public Connection(PduConnection wire, TargetDirectory directory, SessionRegistry registry, BufferPool buffers,
-                      int portalGroupTag, Map<TextKey, String> ourValues) {
+                      int portalGroupTag, Map<TextKey, String> ourValues, NodeResources node) {
         this.wire = wire;
+        this.node = node;
+        this.dataOutDeadlines = new DataOutDeadlines(node.limits().dataOutTimeoutMillis());
         this.directory = directory;
         this.registry = registry;
         this.buffers = buffers;
@@ -95,6 +117,15 @@ public final class Connection implements ConnectionHandler {
             ExportedTarget t = directory.find(name);
             return t == null ? null : t.chap();
         }, (target, initiator) -> directory.find(target).allows(initiator));
+        // reader-idle never fires while bytes trickle in; this bounds the whole login, however it is paced
+        this.loginDeadline = node.timer().schedule(this::onLoginDeadline, node.limits().loginTimeoutMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    private void onLoginDeadline() {
+        if (state == State.LOGIN) {
+            terminateNow("login not completed within " + node.limits().loginTimeoutMillis() / 1000 + " s");
+        }
     }
 
     // ---------------------------------------------------------------- receive side
@@ -117,6 +148,7 @@ public final class Connection implements ConnectionHandler {
         if (state != State.FULL_FEATURE) {
             return;
         }
+        dataOutDeadlines.check(tasks.values(), onDataOutTimeout);
         if (op == null) {
             log.info("{}: unknown opcode 0x{}, rejected", this, Integer.toHexString(Bhs.opcodeCode(pdu.bhs())));
             reject(RejectReason.COMMAND_NOT_SUPPORTED, pdu);
@@ -157,7 +189,7 @@ public final class Connection implements ConnectionHandler {
         } else if (pdu.opcode() == IscsiOpcode.SCSI_DATA_OUT) {
             Task task = tasks.get(pdu.itt());
             if (task != null && task.state() == Task.State.COLLECTING) {
-                task.terminateWith = io.stowage.scsi.SenseReason.PROTOCOL_SERVICE_CRC_ERROR;
+                refuse(task, io.stowage.scsi.SenseReason.PROTOCOL_SERVICE_CRC_ERROR, "data digest error on a Data-Out");
                 task.discarding = true; // the rest of this sequence is dropped
                 if (Bhs.finalFlag(pdu.bhs())) {
                     endSequence(task, pdu.bhs().getInt(DataOut.TTT) == RESERVED);
@@ -185,9 +217,10 @@ public final class Connection implements ConnectionHandler {
         if (state != State.FULL_FEATURE) {
             return; // LOGIN_HELD waits as long as the old session's commands run, as LIO does
         }
+        dataOutDeadlines.check(tasks.values(), onDataOutTimeout);
         if (pingTag != 0) {
             log.warn("{}: no answer to NOP-In ping; closing connection", this);
-            terminate(null);
+            terminateNow("keepalive timeout"); // its queued Data-In may never drain
             return;
         }
         // RFC 7143 §11.19: a target ping asks for a NOP-Out echoing our TTT; StatSN does not advance
@@ -204,12 +237,13 @@ public final class Connection implements ConnectionHandler {
         synchronized (sendLock) {
             state = State.CLOSED;
         }
-        abortAll(false);
+        loginDeadline.cancel(false);
         Session s = session;
         List<CompletableFuture<?>> running = new ArrayList<>();
         running.add(predecessorEnded.toCompletableFuture());
-        for (Task t : tasks()) {
+        for (Task t : tasks()) { // an aborted task leaves the table: note what to wait for first
             running.add(t.finished);
+            abort(t, false);
         }
         CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
             if (s != null) {
@@ -233,6 +267,16 @@ public final class Connection implements ConnectionHandler {
         wire.close();
     }
 
+    /**
+     * Closes at once, dropping queued PDUs (keepalive timeout, reinstatement, login deadline): the peer is gone or
+     * replaced, and waiting for its TCP window would keep its tasks and reservations for as long as TCP retries.
+     */
+    void terminateNow(String why) {
+        log.info("{}: closing: {}", this, why);
+        state = State.CLOSED;
+        wire.closeNow();
+    }
+
     // ---------------------------------------------------------------- login
 
     private void onLogin(Pdu pdu) {
@@ -241,7 +285,20 @@ public final class Connection implements ConnectionHandler {
         cid = bhs.getShort(InitiatorPdus.Login.CID) & 0xFFFF;
         int expStatSn = bhs.getInt(InitiatorPdus.Login.EXP_STAT_SN);
         byte[] header = pdu.headerCopy();
-        LoginPhase.Step step = login.onRequest(bhs, pdu.data());
+        java.net.InetAddress peer = wire.remoteAddress().getAddress();
+        boolean throttled = node.authFailures().blocked(peer);
+        LoginPhase.Step step = throttled
+                ? new LoginPhase.Step(false, Math.min(InitiatorPdus.Login.currentStage(bhs), 1), 0,
+                        LoginPhase.AUTHENTICATION_FAILURE, new byte[0], false)
+                : login.onRequest(bhs, pdu.data());
+        if (step.complete() && !login.discovery() && !registry.hasRoomFor(login.initiatorName(), login.isid(),
+                directory.find(login.targetName()), node.limits().maxSessionsPerTarget())) {
+            log.info("{}: target {} has its {} sessions", this, login.targetName(),
+                    node.limits().maxSessionsPerTarget());
+            step = new LoginPhase.Step(false, step.csg(), 0, LoginPhase.OUT_OF_RESOURCES, new byte[0], false);
+        } else if (!throttled && step.failed() && step.status() == LoginPhase.AUTHENTICATION_FAILURE) {
+            node.authFailures().failed(peer);
+        }
         Pdu response;
         if (step.failed()) {
             log.info("{}: login of {} to {} refused with status 0x{}", this, login.initiatorName(),
@@ -268,7 +325,8 @@ public final class Connection implements ConnectionHandler {
             log.info("{}: login of {} held until the commands of the session it reinstates have ended", this,
                     login.initiatorName());
         }
-        predecessorEnded.thenRun(() -> enterFullFeature(header, step, expStatSn, target));
+        LoginPhase.Step last = step;
+        predecessorEnded.thenRun(() -> enterFullFeature(header, last, expStatSn, target));
     }
 
     /** The final Login Response (RFC 7143 §6.3: the transition to full feature phase). Any thread. */
@@ -288,6 +346,7 @@ public final class Connection implements ConnectionHandler {
             if (target != null) {
                 target.scsi().nexusConnected(session.nexus());
             }
+            loginDeadline.cancel(false);
             state = State.FULL_FEATURE; // before the response leaves: the initiator may answer it at once
             TargetPdus.stampSequence(response, expStatSn, loginCmdSn, loginCmdSn + Session.WINDOW - 1);
             wire.sendFinalLoginResponse(response, params.headerDigest(), params.dataDigest(),
@@ -338,61 +397,77 @@ public final class Connection implements ConnectionHandler {
             protocolError(pdu, "immediate data of " + immediateLength + " bytes not allowed (EDTL " + edtl + ")");
             return;
         }
+        if (immediate && !s.tryImmediate(IMMEDIATE_COMMANDS)) {
+            log.debug("{}: more than {} immediate commands outstanding, rejected", this, IMMEDIATE_COMMANDS);
+            reject(RejectReason.IMMEDIATE_COMMAND_REJECT, pdu);
+            return;
+        }
+        if (!immediate && !s.inWindow(cmdSn)) {
+            // before anything is allocated for it: an initiator cannot make us hold more than the window
+            log.debug("{}: CmdSN {} outside window [{}, {}], ignored (RFC 7143 §4.2.2.1)", this,
+                    Integer.toUnsignedString(cmdSn), Integer.toUnsignedString(s.expCmdSn()),
+                    Integer.toUnsignedString(s.maxCmdSn()));
+            return;
+        }
         byte[] cdb = new byte[ScsiCommand.CDB_LENGTH];
         bhs.get(ScsiCommand.CDB, cdb);
         long lunField = bhs.getLong(Bhs.LUN);
         Task task = new Task(itt, cmdSn, lunField, decodeLun(lunField), cdb, read, write,
                 (int) Math.min(edtl, Integer.MAX_VALUE));
-        boolean tooLarge = write && edtl > MAX_EDTL;
-        if (write && edtl > 0 && !tooLarge) {
-            task.dataOut = buffers.acquire(task.edtl);
-            if (immediateLength > 0) {
-                if (!dataLost) {
-                    task.dataOut.put(0, pdu.data(), pdu.data().position(), immediateLength);
-                }
-                task.received = immediateLength;
+        task.immediate = immediate;
+        if (write && edtl > MAX_EDTL) {
+            // more than B0h's MAXIMUM TRANSFER LENGTH: no buffer; the EDTL is a field of the command IU (as LIO)
+            task.refusal = ScsiResult.check(io.stowage.scsi.ScsiError.of(
+                    io.stowage.scsi.SenseReason.INVALID_FIELD_IN_INFORMATION_UNIT));
+        } else if (write && edtl > 0) {
+            if (node.dataOut().tryReserve(task.edtl, dataOutHeld)) {
+                task.reserved = task.edtl;
+                task.dataOut = buffers.acquire(task.edtl);
+            } else {
+                log.debug("{}: Data-Out budget spent, task 0x{} gets TASK SET FULL", this, Integer.toHexString(itt));
+                task.refusal = ScsiResult.status(ScsiStatus.TASK_SET_FULL);
             }
         }
+        if (immediateLength > 0) {
+            if (task.dataOut != null && !dataLost) {
+                task.dataOut.put(0, pdu.data(), pdu.data().position(), immediateLength);
+            }
+            task.received = immediateLength; // a refused task's data is counted and discarded
+        }
         if ((bhs.get(1) & 0x07) == 4) { // ACA task attribute: no ACA can exist without NACA (LIO: invalid CDB field)
-            log.info("{}: task 0x{}: ACA task attribute refused", this, Integer.toHexString(itt));
-            task.terminateWith = io.stowage.scsi.SenseReason.INVALID_FIELD_IN_CDB;
+            refuse(task, io.stowage.scsi.SenseReason.INVALID_FIELD_IN_CDB, "ACA task attribute");
         }
         if (pdu.ahs().hasRemaining() || (read && write)) {
             // an extended CDB (more than 16 bytes) or a bidirectional command: not supported, so refused rather
             // than run on the first 16 bytes of the CDB or without its read length
-            log.info("{}: task 0x{}: {} refused", this, Integer.toHexString(itt),
+            refuse(task, io.stowage.scsi.SenseReason.INVALID_FIELD_IN_CDB,
                     pdu.ahs().hasRemaining() ? "AHS" : "bidirectional command");
-            task.terminateWith = io.stowage.scsi.SenseReason.INVALID_FIELD_IN_CDB;
         }
         if (dataLost) {
-            task.terminateWith = io.stowage.scsi.SenseReason.PROTOCOL_SERVICE_CRC_ERROR;
+            refuse(task, io.stowage.scsi.SenseReason.PROTOCOL_SERVICE_CRC_ERROR, "data digest error");
         }
         // §11.3.1: F=1 means no unsolicited Data-Out follows; with InitialR2T=Yes none may follow anyway
         task.unsolicitedDone = Bhs.finalFlag(bhs) || params.initialR2T()
                 || task.received >= Math.min(task.edtl, params.firstBurstLength());
-        tasks.put(itt, task);
-        Session.Admission a = s.admit(cmdSn, immediate, () -> deliver(task, tooLarge));
-        if (a == Session.Admission.IGNORED) {
-            log.debug("{}: CmdSN {} outside window [{}, {}], ignored (RFC 7143 §4.2.2.1)", this,
-                    Integer.toUnsignedString(cmdSn), Integer.toUnsignedString(s.expCmdSn()),
-                    Integer.toUnsignedString(s.maxCmdSn()));
-            tasks.remove(itt, task);
-            releaseDataOut(task);
+        if (!task.unsolicitedDone) {
+            dataOutDeadlines.arm(task);
         }
+        tasks.put(itt, task);
+        s.admit(cmdSn, immediate, () -> deliver(task));
     }
 
     /** The task's turn in CmdSN order has come. */
-    private void deliver(Task task, boolean tooLarge) {
+    private void deliver(Task task) {
         if (task.state() == Task.State.ABORTED) {
             task.finished.complete(null);
             return;
         }
         task.delivered = true;
         session.commandDelivered();
-        if (tooLarge) {
-            if (task.startExecuting()) {
-                complete(task, ScsiResult.check(io.stowage.scsi.ScsiError.invalidField(0)));
-            }
+        if (task.refusal != null) {
+            if (task.unsolicitedDone) {
+                refuse(task);
+            } // else: answered once its unsolicited data is in (RFC 7143 §11.17.1), see onDataOut
             return;
         }
         if (!task.needsMoreData() || task.unsolicitedDone) {
@@ -400,21 +475,30 @@ public final class Connection implements ConnectionHandler {
         } // else: the unsolicited burst is still arriving; onDataOut continues
     }
 
-    /** The data sent so far is in: ask for more, execute, or end a task that is to fail. */
+    /** The data sent so far is in: ask for more, execute, or answer a task that was refused. */
     private void proceed(Task task) {
-        if (task.terminateWith != null) {
-            log.info("{}: task 0x{} terminated: {}", this, Integer.toHexString(task.itt), task.terminateWith);
-            if (task.ttt != -1) {
-                byTtt.remove(task.ttt);
-                task.ttt = -1;
-            }
-            if (task.startExecuting()) { // else aborted meanwhile: the abort already ended it
-                complete(task, ScsiResult.check(io.stowage.scsi.ScsiError.of(task.terminateWith)));
-            }
+        if (task.refusal != null) {
+            refuse(task);
         } else if (task.needsMoreData()) {
             solicit(task);
         } else {
             execute(task);
+        }
+    }
+
+    /** The task is to end in CHECK CONDITION with {@code reason} once its data is in, instead of executing. */
+    private void refuse(Task task, io.stowage.scsi.SenseReason reason, String why) {
+        log.info("{}: task 0x{}: {}; it ends in {}", this, Integer.toHexString(task.itt), why, reason);
+        task.refusal = ScsiResult.check(io.stowage.scsi.ScsiError.of(reason));
+    }
+
+    /**
+     * Answers a task that was refused (EDTL too large, Data-Out budget spent, a digest or sequence error, a CDB
+     * we do not take); no R2T is sent. Not if it was aborted meanwhile: the abort ended it.
+     */
+    private void refuse(Task task) {
+        if (task.startExecuting()) {
+            complete(task, task.refusal);
         }
     }
 
@@ -423,6 +507,9 @@ public final class Connection implements ConnectionHandler {
         int itt = pdu.itt();
         int ttt = bhs.getInt(DataOut.TTT);
         Task task = tasks.get(itt);
+        if (task == null && recentlyAborted.contains(itt)) {
+            return; // §4.2.3.3: data of an aborted task is discarded
+        }
         if (task == null) {
             log.info("{}: Data-Out for unknown task 0x{}, rejected", this, Integer.toHexString(itt));
             reject(RejectReason.INVALID_PDU_FIELD, pdu);
@@ -437,7 +524,7 @@ public final class Connection implements ConnectionHandler {
         if (taskState == Task.State.ABORTED) {
             return; // §4.2.3.3: data of an aborted task is discarded
         }
-        if (taskState != Task.State.COLLECTING || !buffered) {
+        if (taskState != Task.State.COLLECTING || (!buffered && task.refusal == null)) {
             log.info("{}: Data-Out for task 0x{} that expects none, rejected", this, Integer.toHexString(itt));
             reject(RejectReason.INVALID_PDU_FIELD, pdu);
             return;
@@ -451,6 +538,8 @@ public final class Connection implements ConnectionHandler {
         if (task.discarding) { // after a sequence error: the rest of the sequence is dropped, up to its F bit
             if (last) {
                 endSequence(task, unsolicited);
+            } else {
+                dataOutDeadlines.arm(task);
             }
             return;
         }
@@ -471,20 +560,25 @@ public final class Connection implements ConnectionHandler {
         synchronized (task) {
             // a LU RESET, TARGET RESET or PREEMPT AND ABORT on another thread may abort the task and return its
             // buffer to the pool at any moment: the copy and that release exclude each other
-            if (task.dataOut == null) {
+            if (task.state() != Task.State.COLLECTING) {
                 return; // aborted meanwhile: the data is discarded (§4.2.3.3)
             }
-            task.dataOut.put(offset, pdu.data(), pdu.data().position(), length);
+            if (task.dataOut != null) { // none for a refused task: its data is counted and dropped
+                task.dataOut.put(offset, pdu.data(), pdu.data().position(), length);
+            }
         }
         task.received += length;
         task.expectedDataSn++;
         if (last || task.received == limit) {
             endSequence(task, unsolicited);
+        } else {
+            dataOutDeadlines.arm(task); // data is coming: the clock restarts
         }
     }
 
     /** The current Data-Out sequence (unsolicited burst or R2T) is complete. */
     private void endSequence(Task task, boolean unsolicited) {
+        task.dataOutDeadline = 0; // until the next R2T
         task.expectedDataSn = 0;
         task.discarding = false;
         if (unsolicited) {
@@ -506,11 +600,21 @@ public final class Connection implements ConnectionHandler {
      */
     private void failDataPhase(Task task, boolean unsolicited, boolean last, String why) {
         log.warn("{}: task 0x{}: {}; command terminated", this, Integer.toHexString(task.itt), why);
-        task.terminateWith = io.stowage.scsi.SenseReason.DATA_PHASE_ERROR;
+        task.refusal = ScsiResult.check(io.stowage.scsi.ScsiError.of(io.stowage.scsi.SenseReason.DATA_PHASE_ERROR));
         task.discarding = true;
         if (last) {
             endSequence(task, unsolicited);
         }
+    }
+
+    /** The Data-Out timeout: the task ends with 0B/4B/06 (INITIATOR RESPONSE TIMEOUT); its buffer is freed. */
+    private void dataOutTimedOut(Task task) {
+        log.warn("{}: task 0x{}: no Data-Out for {} s; command terminated", this, Integer.toHexString(task.itt),
+                node.limits().dataOutTimeoutMillis() / 1000);
+        abort(task, false);
+        byte[] sense = io.stowage.scsi.SenseData.fixed(io.stowage.scsi.SenseReason.INITIATOR_RESPONSE_TIMEOUT, false,
+                0, -1);
+        send(TargetPdus.scsiResponse(task.itt, ScsiStatus.CHECK_CONDITION, 0, 0, task.r2tSn, sense), true, null);
     }
 
     /** Sends the next R2T (MaxOutstandingR2T = 1), bounded by MaxBurstLength (§11.8). */
@@ -520,6 +624,7 @@ public final class Connection implements ConnectionHandler {
         task.ttt = nextTag();
         task.r2tEnd = offset + length;
         byTtt.put(task.ttt, task);
+        dataOutDeadlines.arm(task);
         Pdu r2t = TargetPdus.r2t(task.itt, task.lunField, task.ttt, task.r2tSn++, offset, length);
         send(r2t, false, null);
     }
@@ -543,6 +648,7 @@ public final class Connection implements ConnectionHandler {
         if (!task.finish()) { // aborted while executing: no answer (§4.2.3.3 at ERL 0)
             result.release();
             freeSlot(task);
+            forget(task);
             task.finished.complete(null);
             return;
         }
@@ -559,6 +665,9 @@ public final class Connection implements ConnectionHandler {
     private void freeSlot(Task task) {
         if (task.delivered) {
             session.commandAnswered();
+            if (task.immediate) {
+                session.immediateAnswered();
+            }
         }
     }
 
@@ -615,12 +724,18 @@ public final class Connection implements ConnectionHandler {
 
     private void releaseDataOut(Task task) {
         ByteBuffer b;
+        long reserved;
         synchronized (task) {
             b = task.dataOut;
             task.dataOut = null;
+            reserved = task.reserved;
+            task.reserved = 0;
         }
         if (b != null) {
             buffers.release(b);
+        }
+        if (reserved > 0) {
+            node.dataOut().release(reserved, dataOutHeld);
         }
     }
 
@@ -790,14 +905,19 @@ public final class Connection implements ConnectionHandler {
             }
             releaseDataOut(task);
             freeSlot(task);
+            forget(task);
             task.finished.complete(null);
-            // it stays in the task table as ABORTED so late Data-Out is dropped silently; a new command with
-            // the same ITT replaces it
         }
         if (reportTaskAborted && (was == Task.State.COLLECTING || was == Task.State.EXECUTING)) {
             send(TargetPdus.scsiResponse(task.itt, ScsiStatus.TASK_ABORTED, 0, 0, 0, null), true, null);
         }
         return was;
+    }
+
+    /** An aborted task has finished: it leaves the table now, not when a new command reuses its ITT. */
+    private void forget(Task task) {
+        recentlyAborted.add(task.itt);
+        tasks.remove(task.itt, task);
     }
 
     private void abortAll(boolean reportTaskAborted) {
@@ -822,6 +942,7 @@ public final class Connection implements ConnectionHandler {
                 max = lastMaxCmdSn; // the initiator keeps the largest anyway; never announce a shrink
             }
             lastMaxCmdSn = max;
+            s.announced(max);
             TargetPdus.stampSequence(pdu, sn, exp, max);
             wire.send(pdu, onSent);
             return sn;

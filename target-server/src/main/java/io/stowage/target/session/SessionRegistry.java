@@ -50,13 +50,21 @@ public final class SessionRegistry {
         log.info("session reinstatement: {} ISID 0x{} replaces TSIH {}", initiatorName, Long.toHexString(isid),
                 old.tsih());
         Connection oc = old.connection();
-        oc.terminate("session reinstated by a new login");
+        oc.terminateNow("session reinstated by a new login"); // its peer moved on: drop its queue
         CompletionStage<Void> ready = oc.ended().thenRun(() -> {
             if (old.target() != null) {
                 old.target().scsi().nexusLost(old.nexus()); // before the new session's nexus state is set up
             }
         });
         return new Opened(s, ready);
+    }
+
+    /**
+     * True if a login of (initiator, ISID) to {@code target} may open a session with at most {@code max} per target:
+     * a reinstatement replaces its old session, so it always fits.
+     */
+    boolean hasRoomFor(String initiatorName, long isid, ExportedTarget target, int max) {
+        return sessions.containsKey(key(initiatorName, isid, target)) || sessionsOf(target).size() < max;
     }
 
     /**

@@ -27,6 +27,12 @@ public interface PduConnection {
     /** Closes after the queued PDUs are written. */
     void close();
 
+    /**
+     * Closes at once, dropping what is queued: for a peer that is gone or replaced, whose full TCP window would
+     * otherwise hold the connection (and its tasks and reservations) until TCP gives up.
+     */
+    void closeNow();
+
     InetSocketAddress localAddress();
 
     InetSocketAddress remoteAddress();

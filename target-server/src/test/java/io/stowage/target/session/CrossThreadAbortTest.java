@@ -58,6 +58,10 @@ class CrossThreadAbortTest {
         }
 
         @Override
+        public void closeNow() {
+        }
+
+        @Override
         public InetSocketAddress localAddress() {
             return new InetSocketAddress("127.0.0.1", 3260);
         }
@@ -88,8 +92,9 @@ class CrossThreadAbortTest {
         BufferPool pool = new BufferPool(64L << 20);
         ExportedTarget target = new ExportedTarget(IQN, new ScsiTarget(new TargetPortIdentity(IQN, 1, 1), luns, pool), 1);
         Wire wire = new Wire();
+        NodeResources node = new NodeResources(ResourceLimits.DEFAULT);
         Connection c = new Connection(wire, new TargetDirectory(List.of(target)), new SessionRegistry(), pool, 1,
-                Map.of());
+                Map.of(), node);
         Map<String, String> keys = new LinkedHashMap<>();
         keys.put("InitiatorName", "iqn.2026-11.io.stowage:i");
         keys.put("TargetName", IQN);
@@ -136,6 +141,7 @@ class CrossThreadAbortTest {
             }
             filling.duplicate().clear().put(zero); // for the next round's look at the copy's progress
         }
+        node.close();
         assertEquals(0, failures, "rounds in which the aborted Data-Out was still written into the buffer after the abort returned");
     }
 

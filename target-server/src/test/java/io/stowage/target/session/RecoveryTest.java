@@ -29,6 +29,7 @@ class RecoveryTest {
     static final String IQN = "iqn.2026-11.io.stowage:recovery";
     ParkingBlockDevice device;
     MinaPortal portal;
+    NodeResources node;
     InetSocketAddress address;
 
     @BeforeEach
@@ -41,8 +42,9 @@ class RecoveryTest {
                 buffers), 1);
         TargetDirectory directory = new TargetDirectory(List.of(target));
         SessionRegistry registry = new SessionRegistry();
-        portal = new MinaPortal(new InetSocketAddress("127.0.0.1", 0), 15,
-                wire -> new Connection(wire, directory, registry, buffers, 1, Map.of()));
+        node = new NodeResources(ResourceLimits.DEFAULT);
+        portal = new MinaPortal(new InetSocketAddress("127.0.0.1", 0), 15, new io.stowage.target.transport
+                .ConnectionGate(64, 64), wire -> new Connection(wire, directory, registry, buffers, 1, Map.of(), node));
         address = portal.boundAddress();
     }
 
@@ -50,6 +52,7 @@ class RecoveryTest {
     void stop() {
         device.releaseParked();
         portal.close();
+        node.close();
     }
 
     TestInitiator login(long isid) throws Exception {

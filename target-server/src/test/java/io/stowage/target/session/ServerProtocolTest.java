@@ -377,6 +377,23 @@ class ServerProtocolTest {
     }
 
     @Test
+    void abortedTasksLeaveTheTaskTableWhenTheyFinish() throws Exception {
+        try (TestInitiator t = session(Map.of("InitialR2T", "Yes", "ImmediateData", "No"))) {
+            Connection c = daemon.sessions().sessionsOf(daemon.targets().find(IQN)).stream()
+                    .filter(x -> x.isid() == 0x400000000001L).findFirst().orElseThrow().connection();
+            for (int itt = 1; itt <= 50; itt++) { // distinct ITTs, as an initiator that does not recycle them
+                t.command(itt, write10(0, 8), 4096, false, true, null, true);
+                assertEquals(0x31, t.next().opcode());
+                t.taskManagement(0x1000 + itt, 1, 0, itt, t.cmdSn - 1);
+                assertEquals(0x22, t.next().opcode());
+            }
+            assertTrue(c.tasks().isEmpty(), c.tasks().size() + " aborted tasks still in the table");
+            t.dataOut(50, 0, 0, 0, new byte[4096], true); // late data of an aborted task: still discarded silently
+            assertTrue(t.silentFor(300));
+        }
+    }
+
+    @Test
     void discoveryListsEveryTarget() throws Exception {
         try (TestInitiator t = new TestInitiator(portal)) {
             assertEquals(0, t.login(null, Map.of()).bhs()[36]);

@@ -51,10 +51,19 @@ final class ScoCache {
     }
 
     private final Path dir;
+    private final LocalFiles files;
+    private final DirectorySync entries;
     private final ConcurrentHashMap<Long, Sco> scos = new ConcurrentHashMap<>();
 
-    ScoCache(Path dir) throws IOException {
+    ScoCache(Path dir, LocalFiles files) throws IOException {
         this.dir = Files.createDirectories(dir);
+        this.files = files;
+        this.entries = new DirectorySync(this.dir, files);
+    }
+
+    /** Makes the SCO files created or deleted since the last call durable by name (a flush calls it). */
+    void syncDirectory() throws IOException {
+        entries.sync();
     }
 
     /** SCO files found in the directory at start-up (state decided by recovery). */
@@ -66,8 +75,9 @@ final class ScoCache {
 
     Sco create(long epoch, long number) throws IOException {
         Path f = dir.resolve(ObjectNames.sco(epoch, number, 0));
-        FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.READ,
+        FileChannel ch = files.open(f, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        entries.changed();
         Sco s = new Sco(number, epoch, f, ch, State.OPEN, 0);
         scos.put(number, s);
         return s;
@@ -84,7 +94,7 @@ final class ScoCache {
         if (other != null) {
             throw new IOException("SCO files " + other.file + " and " + file + " have the same number");
         }
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel ch = files.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
         Sco s = new Sco(number, ObjectNames.scoEpoch(n), file, ch, state, ch.size());
         scos.put(s.number, s);
         return s;
@@ -141,7 +151,8 @@ final class ScoCache {
     void remove(Sco s) throws IOException {
         scos.remove(s.number, s);
         s.channel.close();
-        Files.deleteIfExists(s.file);
+        files.delete(s.file);
+        entries.changed();
     }
 
     void closeAll() {

@@ -1,5 +1,6 @@
 package io.stowage.volume.engine;
 
+import io.stowage.volume.OutOfSpaceException;
 import io.stowage.volume.VolumeInfo;
 import io.stowage.volume.log.ClusterLocation;
 import io.stowage.volume.log.ObjectNames;
@@ -12,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -50,6 +52,12 @@ public final class Volume implements AutoCloseable {
     final ClusterMap map;
     final ScoCache scos;
     final long epoch;
+    /** The cache directory's file operations (SCO and TLog files). */
+    final LocalFiles files;
+    /** Space kept for LMDB on a disk that data filled (see SpaceReserve). */
+    private final SpaceReserve reserve;
+    /** The TLog directory's entries changed (a TLog created or deleted): the next flush fsyncs it. */
+    private final DirectorySync tlogDir;
     volatile VolumeHeader header;
     /** Serialises header changes (the uploader's TLog commits, resizes): each builds on the last committed one. */
     private final Object headerLock = new Object();
@@ -99,6 +107,10 @@ public final class Volume implements AutoCloseable {
     private final Checkpoints checkpoints;
     private volatile boolean closing;
     private volatile Throwable halted;
+    /** An append failed for want of space and no write succeeded since (guarded by appendLock; read anywhere). */
+    private volatile boolean cacheFull;
+    /** Set by the loader: recovery cut the local log at a cluster that did not survive (tests). */
+    boolean recoveryCutTail;
     private long slowedLoggedAt = System.nanoTime() - TimeUnit.SECONDS.toNanos(60); // guarded by dirtyChanged
 
     /** A closed TLog waiting for upload, with the SCOs it covers. */
@@ -109,8 +121,11 @@ public final class Volume implements AutoCloseable {
     private static final UploadJob STOP = new UploadJob(-1, -1, null, null, List.of());
 
     Volume(String name, ObjectStore store, VolumeConfig config, Path cacheDir, VolumeHeader header,
-           ClusterMap map, ScoCache scos, long epoch) {
+           ClusterMap map, ScoCache scos, long epoch, LocalFiles files, SpaceReserve reserve) {
         this.name = name;
+        this.files = files;
+        this.reserve = reserve;
+        this.tlogDir = new DirectorySync(cacheDir.resolve("tlog"), files);
         this.store = store;
         this.config = config;
         this.cacheDir = cacheDir;
@@ -163,7 +178,7 @@ public final class Volume implements AutoCloseable {
         this.nextSco = firstSco;
         this.tlogSeq = firstTlogSeq;
         this.dirty.set(dirtyBytes);
-        this.tlog = new TLogWriter(tlogFile(epoch, tlogSeq));
+        this.tlog = openTlog(tlogSeq);
         this.tlogOpened = System.nanoTime();
         pendingUploads.set(uploads.size());
         uploader.start();
@@ -175,6 +190,13 @@ public final class Volume implements AutoCloseable {
 
     public VolumeInfo info() {
         return new VolumeInfo(name, header.uuid(), header.sizeBytes());
+    }
+
+    private TLogWriter openTlog(long seq) throws IOException {
+        TLogWriter w = new TLogWriter(files.open(tlogFile(epoch, seq), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE));
+        tlogDir.changed();
+        return w;
     }
 
     Path tlogFile(long e, long seq) {
@@ -321,7 +343,7 @@ public final class Volume implements AutoCloseable {
                 checkHalted();
                 ByteBuffer b = ByteBuffer.allocate(TLogEntry.SIZE);
                 TLogEntry.discard(first, count).writeTo(b);
-                tlog.append(b.flip());
+                logEntries(b.flip(), true);
                 tlogEntries++;
                 map.discard(first, count, tlogSeq);
                 appendSeq++;
@@ -357,7 +379,13 @@ public final class Volume implements AutoCloseable {
             tlogMetadataBytes = 0;
         }
         tlogMetadataBytes += bytes;
-        if (tlogMetadataBytes >= config.dirtyLimitBytes() / 4) rollTlog();
+        if (tlogMetadataBytes >= config.dirtyLimitBytes() / 4) {
+            try {
+                rollTlog();
+            } catch (IOException e) {
+                throw appendFailed("closing the TLog failed", e);
+            }
+        }
     }
 
     /** The dirty bytes a TLog's metadata-only entries were charged (released once it is committed). */
@@ -408,7 +436,8 @@ public final class Volume implements AutoCloseable {
                         }
                         i = j;
                     }
-                    tlog.append(entries.flip()); // first: the overlay never shows what the TLog does not hold
+                    // first: the overlay never shows what the TLog does not hold (so a full disk can be undone)
+                    logEntries(entries.flip(), true);
                     for (int i = 0; i < n; ) {
                         int j = i + 1;
                         if (got[i] == null) {
@@ -468,42 +497,99 @@ public final class Volume implements AutoCloseable {
         appendLock.lock();
         try {
             checkHalted();
-            int done = 0;
-            while (done < n) {
-                if (openSco == null) {
-                    openSco = scos.create(epoch, nextSco++);
-                    openScoClusters = 0;
-                    openScoCrc = new CRC32C();
-                }
-                int k = Math.min(config.scoClusters() - openScoClusters, n - done);
-                ByteBuffer w = data.slice(base + done * CLUSTER, k * CLUSTER);
-                long pos = (long) openScoClusters * CLUSTER;
-                while (w.hasRemaining()) pos += openSco.channel.write(w, pos);
-                ByteBuffer entries = ByteBuffer.allocate(k * TLogEntry.SIZE);
-                ClusterMap.Mapping[] mappings = new ClusterMap.Mapping[k];
-                for (int i = 0; i < k; i++) {
-                    int crc = crcs[done + i];
-                    updateScoCrc(openScoCrc, crc);
-                    long loc = ClusterLocation.of(0, openSco.number, openScoClusters + i);
-                    mappings[i] = map.written(loc, crc);
-                    TLogEntry.write(first + done + i, loc, mappings[i].crc()).writeTo(entries);
-                }
-                tlog.append(entries.flip());
-                for (int i = 0; i < k; i++) map.put(first + done + i, mappings[i]);
-                openScoClusters += k;
-                openSco.bytes = (long) openScoClusters * CLUSTER;
-                dirty.addAndGet((long) k * CLUSTER);
-                tlogEntries += k;
-                done += k;
-                if (openScoClusters == config.scoClusters()) {
-                    sealOpenSco();
-                    if (tlogScos.size() >= config.scosPerTlog()) rollTlog();
-                }
-            }
-            appendSeq++;
+            appendLocked(first, data, n, base, crcs);
+            if (cacheFull) cacheFull = false;
+        } catch (IOException e) {
+            throw appendFailed("a write to the cache failed", e);
         } finally {
             appendLock.unlock();
         }
+    }
+
+    /** Caller holds appendLock. */
+    private void appendLocked(long first, ByteBuffer data, int n, int base, int[] crcs) throws IOException {
+        int done = 0;
+        while (done < n) {
+            if (openSco != null && openScoClusters == config.scoClusters()) {
+                sealAndMaybeRoll(); // an earlier seal or roll failed and was undone: it comes first
+            }
+            if (openSco == null) {
+                openSco = scos.create(epoch, nextSco);
+                nextSco++;
+                openScoClusters = 0;
+                openScoCrc = new CRC32C();
+            }
+            int k = Math.min(config.scoClusters() - openScoClusters, n - done);
+            ByteBuffer w = data.slice(base + done * CLUSTER, k * CLUSTER);
+            long pos = (long) openScoClusters * CLUSTER;
+            while (w.hasRemaining()) pos += openSco.channel.write(w, pos);
+            ByteBuffer entries = ByteBuffer.allocate(k * TLogEntry.SIZE);
+            ClusterMap.Mapping[] mappings = new ClusterMap.Mapping[k];
+            for (int i = 0; i < k; i++) {
+                int crc = crcs[done + i];
+                long loc = ClusterLocation.of(0, openSco.number, openScoClusters + i);
+                mappings[i] = map.written(loc, crc);
+                TLogEntry.write(first + done + i, loc, mappings[i].crc()).writeTo(entries);
+            }
+            // all or nothing (TLogWriter undoes a partial append); until it succeeds nothing else has changed,
+            // so the SCO slots just written stay free and the next write reuses them
+            tlog.append(entries.flip());
+            for (int i = 0; i < k; i++) updateScoCrc(openScoCrc, crcs[done + i]);
+            for (int i = 0; i < k; i++) map.put(first + done + i, mappings[i]);
+            openScoClusters += k;
+            openSco.bytes = (long) openScoClusters * CLUSTER;
+            dirty.addAndGet((long) k * CLUSTER);
+            tlogEntries += k;
+            done += k;
+            if (openScoClusters == config.scoClusters()) sealAndMaybeRoll();
+        }
+        appendSeq++;
+    }
+
+    /** Seals the full open SCO and closes the TLog if it has its SCOs. Caller holds appendLock. */
+    private void sealAndMaybeRoll() throws IOException {
+        sealOpenSco();
+        if (tlogScos.size() >= config.scosPerTlog()) rollTlog();
+    }
+
+    /**
+     * Appends encoded entries to the current TLog (discards, copies); caller holds appendLock. A failure halts,
+     * except a full disk when nothing else changed yet ({@code undoable}: the caller updates the overlay after).
+     */
+    private void logEntries(ByteBuffer entries, boolean undoable) throws IOException {
+        try {
+            tlog.append(entries);
+        } catch (IOException e) {
+            throw undoable ? appendFailed("a write to the TLog failed", e) : halt("a write to the TLog failed", e);
+        }
+    }
+
+    /**
+     * After a failed append under appendLock. A full disk whose append was undone (the TLog truncated back, the
+     * open SCO cut back to its used clusters) leaves the volume usable: the write fails with an
+     * {@link OutOfSpaceException}, uploaded SCOs are evicted at once and after every upload until a write
+     * succeeds again. Any other failure halts the volume.
+     */
+    private IOException appendFailed(String what, IOException e) {
+        if (!OutOfSpaceException.isOutOfSpace(e) || tlog.damaged()) return halt(what, e);
+        try {
+            if (openSco != null) openSco.channel.truncate((long) openScoClusters * CLUSTER);
+        } catch (IOException t) {
+            e.addSuppressed(t);
+            return halt(what, e);
+        }
+        if (!cacheFull) {
+            cacheFull = true;
+            log.warn("volume {}: the cache disk is full ({}); writes fail (out of space) until uploads free space",
+                    name, e.getMessage());
+        }
+        try {
+            scos.evict(0);
+        } catch (IOException t) {
+            log.warn("volume {}: evicting uploaded SCOs failed: {}", name, t.toString());
+        }
+        return e instanceof OutOfSpaceException ? e
+                : new OutOfSpaceException("volume " + name + ": the cache disk is full (" + e.getMessage() + ")", e);
     }
 
     /** The CRC32C of each cluster, computed before appendLock: it needs no log state, so other writers need not wait. */
@@ -541,14 +627,28 @@ public final class Volume implements AutoCloseable {
     private void rollTlog() throws IOException {
         if (openSco != null && openScoClusters > 0) sealOpenSco();
         if (tlogEntries == 0 && tlogScos.isEmpty()) return;
+        // the next TLog is opened first and the closed one queued last: if anything fails in between, appends
+        // go on into the current TLog, which is not queued (never into one the uploader already has)
+        TLogWriter next = openTlog(tlogSeq + 1);
         ByteBuffer b = ByteBuffer.allocate(TLogEntry.SIZE);
         TLogEntry.closed().writeTo(b);
-        tlog.append(b.flip());
+        try {
+            tlog.append(b.flip());
+        } catch (IOException e) {
+            try {
+                next.close();
+                files.delete(tlogFile(epoch, tlogSeq + 1));
+                tlogDir.changed();
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
         unsyncedTlogs.add(tlog);
         pendingUploads.incrementAndGet();
         uploads.add(new UploadJob(tlogSeq, epoch, tlogFile(epoch, tlogSeq), tlog, List.copyOf(tlogScos)));
         tlogSeq++;
-        tlog = new TLogWriter(tlogFile(epoch, tlogSeq));
+        tlog = next;
         tlogScos.clear();
         tlogEntries = 0;
         tlogOpened = System.nanoTime();
@@ -569,6 +669,7 @@ public final class Volume implements AutoCloseable {
             appendLock.unlock();
         }
         synchronized (syncLock) {
+            checkHalted(); // a flush that failed before us dropped what it had taken: it must not look done
             if (syncedSeq >= target) return;
             long upTo;
             List<ScoCache.Sco> s;
@@ -585,19 +686,23 @@ public final class Volume implements AutoCloseable {
             } finally {
                 appendLock.unlock();
             }
-            for (ScoCache.Sco sco : s) {
-                try {
-                    sco.channel.force(false);
-                } catch (ClosedChannelException e) {
-                    // evicted: it was uploaded, nothing to make durable locally
+            try {
+                for (ScoCache.Sco sco : s) {
+                    try {
+                        sco.channel.force(false);
+                    } catch (ClosedChannelException e) {
+                        // evicted: uploaded and committed, nothing to make durable locally; closed any other way
+                        // (an interrupt closes the channel) the fsync did not happen
+                        if (sco.state != ScoCache.State.UPLOADED) throw e;
+                    }
                 }
-            }
-            for (TLogWriter w : t) {
-                try {
-                    w.sync();
-                } catch (ClosedChannelException e) {
-                    // closed by the uploader, which syncs before closing
-                }
+                for (TLogWriter w : t) w.sync(); // one closed by the uploader was fsynced by its close
+                scos.syncDirectory(); // and the names of new files (POSIX: an fsync covers data, not the name)
+                tlogDir.sync();
+            } catch (IOException e) {
+                // never retried, never forgotten: after a failed fsync the page cache may have dropped the data
+                // and a second fsync would report success (Linux clears the error), so nothing is acknowledged again
+                throw halt("fsync failed", e);
             }
             syncedSeq = upTo;
         }
@@ -756,7 +861,7 @@ public final class Volume implements AutoCloseable {
                 rollTlog();
             }
         } catch (IOException e) {
-            halt(e);
+            appendFailed("closing the TLog by age failed", e); // out of space: tried again at the next poll
         } finally {
             appendLock.unlock();
         }
@@ -764,16 +869,23 @@ public final class Volume implements AutoCloseable {
 
     /** SCOs, then the TLog, then the header; then LMDB and the cache. Retries with backoff until it lands. */
     private void upload(UploadJob job) {
+        try {
+            // the local copies stay valid until committed; a failed fsync is never retried (a retry "succeeds"
+            // on Linux after a writeback error), the volume halts
+            if (job.writer() != null) job.writer().close();
+            for (ScoCache.Sco s : job.scos()) s.channel.force(false);
+        } catch (IOException e) {
+            if (!closing) halt("fsync before the upload of TLog " + job.seq() + " failed", e);
+            return;
+        }
         long backoff = 100;
         boolean warned = false;
         while (true) {
             try {
-                if (job.writer() != null) job.writer().close(); // fsync: the local copy stays valid until committed
                 long firstSco = Long.MAX_VALUE;
                 long lastSco = -1;
                 List<java.util.concurrent.Future<?>> puts = new ArrayList<>();
                 for (ScoCache.Sco s : job.scos()) {
-                    s.channel.force(false);
                     puts.add(scoPutters.submit(() -> {
                         putReplacingUncommitted(s.objectName(), s.file);
                         return null;
@@ -864,7 +976,7 @@ public final class Volume implements AutoCloseable {
         try {
             // committed: it must be whole (a damaged local copy halts rather than absorbing only part of it)
             List<TLogEntry> applied = TLogReader.readCommitted(job.file(), job.file().toString());
-            map.apply(job.seq(), applied);
+            applyToMetadata(job.seq(), applied);
             entries = applied.size();
             metadata = metadataBytes(applied);
         } catch (IOException | RuntimeException e) {
@@ -886,10 +998,23 @@ public final class Volume implements AutoCloseable {
         }
         checkpoints.afterCommit(entries);
         try {
-            Files.deleteIfExists(job.file());
-            scos.evict(config.cacheLimitBytes());
+            files.delete(job.file());
+            tlogDir.changed(); // a lost delete only brings back a committed TLog, which is ignored
+            scos.evict(cacheFull ? 0 : config.cacheLimitBytes()); // a full disk: every uploaded SCO goes
+            if (!cacheFull && !reserve.isHeld()) reserve.restore();
         } catch (IOException | RuntimeException e) {
             log.warn("volume {}: cache clean-up after TLog {} failed: {}", name, job.seq(), e.toString());
+        }
+    }
+
+    /** LMDB absorbs a committed TLog; on a full disk it gets the space reserve (a failed transaction changed nothing). */
+    private void applyToMetadata(long seq, List<TLogEntry> entries) throws IOException {
+        try {
+            map.apply(seq, entries);
+        } catch (RuntimeException e) {
+            if (!OutOfSpaceException.isOutOfSpace(e) || !reserve.release()) throw e;
+            log.warn("volume {}: the cache disk is full; its space reserve goes to the metadata of TLog {}", name, seq);
+            map.apply(seq, entries);
         }
     }
 
@@ -914,7 +1039,11 @@ public final class Volume implements AutoCloseable {
         appendLock.lock();
         try {
             checkHalted();
-            rollTlog();
+            try {
+                rollTlog();
+            } catch (IOException e) {
+                throw appendFailed("closing the TLog failed", e);
+            }
             target = tlogSeq - 1; // the TLog just closed (or the one before, if the open one was empty)
         } finally {
             appendLock.unlock();
@@ -930,18 +1059,6 @@ public final class Volume implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted");
             }
-        }
-    }
-
-    /** True if some acknowledged write has not been made durable by a flush yet. */
-    boolean hasUnflushedWrites() {
-        appendLock.lock();
-        try {
-            synchronized (syncLock) {
-                return appendSeq > syncedSeq;
-            }
-        } finally {
-            appendLock.unlock();
         }
     }
 
@@ -1158,6 +1275,12 @@ public final class Volume implements AutoCloseable {
 
     // ------------------------------------------------------------------ state
 
+    /** Halts the volume for a local I/O failure; returns the exception to throw to the caller. */
+    private IOException halt(String what, IOException e) {
+        halt(new IOException(what + ": " + e, e));
+        return e;
+    }
+
     private void halt(Throwable why) {
         if (halted == null) {
             halted = why;
@@ -1219,8 +1342,8 @@ public final class Volume implements AutoCloseable {
     /** Abandons the volume without flushing or uploading (tests: the in-process stand-in for a crash). */
     void abandon() {
         closing = true;
+        halted = new IOException("abandoned"); // first: a scrub pass waiting for uploads stops now, not in 300 s
         stopScrubber();
-        halted = new IOException("abandoned");
         uploads.add(STOP);
         try {
             uploader.join(); // a crash leaves no thread behind either; it stops after its current step

@@ -19,11 +19,18 @@ public final class VolumeEngine {
     private final Path cacheRoot;
     private final Backend backend;
     private final VolumeConfig config;
+    private final LocalFiles files;
 
     public VolumeEngine(Path cacheRoot, Backend backend, VolumeConfig config) {
+        this(cacheRoot, backend, config, LocalFiles.SYSTEM);
+    }
+
+    /** With the cache's file operations going through {@code files} (tests: faults, power cuts). */
+    public VolumeEngine(Path cacheRoot, Backend backend, VolumeConfig config, LocalFiles files) {
         this.cacheRoot = cacheRoot;
         this.backend = backend;
         this.config = config;
+        this.files = files;
     }
 
     public static boolean isValidName(String name) {
@@ -65,7 +72,7 @@ public final class VolumeEngine {
     public Volume open(String name) throws IOException {
         ObjectStore store = backend.openVolume(name);
         try {
-            return VolumeLoader.open(name, store, cacheRoot.resolve(name), config);
+            return VolumeLoader.open(name, store, cacheRoot.resolve(name), config, files);
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;

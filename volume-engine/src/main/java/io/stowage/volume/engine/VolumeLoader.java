@@ -10,7 +10,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -51,7 +50,8 @@ final class VolumeLoader {
     private VolumeLoader() {
     }
 
-    static Volume open(String name, ObjectStore store, Path cacheDir, VolumeConfig config) throws IOException {
+    static Volume open(String name, ObjectStore store, Path cacheDir, VolumeConfig config, LocalFiles files)
+            throws IOException {
         long t0 = System.nanoTime();
         Optional<CacheState> cacheState = CacheState.read(cacheDir); // an unknown format fails before the claim
         store.fencePreviousOwner();
@@ -62,6 +62,10 @@ final class VolumeLoader {
         VolumeHeader header = committed.withEpoch(epoch);
         store.commitHeader(raw.epoch(), raw.lastTlog(),
                 new ObjectStore.VolumeHeaderBytes(epoch, header.lastTlogSeq(), header.serialize()));
+        // the claim and recovery must not fail on a disk that data filled: they get the reserve's space, which
+        // is taken back after recovery
+        SpaceReserve reserve = new SpaceReserve(cacheDir.resolve("reserve"));
+        reserve.release();
         // before anything in the cache is read: what another owner's commits made stale is set aside
         CacheClaim.claim(name, cacheDir, header, cacheState, epoch);
 
@@ -93,11 +97,11 @@ final class VolumeLoader {
             List<TLogEntry> entries = committedTlog(name, store, cacheDir, r);
             Path local = cacheDir.resolve("tlog").resolve(ObjectNames.tlog(r.epoch(), r.seq()));
             map.apply(r.seq(), entries);
-            Files.deleteIfExists(local);
+            files.delete(local);
             backendReplayed++;
         }
 
-        ScoCache scos = new ScoCache(cacheDir.resolve("sco"));
+        ScoCache scos = new ScoCache(cacheDir.resolve("sco"), files);
         long lastCommittedSco = header.lastSco();
         Map<Long, ScoCache.Sco> local = new HashMap<>();
         for (Path f : scos.existingFiles()) {
@@ -107,9 +111,9 @@ final class VolumeLoader {
             local.put(number, scos.adopt(f, isCommitted ? ScoCache.State.UPLOADED : ScoCache.State.SEALED));
         }
 
-        Volume v = new Volume(name, store, config, cacheDir, header, map, scos, epoch);
+        Volume v = new Volume(name, store, config, cacheDir, header, map, scos, epoch, files, reserve);
         List<Path> localTlogs = new ArrayList<>();
-        dropRecoveryLeftovers(cacheDir.resolve("tlog"));
+        dropRecoveryLeftovers(cacheDir.resolve("tlog"), files);
         try (Stream<Path> s = Files.list(cacheDir.resolve("tlog"))) {
             s.filter(p -> ObjectNames.isTlog(p.getFileName().toString())
                             && ObjectNames.tlogSeq(p.getFileName().toString()) > header.lastTlogSeq())
@@ -126,7 +130,7 @@ final class VolumeLoader {
             long seq = ObjectNames.tlogSeq(file.getFileName().toString());
             long tlogEpoch = ObjectNames.tlogEpoch(file.getFileName().toString());
             if (cut) {
-                Files.delete(file);
+                files.delete(file);
                 continue;
             }
             List<TLogEntry> valid = new ArrayList<>();
@@ -156,7 +160,7 @@ final class VolumeLoader {
                 }
             }
             if (valid.isEmpty()) {
-                Files.delete(file);
+                files.delete(file);
                 continue;
             }
             List<ScoCache.Sco> jobScos = new ArrayList<>();
@@ -176,13 +180,13 @@ final class VolumeLoader {
             }
             TLogEntry.closed().writeTo(out);
             Path tmp = file.resolveSibling(file.getFileName() + ".recovered");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            try (FileChannel ch = files.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
                 out.flip();
                 while (out.hasRemaining()) ch.write(out);
                 ch.force(false);
             }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            files.move(tmp, file);
             for (TLogEntry e : valid) {
                 if (e.type() == TLogEntry.WRITE) {
                     map.put(e.address(), map.written(e.value(), e.crc()));
@@ -208,6 +212,15 @@ final class VolumeLoader {
         }
         for (Path p : scos.existingFiles()) {
             maxSco = Math.max(maxSco, ObjectNames.scoNumber(p.getFileName().toString()));
+        }
+        // what recovery renamed and deleted must stay so before new files reuse the numbers: a lost rename
+        // would bring back the uncut TLog, a lost delete a TLog after the cut
+        files.syncDirectory(cacheDir.resolve("tlog"));
+        files.syncDirectory(cacheDir.resolve("sco"));
+        v.recoveryCutTail = cut;
+        if (!reserve.restore()) {
+            log.warn("volume {}: the cache disk is full; opened without its space reserve (written again once "
+                    + "uploads free space)", name);
         }
         v.start(maxSeq + 1, maxSco + 1, dirty);
         log.info("volume {} opened (epoch {}): {}{} committed TLog(s) replayed from the backend, {} local TLog(s) "
@@ -245,11 +258,11 @@ final class VolumeLoader {
      * A crash between writing a TLog's recovered copy and renaming it over the original leaves the copy behind,
      * possibly incomplete; the original is still in place and is recovered again, so the copy is only garbage.
      */
-    private static void dropRecoveryLeftovers(Path tlogDir) throws IOException {
+    private static void dropRecoveryLeftovers(Path tlogDir, LocalFiles files) throws IOException {
         try (Stream<Path> s = Files.list(tlogDir)) {
             for (Path p : s.filter(p -> p.getFileName().toString().endsWith(".recovered")).toList()) {
                 log.info("removing {}, left by a recovery interrupted before its rename", p);
-                Files.delete(p);
+                files.delete(p);
             }
         }
     }

@@ -51,7 +51,13 @@ public final class TLogReader {
             if (!out.isEmpty() && out.get(out.size() - 1).type() == TLogEntry.TLOG_CLOSED) {
                 throw new CorruptTLogException(name, "entry " + at + " follows TLOG_CLOSED");
             }
-            TLogEntry e = TLogEntry.readFrom(b);
+            TLogEntry e;
+            try {
+                e = TLogEntry.readFrom(b);
+            } catch (TLogEntry.UnknownEntryTypeException unknown) {
+                throw new CorruptTLogException(name, "entry " + at + " has type " + (bytes[at * TLogEntry.SIZE] & 0xFF)
+                        + ", which this release does not know (written by a newer Stowage?)");
+            }
             if (e == null) {
                 int start = at * TLogEntry.SIZE;
                 java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
