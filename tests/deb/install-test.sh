@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the .deb on a clean Debian 12 root (a debootstrap chroot), runs the daemon exactly as the unit's
 # ExecStart would (as the stowage user), logs in with libiscsi and verifies I/O, upgrades to a rebuilt package with a
-# higher version (config kept, data intact), then purges and checks nothing is left behind.
-#   tests/deb/install-test.sh PACKAGE.deb WORKDIR        (root; needs debootstrap, libiscsi-bin, qemu-utils)
+# higher version (config kept, data intact), then purges and checks nothing is left behind. With PREVIOUS.deb (the
+# release before), that one is installed first and writes data, and installing PACKAGE.deb is an upgrade from it
+# that must keep the data readable (stored formats of the previous release are read by this one).
+#   tests/deb/install-test.sh PACKAGE.deb WORKDIR [PREVIOUS.deb]   (root; needs debootstrap, libiscsi-bin, qemu-utils)
 # The debootstrapped base is cached as WORKDIR/base.tar between runs.
 set -euo pipefail
 deb=$(readlink -f "$1")
 work=$(readlink -f "$2")
+previous=${3:+$(readlink -f "$3")}
 mirror=${STOWAGE_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 root="$work/root"
 port=3260
@@ -38,11 +41,51 @@ mount -t proc proc "$root/proc"
 cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 in_root() { chroot "$root" env DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"; }
 
-say "apt-get install ./$(basename "$deb")"
-cp "$deb" "$root/tmp/"
 in_root apt-get update -qq > "$work/apt.log" 2>&1 || { tail "$work/apt.log"; fail "apt-get update"; }
 # the package's home is a systemd machine; systemd (not booted here) also lets systemd-analyze verify the unit
 in_root apt-get install -y -qq --no-install-recommends systemd >> "$work/apt.log" 2>&1 || fail "install systemd"
+
+execstart_of() { sed -n 's/^ExecStart=//p' "$root/lib/systemd/system/stowage.service"; }
+start_daemon() {
+  chroot --userspec=stowage:stowage "$root" env HOME=/var/lib/stowage $(execstart_of) > "$work/daemon-$1.log" 2>&1 &
+  dpid=$!
+  for _ in $(seq 1 120); do
+    grep -q "Stowage is serving" "$work/daemon-$1.log" 2>/dev/null && return 0
+    kill -0 "$dpid" 2>/dev/null || { cat "$work/daemon-$1.log"; fail "daemon exited"; }
+    sleep 0.5
+  done
+  cat "$work/daemon-$1.log"; fail "daemon did not start"
+}
+stop_daemon() {
+  kill -TERM "$dpid"
+  wait "$dpid" || fail "daemon did not exit 0 on SIGTERM"
+  dpid=
+}
+url=iscsi://127.0.0.1:$port/iqn.2026-11.io.stowage:demo/0
+json="json:{\"driver\":\"raw\",\"size\":8388608,\"file\":{\"driver\":\"iscsi\",\"transport\":\"tcp\",\"portal\":\"127.0.0.1:$port\",\"target\":\"iqn.2026-11.io.stowage:demo\",\"lun\":0}}"
+# a package as another version (same contents): for upgrades between two builds of one tree
+repack() { # DEB VERSION-SUFFIX OUT
+  rm -rf "$work/repack"
+  dpkg-deb -R "$1" "$work/repack"
+  local v
+  v=$(sed -n 's/^Version: //p' "$work/repack/DEBIAN/control")
+  sed -i "s/^Version: .*/Version: $v$2/" "$work/repack/DEBIAN/control"
+  dpkg-deb --root-owner-group -b "$work/repack" "$3" > /dev/null
+}
+
+if [ -n "$previous" ]; then
+  say "the previous release first: apt-get install $(basename "$previous") (as an older version)"
+  repack "$previous" "~previous" "$root/tmp/stowage_previous_all.deb"
+  in_root apt-get install -y -qq "/tmp/stowage_previous_all.deb" >> "$work/apt.log" 2>&1 \
+    || { tail -30 "$work/apt.log"; fail "apt-get install of the previous release"; }
+  start_daemon 0
+  head -c 8388608 /dev/urandom > "$work/previous.img"
+  qemu-img convert -n -f raw -O raw "$work/previous.img" "$url" || fail "write through the previous release"
+  stop_daemon
+fi
+
+say "apt-get install ./$(basename "$deb")${previous:+ (an upgrade from the previous release)}"
+cp "$deb" "$root/tmp/"
 in_root apt-get install -y -qq "/tmp/$(basename "$deb")" >> "$work/apt.log" 2>&1 \
   || { tail -30 "$work/apt.log"; fail "apt-get install"; }
 
@@ -62,27 +105,14 @@ systemd-analyze verify --man=no --root="$root" /lib/systemd/system/stowage.servi
 in_root stowage --help | grep -q "stowage serve" || fail "stowage --help"
 zcat "$root/usr/share/man/man1/stowage.1.gz" | grep -q "data\\\\-dir" || fail "man page does not describe --data-dir"
 
-execstart=$(sed -n 's/^ExecStart=//p' "$root/lib/systemd/system/stowage.service")
-start_daemon() {
-  chroot --userspec=stowage:stowage "$root" env HOME=/var/lib/stowage $execstart > "$work/daemon-$1.log" 2>&1 &
-  dpid=$!
-  for _ in $(seq 1 120); do
-    grep -q "Stowage is serving" "$work/daemon-$1.log" && return 0
-    kill -0 "$dpid" 2>/dev/null || { cat "$work/daemon-$1.log"; fail "daemon exited"; }
-    sleep 0.5
-  done
-  cat "$work/daemon-$1.log"; fail "daemon did not start"
-}
-stop_daemon() {
-  kill -TERM "$dpid"
-  wait "$dpid" || fail "daemon did not exit 0 on SIGTERM"
-  dpid=
-}
-url=iscsi://127.0.0.1:$port/iqn.2026-11.io.stowage:demo/0
-json="json:{\"driver\":\"raw\",\"size\":8388608,\"file\":{\"driver\":\"iscsi\",\"transport\":\"tcp\",\"portal\":\"127.0.0.1:$port\",\"target\":\"iqn.2026-11.io.stowage:demo\",\"lun\":0}}"
-
+execstart=$(execstart_of)
 say "start as ExecStart: $execstart"
 start_daemon 1
+if [ -n "$previous" ]; then
+  qemu-img compare -f raw -F raw "$work/previous.img" "$json" > /dev/null \
+    || fail "data written by the previous release does not read back after the upgrade"
+  say "data written by the previous release reads back"
+fi
 iscsi-ls -s "iscsi://127.0.0.1:$port" | grep -q "iqn.2026-11.io.stowage:demo" || fail "iscsi-ls"
 head -c 8388608 /dev/urandom > "$work/data.img"
 qemu-img convert -n -f raw -O raw "$work/data.img" "$url" || fail "write"
@@ -92,12 +122,8 @@ stop_daemon
 
 say "upgrade to a rebuilt package with a higher version"
 echo "# kept across upgrades" >> "$root/etc/stowage/stowage.conf"
-rm -rf "$work/repack"
-dpkg-deb -R "$deb" "$work/repack"
-old=$(sed -n 's/^Version: //p' "$work/repack/DEBIAN/control")
-new="${old}+upgrade1"
-sed -i "s/^Version: .*/Version: $new/" "$work/repack/DEBIAN/control"
-dpkg-deb --root-owner-group -b "$work/repack" "$root/tmp/stowage_${new}_all.deb" > /dev/null
+new="$(dpkg-deb -f "$deb" Version)+upgrade1"
+repack "$deb" "+upgrade1" "$root/tmp/stowage_${new}_all.deb"
 in_root apt-get install -y -qq "/tmp/stowage_${new}_all.deb" >> "$work/apt.log" 2>&1 || fail "upgrade"
 [ "$(in_root dpkg-query -W -f='${Version}' stowage)" = "$new" ] || fail "version after upgrade"
 grep -q "# kept across upgrades" "$root/etc/stowage/stowage.conf" || fail "config not kept"

@@ -30,6 +30,10 @@ interface LibRados extends Library {
 
     void rados_write_op_setxattr(Pointer op, String name, byte[] value, long valueLen);
 
+    void rados_write_op_rmxattr(Pointer op, String name);
+
+    void rados_write_op_assert_exists(Pointer op);
+
     void rados_write_op_write_full(Pointer op, ByteBuffer buffer, long len);
 
     void rados_write_op_write_full(Pointer op, byte[] buffer, long len);

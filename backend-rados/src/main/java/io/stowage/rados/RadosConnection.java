@@ -94,9 +94,17 @@ final class RadosConnection implements Closeable {
         }
     }
 
+    /**
+     * How long a fenced former owner stays blocklisted: 0 would mean Ceph's default of one hour, after which a node
+     * partitioned that long could write again. Its header and state writes are refused by the epoch guard anyway;
+     * the blocklist also stops its SCO/TLog puts and anything in flight. An entry names one client instance (address
+     * and nonce), so a restarted daemon is not affected; the entries are small and expire on their own.
+     */
+    static final int BLOCKLIST_SECONDS = 30 * 24 * 3600;
+
     /** Makes the OSDs refuse every further operation of the client at {@code address} (fencing a former owner). */
     void blocklist(String address) throws IOException {
-        int rc = LibRados.INSTANCE.rados_blocklist_add(client.handle(), address, 0);
+        int rc = LibRados.INSTANCE.rados_blocklist_add(client.handle(), address, BLOCKLIST_SECONDS);
         if (rc < 0) throw new IOException("cannot blocklist " + address + ": " + RadosObjectStore.errno(rc));
     }
 

@@ -18,9 +18,13 @@ import java.util.Optional;
 /**
  * One volume's objects in a RADOS pool, named {@code <prefix><volume>/<object>}.
  *
- * <p>Fencing: the header object carries the owner epoch in the xattr {@code stowage.epoch} and the owning client's
- * address in {@code stowage.owner}. A header commit is one compound operation — compare the epoch xattr, write the
- * body, set the new epoch and owner — so it lands only while the epoch is the one this node claimed. SCOs and TLogs
+ * <p>Fencing: the header object carries the owner epoch in the xattr {@code stowage.epoch}, the owning client's
+ * address in {@code stowage.owner} and the last-TLog mark in {@code stowage.last-tlog}. A header commit is one
+ * compound operation — compare the epoch xattr (and the last-TLog mark, so a delayed duplicate of an earlier commit
+ * cannot roll the header back), write the body, set the new epoch, mark and owner — so it lands only while the
+ * epoch is the one this node claimed. Named state (persistent reservations) lives in xattrs
+ * {@code stowage.state.<key>} of the header object, written by a compound operation guarded by the same epoch
+ * compare (RADOS compares only within one object, hence not a separate object). SCOs and TLogs
  * are created exclusively under epoch-bearing names. {@link #fencePreviousOwner()} blocklists the previous owner's
  * client before a takeover, so its in-flight operations are refused by the OSDs too. A refused or blocklisted
  * operation surfaces as {@link FencedException}; a timeout or other error as a plain {@link IOException} that the
@@ -30,6 +34,9 @@ public final class RadosObjectStore implements ObjectStore {
     static final String HEADER = "header";
     static final String EPOCH_XATTR = "stowage.epoch";
     static final String OWNER_XATTR = "stowage.owner";
+    static final String LAST_TLOG_XATTR = "stowage.last-tlog";
+    static final String STATE_XATTR = "stowage.state.";
+    private static final int ERANGE = 34;
     private static final int ENOENT = 2;
     private static final int EEXIST = 17;
     private static final int ENODATA = 61;
@@ -86,12 +93,62 @@ public final class RadosObjectStore implements ObjectStore {
         }
     }
 
+    /** The state's xattr; else the object {@code state.<key>} the previous release kept it in; else null. */
     @Override
-    public void putReplace(String name, ByteBuffer data) throws IOException {
+    public byte[] getState(String key) throws IOException {
+        byte[] v = xattrBytes(HEADER, STATE_XATTR + key);
+        if (v != null) return v;
+        String legacy = "state." + key;
+        try {
+            return getAll(legacy);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public void putState(long ownerEpoch, String key, byte[] state) throws IOException {
+        String name = STATE_XATTR + key;
+        boolean present = xattrBytes(HEADER, name) != null;
+        if (state == null && !present) {
+            // nothing to remove from the header (rmxattr of a missing xattr fails the whole op): still guarded
+            guardedOnly(ownerEpoch, key);
+        } else {
+            byte[] expected = Long.toString(ownerEpoch).getBytes(StandardCharsets.UTF_8);
+            Pointer op = lib.rados_create_write_op();
+            try {
+                lib.rados_write_op_cmpxattr(op, EPOCH_XATTR, LibRados.CMPXATTR_OP_EQ, expected, expected.length);
+                if (state == null) {
+                    lib.rados_write_op_rmxattr(op, name);
+                } else {
+                    lib.rados_write_op_setxattr(op, name, state, state.length);
+                }
+                int rc = lib.rados_write_op_operate(op, conn.ioPtr, oid(HEADER), null, 0);
+                if (rc == -ECANCELED || rc == -ENODATA || rc == -ENOENT) {
+                    throw new FencedException("state " + key + " guarded by epoch " + ownerEpoch + " refused ("
+                            + errno(rc) + "): another node owns " + oid(HEADER));
+                }
+                check(rc, "state write", HEADER);
+            } finally {
+                lib.rados_release_write_op(op);
+            }
+        }
+        delete("state." + key); // the previous release's copy must not come back when the xattr is removed
+    }
+
+    /** Checks the epoch guard alone, as an empty guarded operation on the header (the OSD compares it). */
+    private void guardedOnly(long ownerEpoch, String key) throws IOException {
+        byte[] expected = Long.toString(ownerEpoch).getBytes(StandardCharsets.UTF_8);
         Pointer op = lib.rados_create_write_op();
         try {
-            writeFull(op, data);
-            check(lib.rados_write_op_operate(op, conn.ioPtr, oid(name), null, 0), "replace", name);
+            lib.rados_write_op_cmpxattr(op, EPOCH_XATTR, LibRados.CMPXATTR_OP_EQ, expected, expected.length);
+            lib.rados_write_op_assert_exists(op);
+            int rc = lib.rados_write_op_operate(op, conn.ioPtr, oid(HEADER), null, 0);
+            if (rc == -ECANCELED || rc == -ENODATA || rc == -ENOENT) {
+                throw new FencedException("state " + key + " guarded by epoch " + ownerEpoch + " refused ("
+                        + errno(rc) + "): another node owns " + oid(HEADER));
+            }
+            check(rc, "state write", HEADER);
         } finally {
             lib.rados_release_write_op(op);
         }
@@ -169,6 +226,7 @@ public final class RadosObjectStore implements ObjectStore {
         for (int attempt = 0; ; attempt++) {
             String before = xattr(HEADER, EPOCH_XATTR);
             if (before == null) return Optional.empty();
+            String markBefore = xattr(HEADER, LAST_TLOG_XATTR);
             byte[] body;
             try {
                 body = getAll(HEADER);
@@ -176,24 +234,35 @@ public final class RadosObjectStore implements ObjectStore {
                 return Optional.empty();
             }
             String after = xattr(HEADER, EPOCH_XATTR);
-            if (before.equals(after) || attempt > 10) {
-                return Optional.of(new VolumeHeaderBytes(Long.parseLong(before), body));
+            String markAfter = xattr(HEADER, LAST_TLOG_XATTR);
+            if ((before.equals(after) && java.util.Objects.equals(markBefore, markAfter)) || attempt > 10) {
+                // a header of the previous release carries no mark
+                long mark = markBefore == null ? -1 : Long.parseLong(markBefore);
+                return Optional.of(new VolumeHeaderBytes(Long.parseLong(before), mark, body));
             }
-            // a takeover committed between our reads: read again so body and epoch belong together
+            // a commit landed between our reads: read again so body, epoch and mark belong together
         }
     }
 
     /** The xattr's value, or null if the object or the xattr does not exist. */
     String xattr(String name, String key) throws IOException {
-        byte[] buf = new byte[256];
-        int n = lib.rados_getxattr(conn.ioPtr, oid(name), key, buf, buf.length);
-        if (n == -ENOENT || n == -ENODATA) return null;
-        check(n, "getxattr " + key, name);
-        return new String(buf, 0, n, StandardCharsets.UTF_8);
+        byte[] v = xattrBytes(name, key);
+        return v == null ? null : new String(v, StandardCharsets.UTF_8);
+    }
+
+    private byte[] xattrBytes(String name, String key) throws IOException {
+        for (int size = 256; ; size *= 16) {
+            byte[] buf = new byte[size];
+            int n = lib.rados_getxattr(conn.ioPtr, oid(name), key, buf, buf.length);
+            if (n == -ENOENT || n == -ENODATA) return null;
+            if (n == -ERANGE && size < (16 << 20)) continue;
+            check(n, "getxattr " + key, name);
+            return java.util.Arrays.copyOf(buf, n);
+        }
     }
 
     @Override
-    public void commitHeader(long expectedEpoch, VolumeHeaderBytes header) throws IOException {
+    public void commitHeader(long expectedEpoch, long expectedLastTlog, VolumeHeaderBytes header) throws IOException {
         byte[] epoch = Long.toString(header.epoch()).getBytes(StandardCharsets.UTF_8);
         byte[] owner = conn.address.getBytes(StandardCharsets.UTF_8);
         Pointer op = lib.rados_create_write_op();
@@ -204,14 +273,23 @@ public final class RadosObjectStore implements ObjectStore {
                 byte[] expected = Long.toString(expectedEpoch).getBytes(StandardCharsets.UTF_8);
                 lib.rados_write_op_cmpxattr(op, EPOCH_XATTR, LibRados.CMPXATTR_OP_EQ, expected, expected.length);
             }
+            if (expectedLastTlog >= 0) {
+                byte[] mark = Long.toString(expectedLastTlog).getBytes(StandardCharsets.UTF_8);
+                lib.rados_write_op_cmpxattr(op, LAST_TLOG_XATTR, LibRados.CMPXATTR_OP_EQ, mark, mark.length);
+            }
             lib.rados_write_op_write_full(op, header.body(), header.body().length);
             lib.rados_write_op_setxattr(op, EPOCH_XATTR, epoch, epoch.length);
+            if (header.lastTlog() >= 0) {
+                byte[] mark = Long.toString(header.lastTlog()).getBytes(StandardCharsets.UTF_8);
+                lib.rados_write_op_setxattr(op, LAST_TLOG_XATTR, mark, mark.length);
+            }
             // creation is not ownership: only an epoch bump by an opening node names an owner to fence later
             byte[] ownerValue = expectedEpoch < 0 ? new byte[0] : owner;
             lib.rados_write_op_setxattr(op, OWNER_XATTR, ownerValue, ownerValue.length);
             int rc = lib.rados_write_op_operate(op, conn.ioPtr, oid(HEADER), null, 0);
             if (rc == -EEXIST || rc == -ECANCELED || rc == -ENODATA || rc == -ENOENT) {
-                throw new FencedException("header commit guarded by epoch " + expectedEpoch + " refused ("
+                throw new FencedException("header commit guarded by epoch " + expectedEpoch + " and last TLog "
+                        + expectedLastTlog + " refused ("
                         + errno(rc) + "): another node owns " + oid(HEADER));
             }
             check(rc, "commit", HEADER);
@@ -261,6 +339,7 @@ public final class RadosObjectStore implements ObjectStore {
             case EEXIST -> "EEXIST";
             case ENODATA -> "ENODATA";
             case ECANCELED -> "ECANCELED";
+            case ERANGE -> "ERANGE";
             case EBLOCKLISTED -> "EBLOCKLISTED";
             case 110 -> "ETIMEDOUT";
             case 1 -> "EPERM";

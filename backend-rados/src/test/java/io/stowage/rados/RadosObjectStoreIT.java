@@ -62,8 +62,16 @@ class RadosObjectStoreIT {
                 a.commitHeader(0, new ObjectStore.VolumeHeaderBytes(1, new byte[] {1}));
                 a.putExclusive("tlog.00000001.000000000001", java.nio.ByteBuffer.wrap(new byte[] {1}));
 
+                String aAddress = ((RadosObjectStore) b).xattr(RadosObjectStore.HEADER, RadosObjectStore.OWNER_XATTR);
+                a.putState(1, "reservations", new byte[] {1});
                 b.fencePreviousOwner(); // blocklists a's client
                 b.commitHeader(1, new ObjectStore.VolumeHeaderBytes(2, new byte[] {2}));
+                java.time.Instant until = blocklistedUntil(aAddress);
+                assertTrue(until.isAfter(java.time.Instant.now().plus(java.time.Duration.ofDays(7))),
+                        "the former owner stays blocklisted far longer than Ceph's default hour: until " + until);
+                assertThrows(ObjectStore.FencedException.class, () -> a.putState(1, "reservations", new byte[] {9}),
+                        "the fenced owner's state writes are refused");
+                b.putState(2, "reservations", new byte[] {2});
 
                 assertThrows(ObjectStore.FencedException.class,
                         () -> a.putExclusive("tlog.00000001.000000000002", java.nio.ByteBuffer.wrap(new byte[] {2})),
@@ -74,6 +82,7 @@ class RadosObjectStoreIT {
                 assertEquals(2, b.readHeader().orElseThrow().epoch());
                 assertArrayEquals(new byte[] {2}, b.readHeader().orElseThrow().body());
                 assertFalse(b.exists("tlog.00000001.000000000002"));
+                assertArrayEquals(new byte[] {2}, b.getState("reservations"));
                 b.fencePreviousOwner(); // the owner is b itself now: a no-op
                 b.commitHeader(2, new ObjectStore.VolumeHeaderBytes(3, new byte[] {3}));
             } finally {
@@ -81,6 +90,44 @@ class RadosObjectStoreIT {
                 b.close();
             }
             catalogue.deleteVolume("vol");
+        }
+    }
+
+    /** When the OSD map's blocklist entry for {@code address} expires (from the ceph CLI, as an operator sees it). */
+    private static java.time.Instant blocklistedUntil(String address) throws Exception {
+        Process p = new ProcessBuilder("ceph", "-c", ceph.conf.toString(), "osd", "blocklist", "ls")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "ceph osd blocklist ls hangs");
+        for (String line : out.split("\n")) {
+            // "<addr> <YYYY-MM-DDTHH:MM:SS.ffffff+0000>"
+            String[] f = line.trim().split("\\s+");
+            if (f.length >= 2 && f[0].equals(address)) {
+                return java.time.OffsetDateTime.parse(f[1],
+                        java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSxx")).toInstant();
+            }
+        }
+        throw new AssertionError(address + " is not in the blocklist:\n" + out);
+    }
+
+    @Test
+    void stateOfThePreviousReleaseIsReadAndReplacedUnderTheGuard() throws Exception {
+        try (RadosBackend backend = new RadosBackend(ceph.config(CephCluster.uniquePrefix("it")))) {
+            ObjectStore store = backend.volume("vol");
+            store.commitHeader(-1, new ObjectStore.VolumeHeaderBytes(0, new byte[] {0}));
+            assertNull(store.getState("reservations"));
+            store.putExclusive("state.reservations", java.nio.ByteBuffer.wrap(new byte[] {7, 7})); // as it was kept
+            assertArrayEquals(new byte[] {7, 7}, store.getState("reservations"));
+            store.putState(0, "reservations", new byte[] {8});
+            assertArrayEquals(new byte[] {8}, store.getState("reservations"));
+            assertFalse(store.exists("state.reservations"), "the old object goes once the state is in the header");
+            byte[] big = new byte[8192];
+            new java.util.Random(1).nextBytes(big);
+            store.putState(0, "reservations", big);
+            assertArrayEquals(big, store.getState("reservations"), "state larger than one xattr read buffer");
+            store.putState(0, "reservations", null);
+            assertNull(store.getState("reservations"));
+            backend.deleteVolume("vol");
         }
     }
 

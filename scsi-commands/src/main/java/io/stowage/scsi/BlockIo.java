@@ -1,5 +1,6 @@
 package io.stowage.scsi;
 
+import io.stowage.volume.OutOfSpaceException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -159,6 +160,10 @@ final class BlockIo {
         Throwable t = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
         if (t instanceof ScsiError e) {
             return e;
+        }
+        if (t instanceof OutOfSpaceException) { // the engine logs the episode once; this is per command
+            log.debug("{} on volume {}: {}", reason, c.unit().volume().name(), t.getMessage());
+            return ScsiError.of(SenseReason.SPACE_ALLOCATION_FAILED_WRITE_PROTECT);
         }
         log.error("{} on volume {} failed: {}", reason, c.unit().volume().name(), t.toString());
         return ScsiError.of(reason);

@@ -26,8 +26,14 @@ public enum SenseReason {
     MISCOMPARE_DURING_VERIFY(0xE, 0x1D, 0x00),
     UNRECOVERED_READ_ERROR(0x3, 0x11, 0x00),
     WRITE_ERROR(0x3, 0x0C, 0x00),
+    /** The cache disk is full (a thin-provisioning condition): initiators retry later, not a failed medium. */
+    SPACE_ALLOCATION_FAILED_WRITE_PROTECT(0x7, 0x27, 0x07),
     INTERNAL_TARGET_FAILURE(0x4, 0x44, 0x00),
     DATA_PHASE_ERROR(0xB, 0x4B, 0x00),
+    /** A data digest error on a command's data (RFC 7143 §7.8: the command is terminated with this). */
+    PROTOCOL_SERVICE_CRC_ERROR(0xB, 0x47, 0x05),
+    /** The initiator did not send the data it was asked for in time (a Data-Out timeout). */
+    INITIATOR_RESPONSE_TIMEOUT(0xB, 0x4B, 0x06),
     NOT_READY_CAUSE_NOT_REPORTABLE(0x2, 0x04, 0x00),
     // unit attention conditions (SPC-4 5.14)
     POWER_ON_RESET_OCCURRED(0x6, 0x29, 0x00),

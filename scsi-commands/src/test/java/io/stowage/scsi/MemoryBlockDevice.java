@@ -40,8 +40,12 @@ final class MemoryBlockDevice implements BlockDevice {
         return CompletableFuture.completedFuture(null);
     }
 
+    /** When set, every write fails with it (a test's injected device error). */
+    volatile java.io.IOException writeFailure;
+
     @Override
     public synchronized CompletionStage<Void> write(long offset, ByteBuffer src, boolean fua) {
+        if (writeFailure != null) return CompletableFuture.failedFuture(writeFailure);
         if (fua) fuaWrites.incrementAndGet();
         int n = src.remaining();
         src.get(bytes, (int) offset, n);

@@ -195,6 +195,20 @@ class ScsiTargetTest {
     }
 
     @Test
+    void aFullCacheDiskIsSpaceAllocationFailedWriteProtect() {
+        byte[] block = new byte[512];
+        dev.writeFailure = new io.stowage.volume.OutOfSpaceException("cache disk full (test)", null);
+        assertSense(run(0, "2a 00 00 00 00 10 00 00 01 00", block), 0x7, 0x27, 0x07); // DATA PROTECT
+        ScsiResult read = run("28 00 00 00 00 10 00 00 01 00");
+        assertEquals(ScsiStatus.GOOD, read.status(), "reads go on");
+        read.release();
+        dev.writeFailure = new java.io.IOException("Input/output error");
+        assertSense(run(0, "2a 00 00 00 00 10 00 00 01 00", block), 0x3, 0x0C, 0x00); // any other: WRITE ERROR
+        dev.writeFailure = null;
+        assertEquals(ScsiStatus.GOOD, run(0, "2a 00 00 00 00 10 00 00 01 00", block).status());
+    }
+
+    @Test
     void shortDataOutWritesOnlyWholeBlocksReceived() {
         byte[] one = new byte[512];
         Arrays.fill(one, (byte) 'b');
@@ -343,5 +357,35 @@ class ScsiTargetTest {
         assertEquals(0x72, data(run("03 01 00 00 ff 00"))[0]);
         assertEquals(ScsiStatus.GOOD, run("00 00 00 00 00 00").status());
         assertEquals(ScsiStatus.GOOD, run("1b 00 00 00 01 00").status());
+    }
+
+    /** SPC-4 6.39: REQUEST SENSE with DESC = 1 reports a pending unit attention in descriptor format (72h). */
+    @Test
+    void requestSenseReportsAUnitAttentionInTheFormatAskedFor() {
+        target.nexusConnected(new Nexus("i", "t"));
+        byte[] d = data(run("03 01 00 00 ff 00"));
+        assertEquals(0x72, d[0], "descriptor format");
+        assertEquals(0x06, d[1] & 0x0F, "UNIT ATTENTION");
+        assertEquals(0x29, d[2] & 0xFF, "POWER ON, RESET, OR BUS DEVICE RESET OCCURRED");
+        assertEquals(8, d.length);
+        target.nexusConnected(new Nexus("i", "t"));
+        byte[] f = data(run("03 00 00 00 ff 00"));
+        assertEquals(0x70, f[0], "fixed format");
+        assertEquals(0x29, f[12] & 0xFF);
+    }
+
+    /** SPC-4 6.33: REPORT LUNS clears the nexus's REPORTED LUNS DATA HAS CHANGED, on every LU of the target. */
+    @Test
+    void reportLunsClearsReportedLunsDataHasChanged() {
+        Nexus n = new Nexus("i", "t");
+        target.nexusConnected(n);
+        run(0, "00 00 00 00 00 00", null); // the power-on attentions
+        run(3, "00 00 00 00 00 00", null);
+        target.addLun(5, new LogicalUnit(new MemoryBlockDevice(SIZE, false)));
+        ScsiResult luns = run(0, "a0 00 00 00 00 00 00 00 01 00 00 00", null);
+        assertEquals(ScsiStatus.GOOD, luns.status());
+        luns.release();
+        assertEquals(ScsiStatus.GOOD, run(0, "00 00 00 00 00 00", null).status(), "cleared on LU 0");
+        assertEquals(ScsiStatus.GOOD, run(3, "00 00 00 00 00 00", null).status(), "and on LU 3");
     }
 }

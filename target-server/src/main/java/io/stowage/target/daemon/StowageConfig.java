@@ -29,6 +29,13 @@ import org.apache.commons.configuration2.ex.ConfigurationException;
  * iscsi.initial-r2t = no
  * iscsi.digests = None,CRC32C              # accepted HeaderDigest/DataDigest values, preferred first
  * iscsi.nop-in-interval = 15               # seconds of silence before a NOP-In ping; no answer in as long again closes
+ * iscsi.login-timeout = 30                 # seconds a login may take in all, however its bytes trickle in
+ * iscsi.max-connections = 1024             # TCP connections at once; more are closed at accept
+ * iscsi.max-connections-per-address = 64   # ... from one source address
+ * iscsi.max-sessions-per-target = 256      # normal sessions per target; more logins are refused (0302h)
+ * iscsi.auth-failures-per-minute = 10      # failed authentications per source address; then its logins are refused
+ * iscsi.data-out-timeout = 20              # seconds a write may wait for its Data-Out (R2T unanswered)
+ * iscsi.data-out-budget = 256M             # Data-Out buffers of the whole node; a write beyond gets TASK SET FULL
  * engine.sco-size = 4M                     # SCO size (1M..64M)
  * engine.scos-per-tlog = 8                 # a TLog is closed and uploaded after this many SCOs
  * engine.tlog-max-age = 5                  # ... or after this many seconds with data in it
@@ -75,6 +82,13 @@ public final class StowageConfig {
     private boolean initialR2T = false;
     private String digests = "None,CRC32C";
     private int nopInInterval = 15;
+    private long loginTimeoutMillis = io.stowage.target.session.ResourceLimits.DEFAULT.loginTimeoutMillis();
+    private int maxConnections = io.stowage.target.session.ResourceLimits.DEFAULT.maxConnections();
+    private int maxConnectionsPerAddress = io.stowage.target.session.ResourceLimits.DEFAULT.maxConnectionsPerAddress();
+    private int maxSessionsPerTarget = io.stowage.target.session.ResourceLimits.DEFAULT.maxSessionsPerTarget();
+    private int authFailuresPerMinute = io.stowage.target.session.ResourceLimits.DEFAULT.authFailuresPerMinute();
+    private long dataOutTimeoutMillis = io.stowage.target.session.ResourceLimits.DEFAULT.dataOutTimeoutMillis();
+    private long dataOutBudget = io.stowage.target.session.ResourceLimits.DEFAULT.dataOutBudgetBytes();
     private int scoClusters = io.stowage.volume.engine.VolumeConfig.DEFAULT.scoClusters();
     private int scosPerTlog = io.stowage.volume.engine.VolumeConfig.DEFAULT.scosPerTlog();
     private long tlogMaxAgeMillis = io.stowage.volume.engine.VolumeConfig.DEFAULT.tlogMaxAgeMillis();
@@ -162,6 +176,18 @@ public final class StowageConfig {
             case "iscsi.initial-r2t" -> initialR2T = bool(key, v);
             case "iscsi.digests" -> digests = digestList(key, v);
             case "iscsi.nop-in-interval" -> nopInInterval = intIn(key, v, 1, 3600);
+            case "iscsi.login-timeout" -> loginTimeoutMillis = 1000L * intIn(key, v, 1, 3600);
+            case "iscsi.max-connections" -> maxConnections = intIn(key, v, 1, 65535);
+            case "iscsi.max-connections-per-address" -> maxConnectionsPerAddress = intIn(key, v, 1, 65535);
+            case "iscsi.max-sessions-per-target" -> maxSessionsPerTarget = intIn(key, v, 1, 65535);
+            case "iscsi.auth-failures-per-minute" -> authFailuresPerMinute = intIn(key, v, 1, 100000);
+            case "iscsi.data-out-timeout" -> dataOutTimeoutMillis = 1000L * intIn(key, v, 1, 3600);
+            case "iscsi.data-out-budget" -> {
+                dataOutBudget = size(key, v);
+                if (dataOutBudget < (4 << 20)) {
+                    throw new ConfigException(key, "must be at least 4M (one largest write), got '" + v + "'");
+                }
+            }
             case "engine.sco-size" -> {
                 long b = size(key, v);
                 if (b < (1 << 20) || b > (64 << 20)) {
@@ -302,7 +328,16 @@ public final class StowageConfig {
                 throw new ConfigException("target." + name + ".lun.0", "target " + name + " has no LUN");
             }
             targets.put(name, new TargetConfig(iqn, t.luns()));
+            // a volume is one logical unit (one NAA, one set of reservations): it may be exported by several targets
+            // (the daemon shares the unit), but two LUNs of one target would be the same unit twice
+            Map<String, Integer> lunOf = new java.util.HashMap<>();
             for (Map.Entry<Integer, String> lun : t.luns().entrySet()) {
+                Integer earlier = lunOf.putIfAbsent(lun.getValue(), lun.getKey());
+                if (earlier != null) {
+                    throw new ConfigException("target." + name + ".lun." + lun.getKey(), "volume " + lun.getValue()
+                            + " is already LUN " + earlier + " of target " + name + "; a volume can be one LUN of a"
+                            + " target only");
+                }
                 if (!volumeSizes.containsKey(lun.getValue())) {
                     throw new ConfigException("volume." + lun.getValue() + ".size", "volume " + lun.getValue()
                             + " (LUN " + lun.getKey() + " of target " + name + ") needs a size");
@@ -405,10 +440,13 @@ public final class StowageConfig {
         return t.getMessage();
     }
 
-    /** The volume engine's tunables from the {@code engine.*} keys. */
+    /**
+     * The volume engine's tunables from the {@code engine.*} keys. The LMDB map is sized per volume from its size
+     * (and grows when full), so it has no key: a fixed size would make big volumes unopenable.
+     */
     public io.stowage.volume.engine.VolumeConfig volumeConfig() {
         return new io.stowage.volume.engine.VolumeConfig(scoClusters, scosPerTlog, tlogMaxAgeMillis, dirtyLimit,
-                cacheLimit, io.stowage.volume.engine.VolumeConfig.DEFAULT.metadataMapBytes(), uploadParallelism,
+                cacheLimit, io.stowage.volume.engine.VolumeConfig.METADATA_MAP_FROM_VOLUME_SIZE, uploadParallelism,
                 scrubIntervalMillis);
     }
 
@@ -471,6 +509,13 @@ public final class StowageConfig {
 
     public int nopInInterval() {
         return nopInInterval;
+    }
+
+    /** The iscsi.* bounds on connections, logins and Data-Out. */
+    public io.stowage.target.session.ResourceLimits limits() {
+        return new io.stowage.target.session.ResourceLimits(loginTimeoutMillis, maxConnections,
+                maxConnectionsPerAddress, maxSessionsPerTarget, authFailuresPerMinute, dataOutTimeoutMillis,
+                dataOutBudget);
     }
 
     public Map<String, TargetConfig> targets() {

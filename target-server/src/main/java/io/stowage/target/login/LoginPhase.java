@@ -26,6 +26,8 @@ public final class LoginPhase {
 
     /** Status class/detail of a Login Response (§11.13.5). */
     public static final int SUCCESS = 0x0000;
+    /** 0200h, "Initiator error (miscellaneous)": what LIO answers for login text beyond its buffer, too. */
+    public static final int INITIATOR_ERROR = 0x0200;
     public static final int AUTHENTICATION_FAILURE = 0x0201;
     /** The initiator may not access this target (§11.13.5: "Authorization failure"): not on its ACL. */
     public static final int AUTHORIZATION_FAILURE = 0x0202;
@@ -35,6 +37,15 @@ public final class LoginPhase {
     public static final int SESSION_TYPE_NOT_SUPPORTED = 0x0209;
     public static final int SESSION_DOES_NOT_EXIST = 0x020A;
     public static final int INVALID_DURING_LOGIN = 0x020B;
+    /** 0302h, "Out of resources": the target has no session (or connection) left for this login. */
+    public static final int OUT_OF_RESOURCES = 0x0302;
+
+    /**
+     * Most login text one connection may send, summed over every request of the login (continuations included).
+     * A login, CHAP included, needs about 1 KiB; without a cap a client that never clears the C bit grows the heap
+     * until the JVM dies (LIO, too, reads login text into a fixed buffer).
+     */
+    public static final int MAX_LOGIN_TEXT = 64 * 1024;
 
     /**
      * @param transit  T bit of the response
@@ -61,6 +72,7 @@ public final class LoginPhase {
     private Authenticator authenticator = Authenticator.NONE;
     private final ByteArrayOutputStream pendingText = new ByteArrayOutputStream();
     private boolean first = true;
+    private long textReceived;   // every request's text so far, against MAX_LOGIN_TEXT
     private int stage = -1;
     private boolean authenticated;
     private boolean declaredTpgt;
@@ -99,14 +111,27 @@ public final class LoginPhase {
             isid = Login.isid(bhs);
             tsih = bhs.getShort(Login.TSIH) & 0xFFFF;
         }
+        textReceived += data.remaining();
+        if (textReceived > MAX_LOGIN_TEXT) {
+            pendingText.reset();
+            return fail(csg, INITIATOR_ERROR);
+        }
         byte[] bytes = KeyValues.bytes(data);
         pendingText.writeBytes(bytes);
         if (Login.continues(bhs)) {
             // §6.2: a partial text is acknowledged by an empty response; answer when the C bit clears
             return new Step(false, csg, 0, SUCCESS, new byte[0], false);
         }
-        LinkedHashMap<String, String> offered = KeyValues.parse(pendingText.toByteArray());
+        byte[] all = pendingText.toByteArray();
+        LinkedHashMap<String, String> offered = KeyValues.parse(all);
         pendingText.reset();
+        String repeated = KeyValues.repeatedKey(all);
+        if (repeated == null) {
+            repeated = negotiator.alreadyNegotiated(offered.keySet());
+        }
+        if (repeated != null) {
+            return fail(csg, INITIATOR_ERROR); // §6.2: a key negotiated twice is a Login reject, initiator error
+        }
         if (csg == 2 || csg == STAGE_FULL_FEATURE || (stage >= 0 && csg != stage)) {
             return fail(csg, INVALID_DURING_LOGIN);
         }

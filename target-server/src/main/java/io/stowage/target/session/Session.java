@@ -9,9 +9,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * An iSCSI session (RFC 7143 §4.2): one I_T nexus with its negotiated parameters and the command window.
  *
- * <p>CmdSN window (§4.2.2.1): a non-immediate PDU with CmdSN == ExpCmdSN is delivered at once and ExpCmdSN
- * advances; one ahead of ExpCmdSN but within MaxCmdSN waits until the gap fills; anything else is silently
- * ignored. MaxCmdSN = ExpCmdSN - 1 + {@link #WINDOW} - (commands delivered but not yet answered), so the window
+ * <p>CmdSN window (§4.2.2.1): a non-immediate PDU outside [ExpCmdSN, MaxCmdSN as last announced] is silently
+ * ignored, even one with CmdSN == ExpCmdSN when the window is full; inside it, CmdSN == ExpCmdSN is delivered at
+ * once and ExpCmdSN advances, one further ahead waits until the gap fills. MaxCmdSN = ExpCmdSN - 1 + {@link #WINDOW} - (commands delivered but not yet answered), so the window
  * opens as commands complete and an initiator can never have more than {@code WINDOW} commands at the target.
  *
  * <p>Threads: {@link #admit} runs on the receive thread only; {@link #expCmdSn} and {@link #maxCmdSn} may be read
@@ -29,6 +29,10 @@ public final class Session {
     private final Map<Integer, Runnable> waiting = new HashMap<>(); // receive thread only
     private final AtomicInteger outstanding = new AtomicInteger();
     private volatile int expCmdSn;
+    /** The largest MaxCmdSN sent to the initiator: what it may use, and all it may use. */
+    private volatile int announcedMaxCmdSn;
+    /** Immediate SCSI commands delivered and not yet answered (they skip the window, so they have their own bound). */
+    private final AtomicInteger immediateOutstanding = new AtomicInteger();
     private volatile Connection connection;
 
     enum Admission { NOW, LATER, IGNORED }
@@ -41,6 +45,7 @@ public final class Session {
         this.target = target;
         this.parameters = parameters;
         this.expCmdSn = initialCmdSn;
+        this.announcedMaxCmdSn = initialCmdSn + WINDOW - 1; // what the final Login Response says
         this.nexus = new Nexus(initiatorName + ",i,0x" + String.format("%012x", isid),
                 target == null ? "" : target.scsi().port().portName());
     }
@@ -52,6 +57,9 @@ public final class Session {
             return Admission.NOW;
         }
         int exp = expCmdSn;
+        if (!inWindow(cmdSn)) {
+            return Admission.IGNORED;
+        }
         if (cmdSn == exp) {
             expCmdSn = exp + 1;
             action.run();
@@ -62,11 +70,31 @@ public final class Session {
             }
             return Admission.NOW;
         }
-        if (SerialNumber.lessThan(exp, cmdSn) && SerialNumber.lessOrEqual(cmdSn, maxCmdSn())) {
-            waiting.put(cmdSn, action);
-            return Admission.LATER;
+        waiting.put(cmdSn, action);
+        return Admission.LATER;
+    }
+
+    /** True if a non-immediate {@code cmdSn} is inside [ExpCmdSN, MaxCmdSN as last announced]. */
+    boolean inWindow(int cmdSn) {
+        return SerialNumber.lessOrEqual(expCmdSn, cmdSn) && SerialNumber.lessOrEqual(cmdSn, announcedMaxCmdSn);
+    }
+
+    /** Records the MaxCmdSN just sent (under the connection's send lock, so in wire order). */
+    void announced(int maxCmdSn) {
+        announcedMaxCmdSn = maxCmdSn;
+    }
+
+    /** Takes a slot for an immediate SCSI command; false if {@code limit} of them are outstanding already. */
+    boolean tryImmediate(int limit) {
+        if (immediateOutstanding.incrementAndGet() > limit) {
+            immediateOutstanding.decrementAndGet();
+            return false;
         }
-        return Admission.IGNORED;
+        return true;
+    }
+
+    void immediateAnswered() {
+        immediateOutstanding.decrementAndGet();
     }
 
     /** A command was delivered and occupies a window slot until {@link #commandAnswered}. */

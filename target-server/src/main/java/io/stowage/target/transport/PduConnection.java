@@ -14,11 +14,24 @@ public interface PduConnection {
     /** From the next PDU on, in both directions (RFC 7143 §13.1: digests start after login). */
     void setDigests(boolean header, boolean data);
 
+    /**
+     * Sends the final Login Response and switches to the full feature phase's digests and receive limit so that no
+     * PDU is decoded under the wrong settings: the receive side switches before the response leaves (the initiator
+     * may answer it at once), the send side right after it (the response itself carries no digests).
+     */
+    void sendFinalLoginResponse(Pdu response, boolean headerDigest, boolean dataDigest, int maxRecvDataSegment);
+
     /** Largest data segment accepted from the peer; bigger ones are a protocol error. */
     void setMaxRecvDataSegment(int bytes);
 
     /** Closes after the queued PDUs are written. */
     void close();
+
+    /**
+     * Closes at once, dropping what is queued: for a peer that is gone or replaced, whose full TCP window would
+     * otherwise hold the connection (and its tasks and reservations) until TCP gives up.
+     */
+    void closeNow();
 
     InetSocketAddress localAddress();
 

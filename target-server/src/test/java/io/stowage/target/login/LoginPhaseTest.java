@@ -88,6 +88,23 @@ class LoginPhaseTest {
     }
 
     @Test
+    void loginTextIsCappedContinuationsIncluded() {
+        LoginPhase p = phase();
+        byte[] chunk = new byte[8192];
+        java.util.Arrays.fill(chunk, (byte) 'a'); // one key that never ends
+        LoginPhase.Step s = null;
+        int requests = 0;
+        while (requests < 1000) {
+            s = p.onRequest(header(false, 0, 0, true, 0), ByteBuffer.wrap(chunk));
+            requests++;
+            if (s.failed()) break;
+        }
+        assertTrue(s.failed(), "1000 x 8 KiB of continued text must be refused");
+        assertEquals(LoginPhase.INITIATOR_ERROR, s.status(), "RFC 7143 §11.13.5: 0200h initiator error");
+        assertTrue(requests * 8192L <= LoginPhase.MAX_LOGIN_TEXT + 8192, "refused once the cap is passed");
+    }
+
+    @Test
     void anInitiatorOffTheTargetsAclIsRefusedWithAuthorizationFailure() {
         LoginPhase p = new LoginPhase(IQN::equals, 1, Map.of(), name -> null,
                 (target, initiator) -> initiator.equals("iqn.2026-12.ok:i"));

@@ -2,6 +2,7 @@ package io.stowage.target.session;
 
 import io.stowage.target.login.KeyValues;
 import io.stowage.target.pdu.Bhs;
+import io.stowage.target.pdu.Digest;
 import io.stowage.target.pdu.Pdu;
 import io.stowage.target.pdu.PduDecoder;
 import java.io.IOException;
@@ -80,9 +81,26 @@ final class TestInitiator implements AutoCloseable {
     /** Corrupts the header digest or the data digest of the next PDU sent, once. */
     enum Corrupt { NONE, HEADER_DIGEST, DATA_DIGEST }
     Corrupt corruptNext = Corrupt.NONE;
+    /** The next PDU with data goes out with a wrong data digest (shorthand for {@link Corrupt#DATA_DIGEST}). */
+    boolean corruptNextDataDigest;
+    /** Answer the target's keepalive NOP-In pings inside {@link #next} instead of returning them. */
+    boolean answerPings;
 
     TestInitiator(InetSocketAddress portal) throws IOException {
-        socket = new Socket(portal.getAddress(), portal.getPort());
+        this(portal, null, 0);
+    }
+
+    /** From {@code source} (e.g. 127.0.0.2: every 127/8 address is loopback), or any address if null. */
+    TestInitiator(InetSocketAddress portal, java.net.InetAddress source) throws IOException {
+        this(portal, source, 0);
+    }
+
+    /** With a TCP receive buffer of {@code receiveBuffer} bytes (0: the system's), so a stalled reader fills up. */
+    TestInitiator(InetSocketAddress portal, java.net.InetAddress source, int receiveBuffer) throws IOException {
+        socket = new Socket();
+        if (receiveBuffer > 0) socket.setReceiveBufferSize(receiveBuffer);
+        if (source != null) socket.bind(new InetSocketAddress(source, 0));
+        socket.connect(portal);
         socket.setTcpNoDelay(true);
         socket.setSoTimeout(5000);
         in = socket.getInputStream();
@@ -91,6 +109,11 @@ final class TestInitiator implements AutoCloseable {
 
     /** Logs in straight to the operational stage; returns the login response. */
     Rx login(String targetName, Map<String, String> keys) throws IOException {
+        return login(targetName, keys, 1);
+    }
+
+    /** Logs in from stage {@code csg} (0: security, 1: operational) straight to full feature phase. */
+    Rx login(String targetName, Map<String, String> keys, int csg) throws IOException {
         Map<String, String> all = new LinkedHashMap<>();
         all.put("InitiatorName", initiatorName);
         if (targetName == null) {
@@ -100,7 +123,7 @@ final class TestInitiator implements AutoCloseable {
             all.put("SessionType", "Normal");
         }
         all.putAll(keys);
-        ByteBuffer h = bhs(0x43, 0x80 | (1 << 2) | 3, KeyValues.format(all).length);
+        ByteBuffer h = bhs(0x43, 0x80 | (csg << 2) | 3, KeyValues.format(all).length);
         h.putLong(8, (isid << 16));
         h.putInt(16, 0x1000);
         h.putInt(24, cmdSn);
@@ -189,6 +212,10 @@ final class TestInitiator implements AutoCloseable {
 
     void send(ByteBuffer header, byte[] data) throws IOException {
         int len = data == null ? 0 : data.length;
+        if (corruptNextDataDigest && len > 0) {
+            corruptNext = Corrupt.DATA_DIGEST;
+            corruptNextDataDigest = false;
+        }
         int hd = headerDigest ? 4 : 0;
         int dd = dataDigest && len > 0 ? 4 : 0;
         byte[] w = new byte[48 + hd + len + Bhs.padding(len) + dd];
@@ -236,6 +263,15 @@ final class TestInitiator implements AutoCloseable {
             }
         }
         Rx r = received.poll();
+        if (answerPings && r.opcode() == 0x20 && r.itt() == Bhs.RESERVED_TAG) {
+            ByteBuffer h = bhs(0x40, 0x80, 0); // §11.18: NOP-Out, ITT reserved, echoing the ping's TTT
+            h.putInt(16, Bhs.RESERVED_TAG);
+            h.putInt(20, r.b().getInt(20));
+            h.putInt(24, cmdSn);
+            h.putInt(28, expStatSn);
+            send(h, null);
+            return next();
+        }
         if (r.opcode() == 0x21 || (r.opcode() == 0x25 && (r.flags() & 0x01) != 0) || r.opcode() == 0x22
                 || r.opcode() == 0x24 || r.opcode() == 0x26 || r.opcode() == 0x3F
                 || (r.opcode() == 0x20 && r.itt() != Bhs.RESERVED_TAG)) {
@@ -244,7 +280,20 @@ final class TestInitiator implements AutoCloseable {
         return r;
     }
 
-    /** True if nothing arrives within {@code millis}. */
+    /** The next PDU, or null if none arrives within {@code millis}. */
+    Rx nextWithin(int millis) throws IOException {
+        if (!received.isEmpty()) return next();
+        socket.setSoTimeout(millis);
+        try {
+            return next();
+        } catch (SocketTimeoutException e) {
+            return null;
+        } finally {
+            socket.setSoTimeout(5000);
+        }
+    }
+
+    /** True if nothing arrives within {@code millis} (what does arrive is consumed). */
     boolean silentFor(int millis) throws IOException {
         if (!received.isEmpty()) return false;
         socket.setSoTimeout(millis);
@@ -255,6 +304,20 @@ final class TestInitiator implements AutoCloseable {
             return true;
         } finally {
             socket.setSoTimeout(5000);
+        }
+    }
+
+    /** Bytes read (PDUs discarded) until the target closes the connection; -1 if it stays open for the timeout. */
+    long bytesUntilClosed() throws IOException {
+        byte[] buf = new byte[65536];
+        long total = 0;
+        try {
+            for (int n; (n = in.read(buf)) >= 0; ) total += n;
+            return total;
+        } catch (SocketTimeoutException e) {
+            return -1;
+        } catch (java.net.SocketException e) {
+            return total; // reset: closed too
         }
     }
 

@@ -51,10 +51,19 @@ final class ScoCache {
     }
 
     private final Path dir;
+    private final LocalFiles files;
+    private final DirectorySync entries;
     private final ConcurrentHashMap<Long, Sco> scos = new ConcurrentHashMap<>();
 
-    ScoCache(Path dir) throws IOException {
+    ScoCache(Path dir, LocalFiles files) throws IOException {
         this.dir = Files.createDirectories(dir);
+        this.files = files;
+        this.entries = new DirectorySync(this.dir, files);
+    }
+
+    /** Makes the SCO files created or deleted since the last call durable by name (a flush calls it). */
+    void syncDirectory() throws IOException {
+        entries.sync();
     }
 
     /** SCO files found in the directory at start-up (state decided by recovery). */
@@ -66,18 +75,27 @@ final class ScoCache {
 
     Sco create(long epoch, long number) throws IOException {
         Path f = dir.resolve(ObjectNames.sco(epoch, number, 0));
-        FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.READ,
+        FileChannel ch = files.open(f, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        entries.changed();
         Sco s = new Sco(number, epoch, f, ch, State.OPEN, 0);
         scos.put(number, s);
         return s;
     }
 
-    /** Registers an SCO file that survived a restart. */
+    /**
+     * Registers an SCO file that survived a restart. Lookups are by number (a location names no epoch), so two files
+     * of one number (another epoch's left behind) would shadow each other: refused.
+     */
     Sco adopt(Path file, State state) throws IOException {
         String n = file.getFileName().toString();
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        Sco s = new Sco(ObjectNames.scoNumber(n), ObjectNames.scoEpoch(n), file, ch, state, ch.size());
+        long number = ObjectNames.scoNumber(n);
+        Sco other = scos.get(number);
+        if (other != null) {
+            throw new IOException("SCO files " + other.file + " and " + file + " have the same number");
+        }
+        FileChannel ch = files.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        Sco s = new Sco(number, ObjectNames.scoEpoch(n), file, ch, state, ch.size());
         scos.put(s.number, s);
         return s;
     }
@@ -92,9 +110,9 @@ final class ScoCache {
         return scos.values();
     }
 
-    void markUploaded(long number) {
-        Sco s = scos.get(number);
-        if (s != null) s.state = State.UPLOADED;
+    /** The SCO is committed: evictable from now on. Only that very file, never another of its number. */
+    void markUploaded(Sco s) {
+        if (scos.get(s.number) == s) s.state = State.UPLOADED;
     }
 
     long dirtyBytes() {
@@ -133,7 +151,8 @@ final class ScoCache {
     void remove(Sco s) throws IOException {
         scos.remove(s.number, s);
         s.channel.close();
-        Files.deleteIfExists(s.file);
+        files.delete(s.file);
+        entries.changed();
     }
 
     void closeAll() {

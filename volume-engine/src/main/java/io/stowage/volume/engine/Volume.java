@@ -1,5 +1,6 @@
 package io.stowage.volume.engine;
 
+import io.stowage.volume.OutOfSpaceException;
 import io.stowage.volume.VolumeInfo;
 import io.stowage.volume.log.ClusterLocation;
 import io.stowage.volume.log.ObjectNames;
@@ -12,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -50,6 +52,12 @@ public final class Volume implements AutoCloseable {
     final ClusterMap map;
     final ScoCache scos;
     final long epoch;
+    /** The cache directory's file operations (SCO and TLog files). */
+    final LocalFiles files;
+    /** Space kept for LMDB on a disk that data filled (see SpaceReserve). */
+    private final SpaceReserve reserve;
+    /** The TLog directory's entries changed (a TLog created or deleted): the next flush fsyncs it. */
+    private final DirectorySync tlogDir;
     volatile VolumeHeader header;
     /** Serialises header changes (the uploader's TLog commits, resizes): each builds on the last committed one. */
     private final Object headerLock = new Object();
@@ -99,6 +107,10 @@ public final class Volume implements AutoCloseable {
     private final Checkpoints checkpoints;
     private volatile boolean closing;
     private volatile Throwable halted;
+    /** An append failed for want of space and no write succeeded since (guarded by appendLock; read anywhere). */
+    private volatile boolean cacheFull;
+    /** Set by the loader: recovery cut the local log at a cluster that did not survive (tests). */
+    boolean recoveryCutTail;
     private long slowedLoggedAt = System.nanoTime() - TimeUnit.SECONDS.toNanos(60); // guarded by dirtyChanged
 
     /** A closed TLog waiting for upload, with the SCOs it covers. */
@@ -109,8 +121,11 @@ public final class Volume implements AutoCloseable {
     private static final UploadJob STOP = new UploadJob(-1, -1, null, null, List.of());
 
     Volume(String name, ObjectStore store, VolumeConfig config, Path cacheDir, VolumeHeader header,
-           ClusterMap map, ScoCache scos, long epoch) {
+           ClusterMap map, ScoCache scos, long epoch, LocalFiles files, SpaceReserve reserve) {
         this.name = name;
+        this.files = files;
+        this.reserve = reserve;
+        this.tlogDir = new DirectorySync(cacheDir.resolve("tlog"), files);
         this.store = store;
         this.config = config;
         this.cacheDir = cacheDir;
@@ -145,8 +160,7 @@ public final class Volume implements AutoCloseable {
                 synchronized (headerLock) {
                     VolumeHeader before = Volume.this.header;
                     VolumeHeader next = change.apply(before);
-                    store.commitHeader(Volume.this.epoch, new ObjectStore.VolumeHeaderBytes(Volume.this.epoch,
-                            next.serialize()));
+                    Volume.this.commitHeader(before, next);
                     Volume.this.header = next;
                     return before;
                 }
@@ -164,7 +178,7 @@ public final class Volume implements AutoCloseable {
         this.nextSco = firstSco;
         this.tlogSeq = firstTlogSeq;
         this.dirty.set(dirtyBytes);
-        this.tlog = new TLogWriter(tlogFile(epoch, tlogSeq));
+        this.tlog = openTlog(tlogSeq);
         this.tlogOpened = System.nanoTime();
         pendingUploads.set(uploads.size());
         uploader.start();
@@ -176,6 +190,13 @@ public final class Volume implements AutoCloseable {
 
     public VolumeInfo info() {
         return new VolumeInfo(name, header.uuid(), header.sizeBytes());
+    }
+
+    private TLogWriter openTlog(long seq) throws IOException {
+        TLogWriter w = new TLogWriter(files.open(tlogFile(epoch, seq), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE));
+        tlogDir.changed();
+        return w;
     }
 
     Path tlogFile(long e, long seq) {
@@ -285,9 +306,7 @@ public final class Volume implements AutoCloseable {
         if (offset % CLUSTER != 0) {
             write(offset, ByteBuffer.allocate((int) (firstWhole * CLUSTER - offset)), false);
         }
-        for (long c = firstWhole; c < endWhole; c += 65536) { // bounded TLog entries and overlay batches
-            discardClusters(c, Math.min(65536, endWhole - c));
-        }
+        discardClusters(firstWhole, endWhole - firstWhole); // one TLog entry and one overlay range, any length
         long tail = offset + length - endWhole * CLUSTER;
         if (tail > 0) {
             write(endWhole * CLUSTER, ByteBuffer.allocate((int) tail), false);
@@ -309,21 +328,26 @@ public final class Volume implements AutoCloseable {
         return runs;
     }
 
-    /** Records that clusters [first, first + count) read as zeros from now on (UNMAP, WRITE SAME with UNMAP). */
+    /**
+     * Records that clusters [first, first + count) read as zeros from now on (UNMAP, WRITE SAME with UNMAP): one
+     * TLog entry and one overlay range whatever the count; LMDB later deletes only the keys the range has.
+     */
     public void discardClusters(long first, long count) throws IOException {
         checkUsable(first * CLUSTER, count * CLUSTER);
         if (count == 0) return;
+        waitForDirtyBudget();
         List<ReentrantLock> locks = lockStripes(first, (int) Math.min(count, stripes.length));
         try {
             appendLock.lock();
             try {
+                checkHalted();
                 ByteBuffer b = ByteBuffer.allocate(TLogEntry.SIZE);
                 TLogEntry.discard(first, count).writeTo(b);
-                tlog.append(b.flip());
+                logEntries(b.flip(), true);
                 tlogEntries++;
-                ClusterMap.Mapping marker = ClusterMap.discarded(tlogSeq);
-                for (long a = first; a < first + count; a++) map.put(a, marker);
+                map.discard(first, count, tlogSeq);
                 appendSeq++;
+                chargeMetadata(1);
             } finally {
                 appendLock.unlock();
             }
@@ -333,10 +357,52 @@ public final class Volume implements AutoCloseable {
     }
 
     /**
+     * What one metadata-only TLog entry (DISCARD, REMAP) holds until its TLog is committed: the 32-byte entry in
+     * the local TLog and at most one overlay entry or range (about 100 bytes of heap). It counts toward the dirty
+     * limit like data, so a backend outage cannot grow the overlay without bound.
+     */
+    static final long METADATA_ENTRY_BYTES = 128;
+    /** The TLog whose metadata {@link #tlogMetadataBytes} counts (guarded by appendLock). */
+    private long metadataTlog = -1;
+    private long tlogMetadataBytes;
+
+    /**
+     * Counts {@code entries} metadata-only entries just appended to the open TLog; caller holds appendLock. A TLog
+     * holding a quarter of the dirty limit in metadata is rolled (TLogs otherwise roll on sealed SCOs or age), so
+     * that what waits for the budget always has an upload on its way to free it.
+     */
+    private void chargeMetadata(int entries) throws IOException {
+        long bytes = entries * METADATA_ENTRY_BYTES;
+        dirty.addAndGet(bytes);
+        if (metadataTlog != tlogSeq) {
+            metadataTlog = tlogSeq;
+            tlogMetadataBytes = 0;
+        }
+        tlogMetadataBytes += bytes;
+        if (tlogMetadataBytes >= config.dirtyLimitBytes() / 4) {
+            try {
+                rollTlog();
+            } catch (IOException e) {
+                throw appendFailed("closing the TLog failed", e);
+            }
+        }
+    }
+
+    /** The dirty bytes a TLog's metadata-only entries were charged (released once it is committed). */
+    static long metadataBytes(List<TLogEntry> entries) {
+        long n = 0;
+        for (TLogEntry e : entries) {
+            if (e.type() == TLogEntry.DISCARD || e.type() == TLogEntry.REMAP) n++;
+        }
+        return n * METADATA_ENTRY_BYTES;
+    }
+
+    /**
      * Makes clusters [dst, dst + count) read as clusters [src, src + count) read now, without copying data: each
-     * destination cluster is pointed at the source's location (a REMAP TLog entry) or discarded where the source
-     * reads as zeros. Atomic per batch of 256 clusters against writes of both ranges; overlapping ranges are
-     * walked in the direction that reads every source cluster before it is overwritten.
+     * mapped source cluster's destination is pointed at its location (a REMAP TLog entry), each run of unmapped
+     * source clusters becomes one discard range (a DISCARD entry) at the destination, so metadata grows with the
+     * clusters mapped, not with {@code count}. Atomic per batch of 256 clusters against writes of both ranges;
+     * overlapping ranges are walked in the direction that reads every source cluster before it is overwritten.
      */
     public void copyClusters(long src, long dst, long count) throws IOException {
         checkUsable(src * CLUSTER, count * CLUSTER);
@@ -350,26 +416,41 @@ public final class Volume implements AutoCloseable {
         for (long b = 0; b < batches; b++) {
             long off = (backwards ? batches - 1 - b : b) * batch;
             int n = (int) Math.min(batch, count - off);
+            waitForDirtyBudget();
             List<ReentrantLock> locks = lockStripes(src + off, n, dst + off, n);
             try {
                 ClusterMap.Mapping[] got = n == batch ? m : new ClusterMap.Mapping[n];
                 map.lookup(src + off, got);
                 appendLock.lock();
                 try {
+                    checkHalted();
                     entries.clear();
-                    for (int i = 0; i < n; i++) { // all of this batch's sources were looked up above
-                        long a = dst + off + i;
+                    int k = 0;
+                    for (int i = 0; i < n; k++) { // all of this batch's sources were looked up above
+                        int j = i + 1;
                         if (got[i] == null) {
-                            TLogEntry.discard(a, 1).writeTo(entries);
-                            map.put(a, ClusterMap.discarded(tlogSeq));
+                            while (j < n && got[j] == null) j++;
+                            TLogEntry.discard(dst + off + i, j - i).writeTo(entries);
                         } else {
-                            TLogEntry.remap(a, got[i].location(), got[i].crc()).writeTo(entries);
-                            map.put(a, new ClusterMap.Mapping(got[i].location(), got[i].crc(), tlogSeq));
+                            TLogEntry.remap(dst + off + i, got[i].location(), got[i].crc()).writeTo(entries);
                         }
+                        i = j;
                     }
-                    tlog.append(entries.flip());
-                    tlogEntries += n;
+                    // first: the overlay never shows what the TLog does not hold (so a full disk can be undone)
+                    logEntries(entries.flip(), true);
+                    for (int i = 0; i < n; ) {
+                        int j = i + 1;
+                        if (got[i] == null) {
+                            while (j < n && got[j] == null) j++;
+                            map.discard(dst + off + i, j - i, tlogSeq);
+                        } else {
+                            map.put(dst + off + i, map.remapped(got[i].location(), got[i].crc(), tlogSeq));
+                        }
+                        i = j;
+                    }
+                    tlogEntries += k;
                     appendSeq++;
+                    chargeMetadata(k);
                 } finally {
                     appendLock.unlock();
                 }
@@ -416,42 +497,99 @@ public final class Volume implements AutoCloseable {
         appendLock.lock();
         try {
             checkHalted();
-            int done = 0;
-            while (done < n) {
-                if (openSco == null) {
-                    openSco = scos.create(epoch, nextSco++);
-                    openScoClusters = 0;
-                    openScoCrc = new CRC32C();
-                }
-                int k = Math.min(config.scoClusters() - openScoClusters, n - done);
-                ByteBuffer w = data.slice(base + done * CLUSTER, k * CLUSTER);
-                long pos = (long) openScoClusters * CLUSTER;
-                while (w.hasRemaining()) pos += openSco.channel.write(w, pos);
-                ByteBuffer entries = ByteBuffer.allocate(k * TLogEntry.SIZE);
-                ClusterMap.Mapping[] mappings = new ClusterMap.Mapping[k];
-                for (int i = 0; i < k; i++) {
-                    int crc = crcs[done + i];
-                    updateScoCrc(openScoCrc, crc);
-                    long loc = ClusterLocation.of(0, openSco.number, openScoClusters + i);
-                    mappings[i] = new ClusterMap.Mapping(loc, crc);
-                    TLogEntry.write(first + done + i, loc, mappings[i].crc()).writeTo(entries);
-                }
-                tlog.append(entries.flip());
-                for (int i = 0; i < k; i++) map.put(first + done + i, mappings[i]);
-                openScoClusters += k;
-                openSco.bytes = (long) openScoClusters * CLUSTER;
-                dirty.addAndGet((long) k * CLUSTER);
-                tlogEntries += k;
-                done += k;
-                if (openScoClusters == config.scoClusters()) {
-                    sealOpenSco();
-                    if (tlogScos.size() >= config.scosPerTlog()) rollTlog();
-                }
-            }
-            appendSeq++;
+            appendLocked(first, data, n, base, crcs);
+            if (cacheFull) cacheFull = false;
+        } catch (IOException e) {
+            throw appendFailed("a write to the cache failed", e);
         } finally {
             appendLock.unlock();
         }
+    }
+
+    /** Caller holds appendLock. */
+    private void appendLocked(long first, ByteBuffer data, int n, int base, int[] crcs) throws IOException {
+        int done = 0;
+        while (done < n) {
+            if (openSco != null && openScoClusters == config.scoClusters()) {
+                sealAndMaybeRoll(); // an earlier seal or roll failed and was undone: it comes first
+            }
+            if (openSco == null) {
+                openSco = scos.create(epoch, nextSco);
+                nextSco++;
+                openScoClusters = 0;
+                openScoCrc = new CRC32C();
+            }
+            int k = Math.min(config.scoClusters() - openScoClusters, n - done);
+            ByteBuffer w = data.slice(base + done * CLUSTER, k * CLUSTER);
+            long pos = (long) openScoClusters * CLUSTER;
+            while (w.hasRemaining()) pos += openSco.channel.write(w, pos);
+            ByteBuffer entries = ByteBuffer.allocate(k * TLogEntry.SIZE);
+            ClusterMap.Mapping[] mappings = new ClusterMap.Mapping[k];
+            for (int i = 0; i < k; i++) {
+                int crc = crcs[done + i];
+                long loc = ClusterLocation.of(0, openSco.number, openScoClusters + i);
+                mappings[i] = map.written(loc, crc);
+                TLogEntry.write(first + done + i, loc, mappings[i].crc()).writeTo(entries);
+            }
+            // all or nothing (TLogWriter undoes a partial append); until it succeeds nothing else has changed,
+            // so the SCO slots just written stay free and the next write reuses them
+            tlog.append(entries.flip());
+            for (int i = 0; i < k; i++) updateScoCrc(openScoCrc, crcs[done + i]);
+            for (int i = 0; i < k; i++) map.put(first + done + i, mappings[i]);
+            openScoClusters += k;
+            openSco.bytes = (long) openScoClusters * CLUSTER;
+            dirty.addAndGet((long) k * CLUSTER);
+            tlogEntries += k;
+            done += k;
+            if (openScoClusters == config.scoClusters()) sealAndMaybeRoll();
+        }
+        appendSeq++;
+    }
+
+    /** Seals the full open SCO and closes the TLog if it has its SCOs. Caller holds appendLock. */
+    private void sealAndMaybeRoll() throws IOException {
+        sealOpenSco();
+        if (tlogScos.size() >= config.scosPerTlog()) rollTlog();
+    }
+
+    /**
+     * Appends encoded entries to the current TLog (discards, copies); caller holds appendLock. A failure halts,
+     * except a full disk when nothing else changed yet ({@code undoable}: the caller updates the overlay after).
+     */
+    private void logEntries(ByteBuffer entries, boolean undoable) throws IOException {
+        try {
+            tlog.append(entries);
+        } catch (IOException e) {
+            throw undoable ? appendFailed("a write to the TLog failed", e) : halt("a write to the TLog failed", e);
+        }
+    }
+
+    /**
+     * After a failed append under appendLock. A full disk whose append was undone (the TLog truncated back, the
+     * open SCO cut back to its used clusters) leaves the volume usable: the write fails with an
+     * {@link OutOfSpaceException}, uploaded SCOs are evicted at once and after every upload until a write
+     * succeeds again. Any other failure halts the volume.
+     */
+    private IOException appendFailed(String what, IOException e) {
+        if (!OutOfSpaceException.isOutOfSpace(e) || tlog.damaged()) return halt(what, e);
+        try {
+            if (openSco != null) openSco.channel.truncate((long) openScoClusters * CLUSTER);
+        } catch (IOException t) {
+            e.addSuppressed(t);
+            return halt(what, e);
+        }
+        if (!cacheFull) {
+            cacheFull = true;
+            log.warn("volume {}: the cache disk is full ({}); writes fail (out of space) until uploads free space",
+                    name, e.getMessage());
+        }
+        try {
+            scos.evict(0);
+        } catch (IOException t) {
+            log.warn("volume {}: evicting uploaded SCOs failed: {}", name, t.toString());
+        }
+        return e instanceof OutOfSpaceException ? e
+                : new OutOfSpaceException("volume " + name + ": the cache disk is full (" + e.getMessage() + ")", e);
     }
 
     /** The CRC32C of each cluster, computed before appendLock: it needs no log state, so other writers need not wait. */
@@ -489,14 +627,28 @@ public final class Volume implements AutoCloseable {
     private void rollTlog() throws IOException {
         if (openSco != null && openScoClusters > 0) sealOpenSco();
         if (tlogEntries == 0 && tlogScos.isEmpty()) return;
+        // the next TLog is opened first and the closed one queued last: if anything fails in between, appends
+        // go on into the current TLog, which is not queued (never into one the uploader already has)
+        TLogWriter next = openTlog(tlogSeq + 1);
         ByteBuffer b = ByteBuffer.allocate(TLogEntry.SIZE);
         TLogEntry.closed().writeTo(b);
-        tlog.append(b.flip());
+        try {
+            tlog.append(b.flip());
+        } catch (IOException e) {
+            try {
+                next.close();
+                files.delete(tlogFile(epoch, tlogSeq + 1));
+                tlogDir.changed();
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
         unsyncedTlogs.add(tlog);
         pendingUploads.incrementAndGet();
         uploads.add(new UploadJob(tlogSeq, epoch, tlogFile(epoch, tlogSeq), tlog, List.copyOf(tlogScos)));
         tlogSeq++;
-        tlog = new TLogWriter(tlogFile(epoch, tlogSeq));
+        tlog = next;
         tlogScos.clear();
         tlogEntries = 0;
         tlogOpened = System.nanoTime();
@@ -517,6 +669,7 @@ public final class Volume implements AutoCloseable {
             appendLock.unlock();
         }
         synchronized (syncLock) {
+            checkHalted(); // a flush that failed before us dropped what it had taken: it must not look done
             if (syncedSeq >= target) return;
             long upTo;
             List<ScoCache.Sco> s;
@@ -533,19 +686,23 @@ public final class Volume implements AutoCloseable {
             } finally {
                 appendLock.unlock();
             }
-            for (ScoCache.Sco sco : s) {
-                try {
-                    sco.channel.force(false);
-                } catch (ClosedChannelException e) {
-                    // evicted: it was uploaded, nothing to make durable locally
+            try {
+                for (ScoCache.Sco sco : s) {
+                    try {
+                        sco.channel.force(false);
+                    } catch (ClosedChannelException e) {
+                        // evicted: uploaded and committed, nothing to make durable locally; closed any other way
+                        // (an interrupt closes the channel) the fsync did not happen
+                        if (sco.state != ScoCache.State.UPLOADED) throw e;
+                    }
                 }
-            }
-            for (TLogWriter w : t) {
-                try {
-                    w.sync();
-                } catch (ClosedChannelException e) {
-                    // closed by the uploader, which syncs before closing
-                }
+                for (TLogWriter w : t) w.sync(); // one closed by the uploader was fsynced by its close
+                scos.syncDirectory(); // and the names of new files (POSIX: an fsync covers data, not the name)
+                tlogDir.sync();
+            } catch (IOException e) {
+                // never retried, never forgotten: after a failed fsync the page cache may have dropped the data
+                // and a second fsync would report success (Linux clears the error), so nothing is acknowledged again
+                throw halt("fsync failed", e);
             }
             syncedSeq = upTo;
         }
@@ -704,7 +861,7 @@ public final class Volume implements AutoCloseable {
                 rollTlog();
             }
         } catch (IOException e) {
-            halt(e);
+            appendFailed("closing the TLog by age failed", e); // out of space: tried again at the next poll
         } finally {
             appendLock.unlock();
         }
@@ -712,16 +869,23 @@ public final class Volume implements AutoCloseable {
 
     /** SCOs, then the TLog, then the header; then LMDB and the cache. Retries with backoff until it lands. */
     private void upload(UploadJob job) {
+        try {
+            // the local copies stay valid until committed; a failed fsync is never retried (a retry "succeeds"
+            // on Linux after a writeback error), the volume halts
+            if (job.writer() != null) job.writer().close();
+            for (ScoCache.Sco s : job.scos()) s.channel.force(false);
+        } catch (IOException e) {
+            if (!closing) halt("fsync before the upload of TLog " + job.seq() + " failed", e);
+            return;
+        }
         long backoff = 100;
         boolean warned = false;
         while (true) {
             try {
-                if (job.writer() != null) job.writer().close(); // fsync: the local copy stays valid until committed
                 long firstSco = Long.MAX_VALUE;
                 long lastSco = -1;
                 List<java.util.concurrent.Future<?>> puts = new ArrayList<>();
                 for (ScoCache.Sco s : job.scos()) {
-                    s.channel.force(false);
                     puts.add(scoPutters.submit(() -> {
                         putReplacingUncommitted(s.objectName(), s.file);
                         return null;
@@ -735,7 +899,7 @@ public final class Volume implements AutoCloseable {
                 synchronized (headerLock) {
                     VolumeHeader next = header.withTlog(new VolumeHeader.TLogRecord(job.seq(), job.tlogEpoch(),
                             lastSco < 0 ? 0 : firstSco, lastSco));
-                    store.commitHeader(epoch, new ObjectStore.VolumeHeaderBytes(epoch, next.serialize()));
+                    commitHeader(header, next);
                     header = next;
                 }
                 if (warned) log.info("volume {}: backend reachable again, uploads resumed", name);
@@ -764,6 +928,24 @@ public final class Volume implements AutoCloseable {
         }
     }
 
+    /**
+     * Commits {@code next} over {@code current}, guarded by this owner's epoch and current's last TLog (so a delayed
+     * duplicate of an earlier commit can never roll the header back). A refusal that finds {@code next} already in
+     * place is this owner's own earlier attempt, reported as failed (a timeout) but landed: that is success. Caller
+     * holds headerLock.
+     */
+    private void commitHeader(VolumeHeader current, VolumeHeader next) throws IOException {
+        byte[] body = next.serialize();
+        try {
+            store.commitHeader(epoch, current.lastTlogSeq(),
+                    new ObjectStore.VolumeHeaderBytes(epoch, next.lastTlogSeq(), body));
+        } catch (ObjectStore.FencedException e) {
+            ObjectStore.VolumeHeaderBytes now = store.readHeader().orElse(null);
+            if (now != null && now.epoch() == epoch && Arrays.equals(now.body(), body)) return;
+            throw e;
+        }
+    }
+
     /** Waits for every put (none is left running behind a failure) and rethrows the first failure. */
     private static void awaitAll(List<java.util.concurrent.Future<?>> puts) throws IOException {
         IOException failed = null;
@@ -789,21 +971,24 @@ public final class Volume implements AutoCloseable {
      * halts the volume (LMDB) or is logged (eviction).
      */
     private void committed(UploadJob job) {
+        long metadata;
         int entries;
         try {
-            List<TLogEntry> applied = TLogReader.read(job.file());
-            map.apply(job.seq(), applied);
+            // committed: it must be whole (a damaged local copy halts rather than absorbing only part of it)
+            List<TLogEntry> applied = TLogReader.readCommitted(job.file(), job.file().toString());
+            applyToMetadata(job.seq(), applied);
             entries = applied.size();
+            metadata = metadataBytes(applied);
         } catch (IOException | RuntimeException e) {
             halt(e);
             return;
         }
         long freed = 0;
         for (ScoCache.Sco s : job.scos()) {
-            scos.markUploaded(s.number);
+            scos.markUploaded(s);
             freed += s.bytes;
         }
-        dirty.addAndGet(-freed);
+        dirty.addAndGet(-freed - metadata);
         uploadedBytes.addAndGet(freed);
         uploadedTlogs.incrementAndGet();
         pendingUploads.decrementAndGet();
@@ -813,10 +998,23 @@ public final class Volume implements AutoCloseable {
         }
         checkpoints.afterCommit(entries);
         try {
-            Files.deleteIfExists(job.file());
-            scos.evict(config.cacheLimitBytes());
+            files.delete(job.file());
+            tlogDir.changed(); // a lost delete only brings back a committed TLog, which is ignored
+            scos.evict(cacheFull ? 0 : config.cacheLimitBytes()); // a full disk: every uploaded SCO goes
+            if (!cacheFull && !reserve.isHeld()) reserve.restore();
         } catch (IOException | RuntimeException e) {
             log.warn("volume {}: cache clean-up after TLog {} failed: {}", name, job.seq(), e.toString());
+        }
+    }
+
+    /** LMDB absorbs a committed TLog; on a full disk it gets the space reserve (a failed transaction changed nothing). */
+    private void applyToMetadata(long seq, List<TLogEntry> entries) throws IOException {
+        try {
+            map.apply(seq, entries);
+        } catch (RuntimeException e) {
+            if (!OutOfSpaceException.isOutOfSpace(e) || !reserve.release()) throw e;
+            log.warn("volume {}: the cache disk is full; its space reserve goes to the metadata of TLog {}", name, seq);
+            map.apply(seq, entries);
         }
     }
 
@@ -841,7 +1039,11 @@ public final class Volume implements AutoCloseable {
         appendLock.lock();
         try {
             checkHalted();
-            rollTlog();
+            try {
+                rollTlog();
+            } catch (IOException e) {
+                throw appendFailed("closing the TLog failed", e);
+            }
             target = tlogSeq - 1; // the TLog just closed (or the one before, if the open one was empty)
         } finally {
             appendLock.unlock();
@@ -860,34 +1062,22 @@ public final class Volume implements AutoCloseable {
         }
     }
 
-    /** True if some acknowledged write has not been made durable by a flush yet. */
-    boolean hasUnflushedWrites() {
-        appendLock.lock();
-        try {
-            synchronized (syncLock) {
-                return appendSeq > syncedSeq;
-            }
-        } finally {
-            appendLock.unlock();
-        }
-    }
-
     /** Named volume state (e.g. persistent reservations) from the object store, or null. */
     public byte[] loadState(String key) throws IOException {
-        String object = "state." + key;
-        return store.exists(object) ? store.getAll(object) : null;
+        return store.getState(key);
     }
 
     /**
-     * Replaces named volume state in the object store (null deletes it). Not yet guarded by the owner epoch like the
-     * header; with one owner per volume that is enough today.
+     * Replaces named volume state in the object store (null deletes it), guarded by this owner's epoch like a header
+     * commit: after a takeover it is refused and the volume halts.
      */
     public void saveState(String key, byte[] state) throws IOException {
         checkHalted();
-        if (state == null) {
-            store.delete("state." + key);
-        } else {
-            store.putReplace("state." + key, ByteBuffer.wrap(state));
+        try {
+            store.putState(epoch, key, state);
+        } catch (ObjectStore.FencedException e) {
+            halt(e);
+            throw e;
         }
     }
 
@@ -910,7 +1100,7 @@ public final class Volume implements AutoCloseable {
             if (newSize == current) return;
             VolumeHeader next = header.withSize(newSize);
             try {
-                store.commitHeader(epoch, new ObjectStore.VolumeHeaderBytes(epoch, next.serialize()));
+                commitHeader(header, next);
             } catch (ObjectStore.FencedException e) {
                 halt(e);
                 throw e;
@@ -920,14 +1110,30 @@ public final class Volume implements AutoCloseable {
         }
     }
 
+    /** How often shutdown logs while it waits for a running scrub pass to stop (tests shorten it). */
+    long scrubStopPatienceMillis = 30_000;
+    /** Set by shutdown: a running scrub pass stops at its next safe point, no new one starts. */
+    private volatile boolean scrubStopping;
+
+    /**
+     * Stops scrubbing and waits for a running pass (background or called directly) to end: closing LMDB and the store
+     * under it would crash it (a closed LMDB environment, a destroyed RADOS I/O context). The pass stops at its next
+     * safe point (between two moved clusters, before its deletions), so the wait is short; it is logged if not.
+     */
     private void stopScrubber() {
-        if (scrubber == null) return;
-        scrubber.shutdown();
-        try {
-            scrubber.awaitTermination(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        scrubStopping = true;
+        if (scrubber != null) scrubber.shutdown();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (scrubLock.tryLock(scrubStopPatienceMillis, TimeUnit.MILLISECONDS)) break;
+                log.warn("volume {}: waiting for the running scrub pass to stop", name);
+            } catch (InterruptedException e) {
+                interrupted = true; // still wait: the pass must not outlive LMDB and the store
+            }
         }
+        scrubLock.unlock();
+        if (interrupted) Thread.currentThread().interrupt();
     }
 
     /** What one scrub pass did. */
@@ -947,6 +1153,7 @@ public final class Volume implements AutoCloseable {
         checkHalted();
         scrubLock.lock();
         try {
+            if (scrubStopping) throw new IOException("volume " + name + " is closing: no scrub pass");
             VolumeHeader committed = header;
             long clusters = committed.sizeBytes() / CLUSTER;
             java.util.Map<Long, Integer> live = new java.util.HashMap<>();
@@ -973,6 +1180,10 @@ public final class Volume implements AutoCloseable {
             long moved = 0;
             ByteBuffer buf = ByteBuffer.allocate(CLUSTER);
             for (long a : addresses) {
+                if (scrubStopping) {
+                    log.info("volume {}: scrub pass stopped for shutdown after moving {} cluster(s)", name, moved);
+                    return new ScrubResult(victims.size(), moved, 0); // what moved is ordinary writes; nothing deleted
+                }
                 waitForDirtyBudget();
                 List<ReentrantLock> locks = lockStripes(a, 1);
                 try {
@@ -990,8 +1201,11 @@ public final class Volume implements AutoCloseable {
                 flush();
                 syncToBackend(300_000); // the moved clusters are committed: LMDB no longer needs the victims
             }
+            if (scrubStopping) return new ScrubResult(victims.size(), moved, 0);
             java.util.Set<Long> stillReferenced = new java.util.HashSet<>();
-            forEachMapping(clusters, true, (a, m) -> {
+            // the size now, not at the pass's start: a resize plus a copy into the new space during the pass may
+            // reference a victim from beyond the old end
+            forEachMapping(header.sizeBytes() / CLUSTER, true, (a, m) -> {
                 long n = ClusterLocation.sco(m.location());
                 if (victims.contains(n)) stillReferenced.add(n);
             });
@@ -1015,25 +1229,15 @@ public final class Volume implements AutoCloseable {
         }
     }
 
-    @FunctionalInterface
-    private interface MappingVisitor {
-        void visit(long address, ClusterMap.Mapping m);
-    }
-
-    /** Calls {@code each} for every mapped cluster: of the current map, or only of what is committed (LMDB). */
-    private void forEachMapping(long clusters, boolean committedOnly, MappingVisitor each) {
-        ClusterMap.Mapping[] batch = new ClusterMap.Mapping[4096];
-        for (long first = 0; first < clusters; first += batch.length) {
-            int n = (int) Math.min(batch.length, clusters - first);
-            ClusterMap.Mapping[] out = n == batch.length ? batch : new ClusterMap.Mapping[n];
-            if (committedOnly) {
-                map.lookupCommitted(first, out);
-            } else {
-                map.lookup(first, out);
-            }
-            for (int i = 0; i < n; i++) {
-                if (out[i] != null && out[i].location() != ClusterLocation.NONE) each.visit(first + i, out[i]);
-            }
+    /**
+     * Calls {@code each} for every mapped cluster: of the current map, or only of what is committed (LMDB). A walk
+     * of the mapped clusters (cursor over LMDB plus the overlay), not of the volume's address range.
+     */
+    private void forEachMapping(long clusters, boolean committedOnly, ClusterMap.MappingVisitor each) {
+        if (committedOnly) {
+            map.forEachCommitted(clusters, each);
+        } else {
+            map.forEachCurrent(clusters, each);
         }
     }
 
@@ -1041,12 +1245,14 @@ public final class Volume implements AutoCloseable {
 
     private void backgroundScrub() {
         long committedTlog = header.lastTlogSeq();
-        if (halted != null || closing || committedTlog == scrubbedAtTlog) return; // nothing new since the last pass
+        if (halted != null || closing || scrubStopping || committedTlog == scrubbedAtTlog) return; // nothing new
         try {
             scrub(VolumeConfig.SCRUB_MAX_LIVE_RATIO, VolumeConfig.SCRUB_MAX_VICTIMS);
             scrubbedAtTlog = committedTlog;
         } catch (IOException | RuntimeException e) {
-            if (halted == null && !closing) log.warn("volume {}: scrub pass failed ({}); retried later", name, e.toString());
+            if (halted == null && !closing && !scrubStopping) {
+                log.warn("volume {}: scrub pass failed ({}); retried later", name, e.toString());
+            }
         }
     }
 
@@ -1068,6 +1274,12 @@ public final class Volume implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------ state
+
+    /** Halts the volume for a local I/O failure; returns the exception to throw to the caller. */
+    private IOException halt(String what, IOException e) {
+        halt(new IOException(what + ": " + e, e));
+        return e;
+    }
 
     private void halt(Throwable why) {
         if (halted == null) {
@@ -1130,8 +1342,8 @@ public final class Volume implements AutoCloseable {
     /** Abandons the volume without flushing or uploading (tests: the in-process stand-in for a crash). */
     void abandon() {
         closing = true;
+        halted = new IOException("abandoned"); // first: a scrub pass waiting for uploads stops now, not in 300 s
         stopScrubber();
-        halted = new IOException("abandoned");
         uploads.add(STOP);
         try {
             uploader.join(); // a crash leaves no thread behind either; it stops after its current step

@@ -9,15 +9,18 @@ package io.stowage.volume.engine;
  *                         reach the backend
  * @param dirtyLimitBytes  data not yet uploaded above this slows writes down (they wait; they never fail)
  * @param cacheLimitBytes  uploaded SCOs are evicted least recently used first above this
- * @param metadataMapBytes LMDB map size (sparse; an upper bound)
+ * @param metadataMapBytes initial LMDB map size (address space, not disk), doubled whenever it fills;
+ *                         {@link #METADATA_MAP_FROM_VOLUME_SIZE} (the default) sizes it from the volume
  * @param uploadParallelism SCOs of one TLog put to the backend concurrently (RADOS gains from several in flight)
  * @param scrubIntervalMillis a scrub pass (garbage collection of overwritten data) runs this often; 0 = never
  */
 public record VolumeConfig(int scoClusters, int scosPerTlog, long tlogMaxAgeMillis, long dirtyLimitBytes,
                            long cacheLimitBytes, long metadataMapBytes, int uploadParallelism,
                            long scrubIntervalMillis) {
-    public static final VolumeConfig DEFAULT = new VolumeConfig(1024, 8, 5000, 256L << 20, 2L << 30, 4L << 30, 4,
-            60_000);
+    /** {@code metadataMapBytes} value: size the LMDB map from the volume's size ({@code ClusterMap.mapSizeFor}). */
+    public static final long METADATA_MAP_FROM_VOLUME_SIZE = 0;
+    public static final VolumeConfig DEFAULT = new VolumeConfig(1024, 8, 5000, 256L << 20, 2L << 30,
+            METADATA_MAP_FROM_VOLUME_SIZE, 4, 60_000);
     /** A scrub pass moves SCOs whose live share is at most this, ... */
     public static final double SCRUB_MAX_LIVE_RATIO = 0.5;
     /** ... at most this many per pass (bounds one pass's extra writes to 64 × 4 MiB / 2 by default). */
@@ -26,6 +29,7 @@ public record VolumeConfig(int scoClusters, int scosPerTlog, long tlogMaxAgeMill
     public VolumeConfig {
         if (scoClusters < 1 || scoClusters > 16384) throw new IllegalArgumentException("scoClusters " + scoClusters);
         if (scosPerTlog < 1) throw new IllegalArgumentException("scosPerTlog " + scosPerTlog);
+        if (metadataMapBytes < 0) throw new IllegalArgumentException("metadataMapBytes " + metadataMapBytes);
         if (scrubIntervalMillis < 0) throw new IllegalArgumentException("scrubIntervalMillis " + scrubIntervalMillis);
         if (uploadParallelism < 1 || uploadParallelism > 64) {
             throw new IllegalArgumentException("uploadParallelism " + uploadParallelism);

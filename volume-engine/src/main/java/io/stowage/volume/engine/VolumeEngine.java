@@ -19,11 +19,18 @@ public final class VolumeEngine {
     private final Path cacheRoot;
     private final Backend backend;
     private final VolumeConfig config;
+    private final LocalFiles files;
 
     public VolumeEngine(Path cacheRoot, Backend backend, VolumeConfig config) {
+        this(cacheRoot, backend, config, LocalFiles.SYSTEM);
+    }
+
+    /** With the cache's file operations going through {@code files} (tests: faults, power cuts). */
+    public VolumeEngine(Path cacheRoot, Backend backend, VolumeConfig config, LocalFiles files) {
         this.cacheRoot = cacheRoot;
         this.backend = backend;
         this.config = config;
+        this.files = files;
     }
 
     public static boolean isValidName(String name) {
@@ -41,17 +48,18 @@ public final class VolumeEngine {
             throw new IllegalStateException("volume '" + name + "' already exists");
         }
         VolumeHeader h = new VolumeHeader(name, info.uuid(), sizeBytes, config.scoClusters(), 0, List.of());
-        store.commitHeader(-1, new ObjectStore.VolumeHeaderBytes(0, h.serialize()));
+        store.commitHeader(-1, -1, new ObjectStore.VolumeHeaderBytes(0, h.lastTlogSeq(), h.serialize()));
         VolumeLoader.deleteTree(cacheRoot.resolve(name)); // a stale cache of an earlier volume of this name
         return info;
     }
 
     public Optional<VolumeInfo> find(String name) throws IOException {
         if (!isValidName(name)) return Optional.empty();
-        return backend.volume(name).readHeader().map(b -> {
-            VolumeHeader h = VolumeHeader.parse(b.body());
-            return new VolumeInfo(h.name(), h.uuid(), h.sizeBytes());
-        });
+        ObjectStore store = backend.volume(name);
+        Optional<ObjectStore.VolumeHeaderBytes> raw = store.readHeader();
+        if (raw.isEmpty()) return Optional.empty();
+        VolumeHeader h = VolumeHeader.parse(raw.get(), name, store);
+        return Optional.of(new VolumeInfo(h.name(), h.uuid(), h.sizeBytes()));
     }
 
     public List<VolumeInfo> list() throws IOException {
@@ -64,7 +72,7 @@ public final class VolumeEngine {
     public Volume open(String name) throws IOException {
         ObjectStore store = backend.openVolume(name);
         try {
-            return VolumeLoader.open(name, store, cacheRoot.resolve(name), config);
+            return VolumeLoader.open(name, store, cacheRoot.resolve(name), config, files);
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;

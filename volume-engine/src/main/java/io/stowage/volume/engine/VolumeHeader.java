@@ -6,10 +6,15 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * A volume's header: its identity and geometry, the owner epoch, the last metadata checkpoint, and the TLogs
+ * A volume's header: its identity and geometry, the owner epoch, the last metadata checkpoint, the TLogs
  * committed to the backend after it, in order (each with the epoch its objects were written under and the SCO
- * numbers it covers). Committing a new header is the commit point of an upload: only then do its TLogs and SCOs
- * count. Immutable; text serialization.
+ * numbers it covers), and the owner epoch of the last TLog commit. Committing a new header is the commit point of
+ * an upload: only then do its TLogs and SCOs count. Immutable; text serialization.
+ *
+ * <p>{@code tlogCommitEpoch} tells a former owner whether someone else committed since it last owned the volume
+ * (then its local uncommitted TLogs are stale: see {@link CacheClaim}). Commits are guarded by the owner epoch, so
+ * the value only grows. The record epochs cannot tell: an owner that replays its own older tail commits records of
+ * an older epoch. A header without the line (written before it existed) counts its newest record or segment epoch.
  *
  * <p>The header stays small whatever the volume's age: a {@linkplain Checkpoint checkpoint} (the committed map as of
  * one TLog, an object of its own) replaces every TLog record up to it; of those records only which epoch wrote which
@@ -22,7 +27,8 @@ import java.util.UUID;
  * refused, never misread.
  */
 public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoClusters, long epoch,
-                           List<TLogRecord> tlogs, Checkpoint checkpoint, List<ScoSegment> foldedScos) {
+                           List<TLogRecord> tlogs, Checkpoint checkpoint, List<ScoSegment> foldedScos,
+                           long tlogCommitEpoch) {
     static final String MAGIC = "stowage-volume-header ";
     static final int NEWEST_FORMAT = 2;
 
@@ -47,7 +53,15 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
     }
 
     public VolumeHeader(String name, UUID uuid, long sizeBytes, int scoClusters, long epoch, List<TLogRecord> tlogs) {
-        this(name, uuid, sizeBytes, scoClusters, epoch, tlogs, null, List.of());
+        this(name, uuid, sizeBytes, scoClusters, epoch, tlogs, null, List.of(), newestEpoch(tlogs, List.of()));
+    }
+
+    /** What a header without a tlog-commit-epoch implies: no commit is newer than its newest record or segment. */
+    private static long newestEpoch(List<TLogRecord> tlogs, List<ScoSegment> segments) {
+        long max = 0;
+        for (TLogRecord t : tlogs) max = Math.max(max, t.epoch());
+        for (ScoSegment s : segments) max = Math.max(max, s.epoch());
+        return max;
     }
 
     /** The last committed TLog: the last record, else the checkpoint's, else 0. */
@@ -63,29 +77,36 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
         return max;
     }
 
-    /** Epoch under which SCO {@code number} was written, from the committed TLogs; -1 if none covers it. */
+    /**
+     * Epoch under which SCO {@code number} was written, from the committed TLogs; -1 if none covers it. SCO numbers
+     * are not reused within a volume's lineage (a former owner's stale tail is never committed), so one record or
+     * segment at most covers a number; the newest are looked at first, as recent SCOs are read most.
+     */
     public long scoEpoch(long number) {
-        for (ScoSegment s : foldedScos) {
-            if (number >= s.firstSco() && number <= s.lastSco()) return s.epoch();
-        }
-        for (TLogRecord t : tlogs) {
+        for (int i = tlogs.size() - 1; i >= 0; i--) {
+            TLogRecord t = tlogs.get(i);
             if (number >= t.firstSco() && number <= t.lastSco()) return t.epoch();
+        }
+        for (int i = foldedScos.size() - 1; i >= 0; i--) {
+            ScoSegment s = foldedScos.get(i);
+            if (number >= s.firstSco() && number <= s.lastSco()) return s.epoch();
         }
         return -1;
     }
 
+    /** This header plus one more committed TLog; the commit is this header's owner's ({@code epoch}). */
     public VolumeHeader withTlog(TLogRecord r) {
         List<TLogRecord> l = new ArrayList<>(tlogs);
         l.add(r);
-        return new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, l, checkpoint, foldedScos);
+        return new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, l, checkpoint, foldedScos, epoch);
     }
 
     public VolumeHeader withSize(long bytes) {
-        return new VolumeHeader(name, uuid, bytes, scoClusters, epoch, tlogs, checkpoint, foldedScos);
+        return new VolumeHeader(name, uuid, bytes, scoClusters, epoch, tlogs, checkpoint, foldedScos, tlogCommitEpoch);
     }
 
     public VolumeHeader withEpoch(long e) {
-        return new VolumeHeader(name, uuid, sizeBytes, scoClusters, e, tlogs, checkpoint, foldedScos);
+        return new VolumeHeader(name, uuid, sizeBytes, scoClusters, e, tlogs, checkpoint, foldedScos, tlogCommitEpoch);
     }
 
     /**
@@ -108,7 +129,7 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
                 segments.add(new ScoSegment(t.epoch(), t.firstSco(), t.lastSco()));
             }
         }
-        return new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, later, c, segments);
+        return new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, later, c, segments, tlogCommitEpoch);
     }
 
     /** The TLog records a checkpoint at {@code seq} folds (their objects become garbage once it is committed). */
@@ -124,6 +145,7 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
         sb.append("size=").append(sizeBytes).append('\n');
         sb.append("sco-clusters=").append(scoClusters).append('\n');
         sb.append("epoch=").append(epoch).append('\n');
+        sb.append("tlog-commit-epoch=").append(tlogCommitEpoch).append('\n'); // older readers skip unknown keys
         if (checkpoint != null) {
             sb.append("checkpoint=").append(checkpoint.seq()).append(',').append(checkpoint.epoch()).append(',')
                     .append(checkpoint.entries()).append('\n');
@@ -139,12 +161,27 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 
+    /**
+     * The header of {@code volume} as read from {@code store}; a body this release cannot read (an unknown format,
+     * damage) is an IOException naming the volume and the object, never a misread header.
+     */
+    static VolumeHeader parse(io.stowage.volume.store.ObjectStore.VolumeHeaderBytes raw, String volume,
+                              io.stowage.volume.store.ObjectStore store) throws java.io.IOException {
+        try {
+            return parse(raw.body());
+        } catch (IllegalArgumentException e) { // NumberFormatException too
+            throw new java.io.IOException("volume " + volume + ": its header (object 'header' in " + store
+                    + ") cannot be read: " + e.getMessage());
+        }
+    }
+
     public static VolumeHeader parse(byte[] bytes) {
         String name = null;
         UUID uuid = null;
         long size = 0;
         int sco = 0;
         long epoch = 0;
+        long tlogCommitEpoch = -1;
         Checkpoint checkpoint = null;
         List<ScoSegment> segments = new ArrayList<>();
         List<TLogRecord> tlogs = new ArrayList<>();
@@ -174,6 +211,7 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
                 case "size" -> size = Long.parseLong(v);
                 case "sco-clusters" -> sco = Integer.parseInt(v);
                 case "epoch" -> epoch = Long.parseLong(v);
+                case "tlog-commit-epoch" -> tlogCommitEpoch = Long.parseLong(v);
                 case "checkpoint" -> {
                     String[] p = v.split(",");
                     checkpoint = new Checkpoint(Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]));
@@ -190,6 +228,7 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
                 default -> { }
             }
         }
-        return new VolumeHeader(name, uuid, size, sco, epoch, tlogs, checkpoint, segments);
+        if (tlogCommitEpoch < 0) tlogCommitEpoch = newestEpoch(tlogs, segments); // a header from before the line
+        return new VolumeHeader(name, uuid, size, sco, epoch, tlogs, checkpoint, segments, tlogCommitEpoch);
     }
 }

@@ -10,7 +10,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -19,6 +18,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
@@ -26,7 +26,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Opens a volume: claims it (bumps the owner epoch in the header), then recovers — the append path never does.
+ * Opens a volume: claims it (bumps the owner epoch in the header), sets aside what in the cache is not the
+ * volume's committed lineage ({@link CacheClaim}: a former owner's stale tail, an earlier volume's cache), then
+ * recovers — the append path never does.
  *
  * <ol>
  *   <li><b>Backend catch-up.</b> LMDB is corked at the last TLog it absorbed; if that is before the header's
@@ -48,18 +50,28 @@ final class VolumeLoader {
     private VolumeLoader() {
     }
 
-    static Volume open(String name, ObjectStore store, Path cacheDir, VolumeConfig config) throws IOException {
+    static Volume open(String name, ObjectStore store, Path cacheDir, VolumeConfig config, LocalFiles files)
+            throws IOException {
         long t0 = System.nanoTime();
+        Optional<CacheState> cacheState = CacheState.read(cacheDir); // an unknown format fails before the claim
         store.fencePreviousOwner();
         ObjectStore.VolumeHeaderBytes raw = store.readHeader()
                 .orElseThrow(() -> new IOException("volume " + name + " does not exist"));
-        VolumeHeader committed = VolumeHeader.parse(raw.body());
+        VolumeHeader committed = VolumeHeader.parse(raw, name, store);
         long epoch = raw.epoch() + 1;
         VolumeHeader header = committed.withEpoch(epoch);
-        store.commitHeader(raw.epoch(), new ObjectStore.VolumeHeaderBytes(epoch, header.serialize()));
-        Files.createDirectories(cacheDir.resolve("tlog"));
+        store.commitHeader(raw.epoch(), raw.lastTlog(),
+                new ObjectStore.VolumeHeaderBytes(epoch, header.lastTlogSeq(), header.serialize()));
+        // the claim and recovery must not fail on a disk that data filled: they get the reserve's space, which
+        // is taken back after recovery
+        SpaceReserve reserve = new SpaceReserve(cacheDir.resolve("reserve"));
+        reserve.release();
+        // before anything in the cache is read: what another owner's commits made stale is set aside
+        CacheClaim.claim(name, cacheDir, header, cacheState, epoch);
 
-        ClusterMap map = new ClusterMap(cacheDir.resolve("metadata"), config.metadataMapBytes());
+        long mapBytes = config.metadataMapBytes() == VolumeConfig.METADATA_MAP_FROM_VOLUME_SIZE
+                ? ClusterMap.mapSizeFor(header.sizeBytes()) : config.metadataMapBytes(); // it grows when full
+        ClusterMap map = new ClusterMap(cacheDir.resolve("metadata"), mapBytes);
         long corked = map.corked();
         if (corked > header.lastTlogSeq()) {
             // LMDB can never run ahead of the backend; if it does, it is not ours to trust: rebuild it
@@ -67,7 +79,7 @@ final class VolumeLoader {
                     header.lastTlogSeq());
             map.close();
             deleteTree(cacheDir.resolve("metadata"));
-            map = new ClusterMap(cacheDir.resolve("metadata"), config.metadataMapBytes());
+            map = new ClusterMap(cacheDir.resolve("metadata"), mapBytes);
             corked = 0;
         }
         VolumeHeader.Checkpoint checkpoint = header.checkpoint();
@@ -82,15 +94,14 @@ final class VolumeLoader {
         int backendReplayed = 0;
         for (VolumeHeader.TLogRecord r : header.tlogs()) {
             if (r.seq() <= corked) continue;
+            List<TLogEntry> entries = committedTlog(name, store, cacheDir, r);
             Path local = cacheDir.resolve("tlog").resolve(ObjectNames.tlog(r.epoch(), r.seq()));
-            List<TLogEntry> entries = Files.exists(local) ? TLogReader.read(local)
-                    : TLogReader.read(store.getAll(ObjectNames.tlog(r.epoch(), r.seq())));
             map.apply(r.seq(), entries);
-            Files.deleteIfExists(local);
+            files.delete(local);
             backendReplayed++;
         }
 
-        ScoCache scos = new ScoCache(cacheDir.resolve("sco"));
+        ScoCache scos = new ScoCache(cacheDir.resolve("sco"), files);
         long lastCommittedSco = header.lastSco();
         Map<Long, ScoCache.Sco> local = new HashMap<>();
         for (Path f : scos.existingFiles()) {
@@ -100,10 +111,11 @@ final class VolumeLoader {
             local.put(number, scos.adopt(f, isCommitted ? ScoCache.State.UPLOADED : ScoCache.State.SEALED));
         }
 
-        Volume v = new Volume(name, store, config, cacheDir, header, map, scos, epoch);
+        Volume v = new Volume(name, store, config, cacheDir, header, map, scos, epoch, files, reserve);
         List<Path> localTlogs = new ArrayList<>();
+        dropRecoveryLeftovers(cacheDir.resolve("tlog"), files);
         try (Stream<Path> s = Files.list(cacheDir.resolve("tlog"))) {
-            s.filter(p -> p.getFileName().toString().startsWith("tlog.")
+            s.filter(p -> ObjectNames.isTlog(p.getFileName().toString())
                             && ObjectNames.tlogSeq(p.getFileName().toString()) > header.lastTlogSeq())
                     .sorted(Comparator.comparingLong(p -> ObjectNames.tlogSeq(p.getFileName().toString())))
                     .forEach(localTlogs::add);
@@ -118,7 +130,7 @@ final class VolumeLoader {
             long seq = ObjectNames.tlogSeq(file.getFileName().toString());
             long tlogEpoch = ObjectNames.tlogEpoch(file.getFileName().toString());
             if (cut) {
-                Files.delete(file);
+                files.delete(file);
                 continue;
             }
             List<TLogEntry> valid = new ArrayList<>();
@@ -148,7 +160,7 @@ final class VolumeLoader {
                 }
             }
             if (valid.isEmpty()) {
-                Files.delete(file);
+                files.delete(file);
                 continue;
             }
             List<ScoCache.Sco> jobScos = new ArrayList<>();
@@ -168,23 +180,23 @@ final class VolumeLoader {
             }
             TLogEntry.closed().writeTo(out);
             Path tmp = file.resolveSibling(file.getFileName() + ".recovered");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            try (FileChannel ch = files.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
                 out.flip();
                 while (out.hasRemaining()) ch.write(out);
                 ch.force(false);
             }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            files.move(tmp, file);
             for (TLogEntry e : valid) {
                 if (e.type() == TLogEntry.WRITE) {
-                    map.put(e.address(), new ClusterMap.Mapping(e.value(), e.crc()));
+                    map.put(e.address(), map.written(e.value(), e.crc()));
                 } else if (e.type() == TLogEntry.REMAP) {
-                    map.put(e.address(), new ClusterMap.Mapping(e.value(), e.crc(), seq));
+                    map.put(e.address(), map.remapped(e.value(), e.crc(), seq));
                 } else {
-                    ClusterMap.Mapping marker = ClusterMap.discarded(seq);
-                    for (long a = e.address(); a < e.address() + e.value(); a++) map.put(a, marker);
+                    map.discard(e.address(), e.value(), seq); // one range, whatever its length
                 }
             }
+            dirty += Volume.metadataBytes(valid); // released when this TLog is committed, like its SCOs
             v.uploads.add(new Volume.UploadJob(seq, tlogEpoch, file, null, jobScos));
             maxSeq = Math.max(maxSeq, seq);
             localReplayed++;
@@ -201,6 +213,15 @@ final class VolumeLoader {
         for (Path p : scos.existingFiles()) {
             maxSco = Math.max(maxSco, ObjectNames.scoNumber(p.getFileName().toString()));
         }
+        // what recovery renamed and deleted must stay so before new files reuse the numbers: a lost rename
+        // would bring back the uncut TLog, a lost delete a TLog after the cut
+        files.syncDirectory(cacheDir.resolve("tlog"));
+        files.syncDirectory(cacheDir.resolve("sco"));
+        v.recoveryCutTail = cut;
+        if (!reserve.restore()) {
+            log.warn("volume {}: the cache disk is full; opened without its space reserve (written again once "
+                    + "uploads free space)", name);
+        }
         v.start(maxSeq + 1, maxSco + 1, dirty);
         log.info("volume {} opened (epoch {}): {}{} committed TLog(s) replayed from the backend, {} local TLog(s) "
                         + "with {} entries recovered{}, {} MiB to upload, in {} ms", name, epoch,
@@ -208,6 +229,42 @@ final class VolumeLoader {
                 localReplayed, localEntries, cut ? " (torn tail cut off)" : "", dirty >> 20,
                 (System.nanoTime() - t0) / 1_000_000);
         return v;
+    }
+
+    /**
+     * A committed TLog in full: the local copy if it is intact (it was fsynced before its upload), else the object.
+     * A damaged object fails the open naming it: applying only its intact part would silently serve older data.
+     */
+    private static List<TLogEntry> committedTlog(String volume, ObjectStore store, Path cacheDir,
+                                                 VolumeHeader.TLogRecord r) throws IOException {
+        String object = ObjectNames.tlog(r.epoch(), r.seq());
+        Path local = cacheDir.resolve("tlog").resolve(object);
+        if (Files.exists(local)) {
+            try {
+                return TLogReader.readCommitted(local, local.toString());
+            } catch (TLogReader.CorruptTLogException e) {
+                log.warn("volume {}: {}; reading the object instead", volume, e.getMessage());
+            }
+        }
+        try {
+            return TLogReader.readCommitted(store.getAll(object), object + " of volume " + volume);
+        } catch (TLogReader.CorruptTLogException e) {
+            log.error("volume {} cannot be opened: {}", volume, e.getMessage());
+            throw e;
+        }
+    }
+
+    /**
+     * A crash between writing a TLog's recovered copy and renaming it over the original leaves the copy behind,
+     * possibly incomplete; the original is still in place and is recovered again, so the copy is only garbage.
+     */
+    private static void dropRecoveryLeftovers(Path tlogDir, LocalFiles files) throws IOException {
+        try (Stream<Path> s = Files.list(tlogDir)) {
+            for (Path p : s.filter(p -> p.getFileName().toString().endsWith(".recovered")).toList()) {
+                log.info("removing {}, left by a recovery interrupted before its rename", p);
+                files.delete(p);
+            }
+        }
     }
 
     private static boolean intact(ScoCache.Sco sco, TLogEntry e) throws IOException {

@@ -24,6 +24,13 @@ public final class ObjectNames {
         return String.format("checkpoint.%08d.%012d", epoch, seq);
     }
 
+    private static final java.util.regex.Pattern TLOG = java.util.regex.Pattern.compile("tlog\\.\\d+\\.\\d+");
+
+    /** True for a TLog's own name; false for anything else in a TLog directory (a recovery's temporary copy). */
+    public static boolean isTlog(String name) {
+        return TLOG.matcher(name).matches();
+    }
+
     public static long tlogSeq(String name) {
         return Long.parseLong(name.substring(name.lastIndexOf('.') + 1));
     }

@@ -11,10 +11,15 @@ import java.util.zip.CRC32C;
  *  4  crc         WRITE, REMAP: CRC32C of the cluster's data; SCO_SEALED: CRC32C of the SCO's cluster CRCs in order;
  *                 TLOG_CLOSED: 0
  *  8  address     WRITE, DISCARD, REMAP: cluster address; SCO_SEALED: SCO number
- * 16  value       WRITE, REMAP: ClusterLocation; DISCARD: number of clusters; SCO_SEALED: clusters in the SCO
+ * 16  value       WRITE, REMAP: ClusterLocation; DISCARD: number of clusters (any, one entry per discarded
+ *                 range); SCO_SEALED: clusters in the SCO
  * 24  reserved
  * 28  entry CRC   CRC32C of bytes 0..27: a torn or partial entry at the tail is detected and cut off
  * </pre>
+ *
+ * <p>The format is unchanged since the first release (discard ranges and metadata-only copies use the existing
+ * types: a copy's unmapped run is one DISCARD). A type outside 1..5 in an intact entry is refused, never taken for
+ * a torn tail.
  *
  * <p>REMAP points a cluster at data that already lives in an SCO of the volume (written by an earlier WRITE): the
  * metadata-only copy of EXTENDED COPY. Unlike a WRITE, its location is not in an SCO this TLog appended to.
@@ -56,15 +61,30 @@ public record TLogEntry(int type, int crc, long address, long value) {
         b.putInt((int) c.getValue());
     }
 
-    /** The entry at the buffer's position, or null if it is torn (bad entry CRC or unknown type). */
+    /** An intact entry of a type this version does not know (written by a later release). */
+    public static final class UnknownEntryTypeException extends IllegalStateException {
+        public UnknownEntryTypeException(int type, int offset) {
+            super("TLog entry type " + type + " at byte " + offset + " is not known to this version of Stowage "
+                    + "(written by a later release?); refusing to read it as a torn tail");
+        }
+    }
+
+    /**
+     * The entry at the buffer's position, or null if it is torn (bad entry CRC). An intact entry of an unknown type
+     * is not torn: it throws {@link UnknownEntryTypeException}, since cutting the TLog there would silently drop it
+     * and everything after it.
+     */
     public static TLogEntry readFrom(ByteBuffer b) {
         int start = b.position();
         CRC32C c = new CRC32C();
         c.update(b.duplicate().position(start).limit(start + 28));
         int type = b.get(start) & 0xFF;
         int stored = b.getInt(start + 28);
-        if ((int) c.getValue() != stored || type < WRITE || type > REMAP) {
+        if ((int) c.getValue() != stored) {
             return null;
+        }
+        if (type < WRITE || type > REMAP) {
+            throw new UnknownEntryTypeException(type, start);
         }
         TLogEntry e = new TLogEntry(type, b.getInt(start + 4), b.getLong(start + 8), b.getLong(start + 16));
         b.position(start + SIZE);

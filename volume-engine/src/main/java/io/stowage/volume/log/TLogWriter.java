@@ -14,9 +14,16 @@ public final class TLogWriter implements AutoCloseable {
     private final FileChannel channel;
     private final ByteBuffer buffer = ByteBuffer.allocate(TLogEntry.SIZE * 64);
     private long size;
+    private boolean damaged;
+    private boolean closed; // guarded by this: true only once close() has fsynced and closed the file
 
     public TLogWriter(Path file) throws IOException {
-        channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        this(FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE));
+    }
+
+    /** Appends to {@code channel} (opened for writing) from its current end. */
+    public TLogWriter(FileChannel channel) throws IOException {
+        this.channel = channel;
         size = channel.size();
     }
 
@@ -24,31 +31,58 @@ public final class TLogWriter implements AutoCloseable {
         buffer.clear();
         e.writeTo(buffer);
         buffer.flip();
-        while (buffer.hasRemaining()) {
-            size += channel.write(buffer, size);
+        append(buffer);
+    }
+
+    /**
+     * Appends already encoded entries (a multiple of {@link TLogEntry#SIZE} bytes) in one write, all or nothing:
+     * after a failure (a short write, then an error) the file is truncated back to where this append started, so
+     * no partial entry is left to hide the entries after it. If even that fails the writer refuses every later
+     * append ({@link #damaged}).
+     */
+    public void append(ByteBuffer entries) throws IOException {
+        if (damaged) throw new IOException("TLog has a partial entry at its end (an earlier append failed)");
+        long start = size;
+        try {
+            while (entries.hasRemaining()) {
+                size += channel.write(entries, size);
+            }
+        } catch (IOException e) {
+            try {
+                channel.truncate(start);
+                size = start;
+            } catch (IOException t) {
+                damaged = true;
+                e.addSuppressed(t);
+            }
+            throw e;
         }
     }
 
-    /** Appends already encoded entries (a multiple of {@link TLogEntry#SIZE} bytes) in one write. */
-    public void append(ByteBuffer entries) throws IOException {
-        while (entries.hasRemaining()) {
-            size += channel.write(entries, size);
-        }
+    /** True once an append failed and could not be undone: the file ends in a partial entry. */
+    public boolean damaged() {
+        return damaged;
     }
 
     public long entries() {
         return size / TLogEntry.SIZE;
     }
 
-    public void sync() throws IOException {
+    /**
+     * Fsyncs what was appended. After {@link #close} there is nothing left to do; a channel closed any other way
+     * (an interrupt closes it without an fsync) throws ClosedChannelException: that is a lost fsync, not a done one.
+     */
+    public synchronized void sync() throws IOException {
+        if (closed) return;
         channel.force(false);
     }
 
-    /** Syncs and closes; closing twice is harmless. */
+    /** Syncs and closes; closing twice is harmless. A failed fsync leaves it open, and the failure is the caller's. */
     @Override
     public synchronized void close() throws IOException {
-        if (!channel.isOpen()) return;
+        if (closed) return;
         channel.force(false);
         channel.close();
+        closed = true;
     }
 }

@@ -19,11 +19,19 @@ import java.util.stream.Stream;
 /**
  * An object store in a local directory: one file per object. Puts write a temporary file, fsync it, then link it
  * into place (hard link: fails if the name exists, so creation is exclusive and atomic) and fsync the directory.
- * The header is {@code header} (8-byte epoch, then the body), replaced by rename under a process-wide lock after
- * checking the epoch. Thread-safe within one process; two processes must not share a directory.
+ * The header is {@code header}, replaced by rename under a process-wide lock after checking its guards:
+ * <pre>
+ *  0  magic      "StowHdr2" (the previous release wrote no magic: 8-byte epoch, then the body)
+ *  8  epoch      owner epoch
+ * 16  last TLog  the last-TLog mark
+ * 24  body
+ * </pre>
+ * Named state is {@code state.<key>}, replaced (or deleted) under the same lock after checking the header's epoch.
+ * Thread-safe within one process; two processes must not share a directory.
  */
 public final class DirectoryObjectStore implements ObjectStore {
     private static final String HEADER = "header";
+    private static final long MAGIC = 0x53746f7748647232L; // "StowHdr2"
     private static final AtomicLong TEMP = new AtomicLong();
     private final Path dir;
 
@@ -33,6 +41,11 @@ public final class DirectoryObjectStore implements ObjectStore {
 
     public Path directory() {
         return dir;
+    }
+
+    @Override
+    public String toString() {
+        return dir.toString();
     }
 
     /**
@@ -76,12 +89,35 @@ public final class DirectoryObjectStore implements ObjectStore {
     }
 
     @Override
-    public void putReplace(String name, ByteBuffer data) throws IOException {
-        Path tmp = writeTemp(name, data);
+    public byte[] getState(String key) throws IOException {
+        Path f = dir.resolve("state." + key);
         try {
-            replace(tmp, name);
-        } finally {
-            Files.deleteIfExists(tmp);
+            return Files.readAllBytes(f);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public void putState(long ownerEpoch, String key, byte[] state) throws IOException {
+        String name = "state." + key;
+        synchronized (DirectoryObjectStore.class) {
+            long epoch = readHeader().map(VolumeHeaderBytes::epoch).orElse(-1L);
+            if (epoch != ownerEpoch) {
+                throw new FencedException("state " + key + " guarded by epoch " + ownerEpoch + " refused: the header "
+                        + "epoch is " + epoch + " (another node owns the volume)");
+            }
+            if (state == null) {
+                Files.deleteIfExists(dir.resolve(name));
+                syncDirectory();
+                return;
+            }
+            Path tmp = writeTemp(name, ByteBuffer.wrap(state));
+            try {
+                replace(tmp, name);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
         }
     }
 
@@ -177,22 +213,33 @@ public final class DirectoryObjectStore implements ObjectStore {
         Path h = dir.resolve(HEADER);
         if (!Files.exists(h)) return Optional.empty();
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(h));
-        long epoch = b.getLong();
+        long first = b.getLong();
+        long epoch = first;
+        long lastTlog = -1;
+        if (first == MAGIC) {
+            epoch = b.getLong();
+            lastTlog = b.getLong();
+        }
         byte[] body = new byte[b.remaining()];
         b.get(body);
-        return Optional.of(new VolumeHeaderBytes(epoch, body));
+        return Optional.of(new VolumeHeaderBytes(epoch, lastTlog, body));
     }
 
     @Override
-    public void commitHeader(long expectedEpoch, VolumeHeaderBytes header) throws IOException {
+    public void commitHeader(long expectedEpoch, long expectedLastTlog, VolumeHeaderBytes header) throws IOException {
         synchronized (DirectoryObjectStore.class) {
             Optional<VolumeHeaderBytes> current = readHeader();
             long epoch = current.map(VolumeHeaderBytes::epoch).orElse(-1L);
             if (epoch != expectedEpoch) {
                 throw new FencedException("header epoch is " + epoch + ", expected " + expectedEpoch);
             }
-            ByteBuffer b = ByteBuffer.allocate(8 + header.body().length);
-            b.putLong(header.epoch()).put(header.body()).flip();
+            long lastTlog = current.map(VolumeHeaderBytes::lastTlog).orElse(-1L);
+            if (expectedLastTlog >= 0 && lastTlog != expectedLastTlog) {
+                throw new FencedException("header's last TLog is " + lastTlog + ", expected " + expectedLastTlog
+                        + " (a delayed duplicate commit)");
+            }
+            ByteBuffer b = ByteBuffer.allocate(24 + header.body().length);
+            b.putLong(MAGIC).putLong(header.epoch()).putLong(header.lastTlog()).put(header.body()).flip();
             Path tmp = writeTemp(HEADER, b);
             try {
                 replace(tmp, HEADER);

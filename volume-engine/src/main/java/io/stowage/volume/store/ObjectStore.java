@@ -7,9 +7,10 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Where a volume's sealed SCOs, closed TLogs and its header live (one store per volume namespace). Objects other
- * than the header are immutable and created exclusively. The header is the commit point and is only replaced
- * under a guard on the owner epoch, so a node that lost ownership can never commit.
+ * Where a volume's sealed SCOs, closed TLogs, its header and its named state live (one store per volume namespace).
+ * Objects other than the header are immutable and created exclusively. The header is the commit point and is only
+ * replaced under a guard on the owner epoch (and its last committed TLog), so a node that lost ownership can never
+ * commit; named state is written under the same epoch guard.
  *
  * <p>Implementations: {@link DirectoryObjectStore} (the embedded default and tests) and, in backend-rados, the
  * RADOS store; both pass {@code ObjectStoreContract}. Thread-safe.
@@ -21,11 +22,15 @@ public interface ObjectStore extends java.io.Closeable {
     /** Creates {@code name} with {@code data}; fails if it exists. Durable when it returns. */
     void putExclusive(String name, ByteBuffer data) throws IOException;
 
+    /** Named mutable state of the volume (persistent reservations), or null if none was saved. */
+    byte[] getState(String key) throws IOException;
+
     /**
-     * Creates or atomically replaces a small mutable object (volume state such as persistent reservations; not
-     * SCOs or TLogs, which are immutable). Durable when it returns.
+     * Replaces named state ({@code state} null deletes it), only while the header still carries {@code ownerEpoch},
+     * atomically with that check: a node that lost the volume can never overwrite the new owner's state. Throws
+     * {@link FencedException} otherwise. Small values only (a few KiB). Durable when it returns.
      */
-    void putReplace(String name, ByteBuffer data) throws IOException;
+    void putState(long ownerEpoch, String key, byte[] state) throws IOException;
 
     /**
      * Reads {@code length} bytes at {@code offset} of {@code name} into {@code dst} from its position, which is left
@@ -48,9 +53,18 @@ public interface ObjectStore extends java.io.Closeable {
 
     /**
      * Replaces the header if the stored one carries {@code expectedEpoch} (or, for {@code expectedEpoch} = -1, if
-     * none exists yet). Throws {@link FencedException} otherwise: another owner has taken the volume.
+     * none exists yet) and, for {@code expectedLastTlog} &ge; 0, the last-TLog mark {@code expectedLastTlog}; the new
+     * header's mark is {@code header.lastTlog()}. Throws {@link FencedException} otherwise: another owner has taken
+     * the volume, or this is a delayed duplicate of an earlier commit by the same owner (the mark moved on), which
+     * must never roll the header back. A header written by the previous release carries no mark: {@link #readHeader}
+     * reports -1, the caller passes that on, the commit is guarded on the epoch alone and sets the mark.
      */
-    void commitHeader(long expectedEpoch, VolumeHeaderBytes header) throws IOException;
+    void commitHeader(long expectedEpoch, long expectedLastTlog, VolumeHeaderBytes header) throws IOException;
+
+    /** A commit guarded on the epoch alone (creation, tests). */
+    default void commitHeader(long expectedEpoch, VolumeHeaderBytes header) throws IOException {
+        commitHeader(expectedEpoch, -1, header);
+    }
 
     /**
      * Before a takeover bumps the epoch: makes sure the previous owner can no longer write to this store (RADOS
@@ -63,8 +77,14 @@ public interface ObjectStore extends java.io.Closeable {
     default void close() throws IOException {
     }
 
-    /** A header as stored: its owner epoch (the guard) and its serialized body. */
-    record VolumeHeaderBytes(long epoch, byte[] body) {
+    /**
+     * A header as stored: its owner epoch and its last-TLog mark (the guards; the mark is -1 if the header carries
+     * none), and its serialized body.
+     */
+    record VolumeHeaderBytes(long epoch, long lastTlog, byte[] body) {
+        public VolumeHeaderBytes(long epoch, byte[] body) {
+            this(epoch, -1, body);
+        }
     }
 
     /** The store refused a header commit because the epoch moved on: this node no longer owns the volume. */

@@ -44,14 +44,18 @@ class DurabilityContractTest {
 
                 public void putExclusive(String n, Path f) throws IOException { check(); s.putExclusive(n, f); }
                 public void putExclusive(String n, ByteBuffer d) throws IOException { check(); s.putExclusive(n, d); }
-                public void putReplace(String n, ByteBuffer d) throws IOException { check(); s.putReplace(n, d); }
+                public byte[] getState(String k) throws IOException { check(); return s.getState(k); }
+                public void putState(long e, String k, byte[] d) throws IOException { check(); s.putState(e, k, d); }
                 public void get(String n, long o, int l, ByteBuffer d) throws IOException { check(); s.get(n, o, l, d); }
                 public byte[] getAll(String n) throws IOException { check(); return s.getAll(n); }
                 public boolean exists(String n) throws IOException { check(); return s.exists(n); }
                 public void delete(String n) throws IOException { check(); s.delete(n); }
                 public List<String> list(String p) throws IOException { check(); return s.list(p); }
                 public Optional<VolumeHeaderBytes> readHeader() throws IOException { check(); return s.readHeader(); }
-                public void commitHeader(long e, VolumeHeaderBytes h) throws IOException { check(); s.commitHeader(e, h); }
+                public void commitHeader(long e, long t, VolumeHeaderBytes h) throws IOException {
+                    check();
+                    s.commitHeader(e, t, h);
+                }
             };
         }
 
@@ -161,22 +165,128 @@ class DurabilityContractTest {
     }
 
     @Test
-    void aFencedVolumeHaltsInsteadOfDiverging() throws Exception {
-        VolumeEngine e = new VolumeEngine(dir.resolve("cache"), new DirectoryBackend(dir.resolve("obj")), SMALL);
-        e.create("v", 1 << 20);
-        Volume v = e.open("v");
-        // another owner claims the volume: the header's epoch moves on
+    void aFencedVolumeHaltsInsteadOfDivergingAndNeverReplaysItsTailWhenReopened() throws Exception {
+        VolumeConfig oneScoPerTlog = new VolumeConfig(16, 1, 60_000, 64 << 20, 64 << 20, 64L << 20);
+        FlakyBackend flaky = new FlakyBackend(dir.resolve("obj"));
+        VolumeEngine a = new VolumeEngine(dir.resolve("cacheA"), flaky, oneScoPerTlog);
+        VolumeEngine b = new VolumeEngine(dir.resolve("cacheB"), new DirectoryBackend(dir.resolve("obj")),
+                oneScoPerTlog);
+        a.create("v", 1 << 20);
+        Volume v = a.open("v");
+        flaky.down = true; // A's uploads wait...
+        for (int i = 0; i < 3; i++) v.write(i * 65536L, ByteBuffer.wrap(random(65536, 40 + i)), false);
+        v.flush(); // three TLogs, durable in A's cache
+        Volume nv = b.open("v"); // ... while another owner claims the volume: the header's epoch moves on
         DirectoryObjectStore store = new DirectoryObjectStore(dir.resolve("obj/v"));
-        ObjectStore.VolumeHeaderBytes h = store.readHeader().orElseThrow();
-        store.commitHeader(h.epoch(), new ObjectStore.VolumeHeaderBytes(h.epoch() + 1, h.body()));
-        v.write(0, ByteBuffer.wrap(random(65536 * 4, 5)), false);
-        assertThrows(IOException.class, () -> v.syncToBackend(10_000));
+        long claimed = store.readHeader().orElseThrow().epoch();
+        flaky.down = false;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!v.stats().halted() && System.nanoTime() < deadline) Thread.sleep(10);
+        assertTrue(v.stats().halted(), "A's header commit was refused: it halts");
         assertThrows(IOException.class, () -> v.write(0, ByteBuffer.wrap(new byte[4096]), false),
                 "a fenced volume refuses I/O");
-        assertEquals(h.epoch() + 1, store.readHeader().orElseThrow().epoch(), "the new owner's header is untouched");
-        assertFalse(store.list("tlog.").stream().anyMatch(n -> ObjectNames.tlogEpoch(n) != h.epoch())
-                && store.readHeader().orElseThrow().body().length != h.body().length, "nothing was committed");
+        ObjectStore.VolumeHeaderBytes h = store.readHeader().orElseThrow();
+        assertEquals(claimed, h.epoch(), "the new owner's header is untouched");
+        assertEquals(List.of(), VolumeHeader.parse(h.body()).tlogs(), "nothing of A's was committed");
         v.abandon();
+
+        byte[] fresh = random(4096, 6);
+        nv.write(0, ByteBuffer.wrap(fresh), false);
+        nv.close(); // B commits one TLog; A's three are still in A's cache
+        Volume again = a.open("v"); // the former owner comes back
+        byte[] expected = new byte[3 * 65536];
+        System.arraycopy(fresh, 0, expected, 0, 4096);
+        assertArrayEquals(expected, read(again, 0, 3 * 65536), "only the new owner's data, none of the stale tail");
+        again.close();
+        a.dropCache("v");
+        Volume fromBackend = a.open("v");
+        assertArrayEquals(expected, read(fromBackend, 0, 3 * 65536), "nothing of the stale tail was committed");
+        fromBackend.close();
+    }
+
+    @Test
+    void aFormerOwnerNeverReplaysItsStaleTlogsOverTheNewOwnersCommits() throws Exception {
+        VolumeConfig oneScoPerTlog = new VolumeConfig(16, 1, 60_000, 64 << 20, 64 << 20, 64L << 20);
+        FlakyBackend flaky = new FlakyBackend(dir.resolve("obj"));
+        VolumeEngine a = new VolumeEngine(dir.resolve("cacheA"), flaky, oneScoPerTlog);
+        VolumeEngine b = new VolumeEngine(dir.resolve("cacheB"), new DirectoryBackend(dir.resolve("obj")),
+                oneScoPerTlog);
+        a.create("v", 1 << 20);
+        Volume va = a.open("v");
+        flaky.down = true;
+        for (int i = 0; i < 3; i++) va.write(0, ByteBuffer.wrap(random(65536, 10 + i)), false); // 3 TLogs
+        va.flush();
+        va.abandon(); // A's TLogs 1-3 are durable locally, none committed
+        flaky.down = false;
+
+        Volume vb = b.open("v");
+        byte[] y = random(65536, 20);
+        vb.write(0, ByteBuffer.wrap(y), false);
+        vb.syncToBackend(30_000); // B commits TLog 1 (its SCO 1)
+        vb.close();
+
+        Volume again = a.open("v");
+        assertArrayEquals(y, read(again, 0, 65536), "the new owner's write, not the former owner's third");
+        again.write(65536, ByteBuffer.wrap(random(4096, 21)), false);
+        again.syncToBackend(30_000); // A goes on as the owner: what it commits builds on B's state
+        again.close();
+        Path quarantine = dir.resolve("cacheA/v/quarantine");
+        try (Stream<Path> s = Files.walk(quarantine)) {
+            assertEquals(3, s.filter(p -> p.getFileName().toString().startsWith("tlog.") && p.toFile().length() > 0)
+                    .count(), "the stale TLogs are kept for inspection (beside the empty one A had open)");
+        }
+        b.dropCache("v");
+        Volume fromBackend = b.open("v");
+        assertArrayEquals(y, read(fromBackend, 0, 65536), "the backend holds B's write");
+        assertArrayEquals(random(4096, 21), read(fromBackend, 65536, 4096));
+        fromBackend.close();
+    }
+
+    @Test
+    void aCacheOfAnEarlierVolumeOfTheSameNameIsNeverMixedIn() throws Exception {
+        VolumeEngine a = new VolumeEngine(dir.resolve("cacheA"), new DirectoryBackend(dir.resolve("obj")), SMALL);
+        VolumeEngine b = new VolumeEngine(dir.resolve("cacheB"), new DirectoryBackend(dir.resolve("obj")), SMALL);
+        a.create("v", 1 << 20);
+        Volume va = a.open("v");
+        va.write(0, ByteBuffer.wrap(random(65536, 30)), false);
+        va.syncToBackend(30_000); // committed: A's LMDB is corked at it
+        va.write(65536, ByteBuffer.wrap(random(65536, 31)), false);
+        va.flush(); // and a tail that is not
+        va.abandon();
+        // elsewhere the volume is deleted and created again under the same name, and written
+        b.delete("v");
+        b.create("v", 1 << 20);
+        Volume vb = b.open("v");
+        byte[] y = random(8192, 32);
+        for (int i = 0; i < 4; i++) { // as many commits as A's old volume had, so A's cork looks plausible
+            vb.write(i * 8192L + 131072, ByteBuffer.wrap(y), false);
+            vb.syncToBackend(30_000);
+        }
+        vb.close();
+
+        Volume again = a.open("v");
+        byte[] expected = new byte[1 << 20];
+        for (int i = 0; i < 4; i++) System.arraycopy(y, 0, expected, i * 8192 + 131072, 8192);
+        assertArrayEquals(expected, read(again, 0, 1 << 20), "nothing of the earlier volume's cache shows through");
+        again.close();
+    }
+
+    @Test
+    void aFormerOwnersStateWriteIsRefusedLikeItsHeaderCommits() throws Exception {
+        VolumeEngine a = new VolumeEngine(dir.resolve("cacheA"), new DirectoryBackend(dir.resolve("obj")), SMALL);
+        VolumeEngine b = new VolumeEngine(dir.resolve("cacheB"), new DirectoryBackend(dir.resolve("obj")), SMALL);
+        a.create("v", 1 << 20);
+        Volume va = a.open("v");
+        va.saveState("reservations", new byte[] {1});
+        Volume vb = b.open("v"); // takes the volume over
+        vb.saveState("reservations", new byte[] {2});
+        assertThrows(ObjectStore.FencedException.class, () -> va.saveState("reservations", new byte[] {9}),
+                "a former owner's reservation write is refused");
+        assertTrue(va.stats().halted(), "the refusal halts the former owner's volume");
+        assertThrows(IOException.class, () -> va.saveState("reservations", null), "its deletes fail from then on");
+        assertArrayEquals(new byte[] {2}, vb.loadState("reservations"), "the new owner's state is untouched");
+        va.abandon();
+        vb.close();
     }
 
     @Test

@@ -81,15 +81,20 @@ class ScrubRaceTest {
                 return n;
             }));
         }
+        java.util.concurrent.atomic.AtomicLong scrubbed = new java.util.concurrent.atomic.AtomicLong();
         work.add(pool.submit(() -> {
-            long deleted = 0;
             while (!stop.get()) {
-                deleted += v.scrub(0.75, 8).scosDeleted();
+                scrubbed.addAndGet(v.scrub(0.75, 8).scosDeleted());
                 Thread.sleep(20);
             }
-            return deleted;
+            return scrubbed.get();
         }));
-        Thread.sleep(8_000);
+        // at least 8 s of the race; on a loaded machine longer, until the scrubber has had real work (bounded)
+        long start = System.nanoTime();
+        while (System.nanoTime() - start < TimeUnit.SECONDS.toNanos(8)
+                || (scrubbed.get() <= 10 && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(90))) {
+            Thread.sleep(100);
+        }
         stop.set(true);
         long[] done = new long[work.size()];
         for (int i = 0; i < work.size(); i++) done[i] = work.get(i).get(60, TimeUnit.SECONDS);

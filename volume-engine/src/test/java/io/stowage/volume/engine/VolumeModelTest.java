@@ -11,7 +11,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Model-based: thousands of random operations against the engine and a plain byte array; every read must match.
- * Operations: aligned and unaligned writes (with and without FUA), reads, discards, metadata-only copies (REMAP),
+ * Operations: aligned and unaligned writes (with and without FUA), reads, discards (cluster ranges, and UNMAPs of
+ * any sector range up to the whole volume, overlapping earlier ones), metadata-only copies (REMAP, with discard
+ * ranges for unmapped source runs),
  * scrubs (live data moved, emptied SCOs deleted), flushes, clean restarts,
  * crash restarts (abandon without close: recovery replays local TLogs) and cache wipes (backend restart).
  */
@@ -64,11 +66,16 @@ class VolumeModelTest {
                         : r.nextInt(SIZE / 4096 - count + 1);
                 v.copyClusters(src, dst, count);
                 System.arraycopy(model, src * 4096, model, dst * 4096, count * 4096);
-            } else if (kind < 82) { // discard
+            } else if (kind < 80) { // discard of whole clusters
                 int first = r.nextInt(SIZE / 4096);
                 int count = Math.min(SIZE / 4096 - first, 1 + r.nextInt(40));
                 v.discardClusters(first, count);
                 Arrays.fill(model, first * 4096, (first + count) * 4096, (byte) 0);
+            } else if (kind < 82) { // UNMAP of any sector range, up to the whole volume: one range in the overlay
+                int off = r.nextInt(SIZE / 512) * 512;
+                int len = r.nextInt(4) == 0 ? SIZE - off : Math.min(SIZE - off, (1 + r.nextInt(SIZE / 512 / 4)) * 512);
+                v.unmap(off, len);
+                Arrays.fill(model, off, off + len, (byte) 0);
             } else if (kind < 86) { // scrub: move live data out of mostly-overwritten SCOs, delete those
                 Volume.ScrubResult sr = v.scrub(0.75, 4);
                 scrubbed += sr.scosDeleted();

@@ -31,6 +31,36 @@ class TLogTest {
     }
 
     @Test
+    void aCommittedTlogMustBeCompleteAndEndClosed() throws Exception {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(3 * 32);
+        TLogEntry.write(7, ClusterLocation.of(0, 3, 9), 0x1234).writeTo(b);
+        TLogEntry.scoSealed(3, 10, 0x55).writeTo(b);
+        TLogEntry.closed().writeTo(b);
+        byte[] bytes = b.array();
+        assertEquals(3, TLogReader.readCommitted(bytes, "tlog.x").size());
+        java.io.IOException notClosed = assertThrows(java.io.IOException.class,
+                () -> TLogReader.readCommitted(java.util.Arrays.copyOf(bytes, 64), "tlog.x"));
+        assertTrue(notClosed.getMessage().contains("tlog.x"), notClosed.getMessage());
+        assertThrows(java.io.IOException.class,
+                () -> TLogReader.readCommitted(java.util.Arrays.copyOf(bytes, 3 * 32 - 5), "tlog.x"), "partial");
+        byte[] damaged = bytes.clone();
+        damaged[10] ^= 1;
+        assertThrows(java.io.IOException.class, () -> TLogReader.readCommitted(damaged, "tlog.x"), "bad entry");
+        byte[] unknown = bytes.clone(); // an entry type of a newer release, with a valid entry CRC
+        unknown[32] = 99;
+        java.util.zip.CRC32C c = new java.util.zip.CRC32C();
+        c.update(unknown, 32, 28);
+        java.nio.ByteBuffer.wrap(unknown).putInt(32 + 28, (int) c.getValue());
+        java.io.IOException newer = assertThrows(java.io.IOException.class,
+                () -> TLogReader.readCommitted(unknown, "tlog.x"));
+        assertTrue(newer.getMessage().contains("type 99"), newer.getMessage());
+        byte[] trailing = java.util.Arrays.copyOf(bytes, 4 * 32);
+        System.arraycopy(bytes, 0, trailing, 3 * 32, 32);
+        assertThrows(java.io.IOException.class, () -> TLogReader.readCommitted(trailing, "tlog.x"),
+                "entries after TLOG_CLOSED");
+    }
+
+    @Test
     void clusterLocationPacking() {
         long l = ClusterLocation.of(2, (1L << 40) - 1, 65535);
         assertEquals(2, ClusterLocation.cloneDepth(l));

@@ -45,10 +45,6 @@ public final class ObjectStoreContract {
         s.delete("tlog.00000001.000000000001");
         assertFalse(s.exists("tlog.00000001.000000000001"));
 
-        s.putReplace("state.reservations", ByteBuffer.wrap(new byte[] {1}));
-        s.putReplace("state.reservations", ByteBuffer.wrap(new byte[] {2, 3}));
-        assertArrayEquals(new byte[] {2, 3}, s.getAll("state.reservations"), "mutable state objects are replaced");
-        s.delete("state.reservations");
         assertTrue(s.readHeader().isEmpty());
         assertThrows(ObjectStore.FencedException.class,
                 () -> s.commitHeader(0, new ObjectStore.VolumeHeaderBytes(1, new byte[] {1})));
@@ -59,6 +55,28 @@ public final class ObjectStoreContract {
                 "a commit guarded by a stale epoch is refused");
         assertEquals(1, s.readHeader().orElseThrow().epoch());
         assertArrayEquals(new byte[] {2}, s.readHeader().orElseThrow().body());
+
+        // the last-TLog mark: a delayed duplicate of an earlier commit cannot roll the header back
+        s.commitHeader(1, -1, new ObjectStore.VolumeHeaderBytes(1, 5, new byte[] {5}));
+        s.commitHeader(1, 5, new ObjectStore.VolumeHeaderBytes(1, 6, new byte[] {6}));
+        assertThrows(ObjectStore.FencedException.class,
+                () -> s.commitHeader(1, 4, new ObjectStore.VolumeHeaderBytes(1, 5, new byte[] {5})),
+                "a commit guarded by a stale last TLog is refused");
+        assertEquals(6, s.readHeader().orElseThrow().lastTlog());
+        assertArrayEquals(new byte[] {6}, s.readHeader().orElseThrow().body());
+
+        // named state: written only under the owner epoch
+        assertNull(s.getState("reservations"));
+        s.putState(1, "reservations", new byte[] {1});
+        s.putState(1, "reservations", new byte[] {2, 3});
+        assertArrayEquals(new byte[] {2, 3}, s.getState("reservations"), "named state is replaced");
+        assertThrows(ObjectStore.FencedException.class, () -> s.putState(0, "reservations", new byte[] {9}),
+                "a state write guarded by a stale epoch is refused");
+        assertThrows(ObjectStore.FencedException.class, () -> s.putState(0, "reservations", null));
+        assertArrayEquals(new byte[] {2, 3}, s.getState("reservations"));
+        s.putState(1, "reservations", null);
+        assertNull(s.getState("reservations"), "null deletes it");
+        s.putState(1, "reservations", null); // deleting what is not there is fine
     }
 
 }

@@ -4,6 +4,7 @@ import io.stowage.target.pdu.Pdu;
 import io.stowage.target.pdu.PduDecoder;
 import io.stowage.target.pdu.PduEncoder;
 import io.stowage.target.pdu.PduFormatException;
+import io.stowage.target.transport.ConnectionGate;
 import io.stowage.target.transport.ConnectionHandler;
 import io.stowage.target.transport.PduConnection;
 import java.io.IOException;
@@ -33,7 +34,7 @@ public final class MinaPortal implements AutoCloseable {
 
     private final NioSocketAcceptor acceptor;
 
-    public MinaPortal(InetSocketAddress address, int idleSeconds,
+    public MinaPortal(InetSocketAddress address, int idleSeconds, ConnectionGate gate,
                       Function<PduConnection, ConnectionHandler> handlers) throws IOException {
         acceptor = new NioSocketAcceptor(Math.max(2, Runtime.getRuntime().availableProcessors()));
         acceptor.setReuseAddress(true);
@@ -42,7 +43,7 @@ public final class MinaPortal implements AutoCloseable {
         acceptor.getSessionConfig().setReadBufferSize(256 * 1024);
         acceptor.getSessionConfig().setMaxReadBufferSize(1024 * 1024);
         acceptor.getSessionConfig().setReaderIdleTime(idleSeconds);
-        acceptor.setHandler(new Adapter(handlers));
+        acceptor.setHandler(new Adapter(gate, handlers));
         acceptor.bind(address);
     }
 
@@ -58,14 +59,23 @@ public final class MinaPortal implements AutoCloseable {
     }
 
     private static final class Adapter extends IoHandlerAdapter {
+        private final ConnectionGate gate;
         private final Function<PduConnection, ConnectionHandler> handlers;
 
-        Adapter(Function<PduConnection, ConnectionHandler> handlers) {
+        Adapter(ConnectionGate gate, Function<PduConnection, ConnectionHandler> handlers) {
+            this.gate = gate;
             this.handlers = handlers;
         }
 
         @Override
         public void sessionCreated(IoSession session) {
+            InetSocketAddress peer = (InetSocketAddress) session.getRemoteAddress();
+            if (!gate.tryOpen(peer.getAddress())) {
+                // before any buffer or handler exists: a flood of connections costs a socket each, briefly
+                log.info("connection from {} refused: connection limit reached ({} open)", peer, gate.open());
+                session.closeNow();
+                return;
+            }
             MinaConnection c = new MinaConnection(session);
             c.handler = handlers.apply(c);
             session.setAttribute(CONNECTION, c);
@@ -74,6 +84,9 @@ public final class MinaPortal implements AutoCloseable {
         @Override
         public void messageReceived(IoSession session, Object message) {
             MinaConnection c = (MinaConnection) session.getAttribute(CONNECTION);
+            if (c == null) {
+                return; // refused at accept, closing
+            }
             ByteBuffer in = ((IoBuffer) message).buf();
             try {
                 c.decoder.feed(in);
@@ -85,13 +98,17 @@ public final class MinaPortal implements AutoCloseable {
 
         @Override
         public void sessionIdle(IoSession session, IdleStatus status) {
-            ((MinaConnection) session.getAttribute(CONNECTION)).handler.onIdle();
+            MinaConnection c = (MinaConnection) session.getAttribute(CONNECTION);
+            if (c != null) {
+                c.handler.onIdle();
+            }
         }
 
         @Override
         public void sessionClosed(IoSession session) {
             MinaConnection c = (MinaConnection) session.getAttribute(CONNECTION);
             if (c != null) {
+                gate.closed(((InetSocketAddress) session.getRemoteAddress()).getAddress());
                 if (c.decoder.hasPartialPdu()) {
                     log.info("connection from {} closed in the middle of a PDU", session.getRemoteAddress());
                 }
@@ -213,6 +230,14 @@ public final class MinaPortal implements AutoCloseable {
         }
 
         @Override
+        public void sendFinalLoginResponse(Pdu response, boolean headerDigest, boolean dataDigest, int maxRecv) {
+            decoder.setMaxDataSegment(maxRecv);
+            decoder.setDigests(headerDigest, dataDigest);
+            send(response, null);
+            encoder.setDigests(headerDigest, dataDigest);
+        }
+
+        @Override
         public void setMaxRecvDataSegment(int bytes) {
             decoder.setMaxDataSegment(bytes);
         }
@@ -223,6 +248,11 @@ public final class MinaPortal implements AutoCloseable {
                 flushPendingLocked(); // closeOnFlush sends what MINA holds: hand it what we hold first
             }
             session.closeOnFlush();
+        }
+
+        @Override
+        public void closeNow() {
+            session.closeNow();
         }
 
         @Override

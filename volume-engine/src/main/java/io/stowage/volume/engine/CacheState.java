@@ -1,0 +1,82 @@
+package io.stowage.volume.engine;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * What a volume's cache directory belongs to: the volume's UUID and the last owner epoch this cache claimed. Every
+ * file in the cache was written under that epoch or an earlier one. At the next open {@link VolumeLoader} compares
+ * it with the header: another UUID means the volume was re-created under the same name (nothing of this cache is
+ * the new volume's), and a TLog commit by a later epoch means another owner went on from the header, so this
+ * cache's uncommitted TLogs are stale and must never be replayed.
+ *
+ * <p>File {@code cache-state}, text, written durably (temporary file, fsync, rename, directory fsync):
+ * <pre>
+ *  stowage-cache-state 1
+ *  uuid=&lt;volume UUID&gt;
+ *  epoch=&lt;owner epoch&gt;
+ * </pre>
+ * A format version other than {@link #VERSION} is refused, never guessed at. Immutable.
+ */
+record CacheState(UUID uuid, long epoch) {
+    static final String FILE = "cache-state";
+    static final int VERSION = 1;
+    private static final String MAGIC = "stowage-cache-state ";
+
+    /** The cache's state, or empty for a new cache or one written by a release before cache states. */
+    static Optional<CacheState> read(Path cacheDir) throws IOException {
+        Path f = cacheDir.resolve(FILE);
+        if (!Files.exists(f)) return Optional.empty();
+        String[] lines = Files.readString(f, StandardCharsets.UTF_8).split("\n");
+        if (lines.length == 0 || !lines[0].startsWith(MAGIC)) {
+            throw new IOException(f + " is not a Stowage cache state");
+        }
+        String version = lines[0].substring(MAGIC.length()).trim();
+        if (!version.equals(Integer.toString(VERSION))) {
+            throw new IOException(f + " has format version " + version + ", which this release does not know"
+                    + " (it knows " + VERSION + "): refusing to guess; a newer release wrote it");
+        }
+        UUID uuid = null;
+        long epoch = -1;
+        for (int i = 1; i < lines.length; i++) {
+            String l = lines[i];
+            int eq = l.indexOf('=');
+            if (eq < 0) continue;
+            String v = l.substring(eq + 1);
+            try {
+                switch (l.substring(0, eq)) {
+                    case "uuid" -> uuid = UUID.fromString(v);
+                    case "epoch" -> epoch = Long.parseLong(v);
+                    default -> { }
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IOException(f + ": bad line '" + l + "'");
+            }
+        }
+        if (uuid == null || epoch < 0) throw new IOException(f + " lacks its uuid or epoch");
+        return Optional.of(new CacheState(uuid, epoch));
+    }
+
+    void write(Path cacheDir) throws IOException {
+        Path tmp = cacheDir.resolve(FILE + ".tmp");
+        byte[] body = (MAGIC + VERSION + "\nuuid=" + uuid + "\nepoch=" + epoch + "\n").getBytes(StandardCharsets.UTF_8);
+        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer b = ByteBuffer.wrap(body);
+            while (b.hasRemaining()) ch.write(b);
+            ch.force(true);
+        }
+        Files.move(tmp, cacheDir.resolve(FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        try (FileChannel d = FileChannel.open(cacheDir, StandardOpenOption.READ)) {
+            d.force(true); // the rename itself survives a power cut
+        }
+    }
+}
