@@ -185,7 +185,10 @@ public final class Connection implements ConnectionHandler {
         if (pdu.opcode() == IscsiOpcode.SCSI_COMMAND) {
             onScsiCommand(pdu, true);
         } else if (pdu.opcode() == IscsiOpcode.NOP_OUT || pdu.opcode() == IscsiOpcode.TEXT_REQUEST) {
-            admit(pdu, pdu.bhs().getInt(24), () -> { }); // rejected, but its CmdSN is used: no hole is left
+            // rejected, but its CmdSN is used: no hole is left. Reject reason 02h lets the initiator resend the same
+            // PDU (RFC 7143 §11.17.1, §7.2.1 "plugging" a gap): that retry is answered, not dropped as a duplicate
+            admit(pdu, pdu.bhs().getInt(24), () -> { });
+            if (!Bhs.immediate(pdu.bhs())) digestRejected.put(pdu.bhs().getInt(24), pdu.itt());
         } else if (pdu.opcode() == IscsiOpcode.SCSI_DATA_OUT) {
             Task task = tasks.get(pdu.itt());
             if (task != null && task.state() == Task.State.COLLECTING) {
@@ -859,7 +862,25 @@ public final class Connection implements ConnectionHandler {
         });
     }
 
+    /**
+     * CmdSN -> ITT of non-immediate NOP-Outs and Text Requests rejected for a data digest error (their CmdSN was
+     * consumed), so that the initiator's resend of the same PDU is performed; a few recent ones only.
+     */
+    private final Map<Integer, Integer> digestRejected = new java.util.LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Integer, Integer> eldest) {
+            return size() > 16;
+        }
+    };
+
     private void admit(Pdu pdu, int cmdSn, Runnable action) {
+        Integer rejectedItt = digestRejected.get(cmdSn);
+        if (rejectedItt != null && rejectedItt == pdu.itt() && !Bhs.immediate(pdu.bhs())
+                && (pdu.opcode() == IscsiOpcode.NOP_OUT || pdu.opcode() == IscsiOpcode.TEXT_REQUEST)) {
+            digestRejected.remove(cmdSn);
+            action.run(); // the resend of a rejected PDU: its CmdSN is already counted
+            return;
+        }
         Session.Admission a = session.admit(cmdSn, Bhs.immediate(pdu.bhs()), action);
         if (a == Session.Admission.IGNORED) {
             log.debug("{}: {} with CmdSN {} outside the window, ignored", this, pdu.opcode(),
