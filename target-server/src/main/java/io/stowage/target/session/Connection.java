@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * ends the connection and with it the session.
  *
  * <p>Threads: {@code on*} callbacks run on the receive thread; {@link #complete} runs on whichever thread the SCSI
- * layer answers on. {@link #send} is the only place StatSN is assigned, under {@code sendLock}.
+ * layer answers on. StatSN is assigned only by {@link StatusSequencer}, under its lock.
  */
 public final class Connection implements ConnectionHandler {
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
@@ -68,7 +68,7 @@ public final class Connection implements ConnectionHandler {
     private final java.util.concurrent.atomic.AtomicLong dataOutHeld = new java.util.concurrent.atomic.AtomicLong();
     /** Ends a login that has not reached full feature phase in time; cancelled when it does. */
     private final java.util.concurrent.ScheduledFuture<?> loginDeadline;
-    private final Object sendLock = new Object();
+    private final StatusSequencer sequencer;
     private final Map<Integer, Task> tasks = new ConcurrentHashMap<>();
     private final Map<Integer, Task> byTtt = new ConcurrentHashMap<>(); // receive thread
     private volatile State state = State.LOGIN;
@@ -78,20 +78,10 @@ public final class Connection implements ConnectionHandler {
     /** Completed once the connection is closed and its last task has stopped touching the volume. */
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private SessionParameters params;
-    private int statSn;          // guarded by sendLock
-    private int lastMaxCmdSn;    // guarded by sendLock; MaxCmdSN we send never goes down
     private int loginCmdSn;
     private int cid;             // this connection's CID, from its login
     private int nextTtt = 1;
     private int pingTag;         // TTT of our outstanding NOP-In ping, 0 if none
-    /** ITT → StatSN of the status PDU of recently answered tasks (ABORT TASK needs to know if they crossed). */
-    private final Map<Integer, Integer> recentStatus = java.util.Collections.synchronizedMap(
-            new java.util.LinkedHashMap<>(256, 0.75f, false) {
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<Integer, Integer> eldest) {
-                    return size() > 1024;
-                }
-            });
     /** ITTs of recently aborted tasks, which have left the task table: their late Data-Out is dropped silently. */
     private final java.util.Set<Integer> recentlyAborted = java.util.Collections.newSetFromMap(
             java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(64, 0.75f, false) {
@@ -107,6 +97,7 @@ public final class Connection implements ConnectionHandler {
     public Connection(PduConnection wire, TargetDirectory directory, SessionRegistry registry, BufferPool buffers,
                       int portalGroupTag, Map<TextKey, String> ourValues, NodeResources node) {
         this.wire = wire;
+        this.sequencer = new StatusSequencer(wire);
         this.node = node;
         this.dataOutDeadlines = new DataOutDeadlines(node.limits().dataOutTimeoutMillis());
         this.directory = directory;
@@ -237,7 +228,7 @@ public final class Connection implements ConnectionHandler {
      */
     @Override
     public void onClosed() {
-        synchronized (sendLock) {
+        synchronized (sequencer.lock()) {
             state = State.CLOSED;
         }
         loginDeadline.cancel(false);
@@ -342,7 +333,7 @@ public final class Connection implements ConnectionHandler {
         }
         Pdu response = TargetPdus.loginResponse(header, step.transit(), step.csg(), step.nsg(), session.tsih(), 0, 0,
                 ByteBuffer.wrap(text));
-        synchronized (sendLock) { // nothing else is sent before it: StatSN starts after it
+        synchronized (sequencer.lock()) { // nothing else is sent before it: StatSN starts after it
             if (state != State.LOGIN_HELD) {
                 return; // the new connection went away while it waited
             }
@@ -351,11 +342,7 @@ public final class Connection implements ConnectionHandler {
             }
             loginDeadline.cancel(false);
             state = State.FULL_FEATURE; // before the response leaves: the initiator may answer it at once
-            TargetPdus.stampSequence(response, expStatSn, loginCmdSn, loginCmdSn + Session.WINDOW - 1);
-            wire.sendFinalLoginResponse(response, params.headerDigest(), params.dataDigest(),
-                    params.targetMaxRecvDataSegmentLength());
-            statSn = expStatSn + 1;
-            lastMaxCmdSn = loginCmdSn + Session.WINDOW - 1; // what the response announced: the floor from now on
+            sequencer.sendFinalLogin(response, expStatSn, loginCmdSn, params);
         }
         log.info("{}: {} session {} for {} (ISID 0x{}) is in full feature phase; MaxRecvDataSegmentLength"
                         + " {}/{}, bursts {}/{}, ImmediateData {}, InitialR2T {}, digests {}/{}",
@@ -366,10 +353,7 @@ public final class Connection implements ConnectionHandler {
     }
 
     private void sendLogin(Pdu response, int expStatSn) {
-        synchronized (sendLock) {
-            TargetPdus.stampSequence(response, expStatSn, loginCmdSn, loginCmdSn + Session.WINDOW - 1);
-            wire.send(response, null);
-        }
+        sequencer.sendLogin(response, expStatSn, loginCmdSn);
     }
 
     // ---------------------------------------------------------------- SCSI commands and data
@@ -695,7 +679,7 @@ public final class Connection implements ConnectionHandler {
             result.release();
             int sn = send(TargetPdus.scsiResponse(task.itt, status, residualFlags, residual, task.r2tSn,
                     result.sense()), true, null);
-            recentStatus.put(task.itt, sn);
+            sequencer.statusSent(task.itt, sn);
             return;
         }
         boolean collapse = status == ScsiStatus.GOOD; // §11.7.1: status rides on the last Data-In only without sense
@@ -715,12 +699,12 @@ public final class Connection implements ConnectionHandler {
                     last || offset + n == burstEnd, withStatus, status, residualFlags, residual);
             int sn = send(p, withStatus, last ? result::release : null);
             if (withStatus) {
-                recentStatus.put(task.itt, sn);
+                sequencer.statusSent(task.itt, sn);
             }
             offset += n;
         }
         if (!collapse) {
-            recentStatus.put(task.itt, send(TargetPdus.scsiResponse(task.itt, status, residualFlags, residual,
+            sequencer.statusSent(task.itt, send(TargetPdus.scsiResponse(task.itt, status, residualFlags, residual,
                     task.dataInPdus, result.sense()), true, null));
         }
     }
@@ -904,8 +888,7 @@ public final class Connection implements ConnectionHandler {
      * carrying {@code expStatSn}: the status and the TMF crossed on the wire.
      */
     boolean statusCrossed(int itt, int expStatSn) {
-        Integer sn = recentStatus.get(itt);
-        return sn != null && SerialNumber.lessOrEqual(expStatSn, sn);
+        return sequencer.statusCrossed(itt, expStatSn);
     }
 
     Session session() {
@@ -949,25 +932,9 @@ public final class Connection implements ConnectionHandler {
 
     // ---------------------------------------------------------------- send side
 
-    /**
-     * Queues a PDU, stamping StatSN (advanced only for PDUs that carry status), ExpCmdSN and MaxCmdSN under the
-     * send lock so that wire order equals StatSN order.
-     */
+    /** Queues a PDU with StatSN, ExpCmdSN and MaxCmdSN stamped ({@link StatusSequencer}). Any thread. */
     int send(Pdu pdu, boolean advancesStatSn, Runnable onSent) {
-        Session s = session;
-        synchronized (sendLock) {
-            int sn = advancesStatSn ? statSn++ : statSn;
-            int exp = s.expCmdSn();
-            int max = s.maxCmdSn();
-            if (SerialNumber.lessThan(max, lastMaxCmdSn)) {
-                max = lastMaxCmdSn; // the initiator keeps the largest anyway; never announce a shrink
-            }
-            lastMaxCmdSn = max;
-            s.announced(max);
-            TargetPdus.stampSequence(pdu, sn, exp, max);
-            wire.send(pdu, onSent);
-            return sn;
-        }
+        return sequencer.send(session, pdu, advancesStatSn, onSent);
     }
 
     private void reject(RejectReason reason, Pdu pdu) {
