@@ -28,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,8 +68,7 @@ public final class Connection implements ConnectionHandler {
     /** Ends a login that has not reached full feature phase in time; cancelled when it does. */
     private final java.util.concurrent.ScheduledFuture<?> loginDeadline;
     private final StatusSequencer sequencer;
-    private final Map<Integer, Task> tasks = new ConcurrentHashMap<>();
-    private final Map<Integer, Task> byTtt = new ConcurrentHashMap<>(); // receive thread
+    private final TaskTable tasks = new TaskTable();
     private volatile State state = State.LOGIN;
     private volatile Session session;
     /** The session this one reinstates has ended (completed at once when there was none). */
@@ -82,14 +80,6 @@ public final class Connection implements ConnectionHandler {
     private int cid;             // this connection's CID, from its login
     private int nextTtt = 1;
     private int pingTag;         // TTT of our outstanding NOP-In ping, 0 if none
-    /** ITTs of recently aborted tasks, which have left the task table: their late Data-Out is dropped silently. */
-    private final java.util.Set<Integer> recentlyAborted = java.util.Collections.newSetFromMap(
-            java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(64, 0.75f, false) {
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<Integer, Boolean> eldest) {
-                    return size() > 1024;
-                }
-            }));
     private byte[] textPending;  // a Text Response that did not fit in one PDU
     private int textOffset;
     private int textTtt;
@@ -439,7 +429,7 @@ public final class Connection implements ConnectionHandler {
         if (!task.unsolicitedDone) {
             dataOutDeadlines.arm(task);
         }
-        tasks.put(itt, task);
+        tasks.put(task);
         s.admit(cmdSn, immediate, () -> deliver(task));
     }
 
@@ -494,7 +484,7 @@ public final class Connection implements ConnectionHandler {
         int itt = pdu.itt();
         int ttt = bhs.getInt(DataOut.TTT);
         Task task = tasks.get(itt);
-        if (task == null && recentlyAborted.contains(itt)) {
+        if (task == null && tasks.recentlyAborted(itt)) {
             return; // §4.2.3.3: data of an aborted task is discarded
         }
         if (task == null) {
@@ -571,7 +561,6 @@ public final class Connection implements ConnectionHandler {
         if (unsolicited) {
             task.unsolicitedDone = true;
         } else {
-            byTtt.remove(task.ttt);
             task.ttt = -1;
         }
         if (!task.delivered) {
@@ -610,7 +599,6 @@ public final class Connection implements ConnectionHandler {
         int length = Math.min(params.maxBurstLength(), task.edtl - offset);
         task.ttt = nextTag();
         task.r2tEnd = offset + length;
-        byTtt.put(task.ttt, task);
         dataOutDeadlines.arm(task);
         Pdu r2t = TargetPdus.r2t(task.itt, task.lunField, task.ttt, task.r2tSn++, offset, length);
         send(r2t, false, null);
@@ -635,7 +623,7 @@ public final class Connection implements ConnectionHandler {
         if (!task.finish()) { // aborted while executing: no answer (§4.2.3.3 at ERL 0)
             result.release();
             freeSlot(task);
-            forget(task);
+            tasks.forget(task);
             task.finished.complete(null);
             return;
         }
@@ -643,7 +631,7 @@ public final class Connection implements ConnectionHandler {
         try {
             respond(task, result);
         } finally {
-            tasks.remove(task.itt, task);
+            tasks.remove(task);
             task.finished.complete(null);
         }
     }
@@ -876,7 +864,7 @@ public final class Connection implements ConnectionHandler {
 
     /** Tasks of this connection (for TMFs). */
     List<Task> tasks() {
-        return new ArrayList<>(tasks.values());
+        return tasks.snapshot();
     }
 
     Task task(int itt) {
@@ -904,24 +892,15 @@ public final class Connection implements ConnectionHandler {
     Task.State abort(Task task, boolean reportTaskAborted) {
         Task.State was = task.abort();
         if (was == Task.State.COLLECTING) {
-            if (task.ttt != -1) {
-                byTtt.remove(task.ttt);
-            }
             releaseDataOut(task);
             freeSlot(task);
-            forget(task);
+            tasks.forget(task);
             task.finished.complete(null);
         }
         if (reportTaskAborted && (was == Task.State.COLLECTING || was == Task.State.EXECUTING)) {
             send(TargetPdus.scsiResponse(task.itt, ScsiStatus.TASK_ABORTED, 0, 0, 0, null), true, null);
         }
         return was;
-    }
-
-    /** An aborted task has finished: it leaves the table now, not when a new command reuses its ITT. */
-    private void forget(Task task) {
-        recentlyAborted.add(task.itt);
-        tasks.remove(task.itt, task);
     }
 
     private void abortAll(boolean reportTaskAborted) {
