@@ -19,11 +19,8 @@ import io.stowage.target.pdu.RejectReason;
 import io.stowage.target.pdu.TargetPdus;
 import io.stowage.target.transport.ConnectionHandler;
 import io.stowage.target.transport.PduConnection;
-import java.net.InetAddress;
-import java.net.Inet6Address;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -78,11 +75,9 @@ public final class Connection implements ConnectionHandler {
     private SessionParameters params;
     private int loginCmdSn;
     private int cid;             // this connection's CID, from its login
-    private int nextTtt = 1;
     private int pingTag;         // TTT of our outstanding NOP-In ping, 0 if none
-    private byte[] textPending;  // a Text Response that did not fit in one PDU
-    private int textOffset;
-    private int textTtt;
+    private final TransferTags tags = new TransferTags();
+    private final TextExchange textExchange;
 
     public Connection(PduConnection wire, TargetDirectory directory, SessionRegistry registry, BufferPool buffers,
                       int portalGroupTag, Map<TextKey, String> ourValues, NodeResources node) {
@@ -93,6 +88,7 @@ public final class Connection implements ConnectionHandler {
         this.directory = directory;
         this.registry = registry;
         this.buffers = buffers;
+        this.textExchange = new TextExchange(this, wire, directory, tags);
         this.login = new LoginPhase(name -> directory.find(name) != null, portalGroupTag, ourValues, name -> {
             if (name == null) return directory.discoveryChap();
             ExportedTarget t = directory.find(name);
@@ -208,7 +204,7 @@ public final class Connection implements ConnectionHandler {
             return;
         }
         // RFC 7143 §11.19: a target ping asks for a NOP-Out echoing our TTT; StatSN does not advance
-        pingTag = nextTag();
+        pingTag = tags.next();
         send(TargetPdus.nopIn(RESERVED, pingTag, 0, null), false, null);
     }
 
@@ -597,7 +593,7 @@ public final class Connection implements ConnectionHandler {
     private void solicit(Task task) {
         int offset = task.received;
         int length = Math.min(params.maxBurstLength(), task.edtl - offset);
-        task.ttt = nextTag();
+        task.ttt = tags.next();
         task.r2tEnd = offset + length;
         dataOutDeadlines.arm(task);
         Pdu r2t = TargetPdus.r2t(task.itt, task.lunField, task.ttt, task.r2tSn++, offset, length);
@@ -758,60 +754,9 @@ public final class Connection implements ConnectionHandler {
         ByteBuffer bhs = pdu.bhs();
         int itt = pdu.itt();
         int ttt = bhs.getInt(InitiatorPdus.Text.TTT);
-        byte[] text = KeyValues.bytes(pdu.data());
-        admit(pdu, bhs.getInt(InitiatorPdus.Text.CMD_SN), () -> {
-            if (ttt != RESERVED && textPending != null && ttt == textTtt) {
-                sendTextChunk(itt);
-                return;
-            }
-            Map<String, String> offered = KeyValues.parse(text);
-            Map<String, String> answers = new LinkedHashMap<>();
-            StringBuilder targets = new StringBuilder();
-            offered.forEach((key, value) -> {
-                if (key.equals("SendTargets")) {
-                    targets.append(sendTargets(value));
-                } else {
-                    answers.put(key, TextKey.byName(key) == null ? "NotUnderstood" : "Reject");
-                }
-            });
-            byte[] response = (targets + new String(KeyValues.format(answers),
-                    java.nio.charset.StandardCharsets.UTF_8)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            textPending = response;
-            textOffset = 0;
-            sendTextChunk(itt);
-        });
-    }
-
-    /** SendTargets (§13.3, appendix C): every target in a discovery session, ours in a normal one. */
-    private String sendTargets(String value) {
-        StringBuilder sb = new StringBuilder();
-        InetAddress local = wire.localAddress().getAddress();
-        String host = local instanceof Inet6Address ? "[" + local.getHostAddress() + "]" : local.getHostAddress();
-        int port = wire.localAddress().getPort();
-        for (ExportedTarget t : directory.all()) {
-            if (!t.allows(session.initiatorName())) continue; // an initiator off the ACL does not see the target
-            boolean wanted = session.discovery() ? value.equals("All") || value.equals(t.name())
-                    : t == session.target() && (value.isEmpty() || value.equals("All") || value.equals(t.name()));
-            if (wanted) {
-                sb.append("TargetName=").append(t.name()).append('\0');
-                sb.append("TargetAddress=").append(host).append(':').append(port).append(',')
-                        .append(t.portalGroupTag()).append('\0');
-            }
-        }
-        return sb.toString();
-    }
-
-    /** Sends the next part of a Text Response; more than MaxRecvDataSegmentLength continues (C bit, §11.11). */
-    private void sendTextChunk(int itt) {
-        int n = Math.min(textPending.length - textOffset, params.initiatorMaxRecvDataSegmentLength());
-        boolean more = textOffset + n < textPending.length;
-        ByteBuffer chunk = ByteBuffer.wrap(textPending, textOffset, n).slice();
-        textOffset += n;
-        textTtt = more ? nextTag() : RESERVED;
-        send(TargetPdus.textResponse(itt, textTtt, !more, more, chunk), true, null);
-        if (!more) {
-            textPending = null;
-        }
+        byte[] request = KeyValues.bytes(pdu.data());
+        admit(pdu, bhs.getInt(InitiatorPdus.Text.CMD_SN),
+                () -> textExchange.answer(session, params.initiatorMaxRecvDataSegmentLength(), itt, ttt, request));
     }
 
     private void onLogout(Pdu pdu) {
@@ -926,14 +871,6 @@ public final class Connection implements ConnectionHandler {
             reject(RejectReason.PROTOCOL_ERROR, pdu);
         }
         terminate(null);
-    }
-
-    private int nextTag() {
-        int t = nextTtt++;
-        if (nextTtt == RESERVED || nextTtt == 0) {
-            nextTtt = 1;
-        }
-        return t;
     }
 
     /**
