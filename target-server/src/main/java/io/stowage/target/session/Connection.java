@@ -75,9 +75,9 @@ public final class Connection implements ConnectionHandler {
     private SessionParameters params;
     private int loginCmdSn;
     private int cid;             // this connection's CID, from its login
-    private int pingTag;         // TTT of our outstanding NOP-In ping, 0 if none
     private final TransferTags tags = new TransferTags();
     private final TextExchange textExchange;
+    private final Keepalive keepalive = new Keepalive(tags);
 
     public Connection(PduConnection wire, TargetDirectory directory, SessionRegistry registry, BufferPool buffers,
                       int portalGroupTag, Map<TextKey, String> ourValues, NodeResources node) {
@@ -198,14 +198,13 @@ public final class Connection implements ConnectionHandler {
             return; // LOGIN_HELD waits as long as the old session's commands run, as LIO does
         }
         dataOutDeadlines.check(tasks.values(), onDataOutTimeout);
-        if (pingTag != 0) {
+        if (keepalive.unanswered()) {
             log.warn("{}: no answer to NOP-In ping; closing connection", this);
             terminateNow("keepalive timeout"); // its queued Data-In may never drain
             return;
         }
         // RFC 7143 §11.19: a target ping asks for a NOP-Out echoing our TTT; StatSN does not advance
-        pingTag = tags.next();
-        send(TargetPdus.nopIn(RESERVED, pingTag, 0, null), false, null);
+        send(TargetPdus.nopIn(RESERVED, keepalive.ping(), 0, null), false, null);
     }
 
     /**
@@ -717,9 +716,7 @@ public final class Connection implements ConnectionHandler {
         int itt = pdu.itt();
         int ttt = bhs.getInt(InitiatorPdus.NopOut.TTT);
         if (itt == RESERVED) {
-            if (ttt != RESERVED && ttt == pingTag) {
-                pingTag = 0; // the answer to our keepalive ping
-            }
+            keepalive.onNopOut(ttt); // perhaps the answer to our keepalive ping
             return; // §11.18: no response to a NOP-Out with ITT FFFFFFFFh
         }
         long lun = bhs.getLong(Bhs.LUN);
