@@ -65,6 +65,7 @@ public final class Connection implements ConnectionHandler {
     /** Ends a login that has not reached full feature phase in time; cancelled when it does. */
     private final java.util.concurrent.ScheduledFuture<?> loginDeadline;
     private final StatusSequencer sequencer;
+    private final DataInSender dataIn;
     private final TaskTable tasks = new TaskTable();
     private volatile State state = State.LOGIN;
     private volatile Session session;
@@ -83,6 +84,7 @@ public final class Connection implements ConnectionHandler {
                       int portalGroupTag, Map<TextKey, String> ourValues, NodeResources node) {
         this.wire = wire;
         this.sequencer = new StatusSequencer(wire);
+        this.dataIn = new DataInSender(this, sequencer);
         this.node = node;
         this.dataOutDeadlines = new DataOutDeadlines(node.limits().dataOutTimeoutMillis());
         this.directory = directory;
@@ -624,7 +626,7 @@ public final class Connection implements ConnectionHandler {
         }
         freeSlot(task); // before the status goes out, so its MaxCmdSN already reopens the slot
         try {
-            respond(task, result);
+            dataIn.respond(task, result, params);
         } finally {
             tasks.remove(task);
             task.finished.complete(null);
@@ -638,57 +640,6 @@ public final class Connection implements ConnectionHandler {
             if (task.immediate) {
                 session.immediateAnswered();
             }
-        }
-    }
-
-    private void respond(Task task, ScsiResult result) {
-        int status = result.status();
-        int wanted = result.transferLength();
-        int residualFlags = 0;
-        int residual = 0;
-        if (status == ScsiStatus.GOOD) {
-            long expected = task.read || task.write ? task.edtl : 0;
-            if (wanted > expected) {
-                residualFlags = 0x04; // O: overflow (§11.4.5)
-                residual = (int) (wanted - expected);
-            } else if (wanted < expected) {
-                residualFlags = 0x02; // U: underflow
-                residual = (int) (expected - wanted);
-            }
-        }
-        ByteBuffer data = result.dataIn();
-        int toSend = task.read && data != null ? Math.min(data.remaining(), task.edtl) : 0;
-        if (toSend == 0) {
-            result.release();
-            int sn = send(TargetPdus.scsiResponse(task.itt, status, residualFlags, residual, task.r2tSn,
-                    result.sense()), true, null);
-            sequencer.statusSent(task.itt, sn);
-            return;
-        }
-        boolean collapse = status == ScsiStatus.GOOD; // §11.7.1: status rides on the last Data-In only without sense
-        int mrdsl = params.initiatorMaxRecvDataSegmentLength();
-        int burst = params.maxBurstLength();
-        int base = data.position();
-        int offset = 0;
-        while (offset < toSend) {
-            int n = Math.min(mrdsl, toSend - offset);
-            // a Data-In sequence may not exceed MaxBurstLength: end it (F) at each burst boundary
-            int burstEnd = (offset / burst + 1) * burst;
-            n = Math.min(n, burstEnd - offset);
-            boolean last = offset + n == toSend;
-            ByteBuffer slice = data.slice(base + offset, n);
-            boolean withStatus = last && collapse;
-            Pdu p = TargetPdus.dataIn(task.itt, task.lunField, slice, task.dataInPdus++, offset,
-                    last || offset + n == burstEnd, withStatus, status, residualFlags, residual);
-            int sn = send(p, withStatus, last ? result::release : null);
-            if (withStatus) {
-                sequencer.statusSent(task.itt, sn);
-            }
-            offset += n;
-        }
-        if (!collapse) {
-            sequencer.statusSent(task.itt, send(TargetPdus.scsiResponse(task.itt, status, residualFlags, residual,
-                    task.dataInPdus, result.sense()), true, null));
         }
     }
 
