@@ -10,7 +10,6 @@ import io.stowage.target.login.SessionParameters;
 import io.stowage.target.login.TextKey;
 import io.stowage.target.pdu.Bhs;
 import io.stowage.target.pdu.InitiatorPdus;
-import io.stowage.target.pdu.InitiatorPdus.DataOut;
 import io.stowage.target.pdu.InitiatorPdus.ScsiCommand;
 import io.stowage.target.pdu.IscsiOpcode;
 import io.stowage.target.pdu.Pdu;
@@ -29,14 +28,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One iSCSI connection: login, then the full feature phase (RFC 7143 §11). Dispatches each PDU by opcode,
- * assembles Data-Out (immediate, unsolicited, R2T-solicited) into the task's buffer, hands complete commands to
- * the SCSI target, and turns answers into Data-In (split by the initiator's MaxRecvDataSegmentLength, status
- * collapsed into the last one) or a SCSI Response with exact residuals. ErrorRecoveryLevel 0: any protocol error
- * ends the connection and with it the session.
+ * One iSCSI connection: its state (login, held login, full feature phase, closed), the dispatch of each PDU by
+ * opcode, the login exchange, SCSI command intake in CmdSN order (RFC 7143 §11.3) up to execution, NOP-Out,
+ * Logout, and aborting its tasks. ErrorRecoveryLevel 0: any protocol error ends the connection and with it the
+ * session. The other concerns are parts of their own, as LIO splits {@code iscsi_target_*}:
+ * {@link StatusSequencer} (StatSN, ExpCmdSN/MaxCmdSN stamping, recent statuses), {@link TaskTable} (ITT → task,
+ * recently aborted), {@link DataOutCollector} (budget, Data-Out checks, R2T, Data-Out timeout),
+ * {@link DataInSender} (Data-In, phase collapse, residuals), {@link TextExchange} (Text, SendTargets),
+ * {@link Keepalive} (our NOP-In ping), {@link TaskManagement} (TMFs).
  *
- * <p>Threads: {@code on*} callbacks run on the receive thread; {@link #complete} runs on whichever thread the SCSI
- * layer answers on. StatSN is assigned only by {@link StatusSequencer}, under its lock.
+ * <p>Threads: {@code on*} callbacks run on the receive thread, and so does everything the session admits in CmdSN
+ * order; {@link #complete} runs on whichever thread the SCSI layer answers on; {@link #abort} and
+ * {@link #terminate} on any thread. StatSN is assigned only by {@link StatusSequencer}, under its lock, which is
+ * also the lock under which the state becomes FULL_FEATURE (with the final Login Response) and CLOSED.
  */
 public final class Connection implements ConnectionHandler {
     private static final Logger log = LoggerFactory.getLogger(Connection.class);
@@ -55,18 +59,17 @@ public final class Connection implements ConnectionHandler {
     private final PduConnection wire;
     private final TargetDirectory directory;
     private final SessionRegistry registry;
-    private final BufferPool buffers;
     private final LoginPhase login;
     private final NodeResources node;
-    private final DataOutDeadlines dataOutDeadlines;
-    private final java.util.function.Consumer<Task> onDataOutTimeout = this::dataOutTimedOut; // once, not per PDU
-    /** Bytes of the node's Data-Out budget this connection's tasks hold (released on any thread). */
-    private final java.util.concurrent.atomic.AtomicLong dataOutHeld = new java.util.concurrent.atomic.AtomicLong();
     /** Ends a login that has not reached full feature phase in time; cancelled when it does. */
     private final java.util.concurrent.ScheduledFuture<?> loginDeadline;
-    private final StatusSequencer sequencer;
-    private final DataInSender dataIn;
     private final TaskTable tasks = new TaskTable();
+    private final TransferTags tags = new TransferTags();
+    private final StatusSequencer sequencer;
+    private final DataOutCollector collector;
+    private final DataInSender dataIn;
+    private final TextExchange textExchange;
+    private final Keepalive keepalive = new Keepalive(tags);
     private volatile State state = State.LOGIN;
     private volatile Session session;
     /** The session this one reinstates has ended (completed at once when there was none). */
@@ -76,20 +79,16 @@ public final class Connection implements ConnectionHandler {
     private SessionParameters params;
     private int loginCmdSn;
     private int cid;             // this connection's CID, from its login
-    private final TransferTags tags = new TransferTags();
-    private final TextExchange textExchange;
-    private final Keepalive keepalive = new Keepalive(tags);
 
     public Connection(PduConnection wire, TargetDirectory directory, SessionRegistry registry, BufferPool buffers,
                       int portalGroupTag, Map<TextKey, String> ourValues, NodeResources node) {
         this.wire = wire;
-        this.sequencer = new StatusSequencer(wire);
-        this.dataIn = new DataInSender(this, sequencer);
         this.node = node;
-        this.dataOutDeadlines = new DataOutDeadlines(node.limits().dataOutTimeoutMillis());
         this.directory = directory;
         this.registry = registry;
-        this.buffers = buffers;
+        this.sequencer = new StatusSequencer(wire);
+        this.collector = new DataOutCollector(this, tasks, tags, node, buffers);
+        this.dataIn = new DataInSender(this, sequencer);
         this.textExchange = new TextExchange(this, wire, directory, tags);
         this.login = new LoginPhase(name -> directory.find(name) != null, portalGroupTag, ourValues, name -> {
             if (name == null) return directory.discoveryChap();
@@ -127,7 +126,7 @@ public final class Connection implements ConnectionHandler {
         if (state != State.FULL_FEATURE) {
             return;
         }
-        dataOutDeadlines.check(tasks.values(), onDataOutTimeout);
+        collector.checkDeadlines();
         if (op == null) {
             log.info("{}: unknown opcode 0x{}, rejected", this, Integer.toHexString(Bhs.opcodeCode(pdu.bhs())));
             reject(RejectReason.COMMAND_NOT_SUPPORTED, pdu);
@@ -135,7 +134,7 @@ public final class Connection implements ConnectionHandler {
         }
         switch (op) {
             case SCSI_COMMAND -> onScsiCommand(pdu, false);
-            case SCSI_DATA_OUT -> onDataOut(pdu);
+            case SCSI_DATA_OUT -> collector.onDataOut(pdu, params);
             case NOP_OUT -> onNopOut(pdu);
             case TASK_MGMT_REQUEST -> onTaskManagement(pdu);
             case TEXT_REQUEST -> onText(pdu);
@@ -169,14 +168,7 @@ public final class Connection implements ConnectionHandler {
             admit(pdu, pdu.bhs().getInt(24), () -> { });
             if (!Bhs.immediate(pdu.bhs())) digestRejected.put(pdu.bhs().getInt(24), pdu.itt());
         } else if (pdu.opcode() == IscsiOpcode.SCSI_DATA_OUT) {
-            Task task = tasks.get(pdu.itt());
-            if (task != null && task.state() == Task.State.COLLECTING) {
-                refuse(task, io.stowage.scsi.SenseReason.PROTOCOL_SERVICE_CRC_ERROR, "data digest error on a Data-Out");
-                task.discarding = true; // the rest of this sequence is dropped
-                if (Bhs.finalFlag(pdu.bhs())) {
-                    endSequence(task, pdu.bhs().getInt(DataOut.TTT) == RESERVED);
-                }
-            }
+            collector.onDigestError(pdu);
         }
     }
 
@@ -199,7 +191,7 @@ public final class Connection implements ConnectionHandler {
         if (state != State.FULL_FEATURE) {
             return; // LOGIN_HELD waits as long as the old session's commands run, as LIO does
         }
-        dataOutDeadlines.check(tasks.values(), onDataOutTimeout);
+        collector.checkDeadlines();
         if (keepalive.unanswered()) {
             log.warn("{}: no answer to NOP-In ping; closing connection", this);
             terminateNow("keepalive timeout"); // its queued Data-In may never drain
@@ -394,10 +386,7 @@ public final class Connection implements ConnectionHandler {
             task.refusal = ScsiResult.check(io.stowage.scsi.ScsiError.of(
                     io.stowage.scsi.SenseReason.INVALID_FIELD_IN_INFORMATION_UNIT));
         } else if (write && edtl > 0) {
-            if (node.dataOut().tryReserve(task.edtl, dataOutHeld)) {
-                task.reserved = task.edtl;
-                task.dataOut = buffers.acquire(task.edtl);
-            } else {
+            if (!collector.reserve(task)) {
                 log.debug("{}: Data-Out budget spent, task 0x{} gets TASK SET FULL", this, Integer.toHexString(itt));
                 task.refusal = ScsiResult.status(ScsiStatus.TASK_SET_FULL);
             }
@@ -424,7 +413,7 @@ public final class Connection implements ConnectionHandler {
         task.unsolicitedDone = Bhs.finalFlag(bhs) || params.initialR2T()
                 || task.received >= Math.min(task.edtl, params.firstBurstLength());
         if (!task.unsolicitedDone) {
-            dataOutDeadlines.arm(task);
+            collector.arm(task);
         }
         tasks.put(task);
         s.admit(cmdSn, immediate, () -> deliver(task));
@@ -450,18 +439,18 @@ public final class Connection implements ConnectionHandler {
     }
 
     /** The data sent so far is in: ask for more, execute, or answer a task that was refused. */
-    private void proceed(Task task) {
+    void proceed(Task task) {
         if (task.refusal != null) {
             refuse(task);
         } else if (task.needsMoreData()) {
-            solicit(task);
+            collector.solicit(task, params);
         } else {
             execute(task);
         }
     }
 
     /** The task is to end in CHECK CONDITION with {@code reason} once its data is in, instead of executing. */
-    private void refuse(Task task, io.stowage.scsi.SenseReason reason, String why) {
+    void refuse(Task task, io.stowage.scsi.SenseReason reason, String why) {
         log.info("{}: task 0x{}: {}; it ends in {}", this, Integer.toHexString(task.itt), why, reason);
         task.refusal = ScsiResult.check(io.stowage.scsi.ScsiError.of(reason));
     }
@@ -474,131 +463,6 @@ public final class Connection implements ConnectionHandler {
         if (task.startExecuting()) {
             complete(task, task.refusal);
         }
-    }
-
-    private void onDataOut(Pdu pdu) {
-        ByteBuffer bhs = pdu.bhs();
-        int itt = pdu.itt();
-        int ttt = bhs.getInt(DataOut.TTT);
-        Task task = tasks.get(itt);
-        if (task == null && tasks.recentlyAborted(itt)) {
-            return; // §4.2.3.3: data of an aborted task is discarded
-        }
-        if (task == null) {
-            log.info("{}: Data-Out for unknown task 0x{}, rejected", this, Integer.toHexString(itt));
-            reject(RejectReason.INVALID_PDU_FIELD, pdu);
-            return;
-        }
-        Task.State taskState;
-        boolean buffered;
-        synchronized (task) {
-            taskState = task.state();
-            buffered = task.dataOut != null;
-        }
-        if (taskState == Task.State.ABORTED) {
-            return; // §4.2.3.3: data of an aborted task is discarded
-        }
-        if (taskState != Task.State.COLLECTING || (!buffered && task.refusal == null)) {
-            log.info("{}: Data-Out for task 0x{} that expects none, rejected", this, Integer.toHexString(itt));
-            reject(RejectReason.INVALID_PDU_FIELD, pdu);
-            return;
-        }
-        boolean unsolicited = ttt == RESERVED;
-        if (unsolicited ? task.unsolicitedDone : ttt != task.ttt) {
-            protocolError(pdu, unsolicited ? "unsolicited Data-Out not allowed" : "Data-Out with stale TTT");
-            return;
-        }
-        boolean last = Bhs.finalFlag(bhs);
-        if (task.discarding) { // after a sequence error: the rest of the sequence is dropped, up to its F bit
-            if (last) {
-                endSequence(task, unsolicited);
-            } else {
-                dataOutDeadlines.arm(task);
-            }
-            return;
-        }
-        int dataSn = bhs.getInt(DataOut.DATA_SN);
-        int offset = bhs.getInt(DataOut.BUFFER_OFFSET);
-        int length = pdu.dataLength();
-        int limit = unsolicited ? Math.min(task.edtl, params.firstBurstLength()) : task.r2tEnd;
-        if (dataSn != task.expectedDataSn) {
-            failDataPhase(task, unsolicited, last, "DataSN " + Integer.toUnsignedString(dataSn) + " where "
-                    + task.expectedDataSn + " was due");
-            return;
-        }
-        if (offset != task.received || length > limit - offset) {
-            failDataPhase(task, unsolicited, last, "Data-Out offset " + offset + "+" + length
-                    + " outside expected " + task.received + ".." + limit);
-            return;
-        }
-        synchronized (task) {
-            // a LU RESET, TARGET RESET or PREEMPT AND ABORT on another thread may abort the task and return its
-            // buffer to the pool at any moment: the copy and that release exclude each other
-            if (task.state() != Task.State.COLLECTING) {
-                return; // aborted meanwhile: the data is discarded (§4.2.3.3)
-            }
-            if (task.dataOut != null) { // none for a refused task: its data is counted and dropped
-                task.dataOut.put(offset, pdu.data(), pdu.data().position(), length);
-            }
-        }
-        task.received += length;
-        task.expectedDataSn++;
-        if (last || task.received == limit) {
-            endSequence(task, unsolicited);
-        } else {
-            dataOutDeadlines.arm(task); // data is coming: the clock restarts
-        }
-    }
-
-    /** The current Data-Out sequence (unsolicited burst or R2T) is complete. */
-    private void endSequence(Task task, boolean unsolicited) {
-        task.dataOutDeadline = 0; // until the next R2T
-        task.expectedDataSn = 0;
-        task.discarding = false;
-        if (unsolicited) {
-            task.unsolicitedDone = true;
-        } else {
-            task.ttt = -1;
-        }
-        if (!task.delivered) {
-            return; // waits for its CmdSN turn; deliver() takes it from here
-        }
-        proceed(task);
-    }
-
-    /**
-     * A Data-Out sequence error (RFC 7143 §7.8, sequence errors at ErrorRecoveryLevel 0): the command ends in
-     * CHECK CONDITION, ABORTED COMMAND / DATA PHASE ERROR once the initiator has sent the sequence's final
-     * Data-Out (the rest of it is discarded; no R2T follows), and the connection and its other commands carry on.
-     */
-    private void failDataPhase(Task task, boolean unsolicited, boolean last, String why) {
-        log.warn("{}: task 0x{}: {}; command terminated", this, Integer.toHexString(task.itt), why);
-        task.refusal = ScsiResult.check(io.stowage.scsi.ScsiError.of(io.stowage.scsi.SenseReason.DATA_PHASE_ERROR));
-        task.discarding = true;
-        if (last) {
-            endSequence(task, unsolicited);
-        }
-    }
-
-    /** The Data-Out timeout: the task ends with 0B/4B/06 (INITIATOR RESPONSE TIMEOUT); its buffer is freed. */
-    private void dataOutTimedOut(Task task) {
-        log.warn("{}: task 0x{}: no Data-Out for {} s; command terminated", this, Integer.toHexString(task.itt),
-                node.limits().dataOutTimeoutMillis() / 1000);
-        abort(task, false);
-        byte[] sense = io.stowage.scsi.SenseData.fixed(io.stowage.scsi.SenseReason.INITIATOR_RESPONSE_TIMEOUT, false,
-                0, -1);
-        send(TargetPdus.scsiResponse(task.itt, ScsiStatus.CHECK_CONDITION, 0, 0, task.r2tSn, sense), true, null);
-    }
-
-    /** Sends the next R2T (MaxOutstandingR2T = 1), bounded by MaxBurstLength (§11.8). */
-    private void solicit(Task task) {
-        int offset = task.received;
-        int length = Math.min(params.maxBurstLength(), task.edtl - offset);
-        task.ttt = tags.next();
-        task.r2tEnd = offset + length;
-        dataOutDeadlines.arm(task);
-        Pdu r2t = TargetPdus.r2t(task.itt, task.lunField, task.ttt, task.r2tSn++, offset, length);
-        send(r2t, false, null);
     }
 
     private void execute(Task task) {
@@ -616,7 +480,7 @@ public final class Connection implements ConnectionHandler {
 
     /** The SCSI layer answered (any thread). */
     void complete(Task task, ScsiResult result) {
-        releaseDataOut(task);
+        collector.release(task);
         if (!task.finish()) { // aborted while executing: no answer (§4.2.3.3 at ERL 0)
             result.release();
             freeSlot(task);
@@ -640,23 +504,6 @@ public final class Connection implements ConnectionHandler {
             if (task.immediate) {
                 session.immediateAnswered();
             }
-        }
-    }
-
-    private void releaseDataOut(Task task) {
-        ByteBuffer b;
-        long reserved;
-        synchronized (task) {
-            b = task.dataOut;
-            task.dataOut = null;
-            reserved = task.reserved;
-            task.reserved = 0;
-        }
-        if (b != null) {
-            buffers.release(b);
-        }
-        if (reserved > 0) {
-            node.dataOut().release(reserved, dataOutHeld);
         }
     }
 
@@ -785,7 +632,7 @@ public final class Connection implements ConnectionHandler {
     Task.State abort(Task task, boolean reportTaskAborted) {
         Task.State was = task.abort();
         if (was == Task.State.COLLECTING) {
-            releaseDataOut(task);
+            collector.release(task);
             freeSlot(task);
             tasks.forget(task);
             task.finished.complete(null);
@@ -809,11 +656,11 @@ public final class Connection implements ConnectionHandler {
         return sequencer.send(session, pdu, advancesStatSn, onSent);
     }
 
-    private void reject(RejectReason reason, Pdu pdu) {
+    void reject(RejectReason reason, Pdu pdu) {
         send(TargetPdus.reject(reason, pdu.headerCopy(), 0), true, null);
     }
 
-    private void protocolError(Pdu pdu, String why) {
+    void protocolError(Pdu pdu, String why) {
         log.warn("{}: protocol error: {}; closing connection", this, why);
         if (state == State.FULL_FEATURE) {
             reject(RejectReason.PROTOCOL_ERROR, pdu);
