@@ -65,7 +65,7 @@ public final class Volume implements AutoCloseable {
     private volatile long absorbedSeq;
 
     private final ReentrantLock appendLock = new ReentrantLock();
-    private final ReentrantLock[] stripes = new ReentrantLock[1024];
+    private final StripeLocks stripes = new StripeLocks();
     // guarded by appendLock
     private ScoCache.Sco openSco;
     private int openScoClusters;
@@ -134,7 +134,6 @@ public final class Volume implements AutoCloseable {
         this.scos = scos;
         this.epoch = epoch;
         this.absorbedSeq = header.lastTlogSeq();
-        for (int i = 0; i < stripes.length; i++) stripes[i] = new ReentrantLock();
         this.uploader = new Thread(this::uploadLoop, "stowage-upload-" + name);
         this.uploader.setDaemon(true);
         this.scrubber = config.scrubIntervalMillis() == 0 ? null
@@ -215,11 +214,8 @@ public final class Volume implements AutoCloseable {
         long first = offset / CLUSTER;
         long end = (offset + len + CLUSTER - 1) / CLUSTER;
         int n = (int) (end - first);
-        List<ReentrantLock> locks = lockStripes(first, n);
-        try {
+        try (StripeLocks.Held held = stripes.lock(first, n)) {
             writeLocked(offset, src, first, end);
-        } finally {
-            for (ReentrantLock l : locks) l.unlock();
         }
         if (fua) flush();
     }
@@ -280,16 +276,13 @@ public final class Volume implements AutoCloseable {
         waitForDirtyBudget();
         long first = offset / CLUSTER;
         long end = (offset + len + CLUSTER - 1) / CLUSTER;
-        List<ReentrantLock> locks = lockStripes(first, (int) (end - first));
-        try {
+        try (StripeLocks.Held held = stripes.lock(first, end - first)) {
             ByteBuffer current = ByteBuffer.allocate(len);
             read(offset, current);
             ByteBuffer next = change.apply(current.flip());
             if (next != null) {
                 writeLocked(offset, next.duplicate(), first, end);
             }
-        } finally {
-            for (ReentrantLock l : locks) l.unlock();
         }
     }
 
@@ -336,8 +329,7 @@ public final class Volume implements AutoCloseable {
         checkUsable(first * CLUSTER, count * CLUSTER);
         if (count == 0) return;
         waitForDirtyBudget();
-        List<ReentrantLock> locks = lockStripes(first, (int) Math.min(count, stripes.length));
-        try {
+        try (StripeLocks.Held held = stripes.lock(first, count)) {
             appendLock.lock();
             try {
                 checkHalted();
@@ -351,8 +343,6 @@ public final class Volume implements AutoCloseable {
             } finally {
                 appendLock.unlock();
             }
-        } finally {
-            for (ReentrantLock l : locks) l.unlock();
         }
     }
 
@@ -417,8 +407,7 @@ public final class Volume implements AutoCloseable {
             long off = (backwards ? batches - 1 - b : b) * batch;
             int n = (int) Math.min(batch, count - off);
             waitForDirtyBudget();
-            List<ReentrantLock> locks = lockStripes(src + off, n, dst + off, n);
-            try {
+            try (StripeLocks.Held held = stripes.lock(src + off, n, dst + off, n)) {
                 ClusterMap.Mapping[] got = n == batch ? m : new ClusterMap.Mapping[n];
                 map.lookup(src + off, got);
                 appendLock.lock();
@@ -454,39 +443,8 @@ public final class Volume implements AutoCloseable {
                 } finally {
                     appendLock.unlock();
                 }
-            } finally {
-                for (ReentrantLock l : locks) l.unlock();
             }
         }
-    }
-
-    /** The stripe locks of two ranges at once (copies), each stripe once. */
-    private List<ReentrantLock> lockStripes(long firstA, int nA, long firstB, int nB) {
-        int a = Math.min(nA, stripes.length);
-        int b = Math.min(nB, stripes.length);
-        int[] idx = new int[a + b];
-        for (int i = 0; i < a; i++) idx[i] = (int) Math.floorMod(firstA + i, (long) stripes.length);
-        for (int i = 0; i < b; i++) idx[a + i] = (int) Math.floorMod(firstB + i, (long) stripes.length);
-        return lockInOrder(idx);
-    }
-
-    private List<ReentrantLock> lockStripes(long first, int n) {
-        int count = Math.min(n, stripes.length);
-        int[] idx = new int[count];
-        for (int i = 0; i < count; i++) idx[i] = (int) Math.floorMod(first + i, (long) stripes.length);
-        return lockInOrder(idx);
-    }
-
-    /** Locks the stripes named in {@code idx} (sorted here, duplicates skipped) in the one global order. */
-    private List<ReentrantLock> lockInOrder(int[] idx) {
-        Arrays.sort(idx); // one global order: no deadlock between overlapping writes
-        List<ReentrantLock> locks = new ArrayList<>(idx.length);
-        for (int k = 0; k < idx.length; k++) {
-            if (k > 0 && idx[k] == idx[k - 1]) continue;
-            stripes[idx[k]].lock();
-            locks.add(stripes[idx[k]]);
-        }
-        return locks;
     }
 
     /** Appends whole clusters to the open SCO(s) and the TLog; publishes them in the overlay. */
@@ -1185,16 +1143,13 @@ public final class Volume implements AutoCloseable {
                     return new ScrubResult(victims.size(), moved, 0); // what moved is ordinary writes; nothing deleted
                 }
                 waitForDirtyBudget();
-                List<ReentrantLock> locks = lockStripes(a, 1);
-                try {
+                try (StripeLocks.Held held = stripes.lock(a, 1)) {
                     ClusterMap.Mapping m = map.get(a);
                     if (m == null || !victims.contains(ClusterLocation.sco(m.location()))) continue; // rewritten
                     buf.clear();
                     readClusters(a, 1, buf.duplicate());
                     append(a, buf.duplicate());
                     moved++;
-                } finally {
-                    for (ReentrantLock l : locks) l.unlock();
                 }
             }
             if (moved > 0) {
