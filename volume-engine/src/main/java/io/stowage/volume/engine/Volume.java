@@ -93,8 +93,8 @@ public final class Volume implements AutoCloseable {
     private final AtomicLong uploadedBytes = new AtomicLong();
     private final AtomicLong uploadedTlogs = new AtomicLong();
     private final AtomicLong uploadFailures = new AtomicLong();
-    /** SCOs deleted by scrubbing so far; a read that fails while it moves retries (see readClustersRetryingScrub). */
-    private final AtomicLong scrubDeletions = new AtomicLong();
+    /** The read path (map lookups, cache and backend reads, CRC checks). */
+    private final ClusterReader reader;
     /** One scrub pass at a time. */
     private final ReentrantLock scrubLock = new ReentrantLock();
     private final Object dirtyChanged = new Object();
@@ -134,6 +134,7 @@ public final class Volume implements AutoCloseable {
         this.scos = scos;
         this.epoch = epoch;
         this.absorbedSeq = header.lastTlogSeq();
+        this.reader = new ClusterReader(name, map, scos, store, () -> this.header, this::halt);
         this.uploader = new Thread(this::uploadLoop, "stowage-upload-" + name);
         this.uploader.setDaemon(true);
         this.scrubber = config.scrubIntervalMillis() == 0 ? null
@@ -230,10 +231,10 @@ public final class Volume implements AutoCloseable {
         } else {
             clusters = ByteBuffer.allocate(n * CLUSTER);
             if (offset % CLUSTER != 0) {
-                readClusters(first, 1, clusters.slice(0, CLUSTER));
+                reader.readClusters(first, 1, clusters.slice(0, CLUSTER));
             }
             if ((offset + len) % CLUSTER != 0 && (n > 1 || offset % CLUSTER == 0)) {
-                readClusters(end - 1, 1, clusters.slice((n - 1) * CLUSTER, CLUSTER));
+                reader.readClusters(end - 1, 1, clusters.slice((n - 1) * CLUSTER, CLUSTER));
             }
             clusters.put((int) (offset - first * CLUSTER), src, src.position(), len);
             clusters.clear();
@@ -695,99 +696,7 @@ public final class Volume implements AutoCloseable {
         checkUsable(offset, len);
         if (len == 0) return;
         bytesRead.add(len);
-        long first = offset / CLUSTER;
-        long end = (offset + len + CLUSTER - 1) / CLUSTER;
-        if (offset % CLUSTER == 0 && len % CLUSTER == 0) {
-            readClustersRetryingScrub(first, (int) (end - first), dst.duplicate());
-        } else {
-            ByteBuffer tmp = ByteBuffer.allocate((int) (end - first) * CLUSTER);
-            readClustersRetryingScrub(first, (int) (end - first), tmp.duplicate());
-            dst.duplicate().put(tmp.slice((int) (offset - first * CLUSTER), len));
-        }
-        dst.position(dst.limit());
-    }
-
-    /**
-     * A read that looked its clusters up just before a scrub deleted the SCO they were in fails to read it; the
-     * data was moved before the deletion, so a fresh lookup finds it.
-     */
-    private void readClustersRetryingScrub(long first, int n, ByteBuffer out) throws IOException {
-        for (int attempt = 0; ; attempt++) {
-            long deletions = scrubDeletions.get();
-            try {
-                readClusters(first, n, out.duplicate());
-                return;
-            } catch (IOException e) {
-                if (attempt >= 3 || scrubDeletions.get() == deletions) throw e;
-            }
-        }
-    }
-
-    /** Reads {@code n} whole clusters into {@code out} from its position; runs within one SCO are one read. */
-    void readClusters(long first, int n, ByteBuffer out) throws IOException {
-        ClusterMap.Mapping[] m = new ClusterMap.Mapping[n];
-        map.lookup(first, m);
-        int base = out.position();
-        int i = 0;
-        while (i < n) {
-            if (m[i] == null) {
-                ByteBuffer z = out.slice(base + i * CLUSTER, CLUSTER);
-                while (z.hasRemaining()) z.put((byte) 0);
-                i++;
-                continue;
-            }
-            long loc = m[i].location();
-            int j = i + 1;
-            while (j < n && m[j] != null && ClusterLocation.sco(m[j].location()) == ClusterLocation.sco(loc)
-                    && ClusterLocation.offset(m[j].location()) == ClusterLocation.offset(loc) + (j - i)
-                    && ClusterLocation.cloneDepth(m[j].location()) == ClusterLocation.cloneDepth(loc)) {
-                j++;
-            }
-            ByteBuffer run = out.slice(base + i * CLUSTER, (j - i) * CLUSTER);
-            readRun(loc, j - i, run);
-            for (int k = i; k < j; k++) {
-                CRC32C crc = new CRC32C();
-                crc.update(out.slice(base + k * CLUSTER, CLUSTER));
-                if ((int) crc.getValue() != m[k].crc()) {
-                    log.error("volume {}: cluster {} at {} fails its CRC32C check (stored {}, read {})", name,
-                            first + k, ClusterLocation.toString(m[k].location()), Integer.toHexString(m[k].crc()),
-                            Integer.toHexString((int) crc.getValue()));
-                    throw new CorruptClusterException("cluster " + (first + k) + " of volume " + name
-                            + " fails its CRC check");
-                }
-            }
-            i = j;
-        }
-    }
-
-    private void readRun(long loc, int clusters, ByteBuffer dst) throws IOException {
-        long number = ClusterLocation.sco(loc);
-        long pos = (long) ClusterLocation.offset(loc) * CLUSTER;
-        ScoCache.Sco sco = scos.get(number);
-        if (sco != null) {
-            try {
-                ByteBuffer d = dst.duplicate();
-                long p = pos;
-                while (d.hasRemaining()) {
-                    int r = sco.channel.read(d, p);
-                    if (r < 0) throw new IOException("SCO " + number + " of volume " + name + " is truncated");
-                    p += r;
-                }
-                return;
-            } catch (ClosedChannelException e) {
-                // evicted meanwhile: it is in the backend
-            }
-        }
-        long scoEpoch = header.scoEpoch(number);
-        if (scoEpoch < 0) {
-            throw new IOException("SCO " + number + " of volume " + name + " is neither cached nor committed");
-        }
-        try {
-            store.get(ObjectNames.sco(scoEpoch, number, 0), pos, clusters * CLUSTER, dst.duplicate());
-        } catch (ObjectStore.FencedException e) {
-            halt(e);
-            throw e;
-        }
+        reader.read(offset, dst);
     }
 
     // ------------------------------------------------------------------ upload
@@ -1147,7 +1056,7 @@ public final class Volume implements AutoCloseable {
                     ClusterMap.Mapping m = map.get(a);
                     if (m == null || !victims.contains(ClusterLocation.sco(m.location()))) continue; // rewritten
                     buf.clear();
-                    readClusters(a, 1, buf.duplicate());
+                    reader.readClusters(a, 1, buf.duplicate());
                     append(a, buf.duplicate());
                     moved++;
                 }
@@ -1167,7 +1076,7 @@ public final class Volume implements AutoCloseable {
             int deleted = 0;
             for (long number : victims) {
                 if (stillReferenced.contains(number)) continue; // a copy made meanwhile: try again next pass
-                scrubDeletions.incrementAndGet(); // first: a read failing from here on knows to look up again
+                reader.scoDeletedByScrub(); // first: a read failing from here on knows to look up again
                 ScoCache.Sco cached = scos.get(number);
                 if (cached != null) scos.remove(cached);
                 store.delete(ObjectNames.sco(committed.scoEpoch(number), number, 0));
@@ -1220,7 +1129,7 @@ public final class Volume implements AutoCloseable {
     public Stats stats() {
         return new Stats(bytesWritten.sum(), bytesRead.sum(), flushes.sum(), dirty.get(), uploadedBytes.get(),
                 uploadedTlogs.get(), uploadFailures.get(), pendingUploads.get(), epoch, halted != null,
-                scrubDeletions.get());
+                reader.scrubDeletions());
     }
 
     /** Data written but not yet committed to the backend, in bytes. */
