@@ -58,9 +58,8 @@ public final class Volume implements AutoCloseable {
     private final SpaceReserve reserve;
     /** The TLog directory's entries changed (a TLog created or deleted): the next flush fsyncs it. */
     private final DirectorySync tlogDir;
-    volatile VolumeHeader header;
-    /** Serialises header changes (the uploader's TLog commits, resizes): each builds on the last committed one. */
-    private final Object headerLock = new Object();
+    /** The one writer of the header (TLog commits, resizes, checkpoints); holds the last committed one. */
+    private final HeaderCommitter headers;
     /** The newest TLog that is committed and absorbed (LMDB, cache accounting); uploads finish in TLog order. */
     private volatile long absorbedSeq;
 
@@ -129,12 +128,12 @@ public final class Volume implements AutoCloseable {
         this.store = store;
         this.config = config;
         this.cacheDir = cacheDir;
-        this.header = header;
+        this.headers = new HeaderCommitter(store, epoch, header, this::halt);
         this.map = map;
         this.scos = scos;
         this.epoch = epoch;
         this.absorbedSeq = header.lastTlogSeq();
-        this.reader = new ClusterReader(name, map, scos, store, () -> this.header, this::halt);
+        this.reader = new ClusterReader(name, map, scos, store, headers::header, this::halt);
         this.uploader = new Thread(this::uploadLoop, "stowage-upload-" + name);
         this.uploader.setDaemon(true);
         this.scrubber = config.scrubIntervalMillis() == 0 ? null
@@ -148,24 +147,7 @@ public final class Volume implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.checkpoints = new Checkpoints(name, store, map, cacheDir, epoch, new Checkpoints.Owner() {
-            @Override
-            public VolumeHeader header() {
-                return Volume.this.header;
-            }
-
-            @Override
-            public VolumeHeader commitHeader(java.util.function.UnaryOperator<VolumeHeader> change)
-                    throws IOException {
-                synchronized (headerLock) {
-                    VolumeHeader before = Volume.this.header;
-                    VolumeHeader next = change.apply(before);
-                    Volume.this.commitHeader(before, next);
-                    Volume.this.header = next;
-                    return before;
-                }
-            }
-        }, this::halt);
+        this.checkpoints = new Checkpoints(name, store, map, cacheDir, epoch, headers, this::halt);
     }
 
     /** Tests: a metadata checkpoint after this many committed TLogs (see Checkpoints). */
@@ -189,6 +171,7 @@ public final class Volume implements AutoCloseable {
     }
 
     public VolumeInfo info() {
+        VolumeHeader header = headers.header();
         return new VolumeInfo(name, header.uuid(), header.sizeBytes());
     }
 
@@ -763,12 +746,9 @@ public final class Volume implements AutoCloseable {
                 awaitAll(puts);
                 String tlogName = ObjectNames.tlog(job.tlogEpoch(), job.seq());
                 putReplacingUncommitted(tlogName, job.file());
-                synchronized (headerLock) {
-                    VolumeHeader next = header.withTlog(new VolumeHeader.TLogRecord(job.seq(), job.tlogEpoch(),
-                            lastSco < 0 ? 0 : firstSco, lastSco));
-                    commitHeader(header, next);
-                    header = next;
-                }
+                VolumeHeader.TLogRecord record = new VolumeHeader.TLogRecord(job.seq(), job.tlogEpoch(),
+                        lastSco < 0 ? 0 : firstSco, lastSco);
+                headers.commit(h -> h.withTlog(record));
                 if (warned) log.info("volume {}: backend reachable again, uploads resumed", name);
                 committed(job);
                 return;
@@ -792,24 +772,6 @@ public final class Volume implements AutoCloseable {
                 }
                 backoff = Math.min(backoff * 2, 5000);
             }
-        }
-    }
-
-    /**
-     * Commits {@code next} over {@code current}, guarded by this owner's epoch and current's last TLog (so a delayed
-     * duplicate of an earlier commit can never roll the header back). A refusal that finds {@code next} already in
-     * place is this owner's own earlier attempt, reported as failed (a timeout) but landed: that is success. Caller
-     * holds headerLock.
-     */
-    private void commitHeader(VolumeHeader current, VolumeHeader next) throws IOException {
-        byte[] body = next.serialize();
-        try {
-            store.commitHeader(epoch, current.lastTlogSeq(),
-                    new ObjectStore.VolumeHeaderBytes(epoch, next.lastTlogSeq(), body));
-        } catch (ObjectStore.FencedException e) {
-            ObjectStore.VolumeHeaderBytes now = store.readHeader().orElse(null);
-            if (now != null && now.epoch() == epoch && Arrays.equals(now.body(), body)) return;
-            throw e;
         }
     }
 
@@ -958,22 +920,16 @@ public final class Volume implements AutoCloseable {
         if (newSize % CLUSTER != 0) {
             throw new IllegalArgumentException("volume size " + newSize + " is not a multiple of " + CLUSTER);
         }
-        synchronized (headerLock) {
-            long current = header.sizeBytes();
+        VolumeHeader before = headers.commit(h -> {
+            long current = h.sizeBytes();
             if (newSize < current) {
                 throw new IllegalArgumentException("volume " + name + " cannot shrink from " + current + " to "
                         + newSize + " bytes");
             }
-            if (newSize == current) return;
-            VolumeHeader next = header.withSize(newSize);
-            try {
-                commitHeader(header, next);
-            } catch (ObjectStore.FencedException e) {
-                halt(e);
-                throw e;
-            }
-            header = next;
-            log.info("volume {} resized from {} to {} bytes", name, current, newSize);
+            return newSize == current ? h : h.withSize(newSize);
+        });
+        if (before.sizeBytes() != newSize) {
+            log.info("volume {} resized from {} to {} bytes", name, before.sizeBytes(), newSize);
         }
     }
 
@@ -1021,7 +977,7 @@ public final class Volume implements AutoCloseable {
         scrubLock.lock();
         try {
             if (scrubStopping) throw new IOException("volume " + name + " is closing: no scrub pass");
-            VolumeHeader committed = header;
+            VolumeHeader committed = headers.header();
             long clusters = committed.sizeBytes() / CLUSTER;
             java.util.Map<Long, Integer> live = new java.util.HashMap<>();
             forEachMapping(clusters, false, (a, m) -> live.merge(ClusterLocation.sco(m.location()), 1, Integer::sum));
@@ -1069,7 +1025,7 @@ public final class Volume implements AutoCloseable {
             java.util.Set<Long> stillReferenced = new java.util.HashSet<>();
             // the size now, not at the pass's start: a resize plus a copy into the new space during the pass may
             // reference a victim from beyond the old end
-            forEachMapping(header.sizeBytes() / CLUSTER, true, (a, m) -> {
+            forEachMapping(headers.header().sizeBytes() / CLUSTER, true, (a, m) -> {
                 long n = ClusterLocation.sco(m.location());
                 if (victims.contains(n)) stillReferenced.add(n);
             });
@@ -1108,7 +1064,7 @@ public final class Volume implements AutoCloseable {
     private long scrubbedAtTlog = -1;
 
     private void backgroundScrub() {
-        long committedTlog = header.lastTlogSeq();
+        long committedTlog = headers.header().lastTlogSeq();
         if (halted != null || closing || scrubStopping || committedTlog == scrubbedAtTlog) return; // nothing new
         try {
             scrub(VolumeConfig.SCRUB_MAX_LIVE_RATIO, VolumeConfig.SCRUB_MAX_VICTIMS);
@@ -1162,7 +1118,7 @@ public final class Volume implements AutoCloseable {
 
     private void checkUsable(long offset, long len) throws IOException {
         checkHalted();
-        if (offset < 0 || len < 0 || offset + len > header.sizeBytes()) {
+        if (offset < 0 || len < 0 || offset + len > headers.header().sizeBytes()) {
             throw new IllegalArgumentException("range " + offset + "+" + len + " outside volume " + name);
         }
     }
