@@ -94,12 +94,10 @@ public final class Volume implements AutoCloseable {
     private final AtomicLong uploadFailures = new AtomicLong();
     /** The read path (map lookups, cache and backend reads, CRC checks). */
     private final ClusterReader reader;
-    /** One scrub pass at a time. */
-    private final ReentrantLock scrubLock = new ReentrantLock();
     private final Object dirtyChanged = new Object();
     private final Thread uploader;
-    /** Runs a scrub pass every {@code scrubIntervalMillis} (null when scrubbing is off). */
-    private final java.util.concurrent.ScheduledExecutorService scrubber;
+    /** Garbage collection of overwritten data (passes on demand and in the background). */
+    private final Scrubber scrubber;
     /** Puts the SCOs of one TLog concurrently; the uploader waits for all of them before the TLog. */
     private final java.util.concurrent.ExecutorService scoPutters;
     /** Metadata checkpoints: keep the header and the TLogs an open needs bounded (see Checkpoints). */
@@ -136,12 +134,38 @@ public final class Volume implements AutoCloseable {
         this.reader = new ClusterReader(name, map, scos, store, headers::header, this::halt);
         this.uploader = new Thread(this::uploadLoop, "stowage-upload-" + name);
         this.uploader.setDaemon(true);
-        this.scrubber = config.scrubIntervalMillis() == 0 ? null
-                : java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-                    Thread t = new Thread(r, "stowage-scrub-" + name);
-                    t.setDaemon(true);
-                    return t;
-                });
+        this.scrubber = new Scrubber(name, config.scrubIntervalMillis(), store, map, scos, headers, reader, stripes,
+                new Scrubber.Owner() {
+                    @Override
+                    public void checkHalted() throws IOException {
+                        Volume.this.checkHalted();
+                    }
+
+                    @Override
+                    public boolean stopped() {
+                        return halted != null || closing;
+                    }
+
+                    @Override
+                    public void waitForDirtyBudget() throws IOException {
+                        Volume.this.waitForDirtyBudget();
+                    }
+
+                    @Override
+                    public void append(long first, ByteBuffer data) throws IOException {
+                        Volume.this.append(first, data);
+                    }
+
+                    @Override
+                    public void flush() throws IOException {
+                        Volume.this.flush();
+                    }
+
+                    @Override
+                    public void syncToBackend(long timeoutMillis) throws IOException {
+                        Volume.this.syncToBackend(timeoutMillis);
+                    }
+                }, this::halt);
         this.scoPutters = java.util.concurrent.Executors.newFixedThreadPool(config.uploadParallelism(), r -> {
             Thread t = new Thread(r, "stowage-sco-put-" + name);
             t.setDaemon(true);
@@ -164,10 +188,7 @@ public final class Volume implements AutoCloseable {
         this.tlogOpened = System.nanoTime();
         pendingUploads.set(uploads.size());
         uploader.start();
-        if (scrubber != null) {
-            scrubber.scheduleWithFixedDelay(this::backgroundScrub, config.scrubIntervalMillis(),
-                    config.scrubIntervalMillis(), TimeUnit.MILLISECONDS);
-        }
+        scrubber.start();
     }
 
     public VolumeInfo info() {
@@ -935,28 +956,9 @@ public final class Volume implements AutoCloseable {
 
     /** How often shutdown logs while it waits for a running scrub pass to stop (tests shorten it). */
     long scrubStopPatienceMillis = 30_000;
-    /** Set by shutdown: a running scrub pass stops at its next safe point, no new one starts. */
-    private volatile boolean scrubStopping;
 
-    /**
-     * Stops scrubbing and waits for a running pass (background or called directly) to end: closing LMDB and the store
-     * under it would crash it (a closed LMDB environment, a destroyed RADOS I/O context). The pass stops at its next
-     * safe point (between two moved clusters, before its deletions), so the wait is short; it is logged if not.
-     */
     private void stopScrubber() {
-        scrubStopping = true;
-        if (scrubber != null) scrubber.shutdown();
-        boolean interrupted = false;
-        while (true) {
-            try {
-                if (scrubLock.tryLock(scrubStopPatienceMillis, TimeUnit.MILLISECONDS)) break;
-                log.warn("volume {}: waiting for the running scrub pass to stop", name);
-            } catch (InterruptedException e) {
-                interrupted = true; // still wait: the pass must not outlive LMDB and the store
-            }
-        }
-        scrubLock.unlock();
-        if (interrupted) Thread.currentThread().interrupt();
+        scrubber.stop(scrubStopPatienceMillis);
     }
 
     /** What one scrub pass did. */
@@ -973,107 +975,7 @@ public final class Volume implements AutoCloseable {
      * which no longer point at a victim once it has been moved. Runs beside normal I/O; one pass at a time.
      */
     public ScrubResult scrub(double maxLiveRatio, int maxVictims) throws IOException {
-        checkHalted();
-        scrubLock.lock();
-        try {
-            if (scrubStopping) throw new IOException("volume " + name + " is closing: no scrub pass");
-            VolumeHeader committed = headers.header();
-            long clusters = committed.sizeBytes() / CLUSTER;
-            java.util.Map<Long, Integer> live = new java.util.HashMap<>();
-            forEachMapping(clusters, false, (a, m) -> live.merge(ClusterLocation.sco(m.location()), 1, Integer::sum));
-            // committed SCOs still in the backend, and how full each is of live data
-            List<long[]> candidates = new ArrayList<>(); // {number, live}
-            for (String object : store.list("sco.")) {
-                long number = ObjectNames.scoNumber(object);
-                if (number > committed.lastSco() || committed.scoEpoch(number) != ObjectNames.scoEpoch(object)) {
-                    continue; // not committed yet (or a leftover of another epoch: not ours to judge here)
-                }
-                int l = live.getOrDefault(number, 0);
-                if (l <= maxLiveRatio * committed.scoClusters()) candidates.add(new long[] {number, l});
-            }
-            candidates.sort(java.util.Comparator.comparingLong(c -> c[1]));
-            java.util.Set<Long> victims = new java.util.HashSet<>();
-            for (int i = 0; i < Math.min(maxVictims, candidates.size()); i++) victims.add(candidates.get(i)[0]);
-            if (victims.isEmpty()) return new ScrubResult(0, 0, 0);
-
-            List<Long> addresses = new ArrayList<>();
-            forEachMapping(clusters, false, (a, m) -> {
-                if (victims.contains(ClusterLocation.sco(m.location()))) addresses.add(a);
-            });
-            long moved = 0;
-            ByteBuffer buf = ByteBuffer.allocate(CLUSTER);
-            for (long a : addresses) {
-                if (scrubStopping) {
-                    log.info("volume {}: scrub pass stopped for shutdown after moving {} cluster(s)", name, moved);
-                    return new ScrubResult(victims.size(), moved, 0); // what moved is ordinary writes; nothing deleted
-                }
-                waitForDirtyBudget();
-                try (StripeLocks.Held held = stripes.lock(a, 1)) {
-                    ClusterMap.Mapping m = map.get(a);
-                    if (m == null || !victims.contains(ClusterLocation.sco(m.location()))) continue; // rewritten
-                    buf.clear();
-                    reader.readClusters(a, 1, buf.duplicate());
-                    append(a, buf.duplicate());
-                    moved++;
-                }
-            }
-            if (moved > 0) {
-                flush();
-                syncToBackend(300_000); // the moved clusters are committed: LMDB no longer needs the victims
-            }
-            if (scrubStopping) return new ScrubResult(victims.size(), moved, 0);
-            java.util.Set<Long> stillReferenced = new java.util.HashSet<>();
-            // the size now, not at the pass's start: a resize plus a copy into the new space during the pass may
-            // reference a victim from beyond the old end
-            forEachMapping(headers.header().sizeBytes() / CLUSTER, true, (a, m) -> {
-                long n = ClusterLocation.sco(m.location());
-                if (victims.contains(n)) stillReferenced.add(n);
-            });
-            int deleted = 0;
-            for (long number : victims) {
-                if (stillReferenced.contains(number)) continue; // a copy made meanwhile: try again next pass
-                reader.scoDeletedByScrub(); // first: a read failing from here on knows to look up again
-                ScoCache.Sco cached = scos.get(number);
-                if (cached != null) scos.remove(cached);
-                store.delete(ObjectNames.sco(committed.scoEpoch(number), number, 0));
-                deleted++;
-            }
-            log.info("volume {}: scrubbed {} SCO(s) ({} live cluster(s) moved), {} deleted", name, victims.size(),
-                    moved, deleted);
-            return new ScrubResult(victims.size(), moved, deleted);
-        } catch (ObjectStore.FencedException e) {
-            halt(e);
-            throw e;
-        } finally {
-            scrubLock.unlock();
-        }
-    }
-
-    /**
-     * Calls {@code each} for every mapped cluster: of the current map, or only of what is committed (LMDB). A walk
-     * of the mapped clusters (cursor over LMDB plus the overlay), not of the volume's address range.
-     */
-    private void forEachMapping(long clusters, boolean committedOnly, ClusterMap.MappingVisitor each) {
-        if (committedOnly) {
-            map.forEachCommitted(clusters, each);
-        } else {
-            map.forEachCurrent(clusters, each);
-        }
-    }
-
-    private long scrubbedAtTlog = -1;
-
-    private void backgroundScrub() {
-        long committedTlog = headers.header().lastTlogSeq();
-        if (halted != null || closing || scrubStopping || committedTlog == scrubbedAtTlog) return; // nothing new
-        try {
-            scrub(VolumeConfig.SCRUB_MAX_LIVE_RATIO, VolumeConfig.SCRUB_MAX_VICTIMS);
-            scrubbedAtTlog = committedTlog;
-        } catch (IOException | RuntimeException e) {
-            if (halted == null && !closing && !scrubStopping) {
-                log.warn("volume {}: scrub pass failed ({}); retried later", name, e.toString());
-            }
-        }
+        return scrubber.scrub(maxLiveRatio, maxVictims);
     }
 
     /** A snapshot of the volume's counters, for metrics. */
