@@ -84,7 +84,8 @@ public final class Volume implements AutoCloseable {
     // upload
     final LinkedBlockingQueue<UploadJob> uploads = new LinkedBlockingQueue<>();
     private final AtomicLong pendingUploads = new AtomicLong();
-    private final AtomicLong dirty = new AtomicLong();
+    /** Backpressure: bytes not yet committed, against the dirty limit. */
+    private final DirtyBudget dirty;
     // counters for metrics (LongAdder: many I/O threads add, a scrape reads rarely)
     private final java.util.concurrent.atomic.LongAdder bytesWritten = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder bytesRead = new java.util.concurrent.atomic.LongAdder();
@@ -94,7 +95,6 @@ public final class Volume implements AutoCloseable {
     private final AtomicLong uploadFailures = new AtomicLong();
     /** The read path (map lookups, cache and backend reads, CRC checks). */
     private final ClusterReader reader;
-    private final Object dirtyChanged = new Object();
     private final Thread uploader;
     /** Garbage collection of overwritten data (passes on demand and in the background). */
     private final Scrubber scrubber;
@@ -108,7 +108,6 @@ public final class Volume implements AutoCloseable {
     private volatile boolean cacheFull;
     /** Set by the loader: recovery cut the local log at a cluster that did not survive (tests). */
     boolean recoveryCutTail;
-    private long slowedLoggedAt = System.nanoTime() - TimeUnit.SECONDS.toNanos(60); // guarded by dirtyChanged
 
     /** A closed TLog waiting for upload, with the SCOs it covers. */
     record UploadJob(long seq, long tlogEpoch, Path file, TLogWriter writer, List<ScoCache.Sco> scos) {
@@ -131,6 +130,7 @@ public final class Volume implements AutoCloseable {
         this.scos = scos;
         this.epoch = epoch;
         this.absorbedSeq = header.lastTlogSeq();
+        this.dirty = new DirtyBudget(name, config.dirtyLimitBytes());
         this.reader = new ClusterReader(name, map, scos, store, headers::header, this::halt);
         this.uploader = new Thread(this::uploadLoop, "stowage-upload-" + name);
         this.uploader.setDaemon(true);
@@ -368,7 +368,7 @@ public final class Volume implements AutoCloseable {
      */
     private void chargeMetadata(int entries) throws IOException {
         long bytes = entries * METADATA_ENTRY_BYTES;
-        dirty.addAndGet(bytes);
+        dirty.add(bytes);
         if (metadataTlog != tlogSeq) {
             metadataTlog = tlogSeq;
             tlogMetadataBytes = 0;
@@ -501,7 +501,7 @@ public final class Volume implements AutoCloseable {
             for (int i = 0; i < k; i++) map.put(first + done + i, mappings[i]);
             openScoClusters += k;
             openSco.bytes = (long) openScoClusters * CLUSTER;
-            dirty.addAndGet((long) k * CLUSTER);
+            dirty.add((long) k * CLUSTER);
             tlogEntries += k;
             done += k;
             if (openScoClusters == config.scoClusters()) sealAndMaybeRoll();
@@ -672,24 +672,7 @@ public final class Volume implements AutoCloseable {
     }
 
     private void waitForDirtyBudget() throws IOException {
-        if (dirty.get() <= config.dirtyLimitBytes()) return;
-        synchronized (dirtyChanged) {
-            while (dirty.get() > config.dirtyLimitBytes()) {
-                checkHalted();
-                long now = System.nanoTime();
-                if (now - slowedLoggedAt > TimeUnit.SECONDS.toNanos(10)) { // once per episode, not per write
-                    log.warn("volume {}: {} KiB not yet uploaded (limit {} KiB); writes wait for the uploads",
-                            name, dirty.get() >> 10, config.dirtyLimitBytes() >> 10);
-                    slowedLoggedAt = now;
-                }
-                try {
-                    dirtyChanged.wait(100);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted while waiting for uploads");
-                }
-            }
-        }
+        dirty.await(this::checkHalted);
     }
 
     // ------------------------------------------------------------------ read path
@@ -838,14 +821,12 @@ public final class Volume implements AutoCloseable {
             scos.markUploaded(s);
             freed += s.bytes;
         }
-        dirty.addAndGet(-freed - metadata);
+        dirty.add(-freed - metadata);
         uploadedBytes.addAndGet(freed);
         uploadedTlogs.incrementAndGet();
         pendingUploads.decrementAndGet();
         absorbedSeq = job.seq();
-        synchronized (dirtyChanged) {
-            dirtyChanged.notifyAll();
-        }
+        dirty.wake();
         checkpoints.afterCommit(entries);
         try {
             files.delete(job.file());
@@ -985,14 +966,14 @@ public final class Volume implements AutoCloseable {
     }
 
     public Stats stats() {
-        return new Stats(bytesWritten.sum(), bytesRead.sum(), flushes.sum(), dirty.get(), uploadedBytes.get(),
+        return new Stats(bytesWritten.sum(), bytesRead.sum(), flushes.sum(), dirty.bytes(), uploadedBytes.get(),
                 uploadedTlogs.get(), uploadFailures.get(), pendingUploads.get(), epoch, halted != null,
                 reader.scrubDeletions());
     }
 
     /** Data written but not yet committed to the backend, in bytes. */
     public long dirtyBytes() {
-        return dirty.get();
+        return dirty.bytes();
     }
 
     // ------------------------------------------------------------------ state
@@ -1008,9 +989,7 @@ public final class Volume implements AutoCloseable {
             halted = why;
             log.error("volume {} halted: {}. Its I/O now fails until it is reopened.", name, why.toString());
         }
-        synchronized (dirtyChanged) {
-            dirtyChanged.notifyAll();
-        }
+        dirty.wake();
     }
 
     private void checkHalted() throws IOException {
