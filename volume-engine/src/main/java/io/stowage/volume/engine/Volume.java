@@ -40,6 +40,11 @@ import org.slf4j.LoggerFactory;
  * thread and block on disk I/O (callers run them on an I/O executor). Appends are serialised by
  * {@code appendLock}, which guards only page-cache writes, never an fsync or a backend call. Writes to the same
  * cluster are serialised by striped locks so that read-modify-write of partial clusters is atomic.
+ *
+ * <p>Parts: this class is the facade and keeps the open SCO, appends, seals, TLog rolls, group commit and the
+ * uploader; {@link StripeLocks}, {@link ClusterReader} (reads), {@link DirtyBudget} (backpressure),
+ * {@link HeaderCommitter} (the one writer of the header), {@link Scrubber} and {@link Checkpoints} do one job each.
+ * Lock order: stripe locks, then {@code appendLock}; {@code syncLock} (flush), then {@code appendLock}.
  */
 public final class Volume implements AutoCloseable {
     public static final int CLUSTER = 4096;
