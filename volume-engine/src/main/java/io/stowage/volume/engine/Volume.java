@@ -40,6 +40,11 @@ import org.slf4j.LoggerFactory;
  * thread and block on disk I/O (callers run them on an I/O executor). Appends are serialised by
  * {@code appendLock}, which guards only page-cache writes, never an fsync or a backend call. Writes to the same
  * cluster are serialised by striped locks so that read-modify-write of partial clusters is atomic.
+ *
+ * <p>Parts: this class is the facade and keeps the open SCO, appends, seals, TLog rolls, group commit and the
+ * uploader; {@link StripeLocks}, {@link ClusterReader} (reads), {@link DirtyBudget} (backpressure),
+ * {@link HeaderCommitter} (the one writer of the header), {@link Scrubber} and {@link Checkpoints} do one job each.
+ * Lock order: stripe locks, then {@code appendLock}; {@code syncLock} (flush), then {@code appendLock}.
  */
 public final class Volume implements AutoCloseable {
     public static final int CLUSTER = 4096;
@@ -58,14 +63,13 @@ public final class Volume implements AutoCloseable {
     private final SpaceReserve reserve;
     /** The TLog directory's entries changed (a TLog created or deleted): the next flush fsyncs it. */
     private final DirectorySync tlogDir;
-    volatile VolumeHeader header;
-    /** Serialises header changes (the uploader's TLog commits, resizes): each builds on the last committed one. */
-    private final Object headerLock = new Object();
+    /** The one writer of the header (TLog commits, resizes, checkpoints); holds the last committed one. */
+    private final HeaderCommitter headers;
     /** The newest TLog that is committed and absorbed (LMDB, cache accounting); uploads finish in TLog order. */
     private volatile long absorbedSeq;
 
     private final ReentrantLock appendLock = new ReentrantLock();
-    private final ReentrantLock[] stripes = new ReentrantLock[1024];
+    private final StripeLocks stripes = new StripeLocks();
     // guarded by appendLock
     private ScoCache.Sco openSco;
     private int openScoClusters;
@@ -85,7 +89,8 @@ public final class Volume implements AutoCloseable {
     // upload
     final LinkedBlockingQueue<UploadJob> uploads = new LinkedBlockingQueue<>();
     private final AtomicLong pendingUploads = new AtomicLong();
-    private final AtomicLong dirty = new AtomicLong();
+    /** Backpressure: bytes not yet committed, against the dirty limit. */
+    private final DirtyBudget dirty;
     // counters for metrics (LongAdder: many I/O threads add, a scrape reads rarely)
     private final java.util.concurrent.atomic.LongAdder bytesWritten = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder bytesRead = new java.util.concurrent.atomic.LongAdder();
@@ -93,14 +98,11 @@ public final class Volume implements AutoCloseable {
     private final AtomicLong uploadedBytes = new AtomicLong();
     private final AtomicLong uploadedTlogs = new AtomicLong();
     private final AtomicLong uploadFailures = new AtomicLong();
-    /** SCOs deleted by scrubbing so far; a read that fails while it moves retries (see readClustersRetryingScrub). */
-    private final AtomicLong scrubDeletions = new AtomicLong();
-    /** One scrub pass at a time. */
-    private final ReentrantLock scrubLock = new ReentrantLock();
-    private final Object dirtyChanged = new Object();
+    /** The read path (map lookups, cache and backend reads, CRC checks). */
+    private final ClusterReader reader;
     private final Thread uploader;
-    /** Runs a scrub pass every {@code scrubIntervalMillis} (null when scrubbing is off). */
-    private final java.util.concurrent.ScheduledExecutorService scrubber;
+    /** Garbage collection of overwritten data (passes on demand and in the background). */
+    private final Scrubber scrubber;
     /** Puts the SCOs of one TLog concurrently; the uploader waits for all of them before the TLog. */
     private final java.util.concurrent.ExecutorService scoPutters;
     /** Metadata checkpoints: keep the header and the TLogs an open needs bounded (see Checkpoints). */
@@ -111,7 +113,6 @@ public final class Volume implements AutoCloseable {
     private volatile boolean cacheFull;
     /** Set by the loader: recovery cut the local log at a cluster that did not survive (tests). */
     boolean recoveryCutTail;
-    private long slowedLoggedAt = System.nanoTime() - TimeUnit.SECONDS.toNanos(60); // guarded by dirtyChanged
 
     /** A closed TLog waiting for upload, with the SCOs it covers. */
     record UploadJob(long seq, long tlogEpoch, Path file, TLogWriter writer, List<ScoCache.Sco> scos) {
@@ -129,43 +130,53 @@ public final class Volume implements AutoCloseable {
         this.store = store;
         this.config = config;
         this.cacheDir = cacheDir;
-        this.header = header;
+        this.headers = new HeaderCommitter(store, epoch, header, this::halt);
         this.map = map;
         this.scos = scos;
         this.epoch = epoch;
         this.absorbedSeq = header.lastTlogSeq();
-        for (int i = 0; i < stripes.length; i++) stripes[i] = new ReentrantLock();
+        this.dirty = new DirtyBudget(name, config.dirtyLimitBytes());
+        this.reader = new ClusterReader(name, map, scos, store, headers::header, this::halt);
         this.uploader = new Thread(this::uploadLoop, "stowage-upload-" + name);
         this.uploader.setDaemon(true);
-        this.scrubber = config.scrubIntervalMillis() == 0 ? null
-                : java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-                    Thread t = new Thread(r, "stowage-scrub-" + name);
-                    t.setDaemon(true);
-                    return t;
-                });
+        this.scrubber = new Scrubber(name, config.scrubIntervalMillis(), store, map, scos, headers, reader, stripes,
+                new Scrubber.Owner() {
+                    @Override
+                    public void checkHalted() throws IOException {
+                        Volume.this.checkHalted();
+                    }
+
+                    @Override
+                    public boolean stopped() {
+                        return halted != null || closing;
+                    }
+
+                    @Override
+                    public void waitForDirtyBudget() throws IOException {
+                        Volume.this.waitForDirtyBudget();
+                    }
+
+                    @Override
+                    public void append(long first, ByteBuffer data) throws IOException {
+                        Volume.this.append(first, data);
+                    }
+
+                    @Override
+                    public void flush() throws IOException {
+                        Volume.this.flush();
+                    }
+
+                    @Override
+                    public void syncToBackend(long timeoutMillis) throws IOException {
+                        Volume.this.syncToBackend(timeoutMillis);
+                    }
+                }, this::halt);
         this.scoPutters = java.util.concurrent.Executors.newFixedThreadPool(config.uploadParallelism(), r -> {
             Thread t = new Thread(r, "stowage-sco-put-" + name);
             t.setDaemon(true);
             return t;
         });
-        this.checkpoints = new Checkpoints(name, store, map, cacheDir, epoch, new Checkpoints.Owner() {
-            @Override
-            public VolumeHeader header() {
-                return Volume.this.header;
-            }
-
-            @Override
-            public VolumeHeader commitHeader(java.util.function.UnaryOperator<VolumeHeader> change)
-                    throws IOException {
-                synchronized (headerLock) {
-                    VolumeHeader before = Volume.this.header;
-                    VolumeHeader next = change.apply(before);
-                    Volume.this.commitHeader(before, next);
-                    Volume.this.header = next;
-                    return before;
-                }
-            }
-        }, this::halt);
+        this.checkpoints = new Checkpoints(name, store, map, cacheDir, epoch, headers, this::halt);
     }
 
     /** Tests: a metadata checkpoint after this many committed TLogs (see Checkpoints). */
@@ -182,13 +193,11 @@ public final class Volume implements AutoCloseable {
         this.tlogOpened = System.nanoTime();
         pendingUploads.set(uploads.size());
         uploader.start();
-        if (scrubber != null) {
-            scrubber.scheduleWithFixedDelay(this::backgroundScrub, config.scrubIntervalMillis(),
-                    config.scrubIntervalMillis(), TimeUnit.MILLISECONDS);
-        }
+        scrubber.start();
     }
 
     public VolumeInfo info() {
+        VolumeHeader header = headers.header();
         return new VolumeInfo(name, header.uuid(), header.sizeBytes());
     }
 
@@ -215,11 +224,8 @@ public final class Volume implements AutoCloseable {
         long first = offset / CLUSTER;
         long end = (offset + len + CLUSTER - 1) / CLUSTER;
         int n = (int) (end - first);
-        List<ReentrantLock> locks = lockStripes(first, n);
-        try {
+        try (StripeLocks.Held held = stripes.lock(first, n)) {
             writeLocked(offset, src, first, end);
-        } finally {
-            for (ReentrantLock l : locks) l.unlock();
         }
         if (fua) flush();
     }
@@ -234,10 +240,10 @@ public final class Volume implements AutoCloseable {
         } else {
             clusters = ByteBuffer.allocate(n * CLUSTER);
             if (offset % CLUSTER != 0) {
-                readClusters(first, 1, clusters.slice(0, CLUSTER));
+                reader.readClusters(first, 1, clusters.slice(0, CLUSTER));
             }
             if ((offset + len) % CLUSTER != 0 && (n > 1 || offset % CLUSTER == 0)) {
-                readClusters(end - 1, 1, clusters.slice((n - 1) * CLUSTER, CLUSTER));
+                reader.readClusters(end - 1, 1, clusters.slice((n - 1) * CLUSTER, CLUSTER));
             }
             clusters.put((int) (offset - first * CLUSTER), src, src.position(), len);
             clusters.clear();
@@ -280,16 +286,13 @@ public final class Volume implements AutoCloseable {
         waitForDirtyBudget();
         long first = offset / CLUSTER;
         long end = (offset + len + CLUSTER - 1) / CLUSTER;
-        List<ReentrantLock> locks = lockStripes(first, (int) (end - first));
-        try {
+        try (StripeLocks.Held held = stripes.lock(first, end - first)) {
             ByteBuffer current = ByteBuffer.allocate(len);
             read(offset, current);
             ByteBuffer next = change.apply(current.flip());
             if (next != null) {
                 writeLocked(offset, next.duplicate(), first, end);
             }
-        } finally {
-            for (ReentrantLock l : locks) l.unlock();
         }
     }
 
@@ -336,8 +339,7 @@ public final class Volume implements AutoCloseable {
         checkUsable(first * CLUSTER, count * CLUSTER);
         if (count == 0) return;
         waitForDirtyBudget();
-        List<ReentrantLock> locks = lockStripes(first, (int) Math.min(count, stripes.length));
-        try {
+        try (StripeLocks.Held held = stripes.lock(first, count)) {
             appendLock.lock();
             try {
                 checkHalted();
@@ -351,8 +353,6 @@ public final class Volume implements AutoCloseable {
             } finally {
                 appendLock.unlock();
             }
-        } finally {
-            for (ReentrantLock l : locks) l.unlock();
         }
     }
 
@@ -373,7 +373,7 @@ public final class Volume implements AutoCloseable {
      */
     private void chargeMetadata(int entries) throws IOException {
         long bytes = entries * METADATA_ENTRY_BYTES;
-        dirty.addAndGet(bytes);
+        dirty.add(bytes);
         if (metadataTlog != tlogSeq) {
             metadataTlog = tlogSeq;
             tlogMetadataBytes = 0;
@@ -417,8 +417,7 @@ public final class Volume implements AutoCloseable {
             long off = (backwards ? batches - 1 - b : b) * batch;
             int n = (int) Math.min(batch, count - off);
             waitForDirtyBudget();
-            List<ReentrantLock> locks = lockStripes(src + off, n, dst + off, n);
-            try {
+            try (StripeLocks.Held held = stripes.lock(src + off, n, dst + off, n)) {
                 ClusterMap.Mapping[] got = n == batch ? m : new ClusterMap.Mapping[n];
                 map.lookup(src + off, got);
                 appendLock.lock();
@@ -454,39 +453,8 @@ public final class Volume implements AutoCloseable {
                 } finally {
                     appendLock.unlock();
                 }
-            } finally {
-                for (ReentrantLock l : locks) l.unlock();
             }
         }
-    }
-
-    /** The stripe locks of two ranges at once (copies), each stripe once. */
-    private List<ReentrantLock> lockStripes(long firstA, int nA, long firstB, int nB) {
-        int a = Math.min(nA, stripes.length);
-        int b = Math.min(nB, stripes.length);
-        int[] idx = new int[a + b];
-        for (int i = 0; i < a; i++) idx[i] = (int) Math.floorMod(firstA + i, (long) stripes.length);
-        for (int i = 0; i < b; i++) idx[a + i] = (int) Math.floorMod(firstB + i, (long) stripes.length);
-        return lockInOrder(idx);
-    }
-
-    private List<ReentrantLock> lockStripes(long first, int n) {
-        int count = Math.min(n, stripes.length);
-        int[] idx = new int[count];
-        for (int i = 0; i < count; i++) idx[i] = (int) Math.floorMod(first + i, (long) stripes.length);
-        return lockInOrder(idx);
-    }
-
-    /** Locks the stripes named in {@code idx} (sorted here, duplicates skipped) in the one global order. */
-    private List<ReentrantLock> lockInOrder(int[] idx) {
-        Arrays.sort(idx); // one global order: no deadlock between overlapping writes
-        List<ReentrantLock> locks = new ArrayList<>(idx.length);
-        for (int k = 0; k < idx.length; k++) {
-            if (k > 0 && idx[k] == idx[k - 1]) continue;
-            stripes[idx[k]].lock();
-            locks.add(stripes[idx[k]]);
-        }
-        return locks;
     }
 
     /** Appends whole clusters to the open SCO(s) and the TLog; publishes them in the overlay. */
@@ -538,7 +506,7 @@ public final class Volume implements AutoCloseable {
             for (int i = 0; i < k; i++) map.put(first + done + i, mappings[i]);
             openScoClusters += k;
             openSco.bytes = (long) openScoClusters * CLUSTER;
-            dirty.addAndGet((long) k * CLUSTER);
+            dirty.add((long) k * CLUSTER);
             tlogEntries += k;
             done += k;
             if (openScoClusters == config.scoClusters()) sealAndMaybeRoll();
@@ -709,24 +677,7 @@ public final class Volume implements AutoCloseable {
     }
 
     private void waitForDirtyBudget() throws IOException {
-        if (dirty.get() <= config.dirtyLimitBytes()) return;
-        synchronized (dirtyChanged) {
-            while (dirty.get() > config.dirtyLimitBytes()) {
-                checkHalted();
-                long now = System.nanoTime();
-                if (now - slowedLoggedAt > TimeUnit.SECONDS.toNanos(10)) { // once per episode, not per write
-                    log.warn("volume {}: {} KiB not yet uploaded (limit {} KiB); writes wait for the uploads",
-                            name, dirty.get() >> 10, config.dirtyLimitBytes() >> 10);
-                    slowedLoggedAt = now;
-                }
-                try {
-                    dirtyChanged.wait(100);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted while waiting for uploads");
-                }
-            }
-        }
+        dirty.await(this::checkHalted);
     }
 
     // ------------------------------------------------------------------ read path
@@ -737,99 +688,7 @@ public final class Volume implements AutoCloseable {
         checkUsable(offset, len);
         if (len == 0) return;
         bytesRead.add(len);
-        long first = offset / CLUSTER;
-        long end = (offset + len + CLUSTER - 1) / CLUSTER;
-        if (offset % CLUSTER == 0 && len % CLUSTER == 0) {
-            readClustersRetryingScrub(first, (int) (end - first), dst.duplicate());
-        } else {
-            ByteBuffer tmp = ByteBuffer.allocate((int) (end - first) * CLUSTER);
-            readClustersRetryingScrub(first, (int) (end - first), tmp.duplicate());
-            dst.duplicate().put(tmp.slice((int) (offset - first * CLUSTER), len));
-        }
-        dst.position(dst.limit());
-    }
-
-    /**
-     * A read that looked its clusters up just before a scrub deleted the SCO they were in fails to read it; the
-     * data was moved before the deletion, so a fresh lookup finds it.
-     */
-    private void readClustersRetryingScrub(long first, int n, ByteBuffer out) throws IOException {
-        for (int attempt = 0; ; attempt++) {
-            long deletions = scrubDeletions.get();
-            try {
-                readClusters(first, n, out.duplicate());
-                return;
-            } catch (IOException e) {
-                if (attempt >= 3 || scrubDeletions.get() == deletions) throw e;
-            }
-        }
-    }
-
-    /** Reads {@code n} whole clusters into {@code out} from its position; runs within one SCO are one read. */
-    void readClusters(long first, int n, ByteBuffer out) throws IOException {
-        ClusterMap.Mapping[] m = new ClusterMap.Mapping[n];
-        map.lookup(first, m);
-        int base = out.position();
-        int i = 0;
-        while (i < n) {
-            if (m[i] == null) {
-                ByteBuffer z = out.slice(base + i * CLUSTER, CLUSTER);
-                while (z.hasRemaining()) z.put((byte) 0);
-                i++;
-                continue;
-            }
-            long loc = m[i].location();
-            int j = i + 1;
-            while (j < n && m[j] != null && ClusterLocation.sco(m[j].location()) == ClusterLocation.sco(loc)
-                    && ClusterLocation.offset(m[j].location()) == ClusterLocation.offset(loc) + (j - i)
-                    && ClusterLocation.cloneDepth(m[j].location()) == ClusterLocation.cloneDepth(loc)) {
-                j++;
-            }
-            ByteBuffer run = out.slice(base + i * CLUSTER, (j - i) * CLUSTER);
-            readRun(loc, j - i, run);
-            for (int k = i; k < j; k++) {
-                CRC32C crc = new CRC32C();
-                crc.update(out.slice(base + k * CLUSTER, CLUSTER));
-                if ((int) crc.getValue() != m[k].crc()) {
-                    log.error("volume {}: cluster {} at {} fails its CRC32C check (stored {}, read {})", name,
-                            first + k, ClusterLocation.toString(m[k].location()), Integer.toHexString(m[k].crc()),
-                            Integer.toHexString((int) crc.getValue()));
-                    throw new CorruptClusterException("cluster " + (first + k) + " of volume " + name
-                            + " fails its CRC check");
-                }
-            }
-            i = j;
-        }
-    }
-
-    private void readRun(long loc, int clusters, ByteBuffer dst) throws IOException {
-        long number = ClusterLocation.sco(loc);
-        long pos = (long) ClusterLocation.offset(loc) * CLUSTER;
-        ScoCache.Sco sco = scos.get(number);
-        if (sco != null) {
-            try {
-                ByteBuffer d = dst.duplicate();
-                long p = pos;
-                while (d.hasRemaining()) {
-                    int r = sco.channel.read(d, p);
-                    if (r < 0) throw new IOException("SCO " + number + " of volume " + name + " is truncated");
-                    p += r;
-                }
-                return;
-            } catch (ClosedChannelException e) {
-                // evicted meanwhile: it is in the backend
-            }
-        }
-        long scoEpoch = header.scoEpoch(number);
-        if (scoEpoch < 0) {
-            throw new IOException("SCO " + number + " of volume " + name + " is neither cached nor committed");
-        }
-        try {
-            store.get(ObjectNames.sco(scoEpoch, number, 0), pos, clusters * CLUSTER, dst.duplicate());
-        } catch (ObjectStore.FencedException e) {
-            halt(e);
-            throw e;
-        }
+        reader.read(offset, dst);
     }
 
     // ------------------------------------------------------------------ upload
@@ -896,12 +755,9 @@ public final class Volume implements AutoCloseable {
                 awaitAll(puts);
                 String tlogName = ObjectNames.tlog(job.tlogEpoch(), job.seq());
                 putReplacingUncommitted(tlogName, job.file());
-                synchronized (headerLock) {
-                    VolumeHeader next = header.withTlog(new VolumeHeader.TLogRecord(job.seq(), job.tlogEpoch(),
-                            lastSco < 0 ? 0 : firstSco, lastSco));
-                    commitHeader(header, next);
-                    header = next;
-                }
+                VolumeHeader.TLogRecord record = new VolumeHeader.TLogRecord(job.seq(), job.tlogEpoch(),
+                        lastSco < 0 ? 0 : firstSco, lastSco);
+                headers.commit(h -> h.withTlog(record));
                 if (warned) log.info("volume {}: backend reachable again, uploads resumed", name);
                 committed(job);
                 return;
@@ -925,24 +781,6 @@ public final class Volume implements AutoCloseable {
                 }
                 backoff = Math.min(backoff * 2, 5000);
             }
-        }
-    }
-
-    /**
-     * Commits {@code next} over {@code current}, guarded by this owner's epoch and current's last TLog (so a delayed
-     * duplicate of an earlier commit can never roll the header back). A refusal that finds {@code next} already in
-     * place is this owner's own earlier attempt, reported as failed (a timeout) but landed: that is success. Caller
-     * holds headerLock.
-     */
-    private void commitHeader(VolumeHeader current, VolumeHeader next) throws IOException {
-        byte[] body = next.serialize();
-        try {
-            store.commitHeader(epoch, current.lastTlogSeq(),
-                    new ObjectStore.VolumeHeaderBytes(epoch, next.lastTlogSeq(), body));
-        } catch (ObjectStore.FencedException e) {
-            ObjectStore.VolumeHeaderBytes now = store.readHeader().orElse(null);
-            if (now != null && now.epoch() == epoch && Arrays.equals(now.body(), body)) return;
-            throw e;
         }
     }
 
@@ -988,14 +826,12 @@ public final class Volume implements AutoCloseable {
             scos.markUploaded(s);
             freed += s.bytes;
         }
-        dirty.addAndGet(-freed - metadata);
+        dirty.add(-freed - metadata);
         uploadedBytes.addAndGet(freed);
         uploadedTlogs.incrementAndGet();
         pendingUploads.decrementAndGet();
         absorbedSeq = job.seq();
-        synchronized (dirtyChanged) {
-            dirtyChanged.notifyAll();
-        }
+        dirty.wake();
         checkpoints.afterCommit(entries);
         try {
             files.delete(job.file());
@@ -1091,49 +927,24 @@ public final class Volume implements AutoCloseable {
         if (newSize % CLUSTER != 0) {
             throw new IllegalArgumentException("volume size " + newSize + " is not a multiple of " + CLUSTER);
         }
-        synchronized (headerLock) {
-            long current = header.sizeBytes();
+        VolumeHeader before = headers.commit(h -> {
+            long current = h.sizeBytes();
             if (newSize < current) {
                 throw new IllegalArgumentException("volume " + name + " cannot shrink from " + current + " to "
                         + newSize + " bytes");
             }
-            if (newSize == current) return;
-            VolumeHeader next = header.withSize(newSize);
-            try {
-                commitHeader(header, next);
-            } catch (ObjectStore.FencedException e) {
-                halt(e);
-                throw e;
-            }
-            header = next;
-            log.info("volume {} resized from {} to {} bytes", name, current, newSize);
+            return newSize == current ? h : h.withSize(newSize);
+        });
+        if (before.sizeBytes() != newSize) {
+            log.info("volume {} resized from {} to {} bytes", name, before.sizeBytes(), newSize);
         }
     }
 
     /** How often shutdown logs while it waits for a running scrub pass to stop (tests shorten it). */
     long scrubStopPatienceMillis = 30_000;
-    /** Set by shutdown: a running scrub pass stops at its next safe point, no new one starts. */
-    private volatile boolean scrubStopping;
 
-    /**
-     * Stops scrubbing and waits for a running pass (background or called directly) to end: closing LMDB and the store
-     * under it would crash it (a closed LMDB environment, a destroyed RADOS I/O context). The pass stops at its next
-     * safe point (between two moved clusters, before its deletions), so the wait is short; it is logged if not.
-     */
     private void stopScrubber() {
-        scrubStopping = true;
-        if (scrubber != null) scrubber.shutdown();
-        boolean interrupted = false;
-        while (true) {
-            try {
-                if (scrubLock.tryLock(scrubStopPatienceMillis, TimeUnit.MILLISECONDS)) break;
-                log.warn("volume {}: waiting for the running scrub pass to stop", name);
-            } catch (InterruptedException e) {
-                interrupted = true; // still wait: the pass must not outlive LMDB and the store
-            }
-        }
-        scrubLock.unlock();
-        if (interrupted) Thread.currentThread().interrupt();
+        scrubber.stop(scrubStopPatienceMillis);
     }
 
     /** What one scrub pass did. */
@@ -1150,110 +961,7 @@ public final class Volume implements AutoCloseable {
      * which no longer point at a victim once it has been moved. Runs beside normal I/O; one pass at a time.
      */
     public ScrubResult scrub(double maxLiveRatio, int maxVictims) throws IOException {
-        checkHalted();
-        scrubLock.lock();
-        try {
-            if (scrubStopping) throw new IOException("volume " + name + " is closing: no scrub pass");
-            VolumeHeader committed = header;
-            long clusters = committed.sizeBytes() / CLUSTER;
-            java.util.Map<Long, Integer> live = new java.util.HashMap<>();
-            forEachMapping(clusters, false, (a, m) -> live.merge(ClusterLocation.sco(m.location()), 1, Integer::sum));
-            // committed SCOs still in the backend, and how full each is of live data
-            List<long[]> candidates = new ArrayList<>(); // {number, live}
-            for (String object : store.list("sco.")) {
-                long number = ObjectNames.scoNumber(object);
-                if (number > committed.lastSco() || committed.scoEpoch(number) != ObjectNames.scoEpoch(object)) {
-                    continue; // not committed yet (or a leftover of another epoch: not ours to judge here)
-                }
-                int l = live.getOrDefault(number, 0);
-                if (l <= maxLiveRatio * committed.scoClusters()) candidates.add(new long[] {number, l});
-            }
-            candidates.sort(java.util.Comparator.comparingLong(c -> c[1]));
-            java.util.Set<Long> victims = new java.util.HashSet<>();
-            for (int i = 0; i < Math.min(maxVictims, candidates.size()); i++) victims.add(candidates.get(i)[0]);
-            if (victims.isEmpty()) return new ScrubResult(0, 0, 0);
-
-            List<Long> addresses = new ArrayList<>();
-            forEachMapping(clusters, false, (a, m) -> {
-                if (victims.contains(ClusterLocation.sco(m.location()))) addresses.add(a);
-            });
-            long moved = 0;
-            ByteBuffer buf = ByteBuffer.allocate(CLUSTER);
-            for (long a : addresses) {
-                if (scrubStopping) {
-                    log.info("volume {}: scrub pass stopped for shutdown after moving {} cluster(s)", name, moved);
-                    return new ScrubResult(victims.size(), moved, 0); // what moved is ordinary writes; nothing deleted
-                }
-                waitForDirtyBudget();
-                List<ReentrantLock> locks = lockStripes(a, 1);
-                try {
-                    ClusterMap.Mapping m = map.get(a);
-                    if (m == null || !victims.contains(ClusterLocation.sco(m.location()))) continue; // rewritten
-                    buf.clear();
-                    readClusters(a, 1, buf.duplicate());
-                    append(a, buf.duplicate());
-                    moved++;
-                } finally {
-                    for (ReentrantLock l : locks) l.unlock();
-                }
-            }
-            if (moved > 0) {
-                flush();
-                syncToBackend(300_000); // the moved clusters are committed: LMDB no longer needs the victims
-            }
-            if (scrubStopping) return new ScrubResult(victims.size(), moved, 0);
-            java.util.Set<Long> stillReferenced = new java.util.HashSet<>();
-            // the size now, not at the pass's start: a resize plus a copy into the new space during the pass may
-            // reference a victim from beyond the old end
-            forEachMapping(header.sizeBytes() / CLUSTER, true, (a, m) -> {
-                long n = ClusterLocation.sco(m.location());
-                if (victims.contains(n)) stillReferenced.add(n);
-            });
-            int deleted = 0;
-            for (long number : victims) {
-                if (stillReferenced.contains(number)) continue; // a copy made meanwhile: try again next pass
-                scrubDeletions.incrementAndGet(); // first: a read failing from here on knows to look up again
-                ScoCache.Sco cached = scos.get(number);
-                if (cached != null) scos.remove(cached);
-                store.delete(ObjectNames.sco(committed.scoEpoch(number), number, 0));
-                deleted++;
-            }
-            log.info("volume {}: scrubbed {} SCO(s) ({} live cluster(s) moved), {} deleted", name, victims.size(),
-                    moved, deleted);
-            return new ScrubResult(victims.size(), moved, deleted);
-        } catch (ObjectStore.FencedException e) {
-            halt(e);
-            throw e;
-        } finally {
-            scrubLock.unlock();
-        }
-    }
-
-    /**
-     * Calls {@code each} for every mapped cluster: of the current map, or only of what is committed (LMDB). A walk
-     * of the mapped clusters (cursor over LMDB plus the overlay), not of the volume's address range.
-     */
-    private void forEachMapping(long clusters, boolean committedOnly, ClusterMap.MappingVisitor each) {
-        if (committedOnly) {
-            map.forEachCommitted(clusters, each);
-        } else {
-            map.forEachCurrent(clusters, each);
-        }
-    }
-
-    private long scrubbedAtTlog = -1;
-
-    private void backgroundScrub() {
-        long committedTlog = header.lastTlogSeq();
-        if (halted != null || closing || scrubStopping || committedTlog == scrubbedAtTlog) return; // nothing new
-        try {
-            scrub(VolumeConfig.SCRUB_MAX_LIVE_RATIO, VolumeConfig.SCRUB_MAX_VICTIMS);
-            scrubbedAtTlog = committedTlog;
-        } catch (IOException | RuntimeException e) {
-            if (halted == null && !closing && !scrubStopping) {
-                log.warn("volume {}: scrub pass failed ({}); retried later", name, e.toString());
-            }
-        }
+        return scrubber.scrub(maxLiveRatio, maxVictims);
     }
 
     /** A snapshot of the volume's counters, for metrics. */
@@ -1263,14 +971,14 @@ public final class Volume implements AutoCloseable {
     }
 
     public Stats stats() {
-        return new Stats(bytesWritten.sum(), bytesRead.sum(), flushes.sum(), dirty.get(), uploadedBytes.get(),
+        return new Stats(bytesWritten.sum(), bytesRead.sum(), flushes.sum(), dirty.bytes(), uploadedBytes.get(),
                 uploadedTlogs.get(), uploadFailures.get(), pendingUploads.get(), epoch, halted != null,
-                scrubDeletions.get());
+                reader.scrubDeletions());
     }
 
     /** Data written but not yet committed to the backend, in bytes. */
     public long dirtyBytes() {
-        return dirty.get();
+        return dirty.bytes();
     }
 
     // ------------------------------------------------------------------ state
@@ -1286,9 +994,7 @@ public final class Volume implements AutoCloseable {
             halted = why;
             log.error("volume {} halted: {}. Its I/O now fails until it is reopened.", name, why.toString());
         }
-        synchronized (dirtyChanged) {
-            dirtyChanged.notifyAll();
-        }
+        dirty.wake();
     }
 
     private void checkHalted() throws IOException {
@@ -1298,7 +1004,7 @@ public final class Volume implements AutoCloseable {
 
     private void checkUsable(long offset, long len) throws IOException {
         checkHalted();
-        if (offset < 0 || len < 0 || offset + len > header.sizeBytes()) {
+        if (offset < 0 || len < 0 || offset + len > headers.header().sizeBytes()) {
             throw new IllegalArgumentException("range " + offset + "+" + len + " outside volume " + name);
         }
     }

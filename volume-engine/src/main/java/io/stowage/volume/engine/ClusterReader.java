@@ -1,0 +1,155 @@
+package io.stowage.volume.engine;
+
+import io.stowage.volume.log.ClusterLocation;
+import io.stowage.volume.log.ObjectNames;
+import io.stowage.volume.store.ObjectStore;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The read path: looks clusters up in the {@link ClusterMap}, reads each run within one SCO with one read from the
+ * cache or, once evicted, one ranged read of the committed SCO object, and checks every cluster's CRC32C. Unmapped
+ * clusters read as zeros. A read that races a scrub deleting the SCO it looked up retries with a fresh lookup.
+ *
+ * <p>Threads and locks: any number of threads at once; it takes no lock of its own (the map's lookup is lock-free,
+ * the cache channels allow concurrent positional reads). Callers that need a stable view (read-modify-write, scrub
+ * moves) hold the stripe locks of the clusters. A fenced backend read halts the volume.
+ */
+final class ClusterReader {
+    private static final int CLUSTER = Volume.CLUSTER;
+    private static final Logger log = LoggerFactory.getLogger(ClusterReader.class);
+
+    private final String name;
+    private final ClusterMap map;
+    private final ScoCache scos;
+    private final ObjectStore store;
+    private final Supplier<VolumeHeader> header;
+    private final Consumer<Throwable> halt;
+    /** SCOs deleted by scrubbing so far; a read that fails while it moves retries (see read). */
+    private final AtomicLong scrubDeletions = new AtomicLong();
+
+    ClusterReader(String name, ClusterMap map, ScoCache scos, ObjectStore store, Supplier<VolumeHeader> header,
+                  Consumer<Throwable> halt) {
+        this.name = name;
+        this.map = map;
+        this.scos = scos;
+        this.store = store;
+        this.header = header;
+        this.halt = halt;
+    }
+
+    /** Called by a scrub before it deletes a moved SCO: a read failing from then on knows to look up again. */
+    void scoDeletedByScrub() {
+        scrubDeletions.incrementAndGet();
+    }
+
+    /** SCOs deleted by scrubbing so far (metrics). */
+    long scrubDeletions() {
+        return scrubDeletions.get();
+    }
+
+    /** Fills {@code dst} (position to limit) with the bytes at {@code offset}; the caller checked the range. */
+    void read(long offset, ByteBuffer dst) throws IOException {
+        int len = dst.remaining();
+        long first = offset / CLUSTER;
+        long end = (offset + len + CLUSTER - 1) / CLUSTER;
+        if (offset % CLUSTER == 0 && len % CLUSTER == 0) {
+            readClustersRetryingScrub(first, (int) (end - first), dst.duplicate());
+        } else {
+            ByteBuffer tmp = ByteBuffer.allocate((int) (end - first) * CLUSTER);
+            readClustersRetryingScrub(first, (int) (end - first), tmp.duplicate());
+            dst.duplicate().put(tmp.slice((int) (offset - first * CLUSTER), len));
+        }
+        dst.position(dst.limit());
+    }
+
+    /**
+     * A read that looked its clusters up just before a scrub deleted the SCO they were in fails to read it; the
+     * data was moved before the deletion, so a fresh lookup finds it.
+     */
+    private void readClustersRetryingScrub(long first, int n, ByteBuffer out) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            long deletions = scrubDeletions.get();
+            try {
+                readClusters(first, n, out.duplicate());
+                return;
+            } catch (IOException e) {
+                if (attempt >= 3 || scrubDeletions.get() == deletions) throw e;
+            }
+        }
+    }
+
+    /** Reads {@code n} whole clusters into {@code out} from its position; runs within one SCO are one read. */
+    void readClusters(long first, int n, ByteBuffer out) throws IOException {
+        ClusterMap.Mapping[] m = new ClusterMap.Mapping[n];
+        map.lookup(first, m);
+        int base = out.position();
+        int i = 0;
+        while (i < n) {
+            if (m[i] == null) {
+                ByteBuffer z = out.slice(base + i * CLUSTER, CLUSTER);
+                while (z.hasRemaining()) z.put((byte) 0);
+                i++;
+                continue;
+            }
+            long loc = m[i].location();
+            int j = i + 1;
+            while (j < n && m[j] != null && ClusterLocation.sco(m[j].location()) == ClusterLocation.sco(loc)
+                    && ClusterLocation.offset(m[j].location()) == ClusterLocation.offset(loc) + (j - i)
+                    && ClusterLocation.cloneDepth(m[j].location()) == ClusterLocation.cloneDepth(loc)) {
+                j++;
+            }
+            ByteBuffer run = out.slice(base + i * CLUSTER, (j - i) * CLUSTER);
+            readRun(loc, j - i, run);
+            for (int k = i; k < j; k++) {
+                CRC32C crc = new CRC32C();
+                crc.update(out.slice(base + k * CLUSTER, CLUSTER));
+                if ((int) crc.getValue() != m[k].crc()) {
+                    log.error("volume {}: cluster {} at {} fails its CRC32C check (stored {}, read {})", name,
+                            first + k, ClusterLocation.toString(m[k].location()), Integer.toHexString(m[k].crc()),
+                            Integer.toHexString((int) crc.getValue()));
+                    throw new CorruptClusterException("cluster " + (first + k) + " of volume " + name
+                            + " fails its CRC check");
+                }
+            }
+            i = j;
+        }
+    }
+
+    private void readRun(long loc, int clusters, ByteBuffer dst) throws IOException {
+        long number = ClusterLocation.sco(loc);
+        long pos = (long) ClusterLocation.offset(loc) * CLUSTER;
+        ScoCache.Sco sco = scos.get(number);
+        if (sco != null) {
+            try {
+                ByteBuffer d = dst.duplicate();
+                long p = pos;
+                while (d.hasRemaining()) {
+                    int r = sco.channel.read(d, p);
+                    if (r < 0) throw new IOException("SCO " + number + " of volume " + name + " is truncated");
+                    p += r;
+                }
+                return;
+            } catch (ClosedChannelException e) {
+                // evicted meanwhile: it is in the backend
+            }
+        }
+        long scoEpoch = header.get().scoEpoch(number);
+        if (scoEpoch < 0) {
+            throw new IOException("SCO " + number + " of volume " + name + " is neither cached nor committed");
+        }
+        try {
+            store.get(ObjectNames.sco(scoEpoch, number, 0), pos, clusters * CLUSTER, dst.duplicate());
+        } catch (ObjectStore.FencedException e) {
+            halt.accept(e);
+            throw e;
+        }
+    }
+}

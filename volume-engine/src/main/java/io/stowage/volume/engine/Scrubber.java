@@ -1,0 +1,229 @@
+package io.stowage.volume.engine;
+
+import io.stowage.volume.log.ClusterLocation;
+import io.stowage.volume.log.ObjectNames;
+import io.stowage.volume.store.ObjectStore;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Garbage collection of overwritten data, on demand ({@link #scrub}) and every {@code scrubIntervalMillis} on a
+ * thread of its own. Committed SCOs whose live share (clusters the map still points at) is at most
+ * {@code maxLiveRatio} are victims (at most {@code maxVictims}, emptiest first): their live clusters are written again
+ * through the normal append path (under their stripe locks, only if the map still points at the victim), the result
+ * is committed to the backend, and then every victim that the <em>committed</em> map (LMDB: what a crash or a backend
+ * restart falls back to) no longer references is deleted from the backend and the cache. References cannot
+ * reappear: new writes go to new SCOs, and a REMAP copies current mappings, which no longer point at a victim once it
+ * has been moved.
+ *
+ * <p>Threads and locks: one pass at a time ({@code passLock}, held for the whole pass). A pass takes, per moved
+ * cluster, that cluster's stripe lock and then (through the volume's append) the append lock; it waits for the dirty
+ * budget and for uploads with neither held. {@link #stop} is called by the volume's close before LMDB and the store
+ * go, and waits for a running pass, which stops at its next safe point.
+ */
+final class Scrubber {
+    private static final int CLUSTER = Volume.CLUSTER;
+    private static final Logger log = LoggerFactory.getLogger(Scrubber.class);
+
+    /** What a scrub needs from its volume: the write path it moves clusters through, and the volume's state. */
+    interface Owner {
+        void checkHalted() throws IOException;
+
+        /** Halted or closing: a background pass does not start and its failure is not worth a warning. */
+        boolean stopped();
+
+        void waitForDirtyBudget() throws IOException;
+
+        /** Appends whole clusters at {@code first}; the caller holds their stripe locks. */
+        void append(long first, ByteBuffer data) throws IOException;
+
+        void flush() throws IOException;
+
+        void syncToBackend(long timeoutMillis) throws IOException;
+    }
+
+    private final String name;
+    private final ObjectStore store;
+    private final ClusterMap map;
+    private final ScoCache scos;
+    private final HeaderCommitter headers;
+    private final ClusterReader reader;
+    private final StripeLocks stripes;
+    private final Owner owner;
+    private final Consumer<Throwable> halt;
+    private final long intervalMillis;
+    /** One scrub pass at a time. */
+    private final ReentrantLock passLock = new ReentrantLock();
+    /** Runs a scrub pass every {@code intervalMillis} (null when scrubbing is off). */
+    private final ScheduledExecutorService background;
+    /** Set by stop: a running scrub pass stops at its next safe point, no new one starts. */
+    private volatile boolean stopping;
+    private long scrubbedAtTlog = -1; // the background thread's only
+
+    Scrubber(String name, long intervalMillis, ObjectStore store, ClusterMap map, ScoCache scos,
+             HeaderCommitter headers, ClusterReader reader, StripeLocks stripes, Owner owner,
+             Consumer<Throwable> halt) {
+        this.name = name;
+        this.intervalMillis = intervalMillis;
+        this.store = store;
+        this.map = map;
+        this.scos = scos;
+        this.headers = headers;
+        this.reader = reader;
+        this.stripes = stripes;
+        this.owner = owner;
+        this.halt = halt;
+        this.background = intervalMillis == 0 ? null : Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "stowage-scrub-" + name);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts the background passes (if scrubbing is on). */
+    void start() {
+        if (background != null) {
+            background.scheduleWithFixedDelay(this::backgroundScrub, intervalMillis, intervalMillis,
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * Stops scrubbing and waits for a running pass (background or called directly) to end: closing LMDB and the store
+     * under it would crash it (a closed LMDB environment, a destroyed RADOS I/O context). The pass stops at its next
+     * safe point (between two moved clusters, before its deletions), so the wait is short; it is logged every
+     * {@code patienceMillis} if not.
+     */
+    void stop(long patienceMillis) {
+        stopping = true;
+        if (background != null) background.shutdown();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (passLock.tryLock(patienceMillis, TimeUnit.MILLISECONDS)) break;
+                log.warn("volume {}: waiting for the running scrub pass to stop", name);
+            } catch (InterruptedException e) {
+                interrupted = true; // still wait: the pass must not outlive LMDB and the store
+            }
+        }
+        passLock.unlock();
+        if (interrupted) Thread.currentThread().interrupt();
+    }
+
+    /** One pass (see the class comment). */
+    Volume.ScrubResult scrub(double maxLiveRatio, int maxVictims) throws IOException {
+        owner.checkHalted();
+        passLock.lock();
+        try {
+            if (stopping) throw new IOException("volume " + name + " is closing: no scrub pass");
+            VolumeHeader committed = headers.header();
+            long clusters = committed.sizeBytes() / CLUSTER;
+            Map<Long, Integer> live = new HashMap<>();
+            forEachMapping(clusters, false, (a, m) -> live.merge(ClusterLocation.sco(m.location()), 1, Integer::sum));
+            // committed SCOs still in the backend, and how full each is of live data
+            List<long[]> candidates = new ArrayList<>(); // {number, live}
+            for (String object : store.list("sco.")) {
+                long number = ObjectNames.scoNumber(object);
+                if (number > committed.lastSco() || committed.scoEpoch(number) != ObjectNames.scoEpoch(object)) {
+                    continue; // not committed yet (or a leftover of another epoch: not ours to judge here)
+                }
+                int l = live.getOrDefault(number, 0);
+                if (l <= maxLiveRatio * committed.scoClusters()) candidates.add(new long[] {number, l});
+            }
+            candidates.sort(Comparator.comparingLong(c -> c[1]));
+            Set<Long> victims = new HashSet<>();
+            for (int i = 0; i < Math.min(maxVictims, candidates.size()); i++) victims.add(candidates.get(i)[0]);
+            if (victims.isEmpty()) return new Volume.ScrubResult(0, 0, 0);
+
+            List<Long> addresses = new ArrayList<>();
+            forEachMapping(clusters, false, (a, m) -> {
+                if (victims.contains(ClusterLocation.sco(m.location()))) addresses.add(a);
+            });
+            long moved = 0;
+            ByteBuffer buf = ByteBuffer.allocate(CLUSTER);
+            for (long a : addresses) {
+                if (stopping) {
+                    log.info("volume {}: scrub pass stopped for shutdown after moving {} cluster(s)", name, moved);
+                    return new Volume.ScrubResult(victims.size(), moved, 0); // moved = ordinary writes; none deleted
+                }
+                owner.waitForDirtyBudget();
+                try (StripeLocks.Held held = stripes.lock(a, 1)) {
+                    ClusterMap.Mapping m = map.get(a);
+                    if (m == null || !victims.contains(ClusterLocation.sco(m.location()))) continue; // rewritten
+                    buf.clear();
+                    reader.readClusters(a, 1, buf.duplicate());
+                    owner.append(a, buf.duplicate());
+                    moved++;
+                }
+            }
+            if (moved > 0) {
+                owner.flush();
+                owner.syncToBackend(300_000); // the moved clusters are committed: LMDB no longer needs the victims
+            }
+            if (stopping) return new Volume.ScrubResult(victims.size(), moved, 0);
+            Set<Long> stillReferenced = new HashSet<>();
+            // the size now, not at the pass's start: a resize plus a copy into the new space during the pass may
+            // reference a victim from beyond the old end
+            forEachMapping(headers.header().sizeBytes() / CLUSTER, true, (a, m) -> {
+                long n = ClusterLocation.sco(m.location());
+                if (victims.contains(n)) stillReferenced.add(n);
+            });
+            int deleted = 0;
+            for (long number : victims) {
+                if (stillReferenced.contains(number)) continue; // a copy made meanwhile: try again next pass
+                reader.scoDeletedByScrub(); // first: a read failing from here on knows to look up again
+                ScoCache.Sco cached = scos.get(number);
+                if (cached != null) scos.remove(cached);
+                store.delete(ObjectNames.sco(committed.scoEpoch(number), number, 0));
+                deleted++;
+            }
+            log.info("volume {}: scrubbed {} SCO(s) ({} live cluster(s) moved), {} deleted", name, victims.size(),
+                    moved, deleted);
+            return new Volume.ScrubResult(victims.size(), moved, deleted);
+        } catch (ObjectStore.FencedException e) {
+            halt.accept(e);
+            throw e;
+        } finally {
+            passLock.unlock();
+        }
+    }
+
+    /**
+     * Calls {@code each} for every mapped cluster: of the current map, or only of what is committed (LMDB). A walk
+     * of the mapped clusters (cursor over LMDB plus the overlay), not of the volume's address range.
+     */
+    private void forEachMapping(long clusters, boolean committedOnly, ClusterMap.MappingVisitor each) {
+        if (committedOnly) {
+            map.forEachCommitted(clusters, each);
+        } else {
+            map.forEachCurrent(clusters, each);
+        }
+    }
+
+    private void backgroundScrub() {
+        long committedTlog = headers.header().lastTlogSeq();
+        if (owner.stopped() || stopping || committedTlog == scrubbedAtTlog) return; // nothing new
+        try {
+            scrub(VolumeConfig.SCRUB_MAX_LIVE_RATIO, VolumeConfig.SCRUB_MAX_VICTIMS);
+            scrubbedAtTlog = committedTlog;
+        } catch (IOException | RuntimeException e) {
+            if (!owner.stopped() && !stopping) {
+                log.warn("volume {}: scrub pass failed ({}); retried later", name, e.toString());
+            }
+        }
+    }
+}
