@@ -65,6 +65,7 @@ public final class InitiatorPdus {
     public static final class TaskManagement {
         public static final int REFERENCED_TASK_TAG = 20;
         public static final int CMD_SN = 24;
+        public static final int EXP_STAT_SN = 28;
         public static final int REF_CMD_SN = 32;
 
         private TaskManagement() {

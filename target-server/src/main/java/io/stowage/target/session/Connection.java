@@ -165,8 +165,9 @@ public final class Connection implements ConnectionHandler {
         } else if (pdu.opcode() == IscsiOpcode.NOP_OUT || pdu.opcode() == IscsiOpcode.TEXT_REQUEST) {
             // rejected, but its CmdSN is used: no hole is left. Reject reason 02h lets the initiator resend the same
             // PDU (RFC 7143 §11.17.1, §7.2.1 "plugging" a gap): that retry is answered, not dropped as a duplicate
-            admit(pdu, pdu.bhs().getInt(24), () -> { });
-            if (!Bhs.immediate(pdu.bhs())) digestRejected.put(pdu.bhs().getInt(24), pdu.itt());
+            int cmdSn = pdu.bhs().getInt(InitiatorPdus.NopOut.CMD_SN); // the same offset in a Text Request
+            admit(pdu, cmdSn, () -> { });
+            if (!Bhs.immediate(pdu.bhs())) digestRejected.put(cmdSn, pdu.itt());
         } else if (pdu.opcode() == IscsiOpcode.SCSI_DATA_OUT) {
             collector.onDigestError(pdu);
         }
@@ -532,7 +533,7 @@ public final class Connection implements ConnectionHandler {
         long lunField = bhs.getLong(Bhs.LUN);
         int rtt = bhs.getInt(InitiatorPdus.TaskManagement.REFERENCED_TASK_TAG);
         int refCmdSn = bhs.getInt(InitiatorPdus.TaskManagement.REF_CMD_SN);
-        int expStatSn = bhs.getInt(28);
+        int expStatSn = bhs.getInt(InitiatorPdus.TaskManagement.EXP_STAT_SN);
         int cmdSn = bhs.getInt(InitiatorPdus.TaskManagement.CMD_SN);
         admit(pdu, cmdSn, () -> {
             TaskManagement tmf = new TaskManagement(this, registry);
