@@ -12,6 +12,9 @@ it is steadier than IOPS.
   bench/bench.py [--seconds N] [--rados] [--out DIR]    full run (README table: --seconds 20 --rados)
   bench/bench.py --smoke --out DIR                      2 workloads x 1 s, local targets: checks the harness only
 
+It installs what it needs with apt-get (tgt, tgt-rbd, Ceph, QEMU, libiscsi tools; fio with libiscsi is built by
+bench/build-fio.sh) or stops with one line naming what is missing.
+
 Writes DIR/bench.json, DIR/bench.md (the table) and DIR/bench.svg (a chart of the Stowage/tgt IOPS ratios).
 """
 import argparse
@@ -41,6 +44,54 @@ WORKLOADS = [
     ("64k-randrw70-qd16", "randrw", "64k", 16, 70),
 ]
 SMOKE = {"4k-randread-qd32", "4k-randwrite-qd32"}
+
+# what a run needs: command -> Debian package (checked by path, so a hand-built tool counts too)
+NEEDS = {"tgtd": "tgt", "tgtadm": "tgt", "iscsi-perf": "libiscsi-bin", "qemu-img": "qemu-utils",
+         "java": "openjdk-17-jdk-headless", "mvn": "maven"}
+NEEDS_FILES = {"/usr/lib/x86_64-linux-gnu/qemu/block-iscsi.so": "qemu-block-extra"}  # qemu-img's iscsi:// driver
+RADOS_NEEDS = {"ceph-mon": "ceph-mon", "ceph-osd": "ceph-osd", "ceph": "ceph-common", "rbd": "ceph-common",
+               "rados": "ceph-common", "ceph-authtool": "ceph-common", "monmaptool": "ceph-common"}
+RADOS_NEEDS_FILES = {"/usr/lib/tgt/backing-store/bs_rbd.so": "tgt-rbd"}
+
+
+class Missing(Exception):
+    """Something the bench needs is not there and could not be installed: said in one line, no traceback."""
+
+
+def installed(pkg):
+    r = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       text=True)
+    return r.returncode == 0 and "install ok installed" in r.stdout
+
+
+def ensure_packages(rados):
+    """Installs, with apt-get, the Debian packages whose commands or files are missing; raises Missing if it can't."""
+    needs, files = dict(NEEDS), dict(NEEDS_FILES)
+    if rados:
+        needs.update(RADOS_NEEDS)
+        files.update(RADOS_NEEDS_FILES)
+    missing = sorted({p for c, p in needs.items() if not shutil.which(c)} |
+                     {p for f, p in files.items() if not os.path.exists(f) and not installed(p)})
+    if not missing:
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    if sudo and not shutil.which("sudo"):
+        raise Missing(f"missing {' '.join(missing)}: run as root or `apt-get install {' '.join(missing)}`")
+    print(f"bench: installing {' '.join(missing)}", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(sudo + ["apt-get", "update", "-qq"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    r = subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        last = (r.stdout.strip().splitlines() or ["(no output)"])[-1]
+        raise Missing(f"missing {' '.join(missing)}; `apt-get install {' '.join(missing)}` failed: {last}")
+    if "tgt" in missing and shutil.which("systemctl"):
+        # the bench starts tgtd itself on private ports; the service the package starts is not ours to keep
+        subprocess.run(sudo + ["systemctl", "disable", "--now", "tgt"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    still = [p for p in missing if not installed(p)]
+    if still:
+        raise Missing(f"missing {' '.join(still)} after apt-get install")
 
 
 def sh(*cmd, check=True, timeout=600, **kw):
@@ -338,15 +389,31 @@ def main():
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     args = ap.parse_args()
-    args.fio = sh("bash", os.path.join(HERE, "build-fio.sh"), timeout=900).stdout.strip().splitlines()[-1]
-    b = Bench(args)
-    # a plain SIGTERM would skip the teardown below and leave targets and Ceph running
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        b.setup()
-        results = b.run()
-    finally:
-        b.teardown()
+        ensure_packages(args.rados)
+        fio = sh("bash", os.path.join(HERE, "build-fio.sh"), check=False, timeout=900)
+        if fio.returncode != 0:
+            last = (fio.stdout.strip().splitlines() or ["(no output)"])[-1]
+            raise Missing(f"could not build fio with libiscsi (bench/build-fio.sh): {last}")
+        args.fio = fio.stdout.strip().splitlines()[-1]
+        b = Bench(args)
+        # a plain SIGTERM would skip the teardown below and leave targets and Ceph running
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        try:
+            b.setup()
+            results = b.run()
+        finally:
+            b.teardown()
+    except Missing as e:
+        print(f"bench: {e}", file=sys.stderr)
+        return 2
+    except subprocess.CalledProcessError as e:
+        last = ((e.stdout or "").strip().splitlines() or ["(no output)"])[-1]
+        print(f"bench: `{' '.join(map(str, e.cmd))}` failed (exit {e.returncode}): {last}", file=sys.stderr)
+        return 1
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        print(f"bench: {e}", file=sys.stderr)
+        return 1
     results["ratios"] = ratios(results)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "bench.json"), "w") as f:

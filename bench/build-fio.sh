@@ -14,7 +14,8 @@ for p in libiscsi-dev gcc make pkg-config zlib1g-dev libaio-dev; do
 done
 if ((${#need[@]})); then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 || true # a fresh machine has no lists
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 ||
+    { echo "build-fio.sh: missing ${need[*]}; apt-get install ${need[*]} failed" >&2; exit 1; }
 fi
 src="$cache/src"
 rm -rf "$src"; mkdir -p "$src/lists/partial"
