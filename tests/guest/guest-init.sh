@@ -43,6 +43,27 @@ mount -t ext4 -o ro /dev/sda /mnt || fail "mount again"
 step verify; (cd / && md5sum -c /tmp/sums) > /dev/null || fail "checksums"
 umount /mnt
 logout
+# Second, shorter pass with an initiator that insists on CRC32C header and data digests (node record says CRC32C
+# only, not "CRC32C,None"): the login must negotiate them, or it fails; then verified reads and writes
+step digests
+iscsiadm -m node -T "$iqn" -p "$portal" -o update -n node.conn[0].iscsi.HeaderDigest -v CRC32C > /dev/null \
+  || fail "HeaderDigest in the node record"
+iscsiadm -m node -T "$iqn" -p "$portal" -o update -n node.conn[0].iscsi.DataDigest -v CRC32C > /dev/null \
+  || fail "DataDigest in the node record"
+login
+iscsiadm -m session -P 2 2>&1 | grep -q "HeaderDigest: CRC32C" || fail "HeaderDigest not CRC32C: $(iscsiadm -m session -P 2 2>&1)"
+iscsiadm -m session -P 2 2>&1 | grep -q "DataDigest: CRC32C" || fail "DataDigest not CRC32C"
+mount -t ext4 /dev/sda /mnt || fail "mount with digests"
+(cd / && md5sum -c /tmp/sums) > /dev/null || fail "checksums with digests"
+for i in 5 6; do dd if=/dev/urandom of=/mnt/file$i bs=1M count=4 2>/dev/null || fail "write file$i with digests"; done
+md5sum /mnt/file5 /mnt/file6 > /tmp/sums2
+umount /mnt
+logout
+login
+mount -t ext4 -o ro /dev/sda /mnt || fail "mount again with digests"
+step verifydigests; (cd / && md5sum -c /tmp/sums /tmp/sums2) > /dev/null || fail "checksums after relogin with digests"
+umount /mnt
+logout
 echo PASS
 sync
 poweroff -f

@@ -103,6 +103,13 @@ final class ExtendedCopy {
             segments.add(new long[] {src, dst, blocks, srcLba, dstLba});
             at += 4 + length;
         }
+        Nexus nexus = c.request().nexus();
+        for (long[] s : segments) {
+            // the copy acts for the nexus that sent it: it may not read or write a LU that nexus could not
+            if (!mayAccess(targets.get((int) s[0]), nexus, false) || !mayAccess(targets.get((int) s[1]), nexus, true)) {
+                return CompletableFuture.completedFuture(ScsiResult.status(ScsiStatus.RESERVATION_CONFLICT));
+            }
+        }
         CompletableFuture<Long> copied = CompletableFuture.completedFuture(0L);
         for (long[] s : segments) {
             LogicalUnit from = targets.get((int) s[0]);
@@ -116,6 +123,15 @@ final class ExtendedCopy {
             DONE.put(new Key(c.unit(), c.request().nexus(), listIdFinal), new Status(segments.size(), blocks));
             return ScsiResult.goodDataOut((int) listLength);
         });
+    }
+
+    /** The reservation checks of the command pipeline, for a LU named in the copy rather than addressed. */
+    private static boolean mayAccess(LogicalUnit u, Nexus n, boolean writes) {
+        if (n == null) {
+            return true;
+        }
+        Nexus scsi2 = u.reservedBy();
+        return (scsi2 == null || scsi2.equals(n)) && u.reservations().allows(n, writes);
     }
 
     private static boolean inRange(long lba, long blocks, LogicalUnit u) {

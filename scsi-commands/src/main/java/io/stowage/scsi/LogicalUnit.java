@@ -97,6 +97,16 @@ public final class LogicalUnit {
         }
     }
 
+    /** Drops a pending {@code ua} of {@code nexus}, if any (a command that answers what it announced ran). */
+    void clearAttention(Nexus nexus, SenseReason ua) {
+        java.util.ArrayDeque<SenseReason> q = attentions.get(nexus);
+        if (q != null) {
+            synchronized (q) {
+                q.remove(ua);
+            }
+        }
+    }
+
     void forget(Nexus nexus) {
         attentions.remove(nexus);
         if (nexus.equals(reservedBy)) reservedBy = null;

@@ -18,6 +18,12 @@ final class ReportLuns {
         if (alloc < 16) {
             throw ScsiError.invalidField(6); // SPC-4 6.33: allocation length below 16 is an error
         }
+        Nexus nexus = c.request().nexus();
+        if (nexus != null) { // SPC-4 6.33: the nexus now knows the inventory; its "it changed" attention goes
+            for (LogicalUnit u : c.target().luns().values()) {
+                u.clearAttention(nexus, SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED);
+            }
+        }
         var luns = c.target().luns().keySet();
         byte[] d = new byte[8 + 8 * luns.size()];
         Cdb.put32(d, 0, 8L * luns.size());

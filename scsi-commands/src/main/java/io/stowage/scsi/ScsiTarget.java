@@ -24,25 +24,6 @@ public final class ScsiTarget {
     /** OPTIMAL TRANSFER LENGTH in blocks: 1 MiB. */
     public static final int OPTIMAL_TRANSFER_BLOCKS = 2048;
 
-    /**
-     * Commands another initiator may still send to a LU with a SCSI-2 reservation (SPC-2 5.5.1 table 10): those
-     * that only describe the device, and RELEASE (a no-op for a non-holder).
-     */
-    private static final java.util.Set<Integer> RESERVATION_EXEMPT = java.util.Set.of(0x12, 0xA0, 0x03, 0x17, 0x57,
-            0xA3, 0x25, 0x9E);
-
-    /** What a command does to the medium, for persistent reservation conflicts (SPC-4 5.13.1, SBC-3 4.17). */
-    private enum Access { NONE, READ, WRITE }
-
-    private static final Access[] ACCESS = new Access[256];
-    static {
-        java.util.Arrays.fill(ACCESS, Access.NONE);
-        for (int op : new int[] {0x08, 0x28, 0xA8, 0x88, 0x2F, 0xAF, 0x8F, 0x34, 0x90}) ACCESS[op] = Access.READ;
-        for (int op : new int[] {0x0A, 0x2A, 0xAA, 0x8A, 0x2E, 0xAE, 0x8E, 0x41, 0x93, 0x42, 0x89, 0x8B, 0x35, 0x91}) {
-            ACCESS[op] = Access.WRITE;
-        }
-    }
-
     private final TargetPortIdentity port;
     /** Replaced whole (copy on write) when a LUN is added at run time; readers never lock. */
     private volatile NavigableMap<Integer, LogicalUnit> luns;
@@ -179,7 +160,7 @@ public final class ScsiTarget {
         OpcodeEntry entry = table.lookup(cdb);
         LogicalUnit unit = request.lun() >= 0 && request.lun() <= Integer.MAX_VALUE
                 ? luns.get((int) request.lun()) : null;
-        if (unit == null && op != 0x12 && op != 0xA0 && op != 0x03) {
+        if (unit == null && (entry == null || !entry.has(OpcodeEntry.Trait.NO_LU))) {
             // SPC-4 4.6.4: only INQUIRY, REPORT LUNS and REQUEST SENSE are answered for an absent LUN
             throw ScsiError.of(SenseReason.LOGICAL_UNIT_NOT_SUPPORTED);
         }
@@ -194,22 +175,22 @@ public final class ScsiTarget {
         if (unit != null && request.nexus() != null) {
             // SAM-5 5.3.2: a pending unit attention is reported (once) before anything else, except to
             // INQUIRY, REPORT LUNS and REQUEST SENSE (which reports it as its sense data)
-            if (op != 0x12 && op != 0xA0) {
+            if (!entry.has(OpcodeEntry.Trait.UA_EXEMPT)) {
                 SenseReason ua = unit.takeAttention(request.nexus());
                 if (ua != null) {
-                    if (op == 0x03) {
-                        return CompletableFuture.completedFuture(ScsiResult.data(
-                                SenseData.fixed(ua, false, 0, -1), Cdb.u8(cdb, 4)));
+                    if (op == 0x03) { // in the format the CDB's DESC bit asks for (SPC-4 6.39)
+                        byte[] sense = (cdb[1] & 0x01) != 0 ? SenseData.descriptor(ua) : SenseData.fixed(ua, false, 0, -1);
+                        return CompletableFuture.completedFuture(ScsiResult.data(sense, Cdb.u8(cdb, 4)));
                     }
                     throw ScsiError.of(ua);
                 }
             }
             Nexus holder = unit.reservedBy();
-            if (holder != null && !holder.equals(request.nexus()) && !RESERVATION_EXEMPT.contains(op)) {
+            if (holder != null && !holder.equals(request.nexus()) && !entry.has(OpcodeEntry.Trait.SCSI2_EXEMPT)) {
                 return CompletableFuture.completedFuture(ScsiResult.status(ScsiStatus.RESERVATION_CONFLICT));
             }
-            Access access = ACCESS[op];
-            if (access != Access.NONE && !unit.reservations().allows(request.nexus(), access == Access.WRITE)) {
+            boolean writes = entry.has(OpcodeEntry.Trait.WRITES);
+            if ((writes || entry.has(OpcodeEntry.Trait.READS)) && !unit.reservations().allows(request.nexus(), writes)) {
                 return CompletableFuture.completedFuture(ScsiResult.status(ScsiStatus.RESERVATION_CONFLICT));
             }
         }

@@ -16,6 +16,19 @@ public final class SenseData {
     private SenseData() {
     }
 
+    /**
+     * Descriptor format (response code 72h, SPC-4 4.5.2) without descriptors: what REQUEST SENSE with DESC = 1
+     * returns. Byte 1 sense key, 2 ASC, 3 ASCQ, 7 additional length (0).
+     */
+    public static byte[] descriptor(SenseReason reason) {
+        byte[] s = new byte[8];
+        s[0] = 0x72;
+        s[1] = (byte) reason.key;
+        s[2] = (byte) reason.asc;
+        s[3] = (byte) reason.ascq;
+        return s;
+    }
+
     public static byte[] fixed(SenseReason reason, boolean informationValid, long information, int cdbFieldPointer) {
         byte[] s = new byte[FIXED_LENGTH];
         s[0] = (byte) (0x70 | (informationValid ? 0x80 : 0));

@@ -30,6 +30,8 @@ public enum SenseReason {
     SPACE_ALLOCATION_FAILED_WRITE_PROTECT(0x7, 0x27, 0x07),
     INTERNAL_TARGET_FAILURE(0x4, 0x44, 0x00),
     DATA_PHASE_ERROR(0xB, 0x4B, 0x00),
+    /** A data digest error on a command's data (RFC 7143 §7.8: the command is terminated with this). */
+    PROTOCOL_SERVICE_CRC_ERROR(0xB, 0x47, 0x05),
     /** The initiator did not send the data it was asked for in time (a Data-Out timeout). */
     INITIATOR_RESPONSE_TIMEOUT(0xB, 0x4B, 0x06),
     NOT_READY_CAUSE_NOT_REPORTABLE(0x2, 0x04, 0x00),

@@ -22,8 +22,7 @@ final class UnitCommands {
         int alloc = Cdb.u8(cdb, 4);
         byte[] data;
         if ((cdb[1] & 0x01) != 0) {
-            data = new byte[8];
-            data[0] = 0x72;
+            data = SenseData.descriptor(SenseReason.NO_SENSE);
         } else {
             data = SenseData.fixed(SenseReason.NO_SENSE, false, 0, -1);
         }

@@ -83,4 +83,26 @@ class OpcodeTableTest {
         TreeMap<Integer, LogicalUnit> none = new TreeMap<>();
         assertTrue(none.isEmpty());
     }
+
+    /** The pipeline's facts live in the rows; these are the SPC-4/SAM-5 sets they must add up to. */
+    @Test
+    void everyRowCarriesItsPipelineFacts() {
+        Set<Integer> noLu = new HashSet<>();
+        Set<Integer> uaExempt = new HashSet<>();
+        for (OpcodeEntry e : OpcodeTable.STANDARD.all()) {
+            if (e.has(OpcodeEntry.Trait.NO_LU)) noLu.add(e.opcode());
+            if (e.has(OpcodeEntry.Trait.UA_EXEMPT)) uaExempt.add(e.opcode());
+            String n = e.name();
+            boolean reads = n.startsWith("READ(") || n.startsWith("VERIFY") || n.startsWith("PRE-FETCH");
+            boolean writes = n.startsWith("WRITE") || n.equals("UNMAP") || n.contains("COMPARE AND WRITE")
+                    || n.startsWith("ORWRITE") || n.startsWith("SYNCHRONIZE CACHE") || n.startsWith("EXTENDED COPY");
+            assertEquals(writes, e.has(OpcodeEntry.Trait.WRITES), n + " writes the medium");
+            assertFalse(e.has(OpcodeEntry.Trait.READS) && e.has(OpcodeEntry.Trait.WRITES), n);
+            if (reads) assertTrue(e.has(OpcodeEntry.Trait.READS), n + " reads the medium");
+            if (e.has(OpcodeEntry.Trait.NO_LU)) assertTrue(e.has(OpcodeEntry.Trait.SCSI2_EXEMPT), n);
+            assertEquals(e.hasServiceAction(), OpcodeTable.STANDARD.usesServiceActions(e.opcode()), n);
+        }
+        assertEquals(Set.of(0x12, 0xA0, 0x03), noLu, "SPC-4 4.6.4");
+        assertEquals(Set.of(0x12, 0xA0), uaExempt, "SAM-5 5.3.2");
+    }
 }

@@ -358,4 +358,34 @@ class ScsiTargetTest {
         assertEquals(ScsiStatus.GOOD, run("00 00 00 00 00 00").status());
         assertEquals(ScsiStatus.GOOD, run("1b 00 00 00 01 00").status());
     }
+
+    /** SPC-4 6.39: REQUEST SENSE with DESC = 1 reports a pending unit attention in descriptor format (72h). */
+    @Test
+    void requestSenseReportsAUnitAttentionInTheFormatAskedFor() {
+        target.nexusConnected(new Nexus("i", "t"));
+        byte[] d = data(run("03 01 00 00 ff 00"));
+        assertEquals(0x72, d[0], "descriptor format");
+        assertEquals(0x06, d[1] & 0x0F, "UNIT ATTENTION");
+        assertEquals(0x29, d[2] & 0xFF, "POWER ON, RESET, OR BUS DEVICE RESET OCCURRED");
+        assertEquals(8, d.length);
+        target.nexusConnected(new Nexus("i", "t"));
+        byte[] f = data(run("03 00 00 00 ff 00"));
+        assertEquals(0x70, f[0], "fixed format");
+        assertEquals(0x29, f[12] & 0xFF);
+    }
+
+    /** SPC-4 6.33: REPORT LUNS clears the nexus's REPORTED LUNS DATA HAS CHANGED, on every LU of the target. */
+    @Test
+    void reportLunsClearsReportedLunsDataHasChanged() {
+        Nexus n = new Nexus("i", "t");
+        target.nexusConnected(n);
+        run(0, "00 00 00 00 00 00", null); // the power-on attentions
+        run(3, "00 00 00 00 00 00", null);
+        target.addLun(5, new LogicalUnit(new MemoryBlockDevice(SIZE, false)));
+        ScsiResult luns = run(0, "a0 00 00 00 00 00 00 00 01 00 00 00", null);
+        assertEquals(ScsiStatus.GOOD, luns.status());
+        luns.release();
+        assertEquals(ScsiStatus.GOOD, run(0, "00 00 00 00 00 00", null).status(), "cleared on LU 0");
+        assertEquals(ScsiStatus.GOOD, run(3, "00 00 00 00 00 00", null).status(), "and on LU 3");
+    }
 }

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The Linux kernel's own initiator (open-iscsi, iscsi_tcp, sd, ext4) in a QEMU guest against {@code ./stowage
  * serve}: discovery, login, mkfs.ext4, mount, files, sync, fstrim, logout, login, fsck, checksums
- * ({@code tests/guest/open-iscsi-test.sh}). Records which SCSI commands Linux sent, from Stowage's debug log, in
+ * ({@code tests/guest/open-iscsi-test.sh}), then a second pass whose node record insists on CRC32C header and data
+ * digests (read back the checksums, write more, relogin, verify all). Records which SCSI commands Linux sent, from Stowage's debug log, in
  * {@code tests/target/reports/linux-scsi-commands.txt}.
  */
 class OpenIscsiGuestIT {
@@ -40,9 +41,13 @@ class OpenIscsiGuestIT {
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             assertEquals(0, r.exit(), r.output());
             assertTrue(r.output().contains("guest-test: PASS"), r.output());
-            for (String step : new String[] {"discovery", "login", "mkfs", "write", "fstrim", "relogin", "fsck", "verify"}) {
+            for (String step : new String[] {"discovery", "login", "mkfs", "write", "fstrim", "relogin", "fsck", "verify", "digests", "verifydigests"}) {
                 assertTrue(r.output().contains("STEP " + step), "step " + step + " ran:\n" + r.output());
             }
+            // the second pass logged in with CRC32C insisted on: the daemon must have agreed to both digests
+            assertTrue(s.output().contains("digests true/true"),
+                    "a session with HeaderDigest and DataDigest CRC32C: " + s.output().lines()
+                            .filter(l -> l.contains("full feature phase")).toList());
             Map<String, Integer> commands = new TreeMap<>();
             Matcher m = Pattern.compile("CDB ([0-9a-f]{2})( ([0-9a-f]{2}))?").matcher(s.output());
             while (m.find()) {

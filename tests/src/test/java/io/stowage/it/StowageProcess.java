@@ -13,15 +13,15 @@ import java.util.concurrent.TimeUnit;
  * {@code ./stowage serve} as a child process, exactly as a user starts it: on a free port, with its data in a
  * directory of the test's. Its output goes to a log file under {@code tests/target/it-logs}.
  */
-final class StowageProcess implements AutoCloseable {
-    static final Path REPO = Path.of(System.getProperty("stowage.repo", "..")).toAbsolutePath().normalize();
-    static final Path LOGS = REPO.resolve("tests/target/it-logs");
+public final class StowageProcess implements AutoCloseable {
+    public static final Path REPO = Path.of(System.getProperty("stowage.repo", "..")).toAbsolutePath().normalize();
+    public static final Path LOGS = REPO.resolve("tests/target/it-logs");
     static final String IQN = "iqn.2026-11.io.stowage:demo";
 
-    final Process process;
-    final int port;
+    public final Process process;
+    public final int port;
     final Path dataDir;
-    final Path log;
+    public final Path log;
 
     private StowageProcess(Process process, int port, Path dataDir, Path log) {
         this.process = process;
@@ -40,7 +40,7 @@ final class StowageProcess implements AutoCloseable {
         return startWith(name, dataDir, java.util.Map.of(), extraArgs);
     }
 
-    static StowageProcess startWith(String name, Path dataDir, java.util.Map<String, String> env, String... extraArgs)
+    public static StowageProcess startWith(String name, Path dataDir, java.util.Map<String, String> env, String... extraArgs)
             throws Exception {
         Files.createDirectories(LOGS);
         int port = freePort();
@@ -75,12 +75,12 @@ final class StowageProcess implements AutoCloseable {
         return "iscsi://" + portal() + "/" + IQN + "/" + lun;
     }
 
-    String output() throws IOException {
+    public String output() throws IOException {
         return Files.readString(log);
     }
 
     /** SIGTERM, as systemd and Ctrl-C do; returns the exit code. */
-    int stop() throws Exception {
+    public int stop() throws Exception {
         process.destroy();
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
             process.destroyForcibly();

@@ -50,6 +50,11 @@ public final class Daemon implements AutoCloseable {
     private final MetricsEndpoint metrics;
     private final VolumeEngine engine;
     private final Map<String, BlockDevice> volumes = new LinkedHashMap<>();
+    /**
+     * One logical unit per volume, shared by every target that exports it: one NAA is one device to initiators,
+     * so its reservations and unit attentions must be one set too (as a LIO backstore in several targets).
+     */
+    private final Map<String, LogicalUnit> units = new LinkedHashMap<>();
     private final List<ExportedTarget> targets = new ArrayList<>();
     private final SessionRegistry registry = new SessionRegistry();
     private final NodeResources resources;
@@ -83,12 +88,12 @@ public final class Daemon implements AutoCloseable {
                 StowageConfig.TargetConfig t = named.getValue();
                 TreeMap<Integer, LogicalUnit> luns = new TreeMap<>();
                 for (Map.Entry<Integer, String> lun : t.luns().entrySet()) {
-                    luns.put(lun.getKey(), new LogicalUnit(openVolume(config, lun.getValue())));
+                    luns.put(lun.getKey(), unit(config, lun.getValue()));
                 }
                 ScsiTarget scsi = new ScsiTarget(new TargetPortIdentity(t.iqn(), relativePort++, PORTAL_GROUP_TAG),
                         luns, buffers);
                 targets.add(new ExportedTarget(t.iqn(), scsi, PORTAL_GROUP_TAG, config.chap(named.getKey()),
-                        config.allowedInitiators(named.getKey())));
+                        config.allowedInitiators(named.getKey()), named.getKey())); // config name = alias
                 if (config.chap(named.getKey()) != null) {
                     log.info("target {} requires CHAP{}", t.iqn(), config.chap(named.getKey()).mutual() ? " (mutual)" : "");
                 }
@@ -109,9 +114,10 @@ public final class Daemon implements AutoCloseable {
             // EXTENDED COPY may name any LU of this node as source or destination
             t.scsi().onFindByNaa(naa -> targets.stream().map(x -> x.scsi().ownByNaa(naa))
                     .filter(java.util.Objects::nonNull).findFirst().orElse(null));
-            t.scsi().onAbortTasks((nexuses, unit) -> t.scsi().luns().forEach((lun, u) -> {
-                if (u == unit) registry.abortTasks(t, nexuses, lun);
-            }));
+            // PREEMPT AND ABORT: the preempted nexuses may reach a shared unit through any target exporting it
+            t.scsi().onAbortTasks((nexuses, unit) -> targets.forEach(x -> x.scsi().luns().forEach((lun, u) -> {
+                if (u == unit) registry.abortTasks(x, nexuses, lun);
+            })));
         }
         Map<TextKey, String> ours = new EnumMap<>(TextKey.class);
         ours.put(TextKey.MAX_RECV_DATA_SEGMENT_LENGTH, Integer.toString(config.maxRecvDataSegmentLength()));
@@ -153,6 +159,16 @@ public final class Daemon implements AutoCloseable {
         } else {
             metrics = null;
         }
+    }
+
+    /** The volume's logical unit, made on first use. */
+    private LogicalUnit unit(StowageConfig config, String volume) throws IOException {
+        LogicalUnit u = units.get(volume);
+        if (u == null) {
+            u = new LogicalUnit(openVolume(config, volume));
+            units.put(volume, u);
+        }
+        return u;
     }
 
     /** The volume's device, opened (and created, or grown to its configured size) on first use. */
@@ -212,7 +228,7 @@ public final class Daemon implements AutoCloseable {
                     continue;
                 }
                 try {
-                    running.scsi().addLun(lun.getKey(), new LogicalUnit(openVolume(fresh, lun.getValue())));
+                    running.scsi().addLun(lun.getKey(), unit(fresh, lun.getValue()));
                     report.add("target " + t.iqn() + " LUN " + lun.getKey() + " added (volume " + lun.getValue() + ")");
                 } catch (IOException | RuntimeException ex) {
                     report.add("target " + t.iqn() + " LUN " + lun.getKey() + " not added: " + ex.getMessage());

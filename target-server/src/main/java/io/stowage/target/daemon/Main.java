@@ -141,9 +141,10 @@ public final class Main {
         }, "stowage-reload").start());
         String host = daemon.portalAddress().getAddress().getHostAddress();
         int port = daemon.portalAddress().getPort();
-        out.println("Stowage is serving iSCSI on " + host + ":" + port + " (data in " + config.dataDir().toAbsolutePath() + ")");
         // the memory bound the operator set (STOWAGE_HEAP, docs/configuration.md), stated where they look first
-        out.println("  Java heap limit " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB");
+        // (before the "serving" line, which tells scripts and tests that start-up is over)
+        out.println("Java heap limit " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB");
+        out.println("Stowage is serving iSCSI on " + host + ":" + port + " (data in " + config.dataDir().toAbsolutePath() + ")");
         for (ExportedTarget t : daemon.targets().all()) {
             for (var lun : t.scsi().luns().entrySet()) {
                 out.println("  target " + t.name() + " LUN " + lun.getKey() + " = volume " + lun.getValue().volume().name()

@@ -328,7 +328,16 @@ public final class StowageConfig {
                 throw new ConfigException("target." + name + ".lun.0", "target " + name + " has no LUN");
             }
             targets.put(name, new TargetConfig(iqn, t.luns()));
+            // a volume is one logical unit (one NAA, one set of reservations): it may be exported by several targets
+            // (the daemon shares the unit), but two LUNs of one target would be the same unit twice
+            Map<String, Integer> lunOf = new java.util.HashMap<>();
             for (Map.Entry<Integer, String> lun : t.luns().entrySet()) {
+                Integer earlier = lunOf.putIfAbsent(lun.getValue(), lun.getKey());
+                if (earlier != null) {
+                    throw new ConfigException("target." + name + ".lun." + lun.getKey(), "volume " + lun.getValue()
+                            + " is already LUN " + earlier + " of target " + name + "; a volume can be one LUN of a"
+                            + " target only");
+                }
                 if (!volumeSizes.containsKey(lun.getValue())) {
                     throw new ConfigException("volume." + lun.getValue() + ".size", "volume " + lun.getValue()
                             + " (LUN " + lun.getKey() + " of target " + name + ") needs a size");

@@ -34,6 +34,26 @@ public final class KeyValues {
         return out;
     }
 
+    /** The first key that occurs more than once in {@code text}, or null (RFC 7143 §6.2 forbids that). */
+    public static String repeatedKey(byte[] text) {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        int start = 0;
+        for (int i = 0; i <= text.length; i++) {
+            if (i == text.length || text[i] == 0) {
+                if (i > start) {
+                    String pair = new String(text, start, i - start, StandardCharsets.UTF_8);
+                    int eq = pair.indexOf('=');
+                    String key = eq < 0 ? pair : pair.substring(0, eq);
+                    if (!seen.add(key)) {
+                        return key;
+                    }
+                }
+                start = i + 1;
+            }
+        }
+        return null;
+    }
+
     public static byte[] format(Map<String, String> pairs) {
         StringBuilder sb = new StringBuilder();
         pairs.forEach((k, v) -> sb.append(k).append('=').append(v).append('\0'));

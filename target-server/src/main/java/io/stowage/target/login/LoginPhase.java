@@ -122,8 +122,16 @@ public final class LoginPhase {
             // §6.2: a partial text is acknowledged by an empty response; answer when the C bit clears
             return new Step(false, csg, 0, SUCCESS, new byte[0], false);
         }
-        LinkedHashMap<String, String> offered = KeyValues.parse(pendingText.toByteArray());
+        byte[] all = pendingText.toByteArray();
+        LinkedHashMap<String, String> offered = KeyValues.parse(all);
         pendingText.reset();
+        String repeated = KeyValues.repeatedKey(all);
+        if (repeated == null) {
+            repeated = negotiator.alreadyNegotiated(offered.keySet());
+        }
+        if (repeated != null) {
+            return fail(csg, INITIATOR_ERROR); // §6.2: a key negotiated twice is a Login reject, initiator error
+        }
         if (csg == 2 || csg == STAGE_FULL_FEATURE || (stage >= 0 && csg != stage)) {
             return fail(csg, INVALID_DURING_LOGIN);
         }

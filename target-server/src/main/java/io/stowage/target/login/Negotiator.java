@@ -23,6 +23,22 @@ public final class Negotiator {
         ours.putAll(overrides);
     }
 
+    /**
+     * A key of {@code offered} that an earlier request of this login already negotiated, or null. RFC 7143 §6.2
+     * forbids negotiating a key twice; declarations (names, MaxRecvDataSegmentLength) are not counted, because
+     * initiators repeat the names in each stage.
+     */
+    public String alreadyNegotiated(Iterable<String> offered) {
+        for (String name : offered) {
+            TextKey key = TextKey.byName(name);
+            if (key != null && key.rule != TextKey.Rule.DECLARATIVE && key.rule != TextKey.Rule.DECLARATIVE_NUMBER
+                    && results.containsKey(key)) {
+                return name;
+            }
+        }
+        return null;
+    }
+
     /** Negotiates every offered pair in order and returns the answers to send back (in the same order). */
     public LinkedHashMap<String, String> negotiate(Map<String, String> offered) {
         LinkedHashMap<String, String> answers = new LinkedHashMap<>();
@@ -32,6 +48,14 @@ public final class Negotiator {
                 answers.put(name, answer);
             }
         });
+        // §13.14: FirstBurstLength MUST NOT exceed MaxBurstLength; each is a MIN on its own, so clamp the answer
+        String first = results.get(TextKey.FIRST_BURST_LENGTH);
+        String max = results.get(TextKey.MAX_BURST_LENGTH);
+        if (first != null && max != null && answers.containsKey(TextKey.FIRST_BURST_LENGTH.keyName)
+                && Long.parseLong(first) > Long.parseLong(max)) {
+            results.put(TextKey.FIRST_BURST_LENGTH, max);
+            answers.put(TextKey.FIRST_BURST_LENGTH.keyName, max);
+        }
         return answers;
     }
 

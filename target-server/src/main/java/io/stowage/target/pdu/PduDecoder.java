@@ -17,7 +17,9 @@ import java.nio.ByteBuffer;
  *
  * <p>Validation: a data segment above the receive limit, or a header digest mismatch, throws
  * {@link PduFormatException} (the stream is then unusable). A data digest mismatch is reported to the sink, which
- * rejects that PDU only. Not thread-safe; one decoder per connection.
+ * rejects that PDU only. Not thread-safe; one decoder per connection, fed by its receive thread. The settings may
+ * be changed from another thread while nothing is being received (a login held for a session reinstatement
+ * completes on the thread that ended the old session), so they are volatile.
  */
 public final class PduDecoder {
     /** Receives decoded PDUs. The PDU's buffers are valid only during the call. */
@@ -31,9 +33,9 @@ public final class PduDecoder {
     /** Largest AHS: TotalAHSLength is one byte of 4-byte words. */
     private static final int MAX_AHS = 255 * 4;
     private final Sink sink;
-    private boolean headerDigest;
-    private boolean dataDigest;
-    private int maxDataSegment;
+    private volatile boolean headerDigest;
+    private volatile boolean dataDigest;
+    private volatile int maxDataSegment;
     private ByteBuffer gather;
     private int expected = -1; // total length of the PDU being gathered, once its BHS is in
 

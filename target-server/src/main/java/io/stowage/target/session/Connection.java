@@ -26,6 +26,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,7 +53,8 @@ public final class Connection implements ConnectionHandler {
     /** Immediate SCSI commands one session may have outstanding: they skip the CmdSN window (RFC 7143 §3.2.2.1). */
     static final int IMMEDIATE_COMMANDS = 16;
 
-    enum State { LOGIN, FULL_FEATURE, CLOSED }
+    /** LOGIN_HELD: the login is complete but its final response waits for the session it reinstates to end. */
+    enum State { LOGIN, LOGIN_HELD, FULL_FEATURE, CLOSED }
 
     private final PduConnection wire;
     private final TargetDirectory directory;
@@ -70,10 +73,15 @@ public final class Connection implements ConnectionHandler {
     private final Map<Integer, Task> byTtt = new ConcurrentHashMap<>(); // receive thread
     private volatile State state = State.LOGIN;
     private volatile Session session;
+    /** The session this one reinstates has ended (completed at once when there was none). */
+    private CompletionStage<Void> predecessorEnded = CompletableFuture.completedFuture(null);
+    /** Completed once the connection is closed and its last task has stopped touching the volume. */
+    private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private SessionParameters params;
     private int statSn;          // guarded by sendLock
     private int lastMaxCmdSn;    // guarded by sendLock; MaxCmdSN we send never goes down
     private int loginCmdSn;
+    private int cid;             // this connection's CID, from its login
     private int nextTtt = 1;
     private int pingTag;         // TTT of our outstanding NOP-In ping, 0 if none
     /** ITT → StatSN of the status PDU of recently answered tasks (ABORT TASK needs to know if they crossed). */
@@ -125,6 +133,10 @@ public final class Connection implements ConnectionHandler {
     @Override
     public void onPdu(Pdu pdu) {
         IscsiOpcode op = pdu.opcode();
+        if (state == State.LOGIN_HELD) {
+            protocolError(pdu, "PDU " + pdu + " before the final Login Response");
+            return;
+        }
         if (state == State.LOGIN) {
             if (op != IscsiOpcode.LOGIN_REQUEST) {
                 protocolError(pdu, "PDU " + pdu + " before login completed");
@@ -143,7 +155,7 @@ public final class Connection implements ConnectionHandler {
             return;
         }
         switch (op) {
-            case SCSI_COMMAND -> onScsiCommand(pdu);
+            case SCSI_COMMAND -> onScsiCommand(pdu, false);
             case SCSI_DATA_OUT -> onDataOut(pdu);
             case NOP_OUT -> onNopOut(pdu);
             case TASK_MGMT_REQUEST -> onTaskManagement(pdu);
@@ -157,10 +169,36 @@ public final class Connection implements ConnectionHandler {
         }
     }
 
+    /**
+     * RFC 7143 §7.8: the PDU's data is rejected and discarded. The header is good, so a SCSI command with
+     * immediate data still takes its CmdSN and its place, and a Data-Out still tells where its sequence ends:
+     * either command ends in CHECK CONDITION 0B/47/05 after its data (ERL 0 does not ask for it again). A NOP-Out
+     * or Text Request is not performed, but its CmdSN counts as received.
+     */
     @Override
     public void onDataDigestError(Pdu pdu) {
         log.warn("{}: data digest error on {}, PDU discarded", this, pdu);
         reject(RejectReason.DATA_DIGEST_ERROR, pdu);
+        if (state != State.FULL_FEATURE) {
+            return;
+        }
+        if (pdu.opcode() == IscsiOpcode.SCSI_COMMAND) {
+            onScsiCommand(pdu, true);
+        } else if (pdu.opcode() == IscsiOpcode.NOP_OUT || pdu.opcode() == IscsiOpcode.TEXT_REQUEST) {
+            // rejected, but its CmdSN is used: no hole is left. Reject reason 02h lets the initiator resend the same
+            // PDU (RFC 7143 §11.17.1, §7.2.1 "plugging" a gap): that retry is answered, not dropped as a duplicate
+            admit(pdu, pdu.bhs().getInt(24), () -> { });
+            if (!Bhs.immediate(pdu.bhs())) digestRejected.put(pdu.bhs().getInt(24), pdu.itt());
+        } else if (pdu.opcode() == IscsiOpcode.SCSI_DATA_OUT) {
+            Task task = tasks.get(pdu.itt());
+            if (task != null && task.state() == Task.State.COLLECTING) {
+                refuse(task, io.stowage.scsi.SenseReason.PROTOCOL_SERVICE_CRC_ERROR, "data digest error on a Data-Out");
+                task.discarding = true; // the rest of this sequence is dropped
+                if (Bhs.finalFlag(pdu.bhs())) {
+                    endSequence(task, pdu.bhs().getInt(DataOut.TTT) == RESERVED);
+                }
+            }
+        }
     }
 
     @Override
@@ -179,6 +217,9 @@ public final class Connection implements ConnectionHandler {
             terminate(null);
             return;
         }
+        if (state != State.FULL_FEATURE) {
+            return; // LOGIN_HELD waits as long as the old session's commands run, as LIO does
+        }
         dataOutDeadlines.check(tasks.values(), onDataOutTimeout);
         if (pingTag != 0) {
             log.warn("{}: no answer to NOP-In ping; closing connection", this);
@@ -190,17 +231,34 @@ public final class Connection implements ConnectionHandler {
         send(TargetPdus.nopIn(RESERVED, pingTag, 0, null), false, null);
     }
 
+    /**
+     * Connection loss ends the session (ERL 0): its tasks are aborted, and the session stays registered until
+     * the last of them has stopped touching the volume, so that a new login for it waits for them.
+     */
     @Override
     public void onClosed() {
-        state = State.CLOSED;
-        loginDeadline.cancel(false);
-        abortAll(false);
-        Session s = session;
-        if (s != null) {
-            if (registry.closed(s) && s.target() != null) {
-                s.target().scsi().nexusLost(s.nexus()); // I_T nexus loss: SCSI-2 reservations end
-            }
+        synchronized (sendLock) {
+            state = State.CLOSED;
         }
+        loginDeadline.cancel(false);
+        Session s = session;
+        List<CompletableFuture<?>> running = new ArrayList<>();
+        running.add(predecessorEnded.toCompletableFuture());
+        for (Task t : tasks()) { // an aborted task leaves the table: note what to wait for first
+            running.add(t.finished);
+            abort(t, false);
+        }
+        CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
+            if (s != null) {
+                registry.closed(s);
+            }
+            ended.complete(null);
+        });
+    }
+
+    /** Completes once this connection is closed and none of its tasks touches the volume any more. */
+    CompletionStage<Void> ended() {
+        return ended;
     }
 
     /** Closes the connection (session reinstatement, protocol errors). Safe from any thread. */
@@ -227,6 +285,7 @@ public final class Connection implements ConnectionHandler {
     private void onLogin(Pdu pdu) {
         ByteBuffer bhs = pdu.bhs();
         loginCmdSn = bhs.getInt(InitiatorPdus.Login.CMD_SN);
+        cid = bhs.getShort(InitiatorPdus.Login.CID) & 0xFFFF;
         int expStatSn = bhs.getInt(InitiatorPdus.Login.EXP_STAT_SN);
         byte[] header = pdu.headerCopy();
         java.net.InetAddress peer = wire.remoteAddress().getAddress();
@@ -253,35 +312,57 @@ public final class Connection implements ConnectionHandler {
             terminate(null);
             return;
         }
-        int tsih = 0;
-        if (step.complete()) {
-            params = login.parameters();
-            ExportedTarget target = login.discovery() ? null : directory.find(login.targetName());
-            session = registry.open(login.initiatorName(), login.isid(), target, params, loginCmdSn, this);
-            tsih = session.tsih();
+        if (!step.complete()) {
+            sendLogin(TargetPdus.loginResponse(header, step.transit(), step.csg(), step.nsg(), 0, 0, 0,
+                    ByteBuffer.wrap(step.text())), expStatSn);
+            return;
+        }
+        params = login.parameters();
+        ExportedTarget target = login.discovery() ? null : directory.find(login.targetName());
+        SessionRegistry.Opened opened = registry.open(login.initiatorName(), login.isid(), target, params,
+                loginCmdSn, this);
+        session = opened.session();
+        predecessorEnded = opened.ready();
+        state = State.LOGIN_HELD;
+        if (!predecessorEnded.toCompletableFuture().isDone()) {
+            log.info("{}: login of {} held until the commands of the session it reinstates have ended", this,
+                    login.initiatorName());
+        }
+        LoginPhase.Step last = step;
+        predecessorEnded.thenRun(() -> enterFullFeature(header, last, expStatSn, target));
+    }
+
+    /** The final Login Response (RFC 7143 §6.3: the transition to full feature phase). Any thread. */
+    private void enterFullFeature(byte[] header, LoginPhase.Step step, int expStatSn, ExportedTarget target) {
+        byte[] text = step.text();
+        if (target != null && target.alias() != null) { // §13.6: a target SHOULD name itself; not for discovery
+            byte[] alias = KeyValues.format(Map.of(TextKey.TARGET_ALIAS.keyName, target.alias()));
+            text = java.util.Arrays.copyOf(text, text.length + alias.length);
+            System.arraycopy(alias, 0, text, step.text().length, alias.length);
+        }
+        Pdu response = TargetPdus.loginResponse(header, step.transit(), step.csg(), step.nsg(), session.tsih(), 0, 0,
+                ByteBuffer.wrap(text));
+        synchronized (sendLock) { // nothing else is sent before it: StatSN starts after it
+            if (state != State.LOGIN_HELD) {
+                return; // the new connection went away while it waited
+            }
             if (target != null) {
                 target.scsi().nexusConnected(session.nexus());
             }
+            loginDeadline.cancel(false);
+            state = State.FULL_FEATURE; // before the response leaves: the initiator may answer it at once
+            TargetPdus.stampSequence(response, expStatSn, loginCmdSn, loginCmdSn + Session.WINDOW - 1);
+            wire.sendFinalLoginResponse(response, params.headerDigest(), params.dataDigest(),
+                    params.targetMaxRecvDataSegmentLength());
+            statSn = expStatSn + 1;
+            lastMaxCmdSn = loginCmdSn + Session.WINDOW - 1; // what the response announced: the floor from now on
         }
-        response = TargetPdus.loginResponse(header, step.transit(), step.csg(), step.nsg(), tsih, 0, 0,
-                ByteBuffer.wrap(step.text()));
-        synchronized (sendLock) {
-            sendLogin(response, expStatSn);
-            if (step.complete()) {
-                loginDeadline.cancel(false);
-                statSn = expStatSn + 1;
-                lastMaxCmdSn = loginCmdSn + Session.WINDOW - 1; // as announced in this response (not 0: serial order)
-                wire.setDigests(params.headerDigest(), params.dataDigest());
-                wire.setMaxRecvDataSegment(params.targetMaxRecvDataSegmentLength());
-                state = State.FULL_FEATURE;
-                log.info("{}: {} session {} for {} (ISID 0x{}) is in full feature phase; MaxRecvDataSegmentLength"
-                                + " {}/{}, bursts {}/{}, ImmediateData {}, InitialR2T {}, digests {}/{}",
-                        this, session.discovery() ? "discovery" : "normal", session.tsih(), login.initiatorName(),
-                        Long.toHexString(login.isid()), params.initiatorMaxRecvDataSegmentLength(),
-                        params.targetMaxRecvDataSegmentLength(), params.firstBurstLength(), params.maxBurstLength(),
-                        params.immediateData(), params.initialR2T(), params.headerDigest(), params.dataDigest());
-            }
-        }
+        log.info("{}: {} session {} for {} (ISID 0x{}) is in full feature phase; MaxRecvDataSegmentLength"
+                        + " {}/{}, bursts {}/{}, ImmediateData {}, InitialR2T {}, digests {}/{}",
+                this, session.discovery() ? "discovery" : "normal", session.tsih(), login.initiatorName(),
+                Long.toHexString(login.isid()), params.initiatorMaxRecvDataSegmentLength(),
+                params.targetMaxRecvDataSegmentLength(), params.firstBurstLength(), params.maxBurstLength(),
+                params.immediateData(), params.initialR2T(), params.headerDigest(), params.dataDigest());
     }
 
     private void sendLogin(Pdu response, int expStatSn) {
@@ -293,7 +374,8 @@ public final class Connection implements ConnectionHandler {
 
     // ---------------------------------------------------------------- SCSI commands and data
 
-    private void onScsiCommand(Pdu pdu) {
+    /** @param dataLost the immediate data failed its digest: it counts as received, and the command fails */
+    private void onScsiCommand(Pdu pdu, boolean dataLost) {
         Session s = session;
         ByteBuffer bhs = pdu.bhs();
         if (s.discovery()) {
@@ -309,6 +391,7 @@ public final class Connection implements ConnectionHandler {
         int immediateLength = pdu.dataLength();
         Task existing = tasks.get(itt);
         if (existing != null && existing.state() != Task.State.ABORTED && existing.state() != Task.State.DONE) {
+            s.admit(cmdSn, immediate, () -> { }); // a rejected command still uses its CmdSN: no hole is left
             reject(RejectReason.TASK_IN_PROGRESS, pdu);
             return;
         }
@@ -349,10 +432,22 @@ public final class Connection implements ConnectionHandler {
             }
         }
         if (immediateLength > 0) {
-            if (task.dataOut != null) {
+            if (task.dataOut != null && !dataLost) {
                 task.dataOut.put(0, pdu.data(), pdu.data().position(), immediateLength);
             }
             task.received = immediateLength; // a refused task's data is counted and discarded
+        }
+        if ((bhs.get(1) & 0x07) == 4) { // ACA task attribute: no ACA can exist without NACA (LIO: invalid CDB field)
+            refuse(task, io.stowage.scsi.SenseReason.INVALID_FIELD_IN_CDB, "ACA task attribute");
+        }
+        if (pdu.ahs().hasRemaining() || (read && write)) {
+            // an extended CDB (more than 16 bytes) or a bidirectional command: not supported, so refused rather
+            // than run on the first 16 bytes of the CDB or without its read length
+            refuse(task, io.stowage.scsi.SenseReason.INVALID_FIELD_IN_CDB,
+                    pdu.ahs().hasRemaining() ? "AHS" : "bidirectional command");
+        }
+        if (dataLost) {
+            refuse(task, io.stowage.scsi.SenseReason.PROTOCOL_SERVICE_CRC_ERROR, "data digest error");
         }
         // §11.3.1: F=1 means no unsolicited Data-Out follows; with InitialR2T=Yes none may follow anyway
         task.unsolicitedDone = Bhs.finalFlag(bhs) || params.initialR2T()
@@ -378,14 +473,32 @@ public final class Connection implements ConnectionHandler {
             } // else: answered once its unsolicited data is in (RFC 7143 §11.17.1), see onDataOut
             return;
         }
-        if (!task.needsMoreData()) {
-            execute(task);
-        } else if (task.unsolicitedDone) {
-            solicit(task);
+        if (!task.needsMoreData() || task.unsolicitedDone) {
+            proceed(task);
         } // else: the unsolicited burst is still arriving; onDataOut continues
     }
 
-    /** Answers a task that was refused when it arrived (EDTL too large, Data-Out budget spent); no R2T is sent. */
+    /** The data sent so far is in: ask for more, execute, or answer a task that was refused. */
+    private void proceed(Task task) {
+        if (task.refusal != null) {
+            refuse(task);
+        } else if (task.needsMoreData()) {
+            solicit(task);
+        } else {
+            execute(task);
+        }
+    }
+
+    /** The task is to end in CHECK CONDITION with {@code reason} once its data is in, instead of executing. */
+    private void refuse(Task task, io.stowage.scsi.SenseReason reason, String why) {
+        log.info("{}: task 0x{}: {}; it ends in {}", this, Integer.toHexString(task.itt), why, reason);
+        task.refusal = ScsiResult.check(io.stowage.scsi.ScsiError.of(reason));
+    }
+
+    /**
+     * Answers a task that was refused (EDTL too large, Data-Out budget spent, a digest or sequence error, a CDB
+     * we do not take); no R2T is sent. Not if it was aborted meanwhile: the abort ended it.
+     */
     private void refuse(Task task) {
         if (task.startExecuting()) {
             complete(task, task.refusal);
@@ -405,10 +518,16 @@ public final class Connection implements ConnectionHandler {
             reject(RejectReason.INVALID_PDU_FIELD, pdu);
             return;
         }
-        if (task.state() == Task.State.ABORTED) {
+        Task.State taskState;
+        boolean buffered;
+        synchronized (task) {
+            taskState = task.state();
+            buffered = task.dataOut != null;
+        }
+        if (taskState == Task.State.ABORTED) {
             return; // §4.2.3.3: data of an aborted task is discarded
         }
-        if (task.state() != Task.State.COLLECTING || (task.dataOut == null && task.refusal == null)) {
+        if (taskState != Task.State.COLLECTING || (!buffered && task.refusal == null)) {
             log.info("{}: Data-Out for task 0x{} that expects none, rejected", this, Integer.toHexString(itt));
             reject(RejectReason.INVALID_PDU_FIELD, pdu);
             return;
@@ -418,32 +537,53 @@ public final class Connection implements ConnectionHandler {
             protocolError(pdu, unsolicited ? "unsolicited Data-Out not allowed" : "Data-Out with stale TTT");
             return;
         }
+        boolean last = Bhs.finalFlag(bhs);
+        if (task.discarding) { // after a sequence error: the rest of the sequence is dropped, up to its F bit
+            if (last) {
+                endSequence(task, unsolicited);
+            } else {
+                dataOutDeadlines.arm(task);
+            }
+            return;
+        }
         int dataSn = bhs.getInt(DataOut.DATA_SN);
         int offset = bhs.getInt(DataOut.BUFFER_OFFSET);
         int length = pdu.dataLength();
         int limit = unsolicited ? Math.min(task.edtl, params.firstBurstLength()) : task.r2tEnd;
         if (dataSn != task.expectedDataSn) {
-            failDataPhase(task, "DataSN " + Integer.toUnsignedString(dataSn) + " where " + task.expectedDataSn
-                    + " was due");
+            failDataPhase(task, unsolicited, last, "DataSN " + Integer.toUnsignedString(dataSn) + " where "
+                    + task.expectedDataSn + " was due");
             return;
         }
         if (offset != task.received || length > limit - offset) {
-            failDataPhase(task, "Data-Out offset " + offset + "+" + length + " outside expected "
-                    + task.received + ".." + limit);
+            failDataPhase(task, unsolicited, last, "Data-Out offset " + offset + "+" + length
+                    + " outside expected " + task.received + ".." + limit);
             return;
         }
-        if (task.dataOut != null) {
-            task.dataOut.put(offset, pdu.data(), pdu.data().position(), length);
+        synchronized (task) {
+            // a LU RESET, TARGET RESET or PREEMPT AND ABORT on another thread may abort the task and return its
+            // buffer to the pool at any moment: the copy and that release exclude each other
+            if (task.state() != Task.State.COLLECTING) {
+                return; // aborted meanwhile: the data is discarded (§4.2.3.3)
+            }
+            if (task.dataOut != null) { // none for a refused task: its data is counted and dropped
+                task.dataOut.put(offset, pdu.data(), pdu.data().position(), length);
+            }
         }
         task.received += length;
         task.expectedDataSn++;
-        boolean sequenceEnds = Bhs.finalFlag(bhs) || task.received == limit;
-        if (!sequenceEnds) {
+        if (last || task.received == limit) {
+            endSequence(task, unsolicited);
+        } else {
             dataOutDeadlines.arm(task); // data is coming: the clock restarts
-            return;
         }
+    }
+
+    /** The current Data-Out sequence (unsolicited burst or R2T) is complete. */
+    private void endSequence(Task task, boolean unsolicited) {
         task.dataOutDeadline = 0; // until the next R2T
         task.expectedDataSn = 0;
+        task.discarding = false;
         if (unsolicited) {
             task.unsolicitedDone = true;
         } else {
@@ -453,34 +593,30 @@ public final class Connection implements ConnectionHandler {
         if (!task.delivered) {
             return; // waits for its CmdSN turn; deliver() takes it from here
         }
-        if (task.refusal != null) {
-            refuse(task);
-        } else if (task.needsMoreData()) {
-            solicit(task);
-        } else {
-            execute(task);
-        }
+        proceed(task);
     }
 
     /**
      * A Data-Out sequence error (RFC 7143 §7.8, sequence errors at ErrorRecoveryLevel 0): the command ends in
-     * CHECK CONDITION, ABORTED COMMAND / DATA PHASE ERROR, its remaining Data-Out is discarded, and the
-     * connection and its other commands carry on.
+     * CHECK CONDITION, ABORTED COMMAND / DATA PHASE ERROR once the initiator has sent the sequence's final
+     * Data-Out (the rest of it is discarded; no R2T follows), and the connection and its other commands carry on.
      */
-    private void failDataPhase(Task task, String why) {
-        endCollecting(task, io.stowage.scsi.SenseReason.DATA_PHASE_ERROR, why);
+    private void failDataPhase(Task task, boolean unsolicited, boolean last, String why) {
+        log.warn("{}: task 0x{}: {}; command terminated", this, Integer.toHexString(task.itt), why);
+        task.refusal = ScsiResult.check(io.stowage.scsi.ScsiError.of(io.stowage.scsi.SenseReason.DATA_PHASE_ERROR));
+        task.discarding = true;
+        if (last) {
+            endSequence(task, unsolicited);
+        }
     }
 
     /** The Data-Out timeout: the task ends with 0B/4B/06 (INITIATOR RESPONSE TIMEOUT); its buffer is freed. */
     private void dataOutTimedOut(Task task) {
-        endCollecting(task, io.stowage.scsi.SenseReason.INITIATOR_RESPONSE_TIMEOUT,
-                "no Data-Out for " + node.limits().dataOutTimeoutMillis() / 1000 + " s");
-    }
-
-    private void endCollecting(Task task, io.stowage.scsi.SenseReason reason, String why) {
-        log.warn("{}: task 0x{}: {}; command terminated", this, Integer.toHexString(task.itt), why);
+        log.warn("{}: task 0x{}: no Data-Out for {} s; command terminated", this, Integer.toHexString(task.itt),
+                node.limits().dataOutTimeoutMillis() / 1000);
         abort(task, false);
-        byte[] sense = io.stowage.scsi.SenseData.fixed(reason, false, 0, -1);
+        byte[] sense = io.stowage.scsi.SenseData.fixed(io.stowage.scsi.SenseReason.INITIATOR_RESPONSE_TIMEOUT, false,
+                0, -1);
         send(TargetPdus.scsiResponse(task.itt, ScsiStatus.CHECK_CONDITION, 0, 0, task.r2tSn, sense), true, null);
     }
 
@@ -634,9 +770,10 @@ public final class Connection implements ConnectionHandler {
         int rtt = bhs.getInt(InitiatorPdus.TaskManagement.REFERENCED_TASK_TAG);
         int refCmdSn = bhs.getInt(InitiatorPdus.TaskManagement.REF_CMD_SN);
         int expStatSn = bhs.getInt(28);
-        admit(pdu, bhs.getInt(InitiatorPdus.TaskManagement.CMD_SN), () -> {
+        int cmdSn = bhs.getInt(InitiatorPdus.TaskManagement.CMD_SN);
+        admit(pdu, cmdSn, () -> {
             TaskManagement tmf = new TaskManagement(this, registry);
-            tmf.perform(function, decodeLun(lunField), rtt, refCmdSn, expStatSn).thenAccept(response -> {
+            tmf.perform(function, decodeLun(lunField), rtt, refCmdSn, cmdSn, expStatSn).thenAccept(response -> {
                 send(TargetPdus.taskManagementResponse(itt, response), true, null);
                 if (function == TaskManagement.TARGET_COLD_RESET && session.target() != null) {
                     tmf.dropAllConnections();
@@ -709,7 +846,12 @@ public final class Connection implements ConnectionHandler {
         ByteBuffer bhs = pdu.bhs();
         int itt = pdu.itt();
         int reason = InitiatorPdus.Logout.reason(bhs);
+        int logoutCid = bhs.getShort(InitiatorPdus.Logout.CID) & 0xFFFF;
         admit(pdu, bhs.getInt(InitiatorPdus.Logout.CMD_SN), () -> {
+            if (reason == 1 && logoutCid != cid) { // §11.15: closing a connection the session does not have
+                send(TargetPdus.logoutResponse(itt, 1, 0, 0), true, null);
+                return;
+            }
             if (reason == 2) { // remove the connection for recovery: needs ErrorRecoveryLevel 2
                 send(TargetPdus.logoutResponse(itt, 2, 0, 0), true, null);
                 return;
@@ -720,7 +862,25 @@ public final class Connection implements ConnectionHandler {
         });
     }
 
+    /**
+     * CmdSN -> ITT of non-immediate NOP-Outs and Text Requests rejected for a data digest error (their CmdSN was
+     * consumed), so that the initiator's resend of the same PDU is performed; a few recent ones only.
+     */
+    private final Map<Integer, Integer> digestRejected = new java.util.LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Integer, Integer> eldest) {
+            return size() > 16;
+        }
+    };
+
     private void admit(Pdu pdu, int cmdSn, Runnable action) {
+        Integer rejectedItt = digestRejected.get(cmdSn);
+        if (rejectedItt != null && rejectedItt == pdu.itt() && !Bhs.immediate(pdu.bhs())
+                && (pdu.opcode() == IscsiOpcode.NOP_OUT || pdu.opcode() == IscsiOpcode.TEXT_REQUEST)) {
+            digestRejected.remove(cmdSn);
+            action.run(); // the resend of a rejected PDU: its CmdSN is already counted
+            return;
+        }
         Session.Admission a = session.admit(cmdSn, Bhs.immediate(pdu.bhs()), action);
         if (a == Session.Admission.IGNORED) {
             log.debug("{}: {} with CmdSN {} outside the window, ignored", this, pdu.opcode(),
@@ -754,7 +914,9 @@ public final class Connection implements ConnectionHandler {
 
     /**
      * Aborts {@code task}. A task still collecting data ends now; an executing one ends when the SCSI layer
-     * answers (its answer is then dropped, or replaced by TASK ABORTED for another nexus when TAS = 1).
+     * answers (its answer is then dropped, or replaced by TASK ABORTED for another nexus when TAS = 1). Safe from
+     * any thread: the Data-Out buffer is released under the task's lock, which the receive thread holds while it
+     * copies Data-Out into that buffer.
      */
     Task.State abort(Task task, boolean reportTaskAborted) {
         Task.State was = task.abort();

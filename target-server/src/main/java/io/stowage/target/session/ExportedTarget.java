@@ -5,13 +5,18 @@ import io.stowage.target.login.ChapCredentials;
 
 /**
  * An iSCSI target node: its IQN, the SCSI target device behind it, the portal group it is served on, the CHAP
- * secrets a normal session's login must prove (null: no authentication), and the initiators allowed to see it and
- * log in (empty: every initiator).
+ * secrets a normal session's login must prove (null: no authentication), the initiators allowed to see it and
+ * log in (empty: every initiator), and the TargetAlias it names itself by (RFC 7143 §13.6; null: none).
  */
 public record ExportedTarget(String name, ScsiTarget scsi, int portalGroupTag, ChapCredentials chap,
-                             java.util.Set<String> allowedInitiators) {
+                             java.util.Set<String> allowedInitiators, String alias) {
     public ExportedTarget {
         allowedInitiators = java.util.Set.copyOf(allowedInitiators);
+    }
+
+    public ExportedTarget(String name, ScsiTarget scsi, int portalGroupTag, ChapCredentials chap,
+                          java.util.Set<String> allowedInitiators) {
+        this(name, scsi, portalGroupTag, chap, allowedInitiators, null);
     }
 
     public ExportedTarget(String name, ScsiTarget scsi, int portalGroupTag, ChapCredentials chap) {

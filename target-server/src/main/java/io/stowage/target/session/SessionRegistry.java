@@ -3,6 +3,8 @@ package io.stowage.target.session;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -12,33 +14,49 @@ import org.slf4j.LoggerFactory;
  * Every live session of this node, keyed by (InitiatorName, ISID, TargetName) — the identity RFC 7143 §4.4.3
  * uses for session reinstatement: a new login with TSIH 0 and the same key replaces the old session, whose
  * connection is closed and whose tasks are aborted. Thread-safe.
+ *
+ * <p>A session stays registered after its connection is lost until its last task has stopped touching the
+ * volume, and a new login for the same key is held until then (as LIO's {@code iscsit_stop_session}): an
+ * initiator that gave up on a stalled write and retries it on the new session can never have the old write land
+ * after the retry.
  */
 public final class SessionRegistry {
     private static final Logger log = LoggerFactory.getLogger(SessionRegistry.class);
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
     private final AtomicInteger nextTsih = new AtomicInteger(1);
 
-    Session open(String initiatorName, long isid, ExportedTarget target,
-                 io.stowage.target.login.SessionParameters parameters, int cmdSn, Connection connection) {
+    /**
+     * A new session and when it may start: at once, or once the session it reinstates has ended (its
+     * connection closed and its tasks finished) and that nexus's SCSI state has been dropped.
+     */
+    record Opened(Session session, CompletionStage<Void> ready) {
+    }
+
+    Opened open(String initiatorName, long isid, ExportedTarget target,
+                io.stowage.target.login.SessionParameters parameters, int cmdSn, Connection connection) {
         int tsih;
         do {
             tsih = nextTsih.getAndIncrement() & 0xFFFF;
         } while (tsih == 0);
         Session s = new Session(tsih, initiatorName, isid, target, parameters, cmdSn);
         s.attach(connection);
-        Session old = sessions.put(key(initiatorName, isid, target), s);
-        if (old != null) {
-            log.info("session reinstatement: {} ISID 0x{} replaces TSIH {}", initiatorName,
-                    Long.toHexString(isid), old.tsih());
-            Connection oc = old.connection();
-            if (oc != null) {
-                oc.terminateNow("session reinstated by a new login"); // its peer moved on: drop its queue
-            }
+        Session old;
+        synchronized (this) { // against closed(): the old nexus is dropped exactly once, before the new one starts
+            old = sessions.put(key(initiatorName, isid, target), s);
+        }
+        if (old == null) {
+            return new Opened(s, CompletableFuture.completedFuture(null));
+        }
+        log.info("session reinstatement: {} ISID 0x{} replaces TSIH {}", initiatorName, Long.toHexString(isid),
+                old.tsih());
+        Connection oc = old.connection();
+        oc.terminateNow("session reinstated by a new login"); // its peer moved on: drop its queue
+        CompletionStage<Void> ready = oc.ended().thenRun(() -> {
             if (old.target() != null) {
                 old.target().scsi().nexusLost(old.nexus()); // before the new session's nexus state is set up
             }
-        }
-        return s;
+        });
+        return new Opened(s, ready);
     }
 
     /**
@@ -49,9 +67,18 @@ public final class SessionRegistry {
         return sessions.containsKey(key(initiatorName, isid, target)) || sessionsOf(target).size() < max;
     }
 
-    /** Forgets {@code s}; false if it had already been replaced by a reinstatement. */
-    boolean closed(Session s) {
-        return sessions.remove(key(s.initiatorName(), s.isid(), s.target()), s);
+    /**
+     * Forgets {@code s} once it has ended, and drops its I_T nexus's SCSI state (SCSI-2 reservations, unit
+     * attentions); false if it had already been replaced by a reinstatement, which does that itself.
+     */
+    synchronized boolean closed(Session s) {
+        if (!sessions.remove(key(s.initiatorName(), s.isid(), s.target()), s)) {
+            return false;
+        }
+        if (s.target() != null) {
+            s.target().scsi().nexusLost(s.nexus()); // I_T nexus loss: SCSI-2 reservations end
+        }
+        return true;
     }
 
     /** Sessions logged in to {@code target} (for LUN and target resets). */

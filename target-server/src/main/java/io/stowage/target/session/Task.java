@@ -33,7 +33,7 @@ final class Task {
     boolean immediate;          // I bit: skipped the window, counts against the immediate bound instead
     ByteBuffer dataOut;         // pooled, EDTL bytes, null without Data-Out (or refused)
     long reserved;              // bytes of the node's Data-Out budget this task holds
-    io.stowage.scsi.ScsiResult refusal; // set when refused on arrival: the answer, sent after its unsolicited data
+    io.stowage.scsi.ScsiResult refusal; // set when refused (on arrival, digest or sequence error): the answer, sent after its data
     long dataOutDeadline;       // System.nanoTime() by which Data-Out must come, 0 if none is awaited
     int received;               // Data-Out bytes in so far (in order: DataPDUInOrder=Yes)
     boolean unsolicitedDone;    // the unsolicited burst ended (F bit) or was never allowed
@@ -42,6 +42,7 @@ final class Task {
     int r2tEnd;                 // end offset of the outstanding R2T
     int r2tSn;                  // R2Ts sent
     int dataInPdus;             // Data-In PDUs sent
+    boolean discarding;         // a sequence error: this Data-Out sequence is dropped up to its final PDU
 
     Task(int itt, int cmdSn, long lunField, long lun, byte[] cdb, boolean read, boolean write, int edtl) {
         this.itt = itt;

@@ -14,6 +14,13 @@ public interface PduConnection {
     /** From the next PDU on, in both directions (RFC 7143 §13.1: digests start after login). */
     void setDigests(boolean header, boolean data);
 
+    /**
+     * Sends the final Login Response and switches to the full feature phase's digests and receive limit so that no
+     * PDU is decoded under the wrong settings: the receive side switches before the response leaves (the initiator
+     * may answer it at once), the send side right after it (the response itself carries no digests).
+     */
+    void sendFinalLoginResponse(Pdu response, boolean headerDigest, boolean dataDigest, int maxRecvDataSegment);
+
     /** Largest data segment accepted from the peer; bigger ones are a protocol error. */
     void setMaxRecvDataSegment(int bytes);
 

@@ -91,6 +91,17 @@ class StowageConfigTest {
                 dir.resolve("missing.conf").toString()}));
     }
 
+    /**
+     * One volume as two LUNs of a target would be the same logical unit twice (one NAA, two sets of reservations
+     * and unit attentions): refused, naming the second mapping's key. Several targets may export one volume.
+     */
+    @Test
+    void aVolumeMappedAsTwoLunsOfATargetIsRefused() throws Exception {
+        assertError(Map.of("target.demo.lun.0", "v", "target.demo.lun.1", "v", "volume.v.size", "16M"),
+                "config key 'target.demo.lun.1': volume v is already LUN 0 of target demo");
+        StowageConfig.from(Map.of("target.a.lun.0", "v", "target.b.lun.3", "v", "volume.v.size", "16M"));
+    }
+
     @Test
     void discoveryChapAndInitiatorAcls() throws Exception {
         StowageConfig c = StowageConfig.from(Map.of("discovery.chap.user", "finder",

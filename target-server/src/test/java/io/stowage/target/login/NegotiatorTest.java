@@ -82,4 +82,17 @@ class NegotiatorTest {
         assertNull(m.get("C"));
         assertArrayEquals("A=1\0".getBytes(), KeyValues.format(offer("A", "1")));
     }
+
+    /** RFC 7143 §13.14: FirstBurstLength MUST NOT exceed MaxBurstLength, in the answer too, whatever the order. */
+    @Test
+    void theFirstBurstAnsweredNeverExceedsTheMaxBurst() {
+        Map<String, String> a = new Negotiator(Map.of()).negotiate(offer("FirstBurstLength", "262144",
+                "MaxBurstLength", "65536"));
+        assertEquals("65536", a.get("MaxBurstLength"));
+        assertEquals("65536", a.get("FirstBurstLength"));
+        Negotiator n = new Negotiator(Map.of());
+        Map<String, String> b = n.negotiate(offer("MaxBurstLength", "16384", "FirstBurstLength", "65536"));
+        assertEquals("16384", b.get("FirstBurstLength"));
+        assertEquals(16384, n.parameters().firstBurstLength());
+    }
 }

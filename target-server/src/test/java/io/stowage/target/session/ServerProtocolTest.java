@@ -461,4 +461,191 @@ class ServerProtocolTest {
         for (int i = 0; i < 8; i++) assertEquals(i, back[i * 512]);
         for (TestInitiator t : sessions) t.close();
     }
+
+    static TestInitiator sessionWithIsid(long isid, Map<String, String> keys) throws Exception {
+        TestInitiator t = new TestInitiator(portal);
+        t.isid = isid;
+        assertEquals(0, t.login(IQN, keys).bhs()[36]);
+        clearPowerOnAttention(t, 0);
+        return t;
+    }
+
+    /** SAM-5 7.4: CLEAR TASK SET aborts the LU's tasks of every I_T nexus; the others get TASK ABORTED (TAS = 1). */
+    @Test
+    void clearTaskSetAbortsTheTasksOfEveryNexus() throws Exception {
+        try (TestInitiator a = sessionWithIsid(0x400000000a01L, Map.of("InitialR2T", "Yes", "ImmediateData", "No"));
+             TestInitiator b = sessionWithIsid(0x400000000a02L, Map.of())) {
+            a.command(1, write10(0, 8), 4096, false, true, null, true);
+            assertEquals(0x31, a.next().opcode(), "R2T: the write waits for its data");
+            b.taskManagement(0x40, 4, 0, 0, 0);
+            TestInitiator.Rx r = b.next();
+            assertEquals(0x22, r.opcode());
+            assertEquals(0, r.bhs()[2], "function complete");
+            TestInitiator.Rx aborted = a.next();
+            assertEquals(0x21, aborted.opcode());
+            assertEquals(1, aborted.itt());
+            assertEquals(0x40, aborted.bhs()[3] & 0xFF, "TASK ABORTED");
+        }
+    }
+
+    /**
+     * ABORT TASK checks what the initiator says about the task, as LIO does: another LUN than the task's is TASK
+     * DOES NOT EXIST, a RefCmdSN other than the task's CmdSN is FUNCTION REJECTED; neither aborts it.
+     */
+    @Test
+    void abortTaskChecksTheLunAndTheRefCmdSn() throws Exception {
+        try (TestInitiator t = sessionWithIsid(0x400000000a03L, Map.of("InitialR2T", "Yes", "ImmediateData", "No"))) {
+            int cmdSn = t.cmdSn;
+            t.command(1, write10(0, 8), 4096, false, true, null, true);
+            TestInitiator.Rx r2t = t.next();
+            assertEquals(0x31, r2t.opcode());
+            t.taskManagement(0x41, 1, 1, 1, cmdSn);
+            assertEquals(1, t.next().bhs()[2], "task does not exist (on LUN 1)");
+            t.taskManagement(0x42, 1, 0, 1, cmdSn + 5);
+            assertEquals(0xFF, t.next().bhs()[2] & 0xFF, "function rejected (RefCmdSN mismatch)");
+            t.taskManagement(0x43, 1, 7, 1, cmdSn);
+            assertEquals(2, t.next().bhs()[2], "LUN does not exist");
+            t.dataOut(1, r2t.b().getInt(20), 0, 0, new byte[4096], true);
+            TestInitiator.Rx status = t.next();
+            assertEquals(1, status.itt());
+            assertEquals(0, status.bhs()[3], "the write was not aborted");
+        }
+    }
+
+    /** The first MaxCmdSN after a login whose CmdSN is at or above 2^31 is the window the login announced. */
+    @Test
+    void theWindowAfterALoginWithAHighCmdSnIsOpen() throws Exception {
+        try (TestInitiator t = new TestInitiator(portal)) {
+            t.isid = 0x400000000a04L;
+            t.cmdSn = 0x90000000;
+            TestInitiator.Rx login = t.login(IQN, Map.of());
+            assertEquals(127, login.maxCmdSn() - login.expCmdSn());
+            t.command(1, new byte[16], 0, false, false, null, true);
+            TestInitiator.Rx r = t.next();
+            assertEquals(0x21, r.opcode());
+            assertEquals(0x90000001, r.expCmdSn());
+            assertEquals(127, r.maxCmdSn() - r.expCmdSn(), "MaxCmdSN " + Integer.toUnsignedString(r.maxCmdSn()));
+        }
+    }
+
+    /**
+     * RFC 7143 §7.8: a Data-Out sequence error (here a wrong DataSN) ends the command in CHECK CONDITION, ABORTED
+     * COMMAND / DATA PHASE ERROR — answered after the sequence's final Data-Out, not while data is still coming.
+     */
+    @Test
+    void aDataPhaseErrorIsAnsweredAfterTheFinalDataOut() throws Exception {
+        try (TestInitiator t = sessionWithIsid(0x400000000a05L, Map.of("InitialR2T", "Yes", "ImmediateData", "No"))) {
+            t.command(1, write10(0, 32), 16384, false, true, null, true);
+            TestInitiator.Rx r2t = t.next();
+            assertEquals(0x31, r2t.opcode());
+            assertEquals(16384, r2t.b().getInt(44));
+            int ttt = r2t.b().getInt(20);
+            t.dataOut(1, ttt, 0, 0, new byte[4096], false);
+            t.dataOut(1, ttt, 5, 4096, new byte[4096], false); // DataSN 1 was due
+            assertTrue(t.silentFor(300), "no answer while the sequence goes on");
+            t.dataOut(1, ttt, 2, 8192, new byte[4096], false);
+            t.dataOut(1, ttt, 3, 12288, new byte[4096], true);
+            TestInitiator.Rx r = t.next();
+            assertEquals(0x21, r.opcode());
+            assertEquals(1, r.itt());
+            assertEquals(0x02, r.bhs()[3], "CHECK CONDITION");
+            assertEquals(0x0B, r.data()[2 + 2] & 0x0F);
+            assertEquals(0x4B, r.data()[2 + 12] & 0xFF, "DATA PHASE ERROR");
+            assertTrue(t.silentFor(200), "one answer only");
+            t.command(2, new byte[16], 0, false, false, null, true);
+            assertEquals(0, t.next().bhs()[3], "the connection carries on");
+        }
+    }
+
+    static void assertInvalidFieldInCdb(TestInitiator.Rx r, int itt) {
+        assertEquals(0x21, r.opcode());
+        assertEquals(itt, r.itt());
+        assertEquals(0x02, r.bhs()[3], "CHECK CONDITION");
+        assertEquals(0x05, r.data()[2 + 2] & 0x0F, "ILLEGAL REQUEST");
+        assertEquals(0x24, r.data()[2 + 12] & 0xFF, "INVALID FIELD IN CDB");
+    }
+
+    /**
+     * An AHS (extended CDB, bidirectional read length) and bidirectional commands are not supported: the command
+     * is refused with CHECK CONDITION instead of running on the first 16 bytes of its CDB, and its CmdSN is used.
+     */
+    @Test
+    void commandsWithAnAhsOrBothDirectionsAreRefused() throws Exception {
+        try (TestInitiator t = sessionWithIsid(0x400000000a06L, Map.of())) {
+            ByteBuffer h = TestInitiator.bhs(0x01, 0x80, 0);
+            h.put(4, (byte) 5); // TotalAHSLength: 20 bytes
+            h.putInt(16, 1);
+            h.putInt(24, t.cmdSn++);
+            h.putInt(28, t.expStatSn);
+            byte[] pdu = new byte[48 + 20];
+            h.get(0, pdu, 0, 48);
+            pdu[48 + 1] = 17; // AHSLength: 16 CDB bytes + reserved
+            pdu[48 + 2] = 1;  // AHSType 1: extended CDB (a 32-byte CDB whose first 16 bytes are a TEST UNIT READY)
+            t.raw(pdu);
+            assertInvalidFieldInCdb(t.next(), 1);
+            t.command(2, new byte[16], 0, true, true, null, true);
+            assertInvalidFieldInCdb(t.next(), 2);
+            t.command(3, new byte[16], 0, false, false, null, true);
+            assertEquals(0, t.next().bhs()[3], "GOOD: the session goes on");
+        }
+    }
+
+    /** RFC 7143 §13.6: the target names itself with TargetAlias (its name in the config) in a normal session. */
+    @Test
+    void targetAliasIsSentAtLogin() throws Exception {
+        try (TestInitiator t = sessionWithIsid(0x400000000a07L, Map.of())) {
+            assertEquals("demo", t.loginAnswers.get("TargetAlias"));
+        }
+        try (TestInitiator d = new TestInitiator(portal)) {
+            d.login(null, Map.of());
+            assertNull(d.loginAnswers.get("TargetAlias"), "irrelevant in a discovery session");
+        }
+    }
+
+    /**
+     * Task attributes: SIMPLE, ORDERED, HEAD OF QUEUE and untagged run (VPD 86h reports SIMPSUP only); ACA cannot
+     * exist without NACA, so a command with the ACA attribute is refused (INVALID FIELD IN CDB, as LIO does).
+     */
+    @Test
+    void aCommandWithTheAcaTaskAttributeIsRefused() throws Exception {
+        try (TestInitiator t = sessionWithIsid(0x400000000a08L, Map.of())) {
+            for (int attr = 0; attr <= 4; attr++) {
+                ByteBuffer h = TestInitiator.bhs(0x01, 0x80 | attr, 0);
+                h.putInt(16, 0x100 + attr);
+                h.putInt(24, t.cmdSn++);
+                h.putInt(28, t.expStatSn);
+                t.send(h, null);
+                TestInitiator.Rx r = t.next();
+                if (attr == 4) {
+                    assertInvalidFieldInCdb(r, 0x104);
+                } else {
+                    assertEquals(0, r.bhs()[3], "GOOD with attribute " + attr);
+                }
+            }
+        }
+    }
+
+    /** RFC 7143 §11.15: a Logout that closes a connection this session does not have is answered "CID not found". */
+    @Test
+    void logoutOfAnotherConnectionIsCidNotFound() throws Exception {
+        try (TestInitiator t = sessionWithIsid(0x400000000a09L, Map.of())) {
+            ByteBuffer h = TestInitiator.bhs(0x46, 0x80 | 1, 0); // reason 1: close the connection
+            h.putInt(16, 0x34);
+            h.putShort(20, (short) 7);
+            h.putInt(24, t.cmdSn);
+            h.putInt(28, t.expStatSn);
+            t.send(h, null);
+            TestInitiator.Rx r = t.next();
+            assertEquals(0x26, r.opcode());
+            assertEquals(1, r.bhs()[2], "CID not found");
+            t.command(1, new byte[16], 0, false, false, null, true);
+            assertEquals(0, t.next().bhs()[3], "the connection goes on");
+            h.putShort(20, (short) 0); // ours
+            h.putInt(24, t.cmdSn);
+            h.putInt(28, t.expStatSn);
+            t.send(h, null);
+            assertEquals(0, t.next().bhs()[2], "closed");
+            assertTrue(t.closedByTarget());
+        }
+    }
 }

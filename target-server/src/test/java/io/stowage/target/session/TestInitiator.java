@@ -2,6 +2,7 @@ package io.stowage.target.session;
 
 import io.stowage.target.login.KeyValues;
 import io.stowage.target.pdu.Bhs;
+import io.stowage.target.pdu.Digest;
 import io.stowage.target.pdu.Pdu;
 import io.stowage.target.pdu.PduDecoder;
 import java.io.IOException;
@@ -74,6 +75,14 @@ final class TestInitiator implements AutoCloseable {
     long isid = 0x400000000001L;
     String initiatorName = "iqn.2026-11.io.stowage:test-initiator";
     Map<String, String> loginAnswers;
+    /** Digests we send (CRC32C, least significant byte first, RFC 7143 §11.1) once {@link #useDigests} is called. */
+    private boolean headerDigest;
+    private boolean dataDigest;
+    /** Corrupts the header digest or the data digest of the next PDU sent, once. */
+    enum Corrupt { NONE, HEADER_DIGEST, DATA_DIGEST }
+    Corrupt corruptNext = Corrupt.NONE;
+    /** The next PDU with data goes out with a wrong data digest (shorthand for {@link Corrupt#DATA_DIGEST}). */
+    boolean corruptNextDataDigest;
     /** Answer the target's keepalive NOP-In pings inside {@link #next} instead of returning them. */
     boolean answerPings;
 
@@ -124,6 +133,13 @@ final class TestInitiator implements AutoCloseable {
         loginAnswers = KeyValues.parse(r.data());
         expStatSn = r.statSn() + 1;
         return r;
+    }
+
+    /** After a login that negotiated them: digests on both directions, as the login answers say. */
+    void useDigests() {
+        headerDigest = "CRC32C".equals(loginAnswers.get("HeaderDigest"));
+        dataDigest = "CRC32C".equals(loginAnswers.get("DataDigest"));
+        decoder.setDigests(headerDigest, dataDigest);
     }
 
     static ByteBuffer bhs(int opcode, int flags, int dataLength) {
@@ -196,11 +212,35 @@ final class TestInitiator implements AutoCloseable {
 
     void send(ByteBuffer header, byte[] data) throws IOException {
         int len = data == null ? 0 : data.length;
-        byte[] w = new byte[48 + len + Bhs.padding(len)];
+        if (corruptNextDataDigest && len > 0) {
+            corruptNext = Corrupt.DATA_DIGEST;
+            corruptNextDataDigest = false;
+        }
+        int hd = headerDigest ? 4 : 0;
+        int dd = dataDigest && len > 0 ? 4 : 0;
+        byte[] w = new byte[48 + hd + len + Bhs.padding(len) + dd];
         header.get(0, w, 0, 48);
-        if (len > 0) System.arraycopy(data, 0, w, 48, len);
+        if (hd > 0) {
+            putCrc(w, 48, crc32c(w, 0, 48) ^ (corruptNext == Corrupt.HEADER_DIGEST ? 1 : 0));
+        }
+        if (len > 0) System.arraycopy(data, 0, w, 48 + hd, len);
+        if (dd > 0) {
+            int covered = len + Bhs.padding(len);
+            putCrc(w, 48 + hd + covered, crc32c(w, 48 + hd, covered) ^ (corruptNext == Corrupt.DATA_DIGEST ? 1 : 0));
+        }
+        corruptNext = Corrupt.NONE;
         out.write(w);
         out.flush();
+    }
+
+    private static int crc32c(byte[] b, int off, int len) {
+        java.util.zip.CRC32C c = new java.util.zip.CRC32C();
+        c.update(b, off, len);
+        return (int) c.getValue();
+    }
+
+    private static void putCrc(byte[] w, int at, int crc) {
+        ByteBuffer.wrap(w).putInt(at, Integer.reverseBytes(crc));
     }
 
     void raw(byte[] bytes) throws IOException {

@@ -230,6 +230,14 @@ public final class MinaPortal implements AutoCloseable {
         }
 
         @Override
+        public void sendFinalLoginResponse(Pdu response, boolean headerDigest, boolean dataDigest, int maxRecv) {
+            decoder.setMaxDataSegment(maxRecv);
+            decoder.setDigests(headerDigest, dataDigest);
+            send(response, null);
+            encoder.setDigests(headerDigest, dataDigest);
+        }
+
+        @Override
         public void setMaxRecvDataSegment(int bytes) {
             decoder.setMaxDataSegment(bytes);
         }
