@@ -5,12 +5,18 @@ Targets: Stowage on its local directory store and tgt with a file backing store;
 throwaway Ceph cluster (tests/ceph/cluster.sh) and tgt with its rbd backing store (Debian tgt-rbd) on the same
 cluster. Initiator: fio's libiscsi engine (bench/build-fio.sh builds it), with iscsi-perf (reads) and
 `qemu-img bench -w` (sequential writes) as cross-checks. Every LUN is 1 GiB and first filled with the same random
-data. Alongside IOPS, MB/s and fio's completion-latency percentiles, each target's CPU time per I/O is measured
+data. Flush-heavy workloads send what filesystems and databases send: a SYNCHRONIZE CACHE after every 32 writes,
+and writes with the FUA bit (tgt's file backing store answers both with fdatasync of its file, its default; see
+bench/README.md). With --rados a cache-miss workload reads at random from a LUN four times the engine's SCO cache.
+Alongside IOPS, MB/s and fio's completion-latency percentiles, each target's CPU time per I/O is measured
 (user + sys of the target process from /proc over the run, divided by the I/Os done): on a shared, noisy machine
 it is steadier than IOPS.
 
   bench/bench.py [--seconds N] [--rados] [--out DIR]    full run (README table: --seconds 20 --rados)
-  bench/bench.py --smoke --out DIR                      2 workloads x 1 s, local targets: checks the harness only
+  bench/bench.py --smoke --out DIR                      4 workloads x 1 s, local targets: checks the harness only
+
+It installs what it needs with apt-get (tgt, tgt-rbd, Ceph, QEMU, libiscsi tools; fio with libiscsi is built by
+bench/build-fio.sh) or stops with one line naming what is missing.
 
 Writes DIR/bench.json, DIR/bench.md (the table) and DIR/bench.svg (a chart of the Stowage/tgt IOPS ratios).
 """
@@ -30,17 +36,75 @@ REPO = os.path.dirname(HERE)
 HZ = os.sysconf("SC_CLK_TCK")
 GIB = 1 << 30
 
-# name, fio rw, block size, queue depth, rwmixread (None = not mixed)
+# name, fio rw, block size, queue depth, rwmixread (None = not mixed), extra fio options
 WORKLOADS = [
-    ("4k-randread-qd1", "randread", "4k", 1, None),
-    ("4k-randread-qd32", "randread", "4k", 32, None),
-    ("4k-randwrite-qd1", "randwrite", "4k", 1, None),
-    ("4k-randwrite-qd32", "randwrite", "4k", 32, None),
-    ("1M-seqread-qd8", "read", "1M", 8, None),
-    ("1M-seqwrite-qd8", "write", "1M", 8, None),
-    ("64k-randrw70-qd16", "randrw", "64k", 16, 70),
+    ("4k-randread-qd1", "randread", "4k", 1, None, ()),
+    ("4k-randread-qd32", "randread", "4k", 32, None, ()),
+    ("4k-randwrite-qd1", "randwrite", "4k", 1, None, ()),
+    ("4k-randwrite-qd32", "randwrite", "4k", 32, None, ()),
+    ("1M-seqread-qd8", "read", "1M", 8, None, ()),
+    ("1M-seqwrite-qd8", "write", "1M", 8, None, ()),
+    ("64k-randrw70-qd16", "randrw", "64k", 16, 70, ()),
+    # filesystems' journal commits, databases' concurrent commits: 8 writers (8 sessions, one write in flight
+    # each), each sending a SYNCHRONIZE CACHE(16) after every 32 of its writes. One writer at QD32 can't say it:
+    # fio's fsync=N at a depth > 1 sends a flush after nearly every write once the count reaches N.
+    ("4k-randwrite-flush32-8x1", "randwrite", "4k", 1, None, ("--fsync=32", "--numjobs=8", "--group_reporting")),
+    # database page writes with FUA (build-fio.sh makes the libiscsi engine set FUA on WRITE(16) for sync=1)
+    ("16k-randwrite-fua-qd16", "randwrite", "16k", 16, None, ("--sync=1",)),
 ]
-SMOKE = {"4k-randread-qd32", "4k-randwrite-qd32"}
+# only on the RADOS pair: random reads of a LUN four times the SCO cache (stowage-rados-cold), so most reads miss
+# the local cache and go to the object store; tgt-rbd reads RADOS on every read anyway
+COLD_WORKLOADS = [("4k-randread-qd32-cold", "randread", "4k", 32, None, ())]
+COLD_CACHE_LIMIT = "256M"
+SMOKE = {"4k-randread-qd32", "4k-randwrite-qd32", "4k-randwrite-flush32-8x1", "16k-randwrite-fua-qd16"}
+
+# what a run needs: command -> Debian package (checked by path, so a hand-built tool counts too)
+NEEDS = {"tgtd": "tgt", "tgtadm": "tgt", "iscsi-perf": "libiscsi-bin", "qemu-img": "qemu-utils",
+         "java": "openjdk-17-jdk-headless", "mvn": "maven"}
+NEEDS_FILES = {"/usr/lib/x86_64-linux-gnu/qemu/block-iscsi.so": "qemu-block-extra"}  # qemu-img's iscsi:// driver
+RADOS_NEEDS = {"ceph-mon": "ceph-mon", "ceph-osd": "ceph-osd", "ceph": "ceph-common", "rbd": "ceph-common",
+               "rados": "ceph-common", "ceph-authtool": "ceph-common", "monmaptool": "ceph-common"}
+RADOS_NEEDS_FILES = {"/usr/lib/tgt/backing-store/bs_rbd.so": "tgt-rbd"}
+
+
+class Missing(Exception):
+    """Something the bench needs is not there and could not be installed: said in one line, no traceback."""
+
+
+def installed(pkg):
+    r = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       text=True)
+    return r.returncode == 0 and "install ok installed" in r.stdout
+
+
+def ensure_packages(rados):
+    """Installs, with apt-get, the Debian packages whose commands or files are missing; raises Missing if it can't."""
+    needs, files = dict(NEEDS), dict(NEEDS_FILES)
+    if rados:
+        needs.update(RADOS_NEEDS)
+        files.update(RADOS_NEEDS_FILES)
+    missing = sorted({p for c, p in needs.items() if not shutil.which(c)} |
+                     {p for f, p in files.items() if not os.path.exists(f) and not installed(p)})
+    if not missing:
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    if sudo and not shutil.which("sudo"):
+        raise Missing(f"missing {' '.join(missing)}: run as root or `apt-get install {' '.join(missing)}`")
+    print(f"bench: installing {' '.join(missing)}", flush=True)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(sudo + ["apt-get", "update", "-qq"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    r = subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        last = (r.stdout.strip().splitlines() or ["(no output)"])[-1]
+        raise Missing(f"missing {' '.join(missing)}; `apt-get install {' '.join(missing)}` failed: {last}")
+    if "tgt" in missing and shutil.which("systemctl"):
+        # the bench starts tgtd itself on private ports; the service the package starts is not ours to keep
+        subprocess.run(sudo + ["systemctl", "disable", "--now", "tgt"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    still = [p for p in missing if not installed(p)]
+    if still:
+        raise Missing(f"missing {' '.join(still)} after apt-get install")
 
 
 def sh(*cmd, check=True, timeout=600, **kw):
@@ -136,6 +200,11 @@ class Bench:
                 "stowage-rados", base + 2,
                 f"backend = rados\nrados.conf = {conf}\nrados.pool = stowage\nrados.object-prefix = bench.\n"
                 f"metrics = 127.0.0.1:{self.metrics_port}\n"))
+            self.cold_metrics_port = base + 11
+            self.targets.append(self.start_stowage(
+                "stowage-rados-cold", base + 3,
+                f"backend = rados\nrados.conf = {conf}\nrados.pool = stowage\nrados.object-prefix = bench-cold.\n"
+                f"metrics = 127.0.0.1:{self.cold_metrics_port}\nengine.cache-limit = {COLD_CACHE_LIMIT}\n"))
             sh("rbd", "-c", conf, "create", "--size", "1024", "stowage/tgtbench")
             self.targets.append(self.tgt_lun(2, "tgt-rbd", "stowage/tgtbench",
                                              ("--bstype", "rbd", "--bsopts", f"conf={conf};id=admin")))
@@ -144,6 +213,10 @@ class Bench:
             if t.name != "tgt":  # tgt's file already holds the data
                 sh("qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", data, t.url, timeout=1800)
         os.remove(data)
+        if self.args.rados:
+            # the cold LUN's SCOs must be uploaded (and so evictable) before its reads say anything about misses
+            wait_for(lambda: self.scrape(self.cold_metrics_port)["stowage_volume_dirty_bytes"] == 0,
+                     "stowage-rados-cold uploads to settle", 900)
 
     def teardown(self):
         for args in (("target", "--force", "--tid", "2"), ("target", "--force", "--tid", "1"), ("system",)):
@@ -166,7 +239,7 @@ class Bench:
     # ------------------------------------------------------------------ runs
 
     def fio(self, target, wl, seconds):
-        name, rw, bs, qd, mix = wl
+        name, rw, bs, qd, mix, extra = wl
         url = target.url.replace(":", "\\:")
         cmd = [self.args.fio, "--name=" + name, "--ioengine=libiscsi", "--filename=" + url, "--rw=" + rw,
                "--bs=" + bs, "--iodepth=" + str(qd), "--runtime=" + str(seconds), "--time_based",
@@ -174,10 +247,16 @@ class Bench:
                "--randrepeat=0"]
         if mix:
             cmd.append(f"--rwmixread={mix}")
+        cmd += extra
         before = cpu_seconds(target.pid)
         t0 = time.time()
-        out = sh(*cmd, timeout=seconds * 4 + 120).stdout
+        proc = sh(*cmd, timeout=seconds * 4 + 120, check=False)
+        out = proc.stdout
         after = cpu_seconds(target.pid)
+        if "{" not in out:
+            raise subprocess.CalledProcessError(proc.returncode, cmd, out)
+        # an I/O error ends fio with exit 1 but still a report: it goes into the results (errors, fio_messages)
+        # rather than ending a long run
         job = json.loads(out[out.index("{"):])["jobs"][0]
         ios = job["read"]["total_ios"] + job["write"]["total_ios"]
         run = job["read"]["runtime"] or job["write"]["runtime"] or 1
@@ -191,9 +270,16 @@ class Bench:
             "cpu_us_per_io": round((after - before) * 1e6 / max(ios, 1), 1),
             "errors": job["error"],
             "ios": ios,
+            "flushes": job.get("sync", {}).get("total_ios", 0),  # SYNCHRONIZE CACHEs sent (not counted in ios)
             "runtime_ms": run,
             "wall_s": round(time.time() - t0, 1),
+            **({"fio_messages": [l for l in out[:out.index("{")].splitlines() if l.strip()][-5:]}
+               if proc.returncode else {}),
         }
+
+    @staticmethod
+    def du(path):
+        return int(sh("du", "-sb", path).stdout.split()[0])
 
     def iscsi_perf(self, target, seconds):
         before = cpu_seconds(target.pid)
@@ -212,9 +298,10 @@ class Bench:
         secs = float(re.search(r"completed in ([0-9.]+) seconds", out).group(1))
         return {"iops": round(count / secs), "cpu_us_per_io": round((after - before) * 1e6 / count, 1)}
 
-    def scrape(self):
+    def scrape(self, port=None):
         import urllib.request
-        text = urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10).read().decode()
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port or self.metrics_port}/metrics",
+                                      timeout=10).read().decode()
         vals = {}
         for line in text.splitlines():
             m = re.match(r'(stowage_volume_\w+)\{volume="bench"\} (\d+)', line)
@@ -227,7 +314,7 @@ class Bench:
         t = next(t for t in self.targets if t.name == "stowage-rados")
         wait_for(lambda: self.scrape()["stowage_volume_dirty_bytes"] == 0, "uploads to settle", 600)
         u0, t0 = self.scrape()["stowage_volume_uploaded_bytes_total"], time.time()
-        ingest = self.fio(t, ("upload-load", "write", "1M", 8, None), seconds)
+        ingest = self.fio(t, ("upload-load", "write", "1M", 8, None, ()), seconds)
         wait_for(lambda: self.scrape()["stowage_volume_dirty_bytes"] == 0, "uploads to catch up", 900)
         u1, t1 = self.scrape()["stowage_volume_uploaded_bytes_total"], time.time()
         out = sh("rados", "-c", self.ceph_conf, "-p", "stowage", "bench", str(min(seconds, 10)), "write", "-t", "16",
@@ -242,18 +329,28 @@ class Bench:
     def run(self):
         seconds = 1 if self.args.smoke else self.args.seconds
         wls = [w for w in WORKLOADS if not self.args.smoke or w[0] in SMOKE]
+        if self.args.rados and not self.args.smoke:
+            wls += COLD_WORKLOADS
         results = {"machine": {"cores": os.cpu_count(), "kernel": os.uname().release},
                    "seconds_per_run": seconds, "lun_bytes": GIB, "initiator": "fio " + sh(
                        self.args.fio, "--version").stdout.strip() + " ioengine=libiscsi",
                    "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "runs": {}, "crosschecks": {}}
+        if self.args.rados:
+            results["cold_cache_limit"] = COLD_CACHE_LIMIT
+            results["cold_cache_bytes_before"] = self.du(os.path.join(self.work, "stowage-rados-cold-var"))
         for wl in wls:
+            cold = wl in COLD_WORKLOADS
             for t in self.targets:
+                if t.name not in ("stowage-rados-cold", "tgt-rbd") if cold else t.name == "stowage-rados-cold":
+                    continue
                 r = self.fio(t, wl, seconds)
                 results["runs"].setdefault(wl[0], {})[t.name] = r
-                print(f"{wl[0]:<20} {t.name:<14} {r['iops']:>8} IOPS {r['mbps']:>8} MB/s  p50 {r['p50_us']:>6} us"
-                      f"  p99 {r['p99_us']:>7} us  {r['cpu_us_per_io']:>7} us CPU/IO", flush=True)
+                print(f"{wl[0]:<25} {t.name:<18} {r['iops']:>8} IOPS {r['mbps']:>8} MB/s  p50 {r['p50_us']:>6} us"
+                      f"  p99 {r['p99_us']:>7} us  {r['cpu_us_per_io']:>7} us CPU/IO"
+                      + (f"  fio error {r['errors']}: {' / '.join(r.get('fio_messages', []))}" if r["errors"] else ""),
+                      flush=True)
         if not self.args.smoke:
-            for t in self.targets:
+            for t in [t for t in self.targets if t.name != "stowage-rados-cold"]:
                 results["crosschecks"].setdefault("iscsi-perf 4k-randread-qd32", {})[t.name] = \
                     self.iscsi_perf(t, seconds)
                 results["crosschecks"].setdefault("qemu-img bench -w 4k-seqwrite-qd32", {})[t.name] = \
@@ -267,7 +364,7 @@ class Bench:
 
 
 def ratios(results):
-    pairs = [("stowage", "tgt"), ("stowage-rados", "tgt-rbd")]
+    pairs = [("stowage", "tgt"), ("stowage-rados", "tgt-rbd"), ("stowage-rados-cold", "tgt-rbd")]
     out = {}
     for wl, per in results["runs"].items():
         for s, t in pairs:
@@ -287,11 +384,16 @@ def table(results):
             for pair, v in results["ratios"].get(wl, {}).items():
                 if pair.startswith(name + "/"):
                     ratio = f"| **{v['iops']:.2f}×** | {v['cpu_per_io']:.2f}× "
-            lines.append(f"| {wl} | {name} | {r['iops']} | {r['mbps']} | {r['p50_us']} | {r['p99_us']} | "
+            err = f" (fio error {r['errors']})" if r.get("errors") else ""
+            lines.append(f"| {wl}{err} | {name} | {r['iops']} | {r['mbps']} | {r['p50_us']} | {r['p99_us']} | "
                          f"{r['cpu_us_per_io']} " + (ratio or "| | ") + "|")
     for check, per in results.get("crosschecks", {}).items():
         for name, r in per.items():
             lines.append(f"| {check} | {name} | {r['iops']} | | | | {r['cpu_us_per_io']} | | |")
+    if "cold_cache_limit" in results:
+        lines.append(f"\nstowage-rados-cold: engine.cache-limit = {results['cold_cache_limit']} for a "
+                     f"{results['lun_bytes'] >> 20} MiB LUN; its data directory held "
+                     f"{results['cold_cache_bytes_before'] >> 20} MiB when its reads began.")
     if "rados_upload" in results:
         u = results["rados_upload"]
         lines.append(f"\nUpload to RADOS under a 1 MiB sequential write load: engine {u['engine_upload_mbps']} MB/s, "
@@ -303,7 +405,7 @@ def chart(results):
     """A grouped bar chart (SVG, no dependencies) of the Stowage/tgt IOPS ratio per workload."""
     rows = [(wl, v) for wl, v in results["ratios"].items()]
     pairs = sorted({p for _, v in rows for p in v})
-    colours = ["#2b6cb0", "#dd6b20"]
+    colours = ["#2b6cb0", "#dd6b20", "#38a169"]
     w, row_h, left = 760, 22 * max(len(pairs), 1) + 10, 170
     h = 60 + row_h * len(rows) + 40
     top = max([v[p]["iops"] for _, v in rows for p in v] + [2.0])
@@ -313,8 +415,8 @@ def chart(results):
          f'<text x="{left}" y="20" font-size="14">Stowage / tgt, IOPS ratio (fio libiscsi, '
          f'{results["seconds_per_run"]} s per run); 1.0 = tgt</text>']
     for i, p in enumerate(pairs):
-        s.append(f'<rect x="{left + 250 * i}" y="30" width="12" height="12" fill="{colours[i % 2]}"/>'
-                 f'<text x="{left + 250 * i + 16}" y="40">{p}</text>')
+        s.append(f'<rect x="{left + 200 * i}" y="30" width="12" height="12" fill="{colours[i % 3]}"/>'
+                 f'<text x="{left + 200 * i + 16}" y="40">{p}</text>')
     y = 60
     for wl, v in rows:
         s.append(f'<text x="{left - 8}" y="{y + row_h / 2}" text-anchor="end">{wl}</text>')
@@ -322,7 +424,7 @@ def chart(results):
             if p not in v:
                 continue
             bw = v[p]["iops"] * scale
-            s.append(f'<rect x="{left}" y="{y + 4 + 22 * i}" width="{bw:.1f}" height="18" fill="{colours[i % 2]}"/>'
+            s.append(f'<rect x="{left}" y="{y + 4 + 22 * i}" width="{bw:.1f}" height="18" fill="{colours[i % 3]}"/>'
                      f'<text x="{left + bw + 4:.1f}" y="{y + 17 + 22 * i}">{v[p]["iops"]:.2f}×</text>')
         y += row_h
     one = left + scale
@@ -338,15 +440,32 @@ def main():
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     args = ap.parse_args()
-    args.fio = sh("bash", os.path.join(HERE, "build-fio.sh"), timeout=900).stdout.strip().splitlines()[-1]
-    b = Bench(args)
-    # a plain SIGTERM would skip the teardown below and leave targets and Ceph running
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
-        b.setup()
-        results = b.run()
-    finally:
-        b.teardown()
+        ensure_packages(args.rados)
+        fio = sh("bash", os.path.join(HERE, "build-fio.sh"), check=False, timeout=900)
+        if fio.returncode != 0:
+            last = (fio.stdout.strip().splitlines() or ["(no output)"])[-1]
+            raise Missing(f"could not build fio with libiscsi (bench/build-fio.sh): {last}")
+        args.fio = fio.stdout.strip().splitlines()[-1]
+        b = Bench(args)
+        # a plain SIGTERM would skip the teardown below and leave targets and Ceph running
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        try:
+            b.setup()
+            results = b.run()
+        finally:
+            b.teardown()
+    except Missing as e:
+        print(f"bench: {e}", file=sys.stderr)
+        return 2
+    except subprocess.CalledProcessError as e:
+        lines = (e.stdout or "").strip().splitlines() or ["(no output)"]
+        last = next((l for l in reversed(lines) if re.search(r"error|fail", l, re.I)), lines[-1])
+        print(f"bench: `{' '.join(map(str, e.cmd))}` failed (exit {e.returncode}): {last}", file=sys.stderr)
+        return 1
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        print(f"bench: {e}", file=sys.stderr)
+        return 1
     results["ratios"] = ratios(results)
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, "bench.json"), "w") as f:

@@ -9,9 +9,9 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * A short run of the benchmark harness ({@code bench/bench.py --smoke}: fio's libiscsi engine, two workloads of one
- * second, Stowage and tgt): it must run both targets without I/O errors and write its JSON, table and chart. This
- * checks that the harness works, not how fast anything is.
+ * A short run of the benchmark harness ({@code bench/bench.py --smoke}: fio's libiscsi engine, four workloads of one
+ * second, Stowage and tgt): it must run both targets without I/O errors and write its JSON, table and chart, and its
+ * flush-heavy workload must really send flushes. This checks that the harness works, not how fast anything is.
  */
 class BenchSmokeIT {
     @Test
@@ -23,13 +23,24 @@ class BenchSmokeIT {
         Files.writeString(StowageProcess.LOGS.resolve("bench-smoke.log"), r.output());
         r.ok();
         String json = Files.readString(out.resolve("bench.json"));
-        for (String workload : new String[] {"4k-randread-qd32", "4k-randwrite-qd32"}) {
+        for (String workload : new String[] {"4k-randread-qd32", "4k-randwrite-qd32", "4k-randwrite-flush32-8x1",
+                "16k-randwrite-fua-qd16"}) {
             for (String target : new String[] {"stowage", "tgt"}) {
                 Matcher m = Pattern.compile("\"" + workload + "\": \\{.*?\"" + target + "\": \\{\\s*\"iops\": (\\d+)",
                         Pattern.DOTALL).matcher(json);
                 assertTrue(m.find(), workload + "/" + target + " in " + json);
                 assertTrue(Long.parseLong(m.group(1)) > 0, workload + "/" + target + " did I/O");
             }
+        }
+        for (String target : new String[] {"stowage", "tgt"}) {
+            Matcher m = Pattern.compile("\"4k-randwrite-flush32-8x1\": \\{.*?\"" + target
+                    + "\": \\{[^}]*\"ios\": (\\d+),\\s*\"flushes\": (\\d+)", Pattern.DOTALL).matcher(json);
+            assertTrue(m.find(), "flushes of 4k-randwrite-flush32-8x1/" + target + " in " + json);
+            long writes = Long.parseLong(m.group(1));
+            long flushes = Long.parseLong(m.group(2));
+            // one SYNCHRONIZE CACHE per 32 writes of each writer (8 writers, so up to 8 short of a multiple)
+            assertTrue(flushes >= writes / 32 - 8 && flushes <= writes / 32 + 8,
+                    target + ": " + flushes + " flushes for " + writes + " writes");
         }
         assertFalse(json.matches("(?s).*\"errors\": [1-9].*"), "no fio job reported an error");
         assertTrue(json.contains("\"stowage/tgt\""), "ratios are computed");
