@@ -44,7 +44,11 @@ class PowerCutModelTest {
         int seeds = Integer.getInteger("stowage.powercut.seeds", 2);
         int rounds = Integer.getInteger("stowage.powercut.rounds", 6);
         Integer one = Integer.getInteger("stowage.powercut.seed");
-        for (long seed = one == null ? 1 : one; seed <= (one == null ? seeds : one); seed++) {
+        // the coverage below depends on where random cuts land, which timing (machine load) shifts: past the
+        // configured seeds, a few more run until each case was hit (bounded; the assertions still hold the line)
+        for (long seed = one == null ? 1 : one; seed <= (one == null ? seeds : one)
+                || (one == null && seed <= seeds + 10 && (tornTails == 0 || storeCuts == 0 || recoveryCuts == 0));
+                seed++) {
             try {
                 run(seed, rounds);
             } catch (Throwable t) {
