@@ -369,9 +369,10 @@ public final class Connection implements ConnectionHandler {
             reject(RejectReason.IMMEDIATE_COMMAND_REJECT, pdu);
             return;
         }
-        if (!immediate && !s.inWindow(cmdSn)) {
-            // before anything is allocated for it: an initiator cannot make us hold more than the window
-            log.debug("{}: CmdSN {} outside window [{}, {}], ignored (RFC 7143 §4.2.2.1)", this,
+        if (!immediate && (!s.inWindow(cmdSn) || s.waitingFor(cmdSn))) {
+            // before anything is allocated for it: an initiator cannot make us hold more than the window, and a
+            // duplicate of a waiting CmdSN neither replaces that command nor takes a task slot (§4.2.2.1)
+            log.debug("{}: CmdSN {} outside window [{}, {}] or a duplicate, ignored (RFC 7143 §4.2.2.1)", this,
                     Integer.toUnsignedString(cmdSn), Integer.toUnsignedString(s.expCmdSn()),
                     Integer.toUnsignedString(s.maxCmdSn()));
             return;

@@ -57,8 +57,8 @@ public final class Session {
             return Admission.NOW;
         }
         int exp = expCmdSn;
-        if (!inWindow(cmdSn)) {
-            return Admission.IGNORED;
+        if (!inWindow(cmdSn) || waiting.containsKey(cmdSn)) {
+            return Admission.IGNORED; // §4.2.2.1: outside the window, or a duplicate of one already waiting
         }
         if (cmdSn == exp) {
             expCmdSn = exp + 1;
@@ -72,6 +72,11 @@ public final class Session {
         }
         waiting.put(cmdSn, action);
         return Admission.LATER;
+    }
+
+    /** True if a command with this CmdSN was received and waits for the ones before it (a resend is a duplicate). */
+    boolean waitingFor(int cmdSn) {
+        return waiting.containsKey(cmdSn);
     }
 
     /** True if a non-immediate {@code cmdSn} is inside [ExpCmdSN, MaxCmdSN as last announced]. */

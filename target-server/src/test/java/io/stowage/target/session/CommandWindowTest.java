@@ -113,4 +113,39 @@ class CommandWindowTest {
             assertEquals(0x31, t.next().opcode(), "non-immediate commands still have their window");
         }
     }
+
+    /** A TEST UNIT READY with an explicit CmdSN (not advancing the initiator's counter). */
+    static void tur(TestInitiator t, int itt, int cmdSn) throws Exception {
+        ByteBuffer h = TestInitiator.bhs(0x01, 0x80, 0);
+        h.putInt(16, itt);
+        h.putInt(24, cmdSn);
+        h.putInt(28, t.expStatSn);
+        t.send(h, null);
+    }
+
+    /**
+     * RFC 7143 §4.2.2.1: a non-immediate duplicate within the window is silently ignored. Found by PduFuzzIT: a
+     * second command with the CmdSN of one still waiting replaced it, and the first stayed in the task table (its
+     * ITT answered "task in progress" for the rest of the connection, its buffer held).
+     */
+    @Test
+    void aDuplicateOfAWaitingCmdSnIsIgnoredAndHoldsNothing() throws Exception {
+        try (TestInitiator t = session(0x400000005003L)) {
+            int exp = t.cmdSn;
+            tur(t, 0x71, exp + 1); // waits for exp
+            tur(t, 0x72, exp + 1); // a duplicate of a waiting CmdSN
+            tur(t, 0x73, exp);     // fills the gap: 0x73 then 0x71 run
+            java.util.Set<Integer> answered = new java.util.HashSet<>();
+            for (TestInitiator.Rx r; (r = t.nextWithin(1000)) != null; ) {
+                assertEquals(0x21, r.opcode());
+                assertTrue(answered.add(r.itt()));
+            }
+            assertEquals(java.util.Set.of(0x71, 0x73), answered, "the first of the two, never the duplicate");
+            t.cmdSn = exp + 2;
+            tur(t, 0x72, t.cmdSn++); // the duplicate's ITT is free: nothing of it was kept
+            TestInitiator.Rx r = t.next();
+            assertEquals(0x21, r.opcode(), "SCSI Response, not a Reject (task in progress)");
+            assertEquals(0x72, r.itt());
+        }
+    }
 }
