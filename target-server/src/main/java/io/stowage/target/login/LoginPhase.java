@@ -132,6 +132,9 @@ public final class LoginPhase {
         if (repeated != null) {
             return fail(csg, INITIATOR_ERROR); // §6.2: a key negotiated twice is a Login reject, initiator error
         }
+        if (offered.containsValue(null)) {
+            return fail(csg, INITIATOR_ERROR); // §6.1: every key comes as key=value; a bare key is a format error
+        }
         if (csg == 2 || csg == STAGE_FULL_FEATURE || (stage >= 0 && csg != stage)) {
             return fail(csg, INVALID_DURING_LOGIN);
         }

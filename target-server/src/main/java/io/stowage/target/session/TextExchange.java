@@ -48,7 +48,9 @@ final class TextExchange {
         Map<String, String> answers = new LinkedHashMap<>();
         StringBuilder targets = new StringBuilder();
         offered.forEach((key, value) -> {
-            if (key.equals("SendTargets")) {
+            if (value == null) {
+                answers.put(key, "Reject"); // "key" without "=value": malformed (RFC 7143 §6.1), not fatal
+            } else if (key.equals("SendTargets")) {
                 targets.append(sendTargets(session, value));
             } else {
                 answers.put(key, TextKey.byName(key) == null ? "NotUnderstood" : "Reject");

@@ -136,4 +136,20 @@ class LoginPhaseTest {
         assertFalse(offered.failed());
         assertEquals("CHAP", answers(offered).get("AuthMethod"));
     }
+
+    /** Keys without "=value" anywhere in a login are answered, never thrown on (the fuzzer's kind of input). */
+    @Test
+    void keysWithoutAValueNeverThrow() {
+        String[] texts = {"InitiatorName\0", "InitiatorName=iqn.i\0SessionType\0", "InitiatorName=iqn.i\0TargetName\0",
+            "InitiatorName=iqn.i\0TargetName=" + IQN + "\0AuthMethod\0",
+            "InitiatorName=iqn.i\0TargetName=" + IQN + "\0HeaderDigest\0MaxBurstLength\0"};
+        for (String t : texts) {
+            for (int csg : new int[] {0, 1}) {
+                LoginPhase p = phase();
+                LoginPhase.Step s = assertDoesNotThrow(() -> p.onRequest(header(true, csg, csg == 0 ? 1 : 3, false, 0),
+                        text(t)), t);
+                assertNotNull(s);
+            }
+        }
+    }
 }

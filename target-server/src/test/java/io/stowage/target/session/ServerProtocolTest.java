@@ -409,6 +409,22 @@ class ServerProtocolTest {
         }
     }
 
+    /** A key without '=' (found by PduFuzzIT: SendTargets without a value dropped the connection with an NPE). */
+    @Test
+    void aTextKeyWithoutAValueIsRejectedNotFatal() throws Exception {
+        for (boolean discovery : new boolean[] {true, false}) {
+            try (TestInitiator t = discovery ? new TestInitiator(portal) : session(Map.of())) {
+                if (discovery) assertEquals(0, t.login(null, Map.of()).bhs()[36]);
+                t.text(0x11, "SendTargets\0");
+                TestInitiator.Rx r = t.next();
+                assertEquals(0x24, r.opcode(), "a Text Response");
+                assertTrue(new String(r.data()).contains("SendTargets=Reject"), new String(r.data()));
+                t.text(0x12, "SendTargets=All\0");
+                assertEquals(0x24, t.next().opcode(), "the connection goes on");
+            }
+        }
+    }
+
     @Test
     void logoutAnswersThenCloses() throws Exception {
         try (TestInitiator t = session(Map.of())) {
