@@ -38,6 +38,7 @@ class ChapIT {
             assertNotEquals(0, Tools.run(30, "iscsi-inq", lun0(s, "mallory%initiator-secret@", "")).exit());
             // discovery needs no CHAP: the target is listed, its LUNs only with the secret
             assertTrue(Tools.run(30, "iscsi-ls", "-s", "iscsi://" + s.portal()).output().contains(StowageProcess.IQN));
+            assertFalse(s.output().contains("initiator-secret"), "secrets are never logged");
         }
     }
 
