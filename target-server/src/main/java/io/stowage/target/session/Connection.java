@@ -588,12 +588,15 @@ public final class Connection implements ConnectionHandler {
     };
 
     private void admit(Pdu pdu, int cmdSn, Runnable action) {
-        Integer rejectedItt = digestRejected.get(cmdSn);
-        if (rejectedItt != null && rejectedItt == pdu.itt() && !Bhs.immediate(pdu.bhs())
+        // cheap tests first: the map is almost always empty, and a lookup would box the CmdSN
+        if (!digestRejected.isEmpty() && !Bhs.immediate(pdu.bhs())
                 && (pdu.opcode() == IscsiOpcode.NOP_OUT || pdu.opcode() == IscsiOpcode.TEXT_REQUEST)) {
-            digestRejected.remove(cmdSn);
-            action.run(); // the resend of a rejected PDU: its CmdSN is already counted
-            return;
+            Integer rejectedItt = digestRejected.get(cmdSn);
+            if (rejectedItt != null && rejectedItt == pdu.itt()) {
+                digestRejected.remove(cmdSn);
+                action.run(); // the resend of a rejected PDU: its CmdSN is already counted
+                return;
+            }
         }
         Session.Admission a = session.admit(cmdSn, Bhs.immediate(pdu.bhs()), action);
         if (a == Session.Admission.IGNORED) {
