@@ -3,7 +3,6 @@ package io.stowage.target.session;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.stowage.target.daemon.Daemon;
-import io.stowage.target.daemon.StowageConfig;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -27,10 +26,7 @@ class CommandWindowTest {
 
     @BeforeAll
     static void start() throws Exception {
-        StowageConfig c = StowageConfig.from(Map.of("volume.demo.size", "64M"));
-        c.overrideDataDir(dir);
-        c.overridePort(0);
-        daemon = new Daemon(c);
+        daemon = LoopbackDaemon.start(dir, Map.of("volume.demo.size", "64M"));
         portal = daemon.portalAddress();
     }
 

@@ -3,7 +3,6 @@ package io.stowage.target.session;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.stowage.target.daemon.Daemon;
-import io.stowage.target.daemon.StowageConfig;
 import io.stowage.target.pdu.Bhs;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
@@ -33,11 +32,8 @@ class DataOutLimitsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        StowageConfig c = StowageConfig.from(Map.of("volume.demo.size", "64M",
+        daemon = LoopbackDaemon.start(dir, Map.of("volume.demo.size", "64M",
                 "iscsi.data-out-budget", "16M", "iscsi.data-out-timeout", "1", "iscsi.nop-in-interval", "1"));
-        c.overrideDataDir(dir);
-        c.overridePort(0);
-        daemon = new Daemon(c);
         portal = daemon.portalAddress();
     }
 

@@ -3,7 +3,6 @@ package io.stowage.target.session;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.stowage.target.daemon.Daemon;
-import io.stowage.target.daemon.StowageConfig;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -28,10 +27,7 @@ class DeadPeerTest {
 
     @BeforeAll
     static void start() throws Exception {
-        StowageConfig c = StowageConfig.from(Map.of("volume.demo.size", "64M", "iscsi.nop-in-interval", "1"));
-        c.overrideDataDir(dir);
-        c.overridePort(0);
-        daemon = new Daemon(c);
+        daemon = LoopbackDaemon.start(dir, Map.of("volume.demo.size", "64M", "iscsi.nop-in-interval", "1"));
         portal = daemon.portalAddress();
     }
 

@@ -3,7 +3,6 @@ package io.stowage.target.session;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.stowage.target.daemon.Daemon;
-import io.stowage.target.daemon.StowageConfig;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -36,10 +35,7 @@ class DigestErrorTest {
 
     @BeforeAll
     static void start() throws Exception {
-        StowageConfig c = StowageConfig.from(Map.of("target.demo.lun.0", "demo", "volume.demo.size", "16M"));
-        c.overrideDataDir(dir);
-        c.overridePort(0);
-        daemon = new Daemon(c);
+        daemon = LoopbackDaemon.start(dir, Map.of("target.demo.lun.0", "demo", "volume.demo.size", "16M"));
         portal = daemon.portalAddress();
     }
 

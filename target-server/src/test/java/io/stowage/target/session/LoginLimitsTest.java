@@ -3,7 +3,6 @@ package io.stowage.target.session;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.stowage.target.daemon.Daemon;
-import io.stowage.target.daemon.StowageConfig;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -31,7 +30,7 @@ class LoginLimitsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        StowageConfig c = StowageConfig.from(Map.ofEntries(
+        daemon = LoopbackDaemon.start(dir, Map.ofEntries(
                 Map.entry("target.open.lun.0", "a"), Map.entry("volume.a.size", "8M"),
                 Map.entry("target.guarded.lun.0", "b"), Map.entry("volume.b.size", "8M"),
                 Map.entry("target.guarded.chap.user", "alice"),
@@ -40,9 +39,6 @@ class LoginLimitsTest {
                 Map.entry("iscsi.max-connections-per-address", "4"),
                 Map.entry("iscsi.max-sessions-per-target", "2"),
                 Map.entry("iscsi.auth-failures-per-minute", "3")));
-        c.overrideDataDir(dir);
-        c.overridePort(0);
-        daemon = new Daemon(c);
         portal = daemon.portalAddress();
     }
 

@@ -3,7 +3,6 @@ package io.stowage.target.session;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.stowage.target.daemon.Daemon;
-import io.stowage.target.daemon.StowageConfig;
 import io.stowage.target.pdu.Bhs;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -34,13 +33,10 @@ class ServerProtocolTest {
 
     @BeforeAll
     static void start() throws Exception {
-        StowageConfig c = StowageConfig.from(Map.of(
+        daemon = LoopbackDaemon.start(dir, Map.of(
                 "target.demo.lun.0", "demo", "target.demo.lun.1", "second",
                 "volume.demo.size", "64M", "volume.second.size", "16M",
                 "target.other.lun.0", "third", "volume.third.size", "8M"));
-        c.overrideDataDir(dir);
-        c.overridePort(0);
-        daemon = new Daemon(c);
         portal = daemon.portalAddress();
     }
 
