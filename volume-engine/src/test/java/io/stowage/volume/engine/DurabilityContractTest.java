@@ -37,24 +37,10 @@ class DurabilityContractTest {
         @Override
         public ObjectStore volume(String name) throws IOException {
             ObjectStore s = real.volume(name);
-            return new ObjectStore() {
-                void check() throws IOException {
+            return new ForwardingObjectStore(s) {
+                @Override
+                protected void before(String op, String n) throws IOException {
                     if (down) throw new IOException("backend unreachable (test)");
-                }
-
-                public void putExclusive(String n, Path f) throws IOException { check(); s.putExclusive(n, f); }
-                public void putExclusive(String n, ByteBuffer d) throws IOException { check(); s.putExclusive(n, d); }
-                public byte[] getState(String k) throws IOException { check(); return s.getState(k); }
-                public void putState(long e, String k, byte[] d) throws IOException { check(); s.putState(e, k, d); }
-                public void get(String n, long o, int l, ByteBuffer d) throws IOException { check(); s.get(n, o, l, d); }
-                public byte[] getAll(String n) throws IOException { check(); return s.getAll(n); }
-                public boolean exists(String n) throws IOException { check(); return s.exists(n); }
-                public void delete(String n) throws IOException { check(); s.delete(n); }
-                public List<String> list(String p) throws IOException { check(); return s.list(p); }
-                public Optional<VolumeHeaderBytes> readHeader() throws IOException { check(); return s.readHeader(); }
-                public void commitHeader(long e, long t, VolumeHeaderBytes h) throws IOException {
-                    check();
-                    s.commitHeader(e, t, h);
                 }
             };
         }

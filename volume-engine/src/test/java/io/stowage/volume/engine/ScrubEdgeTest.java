@@ -31,27 +31,14 @@ class ScrubEdgeTest {
         @Override
         public ObjectStore volume(String name) throws IOException {
             ObjectStore s = real.volume(name);
-            return new ObjectStore() {
-                public void putExclusive(String n, Path f) throws IOException { s.putExclusive(n, f); }
-                public void putExclusive(String n, ByteBuffer d) throws IOException { s.putExclusive(n, d); }
-                public byte[] getState(String k) throws IOException { return s.getState(k); }
-                public void putState(long e, String k, byte[] d) throws IOException { s.putState(e, k, d); }
-                public void get(String n, long o, int l, ByteBuffer d) throws IOException { s.get(n, o, l, d); }
-                public byte[] getAll(String n) throws IOException { return s.getAll(n); }
-                public boolean exists(String n) throws IOException { return s.exists(n); }
-                public void delete(String n) throws IOException { s.delete(n); }
-                public Optional<VolumeHeaderBytes> readHeader() throws IOException { return s.readHeader(); }
-                public void commitHeader(long e, long t, VolumeHeaderBytes h) throws IOException {
-                    s.commitHeader(e, t, h);
-                }
-
-                public List<String> list(String p) throws IOException {
+            return new ForwardingObjectStore(s) {
+                @Override
+                protected void before(String op, String p) {
                     Runnable hook = onList;
-                    if (hook != null && p.equals("sco.")) {
+                    if (hook != null && op.equals("list") && p.equals("sco.")) {
                         onList = null; // once
                         hook.run();
                     }
-                    return s.list(p);
                 }
             };
         }
