@@ -47,6 +47,9 @@ in_root apt-get install -y -qq --no-install-recommends systemd >> "$work/apt.log
 
 execstart_of() { sed -n 's/^ExecStart=//p' "$root/lib/systemd/system/stowage.service"; }
 start_daemon() {
+  # the log of an earlier run may still say "serving": empty it here, not in the background job's own redirection,
+  # which may run after the first grep below
+  : > "$work/daemon-$1.log"
   chroot --userspec=stowage:stowage "$root" env HOME=/var/lib/stowage $(execstart_of) > "$work/daemon-$1.log" 2>&1 &
   dpid=$!
   for _ in $(seq 1 120); do
