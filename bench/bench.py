@@ -156,7 +156,7 @@ class Bench:
         wait_for(lambda: "Stowage is serving" in open(logfile).read() or p.poll() is not None, f"{name} to start")
         if p.poll() is not None:
             raise RuntimeError(f"{name} exited: {open(logfile).read()}")
-        java = sh("pgrep", "-f", f"io.stowage.target.daemon.Main serve --config {conf}").stdout.split()[0]
+        java = sh("pgrep", "-f", f"io.stowage.node.Main serve --config {conf}").stdout.split()[0]
         return Target(name, "stowage", f"iscsi://127.0.0.1:{port}/iqn.2026-11.io.stowage:bench/0", int(java))
 
     def start_tgt(self, port):

@@ -1,9 +1,9 @@
 package io.stowage.it;
 
-import io.stowage.target.login.KeyValues;
-import io.stowage.target.pdu.Bhs;
-import io.stowage.target.pdu.Pdu;
-import io.stowage.target.pdu.PduDecoder;
+import io.stowage.iscsi.login.KeyValues;
+import io.stowage.iscsi.pdu.Bhs;
+import io.stowage.iscsi.pdu.Pdu;
+import io.stowage.iscsi.pdu.PduDecoder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -1,0 +1,98 @@
+package io.stowage.iscsi.session;
+
+import io.stowage.iscsi.login.SessionParameters;
+import io.stowage.iscsi.pdu.Pdu;
+import io.stowage.iscsi.pdu.TargetPdus;
+import io.stowage.iscsi.transport.PduConnection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * StatSN sequencing of one connection (RFC 7143 §4.2.2.2, §11.2.2.1): every PDU we send is stamped with StatSN
+ * (advanced only by PDUs that carry status), ExpCmdSN and MaxCmdSN and queued on the wire under one lock, so that
+ * wire order equals StatSN order and the MaxCmdSN we announce never goes down. It also remembers the StatSN of
+ * recently answered tasks, so ABORT TASK can tell whether a task's status and the TMF crossed on the wire.
+ *
+ * <p>Threads: any thread sends (the receive thread, the SCSI layer's completion threads, the TMF's completion).
+ * {@code statSn} and {@code lastMaxCmdSn} are guarded by {@link #lock()}; the connection takes that same lock to
+ * move its state together with the final Login Response, so nothing is sent before it and nothing after close.
+ * The recent statuses are a synchronized map (written on completion threads, read on the receive thread).
+ */
+final class StatusSequencer {
+    private final PduConnection wire;
+    private final Object lock = new Object();
+    private int statSn;          // guarded by lock
+    private int lastMaxCmdSn;    // guarded by lock; MaxCmdSN we send never goes down
+    /** ITT → StatSN of the status PDU of recently answered tasks (ABORT TASK needs to know if they crossed). */
+    private final Map<Integer, Integer> recentStatus = Collections.synchronizedMap(
+            new LinkedHashMap<>(256, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<Integer, Integer> eldest) {
+                    return size() > 1024;
+                }
+            });
+
+    StatusSequencer(PduConnection wire) {
+        this.wire = wire;
+    }
+
+    /** The lock under which StatSN is assigned and PDUs are queued. */
+    Object lock() {
+        return lock;
+    }
+
+    /**
+     * Queues a PDU, stamping StatSN, ExpCmdSN and MaxCmdSN of {@code s} under the lock. Returns the StatSN stamped.
+     */
+    int send(Session s, Pdu pdu, boolean advancesStatSn, Runnable onSent) {
+        synchronized (lock) {
+            int sn = advancesStatSn ? statSn++ : statSn;
+            int exp = s.expCmdSn();
+            int max = s.maxCmdSn();
+            if (SerialNumber.lessThan(max, lastMaxCmdSn)) {
+                max = lastMaxCmdSn; // the initiator keeps the largest anyway; never announce a shrink
+            }
+            lastMaxCmdSn = max;
+            s.announced(max);
+            TargetPdus.stampSequence(pdu, sn, exp, max);
+            wire.send(pdu, onSent);
+            return sn;
+        }
+    }
+
+    /** A Login Response before full feature phase: StatSN is what the initiator expects, the window the initial one. */
+    void sendLogin(Pdu response, int expStatSn, int loginCmdSn) {
+        synchronized (lock) {
+            TargetPdus.stampSequence(response, expStatSn, loginCmdSn, loginCmdSn + Session.WINDOW - 1);
+            wire.send(response, null);
+        }
+    }
+
+    /**
+     * The final Login Response; StatSN continues after it, and the window it announces is the floor from now on.
+     * The caller holds {@link #lock()}, so nothing else is sent before it.
+     */
+    void sendFinalLogin(Pdu response, int expStatSn, int loginCmdSn, SessionParameters params) {
+        assert Thread.holdsLock(lock);
+        TargetPdus.stampSequence(response, expStatSn, loginCmdSn, loginCmdSn + Session.WINDOW - 1);
+        wire.sendFinalLoginResponse(response, params.headerDigest(), params.dataDigest(),
+                params.targetMaxRecvDataSegmentLength());
+        statSn = expStatSn + 1;
+        lastMaxCmdSn = loginCmdSn + Session.WINDOW - 1; // what the response announced
+    }
+
+    /** Task {@code itt}'s status went out with StatSN {@code sn}. */
+    void statusSent(int itt, int sn) {
+        recentStatus.put(itt, sn);
+    }
+
+    /**
+     * True if the status of task {@code itt} was sent but the initiator had not seen it when it sent a TMF
+     * carrying {@code expStatSn}: the status and the TMF crossed on the wire.
+     */
+    boolean statusCrossed(int itt, int expStatSn) {
+        Integer sn = recentStatus.get(itt);
+        return sn != null && SerialNumber.lessOrEqual(expStatSn, sn);
+    }
+}

@@ -1,0 +1,39 @@
+package io.stowage.iscsi.transport;
+
+import io.stowage.iscsi.pdu.Pdu;
+import java.net.InetSocketAddress;
+
+/** One TCP connection as the iSCSI layer sees it. Thread-safe. */
+public interface PduConnection {
+    /**
+     * Queues a PDU for sending. PDUs go out in the order of calls. {@code onSent}, if not null, runs once the
+     * PDU's buffers are no longer needed (written, or the connection closed).
+     */
+    void send(Pdu pdu, Runnable onSent);
+
+    /** From the next PDU on, in both directions (RFC 7143 §13.1: digests start after login). */
+    void setDigests(boolean header, boolean data);
+
+    /**
+     * Sends the final Login Response and switches to the full feature phase's digests and receive limit so that no
+     * PDU is decoded under the wrong settings: the receive side switches before the response leaves (the initiator
+     * may answer it at once), the send side right after it (the response itself carries no digests).
+     */
+    void sendFinalLoginResponse(Pdu response, boolean headerDigest, boolean dataDigest, int maxRecvDataSegment);
+
+    /** Largest data segment accepted from the peer; bigger ones are a protocol error. */
+    void setMaxRecvDataSegment(int bytes);
+
+    /** Closes after the queued PDUs are written. */
+    void close();
+
+    /**
+     * Closes at once, dropping what is queued: for a peer that is gone or replaced, whose full TCP window would
+     * otherwise hold the connection (and its tasks and reservations) until TCP gives up.
+     */
+    void closeNow();
+
+    InetSocketAddress localAddress();
+
+    InetSocketAddress remoteAddress();
+}

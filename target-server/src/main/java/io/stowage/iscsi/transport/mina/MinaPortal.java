@@ -1,0 +1,268 @@
+package io.stowage.iscsi.transport.mina;
+
+import io.stowage.iscsi.pdu.Pdu;
+import io.stowage.iscsi.pdu.PduDecoder;
+import io.stowage.iscsi.pdu.PduEncoder;
+import io.stowage.iscsi.pdu.PduFormatException;
+import io.stowage.iscsi.transport.ConnectionGate;
+import io.stowage.iscsi.transport.ConnectionHandler;
+import io.stowage.iscsi.transport.PduConnection;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.function.Function;
+import org.apache.mina.core.buffer.IoBuffer;
+import org.apache.mina.core.future.WriteFuture;
+import org.apache.mina.core.service.IoHandlerAdapter;
+import org.apache.mina.core.session.AttributeKey;
+import org.apache.mina.core.session.IdleStatus;
+import org.apache.mina.core.session.IoSession;
+import org.apache.mina.transport.socket.nio.NioSocketAcceptor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An iSCSI portal on Apache MINA: accepts TCP connections and adapts MINA's events to {@link ConnectionHandler}.
+ * No filter chain: bytes go straight from MINA's read buffer into our {@link PduDecoder}, and PDUs are processed
+ * on MINA's I/O processor thread for that connection (no thread hand-off on receive).
+ */
+public final class MinaPortal implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(MinaPortal.class);
+    private static final AttributeKey CONNECTION = new AttributeKey(MinaPortal.class, "connection");
+    /** What login accepts before MaxRecvDataSegmentLength is declared (RFC 7143 §13.12 default). */
+    public static final int LOGIN_MAX_DATA_SEGMENT = 8192;
+
+    private final NioSocketAcceptor acceptor;
+
+    public MinaPortal(InetSocketAddress address, int idleSeconds, ConnectionGate gate,
+                      Function<PduConnection, ConnectionHandler> handlers) throws IOException {
+        acceptor = new NioSocketAcceptor(Math.max(2, Runtime.getRuntime().availableProcessors()));
+        acceptor.setReuseAddress(true);
+        acceptor.setBacklog(128);
+        acceptor.getSessionConfig().setTcpNoDelay(true);
+        acceptor.getSessionConfig().setReadBufferSize(256 * 1024);
+        acceptor.getSessionConfig().setMaxReadBufferSize(1024 * 1024);
+        acceptor.getSessionConfig().setReaderIdleTime(idleSeconds);
+        acceptor.setHandler(new Adapter(gate, handlers));
+        acceptor.bind(address);
+    }
+
+    public InetSocketAddress boundAddress() {
+        return acceptor.getLocalAddress();
+    }
+
+    @Override
+    public void close() {
+        acceptor.unbind();
+        acceptor.getManagedSessions().values().forEach(s -> s.closeNow());
+        acceptor.dispose(true);
+    }
+
+    private static final class Adapter extends IoHandlerAdapter {
+        private final ConnectionGate gate;
+        private final Function<PduConnection, ConnectionHandler> handlers;
+
+        Adapter(ConnectionGate gate, Function<PduConnection, ConnectionHandler> handlers) {
+            this.gate = gate;
+            this.handlers = handlers;
+        }
+
+        @Override
+        public void sessionCreated(IoSession session) {
+            InetSocketAddress peer = (InetSocketAddress) session.getRemoteAddress();
+            if (!gate.tryOpen(peer.getAddress())) {
+                // before any buffer or handler exists: a flood of connections costs a socket each, briefly
+                log.info("connection from {} refused: connection limit reached ({} open)", peer, gate.open());
+                session.closeNow();
+                return;
+            }
+            MinaConnection c = new MinaConnection(session);
+            c.handler = handlers.apply(c);
+            session.setAttribute(CONNECTION, c);
+        }
+
+        @Override
+        public void messageReceived(IoSession session, Object message) {
+            MinaConnection c = (MinaConnection) session.getAttribute(CONNECTION);
+            if (c == null) {
+                return; // refused at accept, closing
+            }
+            ByteBuffer in = ((IoBuffer) message).buf();
+            try {
+                c.decoder.feed(in);
+            } catch (PduFormatException e) {
+                c.handler.onProtocolError(e);
+                session.closeOnFlush();
+            }
+        }
+
+        @Override
+        public void sessionIdle(IoSession session, IdleStatus status) {
+            MinaConnection c = (MinaConnection) session.getAttribute(CONNECTION);
+            if (c != null) {
+                c.handler.onIdle();
+            }
+        }
+
+        @Override
+        public void sessionClosed(IoSession session) {
+            MinaConnection c = (MinaConnection) session.getAttribute(CONNECTION);
+            if (c != null) {
+                gate.closed(((InetSocketAddress) session.getRemoteAddress()).getAddress());
+                if (c.decoder.hasPartialPdu()) {
+                    log.info("connection from {} closed in the middle of a PDU", session.getRemoteAddress());
+                }
+                c.handler.onClosed();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(IoSession session, Throwable cause) {
+            if (cause instanceof IOException) {
+                log.info("connection from {} failed: {}", session.getRemoteAddress(), cause.toString());
+            } else {
+                log.error("connection from {} failed", session.getRemoteAddress(), cause);
+            }
+            session.closeNow();
+        }
+    }
+
+    private static final class MinaConnection implements PduConnection, PduDecoder.Sink {
+        private final IoSession session;
+        private final PduDecoder decoder = new PduDecoder(LOGIN_MAX_DATA_SEGMENT, this);
+        private final PduEncoder encoder = new PduEncoder();
+        private ConnectionHandler handler;
+
+        MinaConnection(IoSession session) {
+            this.session = session;
+        }
+
+        @Override
+        public void onPdu(Pdu pdu) {
+            handler.onPdu(pdu);
+        }
+
+        @Override
+        public void onDataDigestError(Pdu pdu) {
+            handler.onDataDigestError(pdu);
+        }
+
+        /**
+         * Write combining: while a write to the socket is still in progress, small PDU parts are copied into one
+         * pending buffer that goes out as a single write when the socket catches up. An idle connection writes at
+         * once (no added latency); a busy one makes one system call for many responses instead of one each.
+         */
+        @Override
+        public void send(Pdu pdu, Runnable onSent) {
+            ByteBuffer[] parts = encoder.encode(pdu);
+            WriteFuture last = null; // the write that carries the PDU's last byte, unless that byte was combined
+            synchronized (this) {
+                for (ByteBuffer part : parts) {
+                    boolean combine = (inFlight > 0 || pending.position() > 0) && part.remaining() <= COMBINE_MAX;
+                    if (combine) {
+                        if (part.remaining() > pending.remaining()) flushPendingLocked();
+                        pending.put(part);
+                        last = null;
+                    } else {
+                        flushPendingLocked(); // keep the order: what was combined earlier goes first
+                        last = writeLocked(IoBuffer.wrap(part));
+                    }
+                }
+                if (onSent != null && last == null) {
+                    pendingCallbacks.add(onSent); // the copy is ours: the caller's buffers are free once written
+                    onSent = null;
+                }
+            }
+            if (onSent != null) {
+                Runnable r = onSent;
+                last.addListener(f -> r.run()); // outside our lock: a callback may take the connection's locks
+            }
+        }
+
+        private static final int COMBINE_MAX = 16 << 10;
+        private static final int COMBINE_BUFFER = 64 << 10;
+        /** Writes handed to MINA and not yet on the socket; guarded by this. */
+        private int inFlight;
+        /** Combined PDU parts waiting for the socket; guarded by this. Reused: each flush copies out what it holds. */
+        private final ByteBuffer pending = ByteBuffer.allocate(COMBINE_BUFFER);
+        private java.util.List<Runnable> pendingCallbacks = new java.util.ArrayList<>();
+
+        private WriteFuture writeLocked(IoBuffer b) {
+            inFlight++;
+            WriteFuture f = session.write(b);
+            f.addListener(done -> writeDone());
+            return f;
+        }
+
+        private void flushPendingLocked() {
+            if (pending.position() == 0) return;
+            // a buffer of exactly the combined bytes (usually a few hundred): cheaper than a fresh 64 KiB per flush
+            ByteBuffer out = ByteBuffer.allocate(pending.position()).put(pending.flip()).flip();
+            pending.clear();
+            IoBuffer b = IoBuffer.wrap(out);
+            java.util.List<Runnable> callbacks = pendingCallbacks;
+            pendingCallbacks = new java.util.ArrayList<>();
+            WriteFuture f = writeLocked(b);
+            if (!callbacks.isEmpty()) f.addListener(done -> runOutsideLock(callbacks));
+        }
+
+        /**
+         * A future that is already done runs its listener inside addListener, i.e. under our lock; a callback
+         * (ending the connection after a logout) may take the connection's own locks, so it runs elsewhere then.
+         */
+        private void runOutsideLock(java.util.List<Runnable> callbacks) {
+            if (Thread.holdsLock(this)) {
+                java.util.concurrent.ForkJoinPool.commonPool().execute(() -> callbacks.forEach(Runnable::run));
+            } else {
+                callbacks.forEach(Runnable::run);
+            }
+        }
+
+        private synchronized void writeDone() {
+            inFlight--;
+            if (inFlight == 0) flushPendingLocked();
+        }
+
+        @Override
+        public void setDigests(boolean header, boolean data) {
+            decoder.setDigests(header, data);
+            encoder.setDigests(header, data);
+        }
+
+        @Override
+        public void sendFinalLoginResponse(Pdu response, boolean headerDigest, boolean dataDigest, int maxRecv) {
+            decoder.setMaxDataSegment(maxRecv);
+            decoder.setDigests(headerDigest, dataDigest);
+            send(response, null);
+            encoder.setDigests(headerDigest, dataDigest);
+        }
+
+        @Override
+        public void setMaxRecvDataSegment(int bytes) {
+            decoder.setMaxDataSegment(bytes);
+        }
+
+        @Override
+        public void close() {
+            synchronized (this) {
+                flushPendingLocked(); // closeOnFlush sends what MINA holds: hand it what we hold first
+            }
+            session.closeOnFlush();
+        }
+
+        @Override
+        public void closeNow() {
+            session.closeNow();
+        }
+
+        @Override
+        public InetSocketAddress localAddress() {
+            return (InetSocketAddress) session.getLocalAddress();
+        }
+
+        @Override
+        public InetSocketAddress remoteAddress() {
+            return (InetSocketAddress) session.getRemoteAddress();
+        }
+    }
+}

@@ -1,8 +1,0 @@
-/**
- * The daemon: reads the one config file ({@link io.stowage.target.daemon.StowageConfig}), opens the volumes,
- * builds the SCSI targets and starts the iSCSI portal ({@link io.stowage.target.daemon.Daemon}); the command line
- * entry point is {@link io.stowage.target.daemon.Main}.
- *
- * <p>Threads: start-up and shutdown run on the main thread and the JVM's shutdown hook.
- */
-package io.stowage.target.daemon;
