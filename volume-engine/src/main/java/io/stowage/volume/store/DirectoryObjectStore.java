@@ -145,6 +145,15 @@ public final class DirectoryObjectStore implements ObjectStore {
         syncDirectory();
     }
 
+    @Override
+    public long size(String name) throws IOException {
+        try {
+            return Files.size(dir.resolve(name));
+        } catch (java.nio.file.NoSuchFileException e) {
+            return 0;
+        }
+    }
+
     private Path temp(String name) {
         return dir.resolve(".tmp." + name + "." + ProcessHandle.current().pid() + "." + TEMP.incrementAndGet());
     }

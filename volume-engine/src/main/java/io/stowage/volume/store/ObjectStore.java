@@ -45,6 +45,11 @@ public interface ObjectStore extends java.io.Closeable {
 
     void delete(String name) throws IOException;
 
+    /** The size of object {@code name} in bytes (0 if it does not exist). Stores override this with a stat. */
+    default long size(String name) throws IOException {
+        return exists(name) ? getAll(name).length : 0;
+    }
+
     /** Names beginning with {@code prefix}, sorted. */
     List<String> list(String prefix) throws IOException;
 
