@@ -14,7 +14,7 @@ import io.stowage.iscsi.transport.ConnectionGate;
 import io.stowage.iscsi.transport.mina.MinaPortal;
 import io.stowage.volume.BlockDevice;
 import io.stowage.rados.RadosBackend;
-import io.stowage.volume.engine.Backend;
+import io.stowage.volume.store.Backend;
 import io.stowage.volume.engine.DirectoryBackend;
 import io.stowage.volume.engine.VolumeBlockDevice;
 import io.stowage.volume.engine.VolumeEngine;
