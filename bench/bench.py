@@ -14,6 +14,7 @@ it is steadier than IOPS.
 
   bench/bench.py [--seconds N] [--rados] [--out DIR]    full run (README table: --seconds 20 --rados)
   bench/bench.py --smoke --out DIR                      4 workloads x 1 s, local targets: checks the harness only
+  bench/bench.py --only 1M-seqread-qd8,4k-randwrite-qd1 --seconds 10 --out DIR    a few workloads, for iterating
 
 It installs what it needs with apt-get (tgt, tgt-rbd, Ceph, QEMU, libiscsi tools; fio with libiscsi is built by
 bench/build-fio.sh) or stops with one line naming what is missing.
@@ -331,6 +332,8 @@ class Bench:
         wls = [w for w in WORKLOADS if not self.args.smoke or w[0] in SMOKE]
         if self.args.rados and not self.args.smoke:
             wls += COLD_WORKLOADS
+        if self.args.only:
+            wls = [w for w in wls if w[0] in self.args.only]
         results = {"machine": {"cores": os.cpu_count(), "kernel": os.uname().release},
                    "seconds_per_run": seconds, "lun_bytes": GIB, "initiator": "fio " + sh(
                        self.args.fio, "--version").stdout.strip() + " ioengine=libiscsi",
@@ -349,7 +352,7 @@ class Bench:
                       f"  p99 {r['p99_us']:>7} us  {r['cpu_us_per_io']:>7} us CPU/IO"
                       + (f"  fio error {r['errors']}: {' / '.join(r.get('fio_messages', []))}" if r["errors"] else ""),
                       flush=True)
-        if not self.args.smoke:
+        if not self.args.smoke and not self.args.only:
             for t in [t for t in self.targets if t.name != "stowage-rados-cold"]:
                 results["crosschecks"].setdefault("iscsi-perf 4k-randread-qd32", {})[t.name] = \
                     self.iscsi_perf(t, seconds)
@@ -438,6 +441,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--rados", action="store_true", help="also Stowage on RADOS and tgt-rbd on a throwaway Ceph")
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--only", type=lambda v: v.split(","), default=None, metavar="WORKLOAD[,WORKLOAD]",
+                    help="run only these workloads (names as in the table), no cross-checks: for iterating")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     args = ap.parse_args()
     try:
