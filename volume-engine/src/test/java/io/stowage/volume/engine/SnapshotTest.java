@@ -2,6 +2,7 @@ package io.stowage.volume.engine;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.stowage.volume.store.Backend;
 import io.stowage.volume.store.ObjectStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
