@@ -231,7 +231,8 @@ final class Uploader {
                 Cut cut = job.cut();
                 VolumeHeader before = headers.commit(h -> {
                     VolumeHeader next = h.withTlog(record, bytes);
-                    if (cut == null) return next;
+                    // a name already committed (never by create, which refuses duplicates) must not block uploads
+                    if (cut == null || next.snapshot(cut.name()) != null) return next;
                     return next.withSnapshot(new VolumeHeader.Snapshot(cut.name(), job.seq(), cut.createdMillis(),
                             next.retention().writtenBytes(), 0));
                 });

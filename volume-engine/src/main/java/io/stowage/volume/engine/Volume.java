@@ -582,8 +582,20 @@ public final class Volume implements AutoCloseable {
         groupCommit.flush(this::checkHalted);
     }
 
+    /**
+     * Waits for the dirty budget. Never while holding the I/O gate: a writer waiting for uploads (a backend outage)
+     * would keep a rollback waiting for the gate, and the rollback's queued exclusive claim every new command; so the
+     * caller's holds are given up during the wait (the caller holds no stripe lock here) and taken again after.
+     */
     private void waitForDirtyBudget() throws IOException {
-        dirty.await(this::checkHalted);
+        if (!dirty.over()) return;
+        int held = gate.getReadHoldCount();
+        for (int i = 0; i < held; i++) gate.readLock().unlock();
+        try {
+            dirty.await(this::checkHalted);
+        } finally {
+            for (int i = 0; i < held; i++) gate.readLock().lock();
+        }
     }
 
     // ------------------------------------------------------------------ read path
@@ -781,8 +793,10 @@ public final class Volume implements AutoCloseable {
     }
 
     /** Runs {@code task} with I/O quiesced: commands in flight have finished, new ones wait until it returns. */
-    void quiesced(Task task) throws Exception {
-        gate.writeLock().lock();
+    void quiesced(Task task, long waitMillis) throws Exception {
+        if (!gate.writeLock().tryLock(waitMillis, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            throw new IOException("volume " + name + ": I/O did not quiesce within " + waitMillis + " ms");
+        }
         try {
             checkHalted();
             task.run();
