@@ -39,8 +39,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Daemon implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
-    /** Portal group tag of the one portal group a node has today. */
-    public static final int PORTAL_GROUP_TAG = 1;
 
     private final ExecutorService io;
     /** The volumes opened so far (at start and by reloads), in opening order; closed newest first. */
@@ -111,7 +109,7 @@ public final class Daemon implements AutoCloseable {
                     config.limits().maxConnectionsPerAddress());
             try {
                 portal = opened.push("the portal", new MinaPortal(config.portal(), config.nopInInterval(), gate,
-                        wire -> new Connection(wire, directory, registry, buffers, PORTAL_GROUP_TAG, ours, resources)));
+                        wire -> new Connection(wire, directory, registry, buffers, config.nodeId(), ours, resources)));
             } catch (IOException e) {
                 throw new IOException("cannot listen on " + config.portal() + ": " + e.getMessage(), e);
             }
@@ -122,17 +120,20 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
+    /**
+     * One SCSI target per configured target. Its port identity (ALUA port group, relative port, portal group tag)
+     * is the node's id, so every node that exports the target is a port of its own, whatever the config's order.
+     */
     private void openTargets(StowageConfig config, BufferPool buffers) throws IOException {
-        int relativePort = 1;
+        int node = config.nodeId();
         for (Map.Entry<String, StowageConfig.TargetConfig> named : config.targets().entrySet()) {
             StowageConfig.TargetConfig t = named.getValue();
             TreeMap<Integer, LogicalUnit> luns = new TreeMap<>();
             for (Map.Entry<Integer, String> lun : t.luns().entrySet()) {
                 luns.put(lun.getKey(), unit(config, lun.getValue()));
             }
-            ScsiTarget scsi = new ScsiTarget(new TargetPortIdentity(t.iqn(), relativePort++, PORTAL_GROUP_TAG),
-                    luns, buffers);
-            targets.add(new ExportedTarget(t.iqn(), scsi, PORTAL_GROUP_TAG, config.chap(named.getKey()),
+            ScsiTarget scsi = new ScsiTarget(TargetPortIdentity.ofNode(t.iqn(), node), luns, buffers);
+            targets.add(new ExportedTarget(t.iqn(), scsi, node, config.chap(named.getKey()),
                     config.allowedInitiators(named.getKey()), named.getKey())); // config name = alias
             if (config.chap(named.getKey()) != null) {
                 log.info("target {} requires CHAP{}", t.iqn(), config.chap(named.getKey()).mutual() ? " (mutual)" : "");
@@ -255,6 +256,7 @@ public final class Daemon implements AutoCloseable {
             }
         }
         if (!fresh.portal().equals(config.portal())) report.add("portal changed: needs a restart");
+        if (fresh.nodeId() != config.nodeId()) report.add("node.id changed: needs a restart");
         if (!fresh.volumeConfig().equals(config.volumeConfig())) report.add("engine.* changed: needs a restart");
         config = fresh;
         for (String line : report) log.info("reload: {}", line);
