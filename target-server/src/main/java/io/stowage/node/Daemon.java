@@ -1,31 +1,25 @@
 package io.stowage.node;
 
 import io.stowage.scsi.BufferPool;
-import io.stowage.scsi.LogicalUnit;
-import io.stowage.scsi.ScsiTarget;
-import io.stowage.scsi.TargetPortIdentity;
 import io.stowage.iscsi.login.TextKey;
 import io.stowage.iscsi.session.Connection;
-import io.stowage.iscsi.session.ExportedTarget;
 import io.stowage.iscsi.session.NodeResources;
 import io.stowage.iscsi.session.SessionRegistry;
 import io.stowage.iscsi.session.TargetDirectory;
 import io.stowage.iscsi.transport.ConnectionGate;
 import io.stowage.iscsi.transport.mina.MinaPortal;
-import io.stowage.volume.BlockDevice;
 import io.stowage.rados.RadosBackend;
 import io.stowage.volume.engine.Backend;
 import io.stowage.volume.engine.DirectoryBackend;
-import io.stowage.volume.engine.VolumeBlockDevice;
 import io.stowage.volume.engine.VolumeEngine;
+import io.stowage.node.admin.Operations;
+import io.stowage.node.catalogue.CatalogueStore;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -34,7 +28,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Wires one Stowage node from its config: volumes → logical units → SCSI targets → the iSCSI portal.
+ * Wires one Stowage node from its config: the backend, the engine, the catalogue's volumes and targets (served by
+ * {@link Operations}), the iSCSI portal, metrics and the admin API.
  * {@link #close} stops accepting, ends the connections, flushes and closes every volume.
  */
 public final class Daemon implements AutoCloseable {
@@ -43,19 +38,12 @@ public final class Daemon implements AutoCloseable {
     public static final int PORTAL_GROUP_TAG = 1;
 
     private final ExecutorService io;
-    private final List<BlockDevice> devices = new ArrayList<>();
     private final TargetDirectory directory;
     private final MinaPortal portal;
     private final Backend backend;
     private final MetricsEndpoint metrics;
     private final VolumeEngine engine;
-    private final Map<String, BlockDevice> volumes = new LinkedHashMap<>();
-    /**
-     * One logical unit per volume, shared by every target that exports it: one NAA is one device to initiators,
-     * so its reservations and unit attentions must be one set too (as a LIO backstore in several targets).
-     */
-    private final Map<String, LogicalUnit> units = new LinkedHashMap<>();
-    private final List<ExportedTarget> targets = new ArrayList<>();
+    private Operations operations;
     private final SessionRegistry registry = new SessionRegistry();
     private final NodeResources resources;
     private StowageConfig config;
@@ -82,42 +70,19 @@ public final class Daemon implements AutoCloseable {
         this.backend = backend;
         this.engine = new VolumeEngine(config.dataDir().resolve("cache"), backend, config.volumeConfig());
         this.config = config;
-        int relativePort = 1;
+        // volumes, targets and LUNs come from the catalogue in the backend (seeded from the config at first start)
+        directory = new TargetDirectory(List.of(), config.discoveryChap());
+        if (config.discoveryChap() != null) {
+            log.info("discovery sessions require CHAP{}", config.discoveryChap().mutual() ? " (mutual)" : "");
+        }
+        operations = new Operations(engine, new CatalogueStore(backend.nodeStore()), directory, registry, buffers,
+                io, PORTAL_GROUP_TAG, config);
         try {
-            for (Map.Entry<String, StowageConfig.TargetConfig> named : config.targets().entrySet()) {
-                StowageConfig.TargetConfig t = named.getValue();
-                TreeMap<Integer, LogicalUnit> luns = new TreeMap<>();
-                for (Map.Entry<Integer, String> lun : t.luns().entrySet()) {
-                    luns.put(lun.getKey(), unit(config, lun.getValue()));
-                }
-                ScsiTarget scsi = new ScsiTarget(new TargetPortIdentity(t.iqn(), relativePort++, PORTAL_GROUP_TAG),
-                        luns, buffers);
-                targets.add(new ExportedTarget(t.iqn(), scsi, PORTAL_GROUP_TAG, config.chap(named.getKey()),
-                        config.allowedInitiators(named.getKey()), named.getKey())); // config name = alias
-                if (config.chap(named.getKey()) != null) {
-                    log.info("target {} requires CHAP{}", t.iqn(), config.chap(named.getKey()).mutual() ? " (mutual)" : "");
-                }
-                if (!config.allowedInitiators(named.getKey()).isEmpty()) {
-                    log.info("target {} admits only {}", t.iqn(), config.allowedInitiators(named.getKey()));
-                }
-            }
+            operations.start();
         } catch (IOException | RuntimeException e) {
             closeVolumes();
             io.shutdownNow();
             throw e;
-        }
-        directory = new TargetDirectory(targets, config.discoveryChap());
-        if (config.discoveryChap() != null) {
-            log.info("discovery sessions require CHAP{}", config.discoveryChap().mutual() ? " (mutual)" : "");
-        }
-        for (ExportedTarget t : targets) {
-            // EXTENDED COPY may name any LU of this node as source or destination
-            t.scsi().onFindByNaa(naa -> targets.stream().map(x -> x.scsi().ownByNaa(naa))
-                    .filter(java.util.Objects::nonNull).findFirst().orElse(null));
-            // PREEMPT AND ABORT: the preempted nexuses may reach a shared unit through any target exporting it
-            t.scsi().onAbortTasks((nexuses, unit) -> targets.forEach(x -> x.scsi().luns().forEach((lun, u) -> {
-                if (u == unit) registry.abortTasks(x, nexuses, lun);
-            })));
         }
         Map<TextKey, String> ours = new EnumMap<>(TextKey.class);
         ours.put(TextKey.MAX_RECV_DATA_SEGMENT_LENGTH, Integer.toString(config.maxRecvDataSegmentLength()));
@@ -140,10 +105,7 @@ public final class Daemon implements AutoCloseable {
             throw new IOException("cannot listen on " + config.portal() + ": " + e.getMessage(), e);
         }
         if (config.metrics() != null) {
-            Map<String, io.stowage.volume.engine.Volume> byName = new java.util.TreeMap<>();
-            volumes.forEach((name, dev) -> {
-                if (dev instanceof VolumeBlockDevice vbd) byName.put(name, vbd.volume());
-            });
+            Map<String, io.stowage.volume.engine.Volume> byName = operations.openVolumes();
             try {
                 metrics = new MetricsEndpoint(config.metrics(), byName, registry::size);
             } catch (IOException e) {
@@ -161,89 +123,18 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
-    /** The volume's logical unit, made on first use. */
-    private LogicalUnit unit(StowageConfig config, String volume) throws IOException {
-        LogicalUnit u = units.get(volume);
-        if (u == null) {
-            u = new LogicalUnit(openVolume(config, volume));
-            units.put(volume, u);
-        }
-        return u;
-    }
-
-    /** The volume's device, opened (and created, or grown to its configured size) on first use. */
-    private BlockDevice openVolume(StowageConfig config, String name) throws IOException {
-        BlockDevice dev = volumes.get(name);
-        if (dev != null) return dev;
-        long size = config.volumeSizes().get(name);
-        if (engine.find(name).isEmpty()) {
-            engine.create(name, size);
-            log.info("volume {} created ({} bytes, thin)", name, size);
-        }
-        io.stowage.volume.engine.Volume v = engine.open(name);
-        if (size > v.info().sizeBytes()) v.resize(size); // the config grew while we were down
-        dev = new VolumeBlockDevice(v, io, config.writeThrough(name));
-        volumes.put(name, dev);
-        devices.add(dev);
-        log.info("volume {} ({} bytes, uuid {}) opened", name, dev.sizeBytes(), dev.info().uuid());
-        return dev;
-    }
-
     /**
-     * Applies a re-read config file (SIGHUP, {@code systemctl reload}) to the running node: volumes whose size grew
-     * are resized and every nexus of their LUs gets CAPACITY DATA HAS CHANGED; LUNs added to an existing target
-     * are opened and the target's nexuses get REPORTED LUNS DATA HAS CHANGED. Anything else that changed (new or
-     * removed targets and LUNs, portal, iSCSI or engine settings) is reported as needing a restart and left as
-     * it is. Returns one line per change or refusal.
+     * Applies a re-read config file (SIGHUP, {@code systemctl reload}) to the running node through the same
+     * operations as the admin API ({@link Operations#reload}): new volumes, targets and LUNs are served, grown
+     * volumes resized (CAPACITY DATA HAS CHANGED), added LUNs announced (REPORTED LUNS DATA HAS CHANGED). Portal
+     * and engine settings are reported as needing a restart. Returns one line per change or refusal.
      */
     public synchronized List<String> reload(StowageConfig fresh) {
         List<String> report = new ArrayList<>();
-        for (Map.Entry<String, BlockDevice> e : volumes.entrySet()) {
-            Long wanted = fresh.volumeSizes().get(e.getKey());
-            BlockDevice dev = e.getValue();
-            if (wanted == null || wanted == dev.sizeBytes()) continue;
-            try {
-                ((VolumeBlockDevice) dev).volume().resize(wanted);
-                for (ExportedTarget t : targets) {
-                    t.scsi().luns().values().stream().filter(u -> u.device() == dev)
-                            .forEach(u -> t.scsi().capacityChanged(u));
-                }
-                report.add("volume " + e.getKey() + " resized to " + wanted + " bytes");
-            } catch (IOException | RuntimeException ex) {
-                report.add("volume " + e.getKey() + " not resized: " + ex.getMessage());
-            }
-        }
-        for (StowageConfig.TargetConfig t : fresh.targets().values()) {
-            ExportedTarget running = targets.stream().filter(x -> x.name().equals(t.iqn())).findFirst().orElse(null);
-            if (running == null) {
-                report.add("target " + t.iqn() + " is new: it is served after a restart");
-                continue;
-            }
-            for (Map.Entry<Integer, String> lun : t.luns().entrySet()) {
-                LogicalUnit current = running.scsi().luns().get(lun.getKey());
-                if (current != null) {
-                    if (!current.volume().name().equals(lun.getValue())) {
-                        report.add("target " + t.iqn() + " LUN " + lun.getKey() + " changed volume: needs a restart");
-                    }
-                    continue;
-                }
-                try {
-                    running.scsi().addLun(lun.getKey(), unit(fresh, lun.getValue()));
-                    report.add("target " + t.iqn() + " LUN " + lun.getKey() + " added (volume " + lun.getValue() + ")");
-                } catch (IOException | RuntimeException ex) {
-                    report.add("target " + t.iqn() + " LUN " + lun.getKey() + " not added: " + ex.getMessage());
-                }
-            }
-            for (int lun : running.scsi().luns().keySet()) {
-                if (!t.luns().containsKey(lun)) {
-                    report.add("target " + t.iqn() + " LUN " + lun + " removed from the config: needs a restart");
-                }
-            }
-        }
-        for (ExportedTarget running : targets) {
-            if (fresh.targets().values().stream().noneMatch(t -> t.iqn().equals(running.name()))) {
-                report.add("target " + running.name() + " removed from the config: needs a restart");
-            }
+        try {
+            report.addAll(operations.reload(fresh));
+        } catch (IOException | RuntimeException e) {
+            report.add("catalogue not updated: " + e.getMessage());
         }
         if (!fresh.portal().equals(config.portal())) report.add("portal changed: needs a restart");
         if (!fresh.volumeConfig().equals(config.volumeConfig())) report.add("engine.* changed: needs a restart");
@@ -251,6 +142,11 @@ public final class Daemon implements AutoCloseable {
         for (String line : report) log.info("reload: {}", line);
         if (report.isEmpty()) log.info("reload: nothing changed");
         return report;
+    }
+
+    /** The operations shared by reload, the admin API and the CLI. */
+    public Operations operations() {
+        return operations;
     }
 
     public InetSocketAddress portalAddress() {
@@ -282,14 +178,7 @@ public final class Daemon implements AutoCloseable {
     }
 
     private void closeVolumes() {
-        for (BlockDevice d : devices) {
-            try {
-                d.close();
-            } catch (RuntimeException e) {
-                log.error("closing volume {} failed: {}", d.info().name(), e.toString());
-            }
-        }
-        devices.clear();
+        if (operations != null) operations.close();
         if (backend instanceof AutoCloseable c) {
             try {
                 c.close();

@@ -151,12 +151,16 @@ public final class Main {
                         + " (" + (lun.getValue().volume().sizeBytes() >> 20) + " MiB)");
             }
         }
-        ExportedTarget first = daemon.targets().all().iterator().next();
+        ExportedTarget first = daemon.targets().all().stream().findFirst().orElse(null);
         out.println("Connect with:");
         out.println("  iscsi-ls -s iscsi://" + host + ":" + port);
-        out.println("  iscsi-inq iscsi://" + host + ":" + port + "/" + first.name() + "/0");
+        if (first != null) {
+            out.println("  iscsi-inq iscsi://" + host + ":" + port + "/" + first.name() + "/0");
+        }
         out.println("  iscsiadm -m discovery -t sendtargets -p " + host + ":" + port);
-        out.println("  iscsiadm -m node -T " + first.name() + " -p " + host + ":" + port + " --login");
+        if (first != null) {
+            out.println("  iscsiadm -m node -T " + first.name() + " -p " + host + ":" + port + " --login");
+        }
         out.println("Stop with Ctrl-C.");
         out.flush();
         notifySystemdReady();
