@@ -45,6 +45,11 @@ class DebPackageIT {
         Path dir = Path.of(System.getProperty("user.home"), ".cache", "stowage", "previous-release", PREVIOUS_RELEASE);
         Path deb = dir.resolve("stowage_previous_all.deb");
         if (Files.exists(deb)) return deb;
+        // a shallow clone lacks the commit: deepen it rather than fail on a missing object
+        if (Tools.run(30, "git", "-C", StowageProcess.REPO.toString(), "cat-file", "-e", PREVIOUS_RELEASE + "^{commit}")
+                .exit() != 0) {
+            Tools.run(300, "git", "-C", StowageProcess.REPO.toString(), "fetch", "--unshallow", "--quiet").ok();
+        }
         Path src = dir.resolve("src");
         Tools.run(60, "rm", "-rf", src.toString()).ok();
         Files.createDirectories(src);
