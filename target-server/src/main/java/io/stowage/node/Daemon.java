@@ -12,6 +12,8 @@ import io.stowage.rados.RadosBackend;
 import io.stowage.volume.engine.Backend;
 import io.stowage.volume.engine.DirectoryBackend;
 import io.stowage.volume.engine.VolumeEngine;
+import io.stowage.node.admin.AdminApi;
+import io.stowage.node.admin.AdminToken;
 import io.stowage.node.admin.Operations;
 import io.stowage.node.catalogue.CatalogueStore;
 import java.io.IOException;
@@ -42,6 +44,7 @@ public final class Daemon implements AutoCloseable {
     private final MinaPortal portal;
     private final Backend backend;
     private final MetricsEndpoint metrics;
+    private final AdminApi admin;
     private final VolumeEngine engine;
     private Operations operations;
     private final SessionRegistry registry = new SessionRegistry();
@@ -105,7 +108,13 @@ public final class Daemon implements AutoCloseable {
             throw new IOException("cannot listen on " + config.portal() + ": " + e.getMessage(), e);
         }
         if (config.metrics() != null) {
-            Map<String, io.stowage.volume.engine.Volume> byName = operations.openVolumes();
+            // a live view: volumes opened later through the admin API are scraped too
+            Map<String, io.stowage.volume.engine.Volume> byName = new java.util.AbstractMap<>() {
+                @Override
+                public java.util.Set<Map.Entry<String, io.stowage.volume.engine.Volume>> entrySet() {
+                    return operations.openVolumes().entrySet();
+                }
+            };
             try {
                 metrics = new MetricsEndpoint(config.metrics(), byName, registry::size);
             } catch (IOException e) {
@@ -121,6 +130,7 @@ public final class Daemon implements AutoCloseable {
         } else {
             metrics = null;
         }
+        admin = startAdmin(config);
     }
 
     /**
@@ -144,6 +154,39 @@ public final class Daemon implements AutoCloseable {
         return report;
     }
 
+    /**
+     * The admin API, or null when off. A port already taken is logged and the node serves iSCSI without it: the
+     * initiators' service matters more than the operator's (the CLI then says no daemon answers).
+     */
+    private AdminApi startAdmin(StowageConfig config) {
+        if (config.admin() == null) return null;
+        try {
+            AdminToken token = AdminToken.loadOrCreate(config.adminTokenFile());
+            String backendName = config.rados() != null ? "rados:" + config.rados().pool() : "directory";
+            AdminApi api = new AdminApi(config.admin(), token, operations,
+                    () -> {
+                        try {
+                            InetSocketAddress p = portal.boundAddress();
+                            return operations.status(p.getHostString() + ":" + p.getPort(), backendName);
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    });
+            log.info("admin API at http://{}:{}/v1/ (token in {})", api.address().getHostString(),
+                    api.address().getPort(), config.adminTokenFile());
+            return api;
+        } catch (IOException e) {
+            log.error("admin API off: config key 'admin.listen': cannot serve on {}: {}", config.admin(),
+                    e.getMessage());
+            return null;
+        }
+    }
+
+    /** Where the admin API listens, or null (off, or its port was taken). */
+    public InetSocketAddress adminAddress() {
+        return admin == null ? null : admin.address();
+    }
+
     /** The operations shared by reload, the admin API and the CLI. */
     public Operations operations() {
         return operations;
@@ -164,6 +207,7 @@ public final class Daemon implements AutoCloseable {
 
     @Override
     public void close() {
+        if (admin != null) admin.close();
         if (metrics != null) metrics.close();
         portal.close();
         resources.close();

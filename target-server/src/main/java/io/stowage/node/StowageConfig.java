@@ -21,6 +21,8 @@ import org.apache.commons.configuration2.ex.ConfigurationException;
  * <pre>
  * portal = 127.0.0.1:3260                  # address:port the iSCSI portal listens on
  * metrics = off                            # address:port for Prometheus metrics at /metrics, or off
+ * admin.listen = 127.0.0.1:7260            # address:port of the admin API (the stowage CLI), or off
+ * admin.token-file = DATA-DIR/admin.token  # the API's bearer token (made 0600 at first start if absent)
  * data-dir = ./var                         # volumes live under data-dir/volumes
  * iscsi.max-recv-data-segment-length = 262144
  * iscsi.max-burst-length = 16776192
@@ -74,6 +76,9 @@ public final class StowageConfig {
 
     private InetSocketAddress portal = new InetSocketAddress("127.0.0.1", 3260);
     private InetSocketAddress metrics;
+    public static final int DEFAULT_ADMIN_PORT = 7260;
+    private InetSocketAddress admin = new InetSocketAddress("127.0.0.1", DEFAULT_ADMIN_PORT);
+    private Path adminTokenFile;
     private Path dataDir = Path.of("var");
     private int maxRecvDataSegmentLength = 262144;
     private int maxBurstLength = 16776192;
@@ -169,6 +174,8 @@ public final class StowageConfig {
             case "portal" -> portal = parsePortal(key, v);
             case "metrics" -> metrics = v.equals("off") ? null : parsePortal(key, v);
             case "data-dir" -> dataDir = Path.of(nonEmpty(key, v));
+            case "admin.listen" -> admin = v.equals("off") ? null : parseAddress(key, v, 0);
+            case "admin.token-file" -> adminTokenFile = Path.of(nonEmpty(key, v));
             case "iscsi.max-recv-data-segment-length" -> maxRecvDataSegmentLength = intIn(key, v, 512, 16777215);
             case "iscsi.max-burst-length" -> maxBurstLength = intIn(key, v, 512, 16777215);
             case "iscsi.first-burst-length" -> firstBurstLength = intIn(key, v, 512, 16777215);
@@ -359,13 +366,23 @@ public final class StowageConfig {
         dataDir = dir;
     }
 
+    /** {@code --admin ADDRESS:PORT} or {@code off}. */
+    public void overrideAdmin(String hostPort) throws ConfigException {
+        admin = hostPort.equals("off") ? null : parseAddress("--admin", hostPort, 0);
+    }
+
     static InetSocketAddress parsePortal(String key, String v) throws ConfigException {
+        return parseAddress(key, v, 1);
+    }
+
+    /** address:port; port 0 (admin.listen only) takes any free port, which the daemon prints. */
+    private static InetSocketAddress parseAddress(String key, String v, int minPort) throws ConfigException {
         int colon = v.lastIndexOf(':');
         if (colon <= 0) {
             throw new ConfigException(key, "expected address:port, got '" + v + "'");
         }
         String host = v.substring(0, colon).replace("[", "").replace("]", "");
-        int port = intIn(key, v.substring(colon + 1), 1, 65535);
+        int port = intIn(key, v.substring(colon + 1), minPort, 65535);
         return new InetSocketAddress(host, port);
     }
 
@@ -481,6 +498,16 @@ public final class StowageConfig {
 
     public Path dataDir() {
         return dataDir;
+    }
+
+    /** Where the admin API listens, or null (admin.listen = off). */
+    public InetSocketAddress admin() {
+        return admin;
+    }
+
+    /** The admin API's token file: admin.token-file, else data-dir/admin.token. */
+    public Path adminTokenFile() {
+        return adminTokenFile != null ? adminTokenFile : dataDir.resolve("admin.token");
     }
 
     public int maxRecvDataSegmentLength() {
