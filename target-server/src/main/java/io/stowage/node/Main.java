@@ -41,6 +41,9 @@ public final class Main {
             out.print(USAGE);
             return args.length == 0 ? 2 : 0;
         }
+        if (io.stowage.node.cli.Cli.COMMANDS.contains(args[0])) {
+            return io.stowage.node.cli.Cli.run(args, out, err);
+        }
         if (!args[0].equals("serve")) {
             err.println("stowage: unknown command '" + args[0] + "'");
             err.print(USAGE);
