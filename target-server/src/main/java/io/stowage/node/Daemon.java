@@ -9,7 +9,7 @@ import io.stowage.iscsi.session.TargetDirectory;
 import io.stowage.iscsi.transport.ConnectionGate;
 import io.stowage.iscsi.transport.mina.MinaPortal;
 import io.stowage.rados.RadosBackend;
-import io.stowage.volume.engine.Backend;
+import io.stowage.volume.store.Backend;
 import io.stowage.volume.engine.DirectoryBackend;
 import io.stowage.volume.engine.VolumeEngine;
 import io.stowage.node.admin.AdminApi;
@@ -42,95 +42,97 @@ public final class Daemon implements AutoCloseable {
     private final ExecutorService io;
     private final TargetDirectory directory;
     private final MinaPortal portal;
-    private final Backend backend;
     private final MetricsEndpoint metrics;
     private final AdminApi admin;
     private final VolumeEngine engine;
-    private Operations operations;
+    /** The catalogue's volumes and targets, served; the operations shared by reload, the admin API and the CLI. */
+    private final Operations operations;
     private final SessionRegistry registry = new SessionRegistry();
     private final NodeResources resources;
+    /** Everything opened, closed in reverse: by {@link #close}, or by a start that fails half-way. */
+    private final CloseStack opened = new CloseStack();
     private StowageConfig config;
 
+    /**
+     * Opens, in this order: the I/O executor, the backend, the catalogue's volumes and targets, the node's timers,
+     * the portal, the metrics endpoint and the admin API. If any step fails, what was opened before it is closed
+     * (newest first) and the failure is thrown.
+     */
     public Daemon(StowageConfig config) throws IOException {
-        AtomicInteger n = new AtomicInteger();
-        // Blocking file I/O runs here, never on the network threads.
-        io = Executors.newFixedThreadPool(16, r -> {
-            Thread t = new Thread(r, "stowage-io-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-        BufferPool buffers = new BufferPool(64L << 20);
-        // the cache (SCOs, TLogs, LMDB) is always local, in data-dir/cache; the objects live in the backend: a
-        // directory (the embedded default, data-dir/objects) or a Ceph pool
-        Backend backend;
-        try {
-            backend = config.rados() != null ? new RadosBackend(config.rados())
-                    : new DirectoryBackend(config.dataDir().resolve("objects"));
-        } catch (IOException e) {
-            io.shutdownNow();
-            throw e;
-        }
-        this.backend = backend;
-        this.engine = new VolumeEngine(config.dataDir().resolve("cache"), backend, config.volumeConfig());
         this.config = config;
-        // volumes, targets and LUNs come from the catalogue in the backend (seeded from the config at first start)
-        directory = new TargetDirectory(List.of(), config.discoveryChap());
-        if (config.discoveryChap() != null) {
-            log.info("discovery sessions require CHAP{}", config.discoveryChap().mutual() ? " (mutual)" : "");
-        }
-        operations = new Operations(engine, new CatalogueStore(backend.nodeStore()), directory, registry, buffers,
-                io, PORTAL_GROUP_TAG, config);
         try {
+            AtomicInteger n = new AtomicInteger();
+            // Blocking file I/O runs here, never on the network threads.
+            io = Executors.newFixedThreadPool(16, r -> {
+                Thread t = new Thread(r, "stowage-io-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+            opened.defer("the I/O executor", io::shutdownNow); // after the drain below: cancels what is left
+            BufferPool buffers = new BufferPool(64L << 20);
+            // the cache (SCOs, TLogs, LMDB) is always local, in data-dir/cache; the objects live in the backend: a
+            // directory (the embedded default, data-dir/objects) or a Ceph pool
+            Backend backend = config.rados() != null ? new RadosBackend(config.rados())
+                    : new DirectoryBackend(config.dataDir().resolve("objects"));
+            if (backend instanceof AutoCloseable c) opened.push("the backend", c);
+            this.engine = new VolumeEngine(config.dataDir().resolve("cache"), backend, config.volumeConfig());
+            // volumes, targets and LUNs come from the catalogue in the backend (seeded from the config at first
+            // start); every volume the operations open, now or later, closes after the portal and the drain
+            directory = new TargetDirectory(List.of(), config.discoveryChap());
+            if (config.discoveryChap() != null) {
+                log.info("discovery sessions require CHAP{}", config.discoveryChap().mutual() ? " (mutual)" : "");
+            }
+            operations = opened.push("the volumes", new Operations(engine, new CatalogueStore(backend.nodeStore()),
+                    directory, registry, buffers, io, PORTAL_GROUP_TAG, fileSettings(config)));
             operations.start();
+            // in-flight I/O completes before its volume closes
+            opened.defer("draining the I/O executor", () -> {
+                io.shutdown();
+                io.awaitTermination(30, TimeUnit.SECONDS);
+            });
+            Map<TextKey, String> ours = new EnumMap<>(TextKey.class);
+            ours.put(TextKey.MAX_RECV_DATA_SEGMENT_LENGTH, Integer.toString(config.maxRecvDataSegmentLength()));
+            ours.put(TextKey.MAX_BURST_LENGTH, Integer.toString(config.maxBurstLength()));
+            ours.put(TextKey.FIRST_BURST_LENGTH, Integer.toString(config.firstBurstLength()));
+            ours.put(TextKey.IMMEDIATE_DATA, config.immediateData() ? "Yes" : "No");
+            ours.put(TextKey.INITIAL_R2T, config.initialR2T() ? "Yes" : "No");
+            ours.put(TextKey.HEADER_DIGEST, config.digests());
+            ours.put(TextKey.DATA_DIGEST, config.digests());
+            resources = opened.push("the node's timers", new NodeResources(config.limits()));
+            ConnectionGate gate = new ConnectionGate(config.limits().maxConnections(),
+                    config.limits().maxConnectionsPerAddress());
+            try {
+                portal = opened.push("the portal", new MinaPortal(config.portal(), config.nopInInterval(), gate,
+                        wire -> new Connection(wire, directory, registry, buffers, PORTAL_GROUP_TAG, ours, resources)));
+            } catch (IOException e) {
+                throw new IOException("cannot listen on " + config.portal() + ": " + e.getMessage(), e);
+            }
+            metrics = config.metrics() == null ? null : opened.push("the metrics endpoint", openMetrics(config));
+            AdminApi api = startAdmin(config);
+            admin = api == null ? null : opened.push("the admin API", api);
         } catch (IOException | RuntimeException e) {
-            closeVolumes();
-            io.shutdownNow();
+            opened.close();
             throw e;
         }
-        Map<TextKey, String> ours = new EnumMap<>(TextKey.class);
-        ours.put(TextKey.MAX_RECV_DATA_SEGMENT_LENGTH, Integer.toString(config.maxRecvDataSegmentLength()));
-        ours.put(TextKey.MAX_BURST_LENGTH, Integer.toString(config.maxBurstLength()));
-        ours.put(TextKey.FIRST_BURST_LENGTH, Integer.toString(config.firstBurstLength()));
-        ours.put(TextKey.IMMEDIATE_DATA, config.immediateData() ? "Yes" : "No");
-        ours.put(TextKey.INITIAL_R2T, config.initialR2T() ? "Yes" : "No");
-        ours.put(TextKey.HEADER_DIGEST, config.digests());
-        ours.put(TextKey.DATA_DIGEST, config.digests());
-        resources = new NodeResources(config.limits());
-        ConnectionGate gate = new ConnectionGate(config.limits().maxConnections(),
-                config.limits().maxConnectionsPerAddress());
-        try {
-            portal = new MinaPortal(config.portal(), config.nopInInterval(), gate,
-                    wire -> new Connection(wire, directory, registry, buffers, PORTAL_GROUP_TAG, ours, resources));
-        } catch (IOException e) {
-            resources.close();
-            closeVolumes();
-            io.shutdownNow();
-            throw new IOException("cannot listen on " + config.portal() + ": " + e.getMessage(), e);
-        }
-        if (config.metrics() != null) {
-            // a live view: volumes opened later through the admin API are scraped too
-            Map<String, io.stowage.volume.engine.Volume> byName = new java.util.AbstractMap<>() {
-                @Override
-                public java.util.Set<Map.Entry<String, io.stowage.volume.engine.Volume>> entrySet() {
-                    return operations.openVolumes().entrySet();
-                }
-            };
-            try {
-                metrics = new MetricsEndpoint(config.metrics(), byName, registry::size);
-            } catch (IOException e) {
-                portal.close();
-                resources.close();
-                closeVolumes();
-                io.shutdownNow();
-                throw new IOException("config key 'metrics': cannot listen on " + config.metrics() + ": "
-                        + e.getMessage(), e);
+    }
+
+    private MetricsEndpoint openMetrics(StowageConfig config) throws IOException {
+        // a live view: volumes opened later through the admin API are scraped too
+        Map<String, io.stowage.volume.engine.Volume> byName = new java.util.AbstractMap<>() {
+            @Override
+            public java.util.Set<Map.Entry<String, io.stowage.volume.engine.Volume>> entrySet() {
+                return operations.openVolumes().entrySet();
             }
-            log.info("metrics at http://{}:{}/metrics", config.metrics().getHostString(),
-                    metrics.address().getPort());
-        } else {
-            metrics = null;
+        };
+        MetricsEndpoint m;
+        try {
+            m = new MetricsEndpoint(config.metrics(), byName, registry::size);
+        } catch (IOException e) {
+            throw new IOException("config key 'metrics': cannot listen on " + config.metrics() + ": "
+                    + e.getMessage(), e);
         }
-        admin = startAdmin(config);
+        log.info("metrics at http://{}:{}/metrics", config.metrics().getHostString(), m.address().getPort());
+        return m;
     }
 
     /**
@@ -142,7 +144,7 @@ public final class Daemon implements AutoCloseable {
     public synchronized List<String> reload(StowageConfig fresh) {
         List<String> report = new ArrayList<>();
         try {
-            report.addAll(operations.reload(fresh));
+            report.addAll(operations.reload(fileSettings(fresh)));
         } catch (IOException | RuntimeException e) {
             report.add("catalogue not updated: " + e.getMessage());
         }
@@ -152,6 +154,14 @@ public final class Daemon implements AutoCloseable {
         for (String line : report) log.info("reload: {}", line);
         if (report.isEmpty()) log.info("reload: nothing changed");
         return report;
+    }
+
+    /** What of the config the operations use (they know nothing of the config file itself). */
+    private static Operations.FileSettings fileSettings(StowageConfig c) {
+        Map<String, io.stowage.node.catalogue.Catalogue.TargetEntry> targets = new java.util.LinkedHashMap<>();
+        c.targets().forEach((name, t) -> targets.put(name,
+                new io.stowage.node.catalogue.Catalogue.TargetEntry(t.iqn(), t.luns())));
+        return new Operations.FileSettings(c.volumeSizes(), targets, c::chap, c::allowedInitiators, c::writeThrough);
     }
 
     /**
@@ -205,30 +215,10 @@ public final class Daemon implements AutoCloseable {
         return registry;
     }
 
+    /** Stops accepting, ends the connections, drains in-flight I/O, then flushes and closes every volume. */
     @Override
     public void close() {
-        if (admin != null) admin.close();
-        if (metrics != null) metrics.close();
-        portal.close();
-        resources.close();
-        io.shutdown();
-        try {
-            io.awaitTermination(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        closeVolumes();
+        opened.close();
         log.info("stopped; all volumes flushed and closed");
-    }
-
-    private void closeVolumes() {
-        if (operations != null) operations.close();
-        if (backend instanceof AutoCloseable c) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                log.warn("closing the backend failed: {}", e.toString());
-            }
-        }
     }
 }

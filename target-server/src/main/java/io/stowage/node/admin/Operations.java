@@ -4,7 +4,7 @@ import io.stowage.iscsi.session.ExportedTarget;
 import io.stowage.iscsi.session.Session;
 import io.stowage.iscsi.session.SessionRegistry;
 import io.stowage.iscsi.session.TargetDirectory;
-import io.stowage.node.StowageConfig;
+import io.stowage.iscsi.login.ChapCredentials;
 import io.stowage.node.admin.AdminException.Kind;
 import io.stowage.node.admin.Views.ExportView;
 import io.stowage.node.admin.Views.SessionView;
@@ -53,6 +53,18 @@ public final class Operations implements AutoCloseable {
     private static final Pattern IQN = Pattern.compile(
             "(iqn\\.\\d{4}-\\d{2}\\.[^\\s]+|eui\\.[0-9A-Fa-f]{16}|naa\\.[0-9A-Fa-f]{16,32})");
     public static final int MAX_LUN = 16383;
+    /** The IQN of a target named NAME is this + NAME unless given (the config file's default too). */
+    public static final String DEFAULT_IQN_PREFIX = "iqn.2026-11.io.stowage:";
+
+    /**
+     * What the config file says that the operations use: the volumes and targets that seed the catalogue, and the
+     * per-target and per-volume node settings (CHAP, ACLs, write-through). The daemon makes it from its config.
+     */
+    public record FileSettings(Map<String, Long> volumeSizes, Map<String, Catalogue.TargetEntry> targets,
+                               java.util.function.Function<String, ChapCredentials> chap,
+                               java.util.function.Function<String, java.util.Set<String>> allowedInitiators,
+                               java.util.function.Predicate<String> writeThrough) {
+    }
 
     private final VolumeEngine engine;
     private final CatalogueStore store;
@@ -62,7 +74,7 @@ public final class Operations implements AutoCloseable {
     private final ExecutorService io;
     private final int portalGroupTag;
     private final long startedAt = System.currentTimeMillis();
-    private StowageConfig config;
+    private FileSettings config;
     private Catalogue current = Catalogue.empty();
     private long version;
     private int nextRelativePort = 1;
@@ -77,7 +89,7 @@ public final class Operations implements AutoCloseable {
     private final Map<String, ExportedTarget> live = new LinkedHashMap<>();
 
     public Operations(VolumeEngine engine, CatalogueStore store, TargetDirectory directory, SessionRegistry registry,
-                      BufferPool buffers, ExecutorService io, int portalGroupTag, StowageConfig config) {
+                      BufferPool buffers, ExecutorService io, int portalGroupTag, FileSettings config) {
         this.engine = engine;
         this.store = store;
         this.directory = directory;
@@ -106,14 +118,14 @@ public final class Operations implements AutoCloseable {
      * the catalogue (new volumes, targets and LUNs, grown sizes); removals in the file are reported and left to
      * the CLI, since the catalogue wins. Returns one line per change or refusal.
      */
-    public synchronized List<String> reload(StowageConfig fresh) throws IOException {
+    public synchronized List<String> reload(FileSettings fresh) throws IOException {
         config = fresh;
         List<String> report = applyConfig(fresh);
         report.addAll(reconcile(new ArrayList<>()));
         return report;
     }
 
-    private List<String> applyConfig(StowageConfig cfg) throws IOException {
+    private List<String> applyConfig(FileSettings cfg) throws IOException {
         List<List<String>> lines = new ArrayList<>(List.of(new ArrayList<>()));
         CatalogueStore.Versioned v = store.update(c -> {
             List<String> report = new ArrayList<>(); // afresh on each attempt
@@ -126,7 +138,7 @@ public final class Operations implements AutoCloseable {
     }
 
     /** {@code c} with the config file's volumes and targets applied where they changed since {@code c.seed()}. */
-    private static Catalogue seeded(Catalogue c, StowageConfig cfg, List<String> report) {
+    private static Catalogue seeded(Catalogue c, FileSettings cfg, List<String> report) {
         Catalogue.Seed seed = c.seed();
         for (Map.Entry<String, Long> e : cfg.volumeSizes().entrySet()) {
             String name = e.getKey();
@@ -141,10 +153,10 @@ public final class Operations implements AutoCloseable {
             }
         }
         TreeMap<String, Catalogue.TargetEntry> seededTargets = new TreeMap<>();
-        for (Map.Entry<String, StowageConfig.TargetConfig> e : cfg.targets().entrySet()) {
+        for (Map.Entry<String, Catalogue.TargetEntry> e : cfg.targets().entrySet()) {
             String name = e.getKey();
-            StowageConfig.TargetConfig t = e.getValue();
-            seededTargets.put(name, new Catalogue.TargetEntry(t.iqn(), t.luns()));
+            Catalogue.TargetEntry t = e.getValue();
+            seededTargets.put(name, t);
             Catalogue.TargetEntry before = seed.targets().get(name);
             Catalogue.TargetEntry cur = c.targets().get(name);
             if (cur == null) {
@@ -255,8 +267,8 @@ public final class Operations implements AutoCloseable {
     private ExportedTarget serve(String name, String iqn) {
         ScsiTarget scsi = new ScsiTarget(new TargetPortIdentity(iqn, nextRelativePort++, portalGroupTag),
                 new TreeMap<>(), buffers);
-        ExportedTarget t = new ExportedTarget(iqn, scsi, portalGroupTag, config.chap(name),
-                config.allowedInitiators(name), name); // catalogue name = alias
+        ExportedTarget t = new ExportedTarget(iqn, scsi, portalGroupTag, config.chap().apply(name),
+                config.allowedInitiators().apply(name), name); // catalogue name = alias
         // EXTENDED COPY may name any LU of this node as source or destination
         scsi.onFindByNaa(naa -> directory.all().stream().map(x -> x.scsi().ownByNaa(naa))
                 .filter(Objects::nonNull).findFirst().orElse(null));
@@ -288,7 +300,7 @@ public final class Operations implements AutoCloseable {
             v.close();
             throw e;
         }
-        BlockDevice dev = new VolumeBlockDevice(v, io, config.writeThrough(volume));
+        BlockDevice dev = new VolumeBlockDevice(v, io, config.writeThrough().test(volume));
         devices.put(volume, dev);
         u = new LogicalUnit(dev);
         units.put(volume, u);
@@ -399,9 +411,9 @@ public final class Operations implements AutoCloseable {
             throw AdminException.invalid("name", "a target name is 1 to 64 letters, digits, '.', '_' or '-', "
                     + "beginning with a letter or digit; got '" + name + "'");
         }
-        String fullIqn = iqn == null || iqn.isBlank() ? StowageConfig.DEFAULT_IQN_PREFIX + name : iqn;
+        String fullIqn = iqn == null || iqn.isBlank() ? DEFAULT_IQN_PREFIX + name : iqn;
         if (!IQN.matcher(fullIqn).matches()) {
-            throw AdminException.invalid("iqn", "expected an iSCSI name such as " + StowageConfig.DEFAULT_IQN_PREFIX
+            throw AdminException.invalid("iqn", "expected an iSCSI name such as " + DEFAULT_IQN_PREFIX
                     + "name, got '" + fullIqn + "'");
         }
         change(c -> {

@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
  * The {@code stowage} admin subcommands (picocli), each one request to the running daemon's admin API:
  * {@code volume create|list|show|resize|delete}, {@code target create|list|delete}, {@code export add|remove|list},
  * {@code session list}, {@code status}. Human tables by default, {@code --json} for scripts, sizes in K/M/G/T,
- * and the exit codes of {@link ExitCode}. {@code stowage serve} is {@link io.stowage.node.Main}'s, unchanged.
+ * and the exit codes of {@link ExitCode}. {@code stowage serve} is {@code io.stowage.node.Main}'s, unchanged.
  */
 @Command(name = "stowage", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = "Manage a running Stowage node: volumes, targets, LUN exports, sessions.%n"
