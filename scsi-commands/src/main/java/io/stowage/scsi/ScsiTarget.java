@@ -211,6 +211,12 @@ public final class ScsiTarget {
                     throw ScsiError.of(ua);
                 }
             }
+            // SPC-4 5.15.2.4: in standby or transitioning only the commands that do not touch the medium run; after
+            // the unit attention (which tells the initiator the state changed), before reservations (as LIO)
+            AccessState access = unit.accessState();
+            if (!access.admits(entry)) {
+                throw ScsiError.of(access.refusal);
+            }
             Nexus holder = unit.reservedBy();
             if (holder != null && !holder.equals(request.nexus()) && !entry.has(OpcodeEntry.Trait.SCSI2_EXEMPT)) {
                 return CompletableFuture.completedFuture(ScsiResult.status(ScsiStatus.RESERVATION_CONFLICT));

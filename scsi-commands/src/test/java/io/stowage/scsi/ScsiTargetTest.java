@@ -226,6 +226,16 @@ class ScsiTargetTest {
     }
 
     @Test
+    void theSenseFollowsTheEngineExceptionUnderTheAsyncWrappers() {
+        byte[] block = new byte[512];
+        dev.wrapFailures = true;
+        dev.writeFailure = new io.stowage.volume.OutOfSpaceException("cache disk full (test)", null);
+        assertSense(run(0, "2a 00 00 00 00 10 00 00 01 00", block), 0x7, 0x27, 0x07);
+        dev.writeFailure = new io.stowage.volume.VolumeHaltedException("volume mem is halted (test)", null);
+        assertSense(run(0, "2a 00 00 00 00 10 00 00 01 00", block), 0x2, 0x04, 0x0A);
+    }
+
+    @Test
     void shortDataOutWritesOnlyWholeBlocksReceived() {
         byte[] one = new byte[512];
         Arrays.fill(one, (byte) 'b');

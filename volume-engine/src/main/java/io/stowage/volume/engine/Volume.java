@@ -854,7 +854,9 @@ public final class Volume implements AutoCloseable {
 
     void checkHalted() throws IOException {
         Throwable h = halted;
-        if (h != null) throw new IOException("volume " + name + " is halted: " + h.getMessage());
+        if (h != null) {
+            throw new io.stowage.volume.VolumeHaltedException("volume " + name + " is halted: " + h.getMessage(), h);
+        }
     }
 
     private void checkUsable(long offset, long len) throws IOException {
