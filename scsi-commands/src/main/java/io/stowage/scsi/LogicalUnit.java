@@ -42,6 +42,8 @@ public final class LogicalUnit {
         this.naa = naa6(id);
         this.serial = id.toString().replace("-", "");
         this.reservations = loadReservations(device);
+        // a rollback: every nexus is told before any command sees the rolled-back data
+        device.addDataChangeListener(() -> establishForAll(SenseReason.MEDIUM_MAY_HAVE_CHANGED));
     }
 
     /** Reservations that were to persist through power loss (APTPL) come back from the volume. */

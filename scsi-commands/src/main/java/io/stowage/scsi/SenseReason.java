@@ -50,6 +50,12 @@ public enum SenseReason {
     REGISTRATIONS_PREEMPTED(0x6, 0x2A, 0x05),
     ASYMMETRIC_ACCESS_STATE_CHANGED(0x6, 0x2A, 0x06),
     CAPACITY_DATA_HAS_CHANGED(0x6, 0x2A, 0x09),
+    /**
+     * The data changed under the initiator, not by its writes (a rollback to a snapshot). SPC-4 has no code for
+     * "changed by another party" on a fixed disk; NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED is what SCST
+     * reports when a vdisk's backing data is replaced, and what makes initiators drop what they cached.
+     */
+    MEDIUM_MAY_HAVE_CHANGED(0x6, 0x28, 0x00),
     REPORTED_LUNS_DATA_HAS_CHANGED(0x6, 0x3F, 0x0E);
 
     public final int key;

@@ -49,6 +49,23 @@ class ScsiTargetTest {
     }
 
     @Test
+    void removingALunTellsThisTargetsNexusesToRescanAndLaterCommandsFindNoLun() {
+        Nexus n = new Nexus("i", target.port().portName());
+        target.nexusConnected(n);
+        java.util.function.IntFunction<ScsiResult> tur = lun -> target.submit(new ScsiRequest(cdb("00 00 00 00 00 00"),
+                lun, null, n)).toCompletableFuture().join();
+        assertSense(tur.apply(0), 0x6, 0x29, 0x00);
+        assertSense(tur.apply(3), 0x6, 0x29, 0x00);
+        assertEquals(ScsiStatus.GOOD, tur.apply(0).status());
+        assertNotNull(target.removeLun(3));
+        assertNull(target.removeLun(3), "already gone");
+        assertSense(tur.apply(3), 0x5, 0x25, 0x00);
+        assertSense(tur.apply(0), 0x6, 0x3F, 0x0E);
+        assertEquals(ScsiStatus.GOOD, tur.apply(0).status(), "reported once");
+        assertEquals(java.util.Set.of(0), target.luns().keySet());
+    }
+
+    @Test
     void unknownOpcodeIsInvalidCommandOperationCode() {
         assertSense(run("c0 00 00 00 00 00"), 0x5, 0x20, 0x00);
         assertSense(run("9e 1f 00 00 00 00 00 00 00 00 00 00 00 20 00 00"), 0x5, 0x24, 0x00); // unknown SA
