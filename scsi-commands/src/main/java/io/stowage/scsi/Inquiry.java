@@ -197,6 +197,7 @@ final class Inquiry {
         }
         TargetPortIdentity port = c.target().port();
         LogicalUnit unit = c.unit();
+        unit.noticeHalt();
         int header = format == 1 ? 8 : 4;
         byte[] d = new byte[header + 8 + 4];
         Cdb.put32(d, 0, d.length - 4);

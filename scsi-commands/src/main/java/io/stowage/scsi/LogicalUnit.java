@@ -179,6 +179,14 @@ public final class LogicalUnit {
         if (accessState == AccessState.ACTIVE_OPTIMIZED) changeAccessState(AccessState.TRANSITIONING);
     }
 
+    /**
+     * Checks the device for a halt no command has met yet (the uploader found the volume fenced): TEST UNIT READY
+     * and REPORT TARGET PORT GROUPS, what path checkers send, must not call a dead path good.
+     */
+    void noticeHalt() {
+        if (accessState == AccessState.ACTIVE_OPTIMIZED && device.halted()) volumeUnavailable();
+    }
+
     /** VPD 80h unit serial number: the volume UUID as 32 hex digits. */
     public String serial() {
         return serial;

@@ -144,6 +144,28 @@ class AluaTest {
         }
     }
 
+    /**
+     * EXTENDED COPY sent to a served LU that names one this node does not serve (standby): the copy may not read it
+     * here; COPY ABORTED / COPY TARGET DEVICE NOT REACHABLE, so the initiator copies by itself through the right path.
+     */
+    @Test
+    void extendedCopyDoesNotReachALogicalUnitInStandby() {
+        MemoryBlockDevice otherDev = new MemoryBlockDevice(1 << 20, false);
+        LogicalUnit other = new LogicalUnit(otherDev);
+        target.addLun(1, other);
+        other.changeAccessState(AccessState.STANDBY);
+        ByteBuffer p = ByteBuffer.allocate(16 + 64 + 28);
+        p.putShort(2, (short) 64);
+        p.putInt(8, 28);
+        p.put(16, ScsiTargetTest.cscd(other)).put(48, ScsiTargetTest.cscd(unit));
+        p.put(80, (byte) 0x02).putShort(82, (short) 0x18).putShort(84, (short) 0).putShort(86, (short) 1)
+                .putShort(90, (short) 8).putLong(92, 0).putLong(100, 0);
+        otherDev.bytes[0] = 7;
+        ScsiResult r = run(b, "83 00 00 00 00 00 00 00 00 00 00 00 00 6c 00 00", p.array());
+        assertSense(r, 0xA, 0x0D, 0x02);
+        assertEquals(0, dev.bytes[0], "nothing was copied from the standby LU");
+    }
+
     @Test
     void setTargetPortGroupsIsRefused() {
         byte[] param = new byte[8];
