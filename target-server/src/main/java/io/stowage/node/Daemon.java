@@ -157,11 +157,9 @@ public final class Daemon implements AutoCloseable {
     }
 
     private MetricsEndpoint openMetrics(StowageConfig config) throws IOException {
-        Map<String, io.stowage.volume.engine.Volume> byName = new TreeMap<>();
-        volumes.forEach((name, dev) -> byName.put(name, dev.volume()));
         MetricsEndpoint m;
         try {
-            m = new MetricsEndpoint(config.metrics(), byName, registry::size);
+            m = new MetricsEndpoint(config.metrics(), this::openVolumes, registry::size, this::sessionsPerTarget);
         } catch (IOException e) {
             throw new IOException("config key 'metrics': cannot listen on " + config.metrics() + ": "
                     + e.getMessage(), e);
@@ -260,6 +258,19 @@ public final class Daemon implements AutoCloseable {
         for (String line : report) log.info("reload: {}", line);
         if (report.isEmpty()) log.info("reload: nothing changed");
         return report;
+    }
+
+    /** The open volumes now (a reload may open more): a copy, for a scrape on another thread. */
+    private synchronized Map<String, VolumeBlockDevice> openVolumes() {
+        return new TreeMap<>(volumes);
+    }
+
+    /** Normal sessions per target IQN, every target listed (0 when none is logged in). */
+    private Map<String, Integer> sessionsPerTarget() {
+        Map<String, Integer> n = new TreeMap<>();
+        for (ExportedTarget t : targets) n.put(t.name(), 0);
+        registry.sessionsPerTarget().forEach((iqn, count) -> n.merge(iqn, count, Integer::sum));
+        return n;
     }
 
     public InetSocketAddress portalAddress() {

@@ -111,6 +111,15 @@ public final class SessionRegistry {
         return sessions.size();
     }
 
+    /** Normal sessions per target name (IQN); discovery sessions are in {@link #size} only. */
+    public Map<String, Integer> sessionsPerTarget() {
+        Map<String, Integer> n = new java.util.TreeMap<>();
+        for (Session s : sessions.values()) {
+            if (s.target() != null) n.merge(s.target().name(), 1, Integer::sum);
+        }
+        return n;
+    }
+
     private static String key(String initiator, long isid, ExportedTarget target) {
         return initiator + '\0' + Long.toHexString(isid) + '\0' + (target == null ? "" : target.name());
     }

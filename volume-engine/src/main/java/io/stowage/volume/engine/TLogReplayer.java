@@ -155,7 +155,7 @@ final class TLogReplayer {
                 }
             }
             dirty += Volume.metadataBytes(valid); // released when this TLog is committed, like its SCOs
-            jobs.add(new Volume.UploadJob(seq, tlogEpoch, file, null, jobScos));
+            jobs.add(new Volume.UploadJob(seq, tlogEpoch, file, null, jobScos, System.nanoTime()));
             maxSeq = Math.max(maxSeq, seq);
             localReplayed++;
             localEntries += valid.size();

@@ -89,6 +89,8 @@ public final class Volume implements AutoCloseable {
     // upload
     final LinkedBlockingQueue<UploadJob> uploads = new LinkedBlockingQueue<>();
     private final AtomicLong pendingUploads = new AtomicLong();
+    /** The job the uploader is working on (taken off the queue), for the upload lag; null between jobs. */
+    private volatile UploadJob uploading;
     /** Backpressure: bytes not yet committed, against the dirty limit. */
     private final DirtyBudget dirty;
     // counters for metrics (LongAdder: many I/O threads add, a scrape reads rarely)
@@ -115,11 +117,12 @@ public final class Volume implements AutoCloseable {
     boolean recoveryCutTail;
 
     /** A closed TLog waiting for upload, with the SCOs it covers. */
-    record UploadJob(long seq, long tlogEpoch, Path file, TLogWriter writer, List<ScoCache.Sco> scos) {
+    record UploadJob(long seq, long tlogEpoch, Path file, TLogWriter writer, List<ScoCache.Sco> scos,
+                     long queuedNanos) {
     }
 
     /** Queued last by close and abandon: the uploader stops when it reaches it. */
-    private static final UploadJob STOP = new UploadJob(-1, -1, null, null, List.of());
+    private static final UploadJob STOP = new UploadJob(-1, -1, null, null, List.of(), 0);
 
     Volume(String name, ObjectStore store, VolumeConfig config, Path cacheDir, VolumeHeader header,
            ClusterMap map, ScoCache scos, long epoch, LocalFiles files, SpaceReserve reserve) {
@@ -614,7 +617,8 @@ public final class Volume implements AutoCloseable {
         }
         unsyncedTlogs.add(tlog);
         pendingUploads.incrementAndGet();
-        uploads.add(new UploadJob(tlogSeq, epoch, tlogFile(epoch, tlogSeq), tlog, List.copyOf(tlogScos)));
+        uploads.add(new UploadJob(tlogSeq, epoch, tlogFile(epoch, tlogSeq), tlog, List.copyOf(tlogScos),
+                System.nanoTime()));
         tlogSeq++;
         tlog = next;
         tlogScos.clear();
@@ -707,7 +711,9 @@ public final class Volume implements AutoCloseable {
                 maybeRollByAge();
                 continue;
             }
+            uploading = job;
             upload(job);
+            uploading = null;
             if (halted != null) return;
         }
     }
@@ -965,15 +971,33 @@ public final class Volume implements AutoCloseable {
     }
 
     /** A snapshot of the volume's counters, for metrics. */
+    /**
+     * Counters and gauges for metrics. {@code cacheHitClusters}/{@code cacheMissClusters}: clusters read from the
+     * local cache and from the backend; {@code cachedBytes}: SCO bytes in the cache; {@code uploadLagNanos}: how
+     * long the oldest closed TLog not yet committed has waited (0 when none waits); {@code scrub}: scrub progress.
+     */
     public record Stats(long bytesWritten, long bytesRead, long flushes, long dirtyBytes, long uploadedBytes,
                         long uploadedTlogs, long uploadFailures, long pendingUploads, long epoch, boolean halted,
-                        long scrubbedScos) {
+                        long scrubbedScos, long cacheHitClusters, long cacheMissClusters, long cachedBytes,
+                        long uploadLagNanos, ScrubProgress scrub) {
+    }
+
+    /** Scrub passes run, clusters moved in all, and the running pass's clusters to move and moved (0 when idle). */
+    public record ScrubProgress(long passes, long movedClusters, long passClusters, long passMoved) {
     }
 
     public Stats stats() {
         return new Stats(bytesWritten.sum(), bytesRead.sum(), flushes.sum(), dirty.bytes(), uploadedBytes.get(),
                 uploadedTlogs.get(), uploadFailures.get(), pendingUploads.get(), epoch, halted != null,
-                reader.scrubDeletions());
+                reader.scrubDeletions(), reader.cacheHitClusters(), reader.cacheMissClusters(), scos.totalBytes(),
+                uploadLagNanos(), scrubber.progress());
+    }
+
+    private long uploadLagNanos() {
+        UploadJob oldest = uploading;
+        if (oldest == null) oldest = uploads.peek();
+        if (oldest == null || oldest == STOP) return 0;
+        return Math.max(0, System.nanoTime() - oldest.queuedNanos());
     }
 
     /** Data written but not yet committed to the backend, in bytes. */
