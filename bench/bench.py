@@ -14,6 +14,7 @@ it is steadier than IOPS.
 
   bench/bench.py [--seconds N] [--rados] [--out DIR]    full run (README table: --seconds 20 --rados)
   bench/bench.py --smoke --out DIR                      4 workloads x 1 s, local targets: checks the harness only
+  bench/bench.py --only 1M-seqread-qd8,4k-randwrite-qd1 --seconds 10 --out DIR    a few workloads, for iterating
 
 It installs what it needs with apt-get (tgt, tgt-rbd, Ceph, QEMU, libiscsi tools; fio with libiscsi is built by
 bench/build-fio.sh) or stops with one line naming what is missing.
@@ -56,6 +57,12 @@ WORKLOADS = [
 # the local cache and go to the object store; tgt-rbd reads RADOS on every read anyway
 COLD_WORKLOADS = [("4k-randread-qd32-cold", "randread", "4k", 32, None, ())]
 COLD_CACHE_LIMIT = "256M"
+# many sessions: 8 initiators (fio jobs, one iSCSI session each) on 8 LUNs of MULTI_LUN_BYTES at once, 4 KiB random
+# 70/30 reads/writes with 4 in flight each; on the file pair (stowage, tgt). Reported: total IOPS and fairness
+# (slowest session / fastest, and Jain's index over the sessions' IOPS)
+MULTI_LUNS = 8
+MULTI_LUN_BYTES = 128 << 20
+MULTI_WORKLOADS = [("4k-randrw70-8luns-8x4", "randrw", "4k", 4, 70, ())]
 SMOKE = {"4k-randread-qd32", "4k-randwrite-qd32", "4k-randwrite-flush32-8x1", "16k-randwrite-fua-qd16"}
 
 # what a run needs: command -> Debian package (checked by path, so a hand-built tool counts too)
@@ -129,6 +136,7 @@ def wait_for(predicate, what, timeout=120):
 class Target:
     def __init__(self, name, kind, url, pid):
         self.name, self.kind, self.url, self.pid = name, kind, url, pid
+        self.multi = []  # URLs of the many-sessions workload's LUNs, if this target has them
 
 
 class Bench:
@@ -142,12 +150,15 @@ class Bench:
 
     # ------------------------------------------------------------------ set-up
 
-    def start_stowage(self, name, port, extra_conf):
+    def start_stowage(self, name, port, extra_conf, multi=False):
         conf = os.path.join(self.work, f"{name}.conf")
         with open(conf, "w") as f:
             f.write(f"portal = 127.0.0.1:{port}\ndata-dir = {self.work}/{name}-var\n"
                     f"target.bench.iqn = iqn.2026-11.io.stowage:bench\ntarget.bench.lun.0 = bench\n"
                     f"volume.bench.size = 1G\n{extra_conf}")
+            if multi:
+                for n in range(1, MULTI_LUNS + 1):
+                    f.write(f"\ntarget.bench.lun.{n} = m{n}\nvolume.m{n}.size = {MULTI_LUN_BYTES >> 20}M\n")
         log = open(os.path.join(self.work, f"{name}.log"), "w")
         p = subprocess.Popen([os.path.join(REPO, "stowage"), "serve", "--config", conf], stdout=log,
                              stderr=subprocess.STDOUT, start_new_session=True)
@@ -157,7 +168,10 @@ class Bench:
         if p.poll() is not None:
             raise RuntimeError(f"{name} exited: {open(logfile).read()}")
         java = sh("pgrep", "-f", f"io.stowage.node.Main serve --config {conf}").stdout.split()[0]
-        return Target(name, "stowage", f"iscsi://127.0.0.1:{port}/iqn.2026-11.io.stowage:bench/0", int(java))
+        t = Target(name, "stowage", f"iscsi://127.0.0.1:{port}/iqn.2026-11.io.stowage:bench/0", int(java))
+        t.multi = [f"iscsi://127.0.0.1:{port}/iqn.2026-11.io.stowage:bench/{n}" for n in range(1, MULTI_LUNS + 1)] \
+            if multi else []
+        return t
 
     def start_tgt(self, port):
         p = subprocess.Popen(["tgtd", "-f", "-C", str(self.tgt_ctl), "--iscsi", f"portal=127.0.0.1:{port}"],
@@ -183,11 +197,21 @@ class Bench:
             for _ in range(GIB // (16 << 20)):
                 f.write(os.urandom(16 << 20))
         base = 3390
-        self.targets.append(self.start_stowage("stowage", base, ""))
+        # the many-sessions LUNs only when their workload runs (the smoke run and --only runs skip their fill)
+        multi = not self.args.smoke and (not self.args.only or any(w[0] in self.args.only for w in MULTI_WORKLOADS))
+        self.targets.append(self.start_stowage("stowage", base, "", multi=multi))
         self.start_tgt(base + 1)
         tgt_img = os.path.join(self.work, "tgt.img")
         shutil.copyfile(data, tgt_img)
-        self.targets.append(self.tgt_lun(1, "tgt", tgt_img))
+        tgt = self.tgt_lun(1, "tgt", tgt_img)
+        for n in range(1, MULTI_LUNS + 1 if multi else 1):
+            img = os.path.join(self.work, f"tgt-m{n}.img")
+            with open(data, "rb") as src, open(img, "wb") as dst:
+                dst.write(src.read(MULTI_LUN_BYTES))
+            sh("tgtadm", "-C", str(self.tgt_ctl), "--lld", "iscsi", "--op", "new", "--mode", "logicalunit",
+               "--tid", "1", "--lun", str(n + 1), "-b", img)
+            tgt.multi.append(f"iscsi://127.0.0.1:{self.tgt_port}/iqn.2026-11.ref:tgt/{n + 1}")
+        self.targets.append(tgt)
         if self.args.rados:
             self.ceph_dir = os.path.join(self.work, "ceph")
             # bluestore on a sparse file: the runs write far more than a memstore OSD could keep in RAM (the
@@ -212,6 +236,12 @@ class Bench:
         for t in self.targets:
             if t.name != "tgt":  # tgt's file already holds the data
                 sh("qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", data, t.url, timeout=1800)
+                if t.multi:
+                    part = os.path.join(self.work, "data-multi.img")
+                    with open(data, "rb") as src, open(part, "wb") as dst:
+                        dst.write(src.read(MULTI_LUN_BYTES))
+                    for url in t.multi:
+                        sh("qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", part, url, timeout=600)
         os.remove(data)
         if self.args.rados:
             # the cold LUN's SCOs must be uploaded (and so evictable) before its reads say anything about misses
@@ -277,6 +307,38 @@ class Bench:
                if proc.returncode else {}),
         }
 
+    def fio_multi(self, target, wl, seconds):
+        """One fio job (one iSCSI session) per LUN of target.multi, all at once: total IOPS and fairness."""
+        name, rw, bs, qd, mix, extra = wl
+        cmd = [self.args.fio, "--ioengine=libiscsi", "--rw=" + rw, "--bs=" + bs, "--iodepth=" + str(qd),
+               "--runtime=" + str(seconds), "--time_based", f"--size={MULTI_LUN_BYTES}", "--thread",
+               "--output-format=json", "--random_generator=tausworthe64", "--randrepeat=0", *extra]
+        if mix:
+            cmd.append(f"--rwmixread={mix}")
+        for i, url in enumerate(target.multi):
+            cmd += [f"--name={name}-{i}", "--filename=" + url.replace(":", "\\:")]
+        before = cpu_seconds(target.pid)
+        proc = sh(*cmd, timeout=seconds * 4 + 120, check=False)
+        after = cpu_seconds(target.pid)
+        out = proc.stdout
+        if "{" not in out:
+            raise subprocess.CalledProcessError(proc.returncode, cmd, out)
+        jobs = json.loads(out[out.index("{"):])["jobs"]
+        per = [j["read"]["iops"] + j["write"]["iops"] for j in jobs]
+        ios = sum(j["read"]["total_ios"] + j["write"]["total_ios"] for j in jobs)
+        p99 = max(j["read"]["clat_ns"].get("percentile", {}).get("99.000000", 0) for j in jobs)
+        p50 = sorted(j["read"]["clat_ns"].get("percentile", {}).get("50.000000", 0) for j in jobs)[len(jobs) // 2]
+        return {
+            "iops": round(sum(per)),
+            "mbps": round(sum(j["read"]["bw_bytes"] + j["write"]["bw_bytes"] for j in jobs) / 1e6, 1),
+            "p50_us": round(p50 / 1000), "p99_us": round(p99 / 1000),  # of the reads; p99: the worst session's
+            "cpu_us_per_io": round((after - before) * 1e6 / max(ios, 1), 1),
+            "errors": sum(j["error"] for j in jobs), "ios": ios, "flushes": 0,
+            "sessions": len(jobs), "session_iops": [round(x) for x in per],
+            "fairness_min_over_max": round(min(per) / max(max(per), 1e-9), 2),
+            "fairness_jain": round(sum(per) ** 2 / (len(per) * sum(x * x for x in per) or 1), 3),
+        }
+
     @staticmethod
     def du(path):
         return int(sh("du", "-sb", path).stdout.split()[0])
@@ -331,6 +393,10 @@ class Bench:
         wls = [w for w in WORKLOADS if not self.args.smoke or w[0] in SMOKE]
         if self.args.rados and not self.args.smoke:
             wls += COLD_WORKLOADS
+        if not self.args.smoke:
+            wls += MULTI_WORKLOADS
+        if self.args.only:
+            wls = [w for w in wls if w[0] in self.args.only]
         results = {"machine": {"cores": os.cpu_count(), "kernel": os.uname().release},
                    "seconds_per_run": seconds, "lun_bytes": GIB, "initiator": "fio " + sh(
                        self.args.fio, "--version").stdout.strip() + " ioengine=libiscsi",
@@ -340,16 +406,21 @@ class Bench:
             results["cold_cache_bytes_before"] = self.du(os.path.join(self.work, "stowage-rados-cold-var"))
         for wl in wls:
             cold = wl in COLD_WORKLOADS
+            multi = wl in MULTI_WORKLOADS
             for t in self.targets:
+                if multi and not t.multi:
+                    continue
                 if t.name not in ("stowage-rados-cold", "tgt-rbd") if cold else t.name == "stowage-rados-cold":
                     continue
-                r = self.fio(t, wl, seconds)
+                r = self.fio_multi(t, wl, seconds) if multi else self.fio(t, wl, seconds)
                 results["runs"].setdefault(wl[0], {})[t.name] = r
                 print(f"{wl[0]:<25} {t.name:<18} {r['iops']:>8} IOPS {r['mbps']:>8} MB/s  p50 {r['p50_us']:>6} us"
                       f"  p99 {r['p99_us']:>7} us  {r['cpu_us_per_io']:>7} us CPU/IO"
+                      + (f"  sessions {r['session_iops']} min/max {r['fairness_min_over_max']} Jain "
+                         f"{r['fairness_jain']}" if multi else "")
                       + (f"  fio error {r['errors']}: {' / '.join(r.get('fio_messages', []))}" if r["errors"] else ""),
                       flush=True)
-        if not self.args.smoke:
+        if not self.args.smoke and not self.args.only:
             for t in [t for t in self.targets if t.name != "stowage-rados-cold"]:
                 results["crosschecks"].setdefault("iscsi-perf 4k-randread-qd32", {})[t.name] = \
                     self.iscsi_perf(t, seconds)
@@ -390,6 +461,12 @@ def table(results):
     for check, per in results.get("crosschecks", {}).items():
         for name, r in per.items():
             lines.append(f"| {check} | {name} | {r['iops']} | | | | {r['cpu_us_per_io']} | | |")
+    for wl, per in results["runs"].items():
+        for name, r in per.items():
+            if "session_iops" in r:
+                lines.append(f"\n{wl} on {name}: {r['sessions']} sessions on {r['sessions']} LUNs, IOPS per session "
+                             f"{r['session_iops']}, slowest/fastest {r['fairness_min_over_max']}, Jain's fairness "
+                             f"index {r['fairness_jain']} (1 = all equal).")
     if "cold_cache_limit" in results:
         lines.append(f"\nstowage-rados-cold: engine.cache-limit = {results['cold_cache_limit']} for a "
                      f"{results['lun_bytes'] >> 20} MiB LUN; its data directory held "
@@ -438,6 +515,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--rados", action="store_true", help="also Stowage on RADOS and tgt-rbd on a throwaway Ceph")
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--only", type=lambda v: v.split(","), default=None, metavar="WORKLOAD[,WORKLOAD]",
+                    help="run only these workloads (names as in the table), no cross-checks: for iterating")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     args = ap.parse_args()
     try:

@@ -24,13 +24,21 @@ import org.slf4j.LoggerFactory;
 /**
  * An iSCSI portal on Apache MINA: accepts TCP connections and adapts MINA's events to {@link ConnectionHandler}.
  * No filter chain: bytes go straight from MINA's read buffer into our {@link PduDecoder}, and PDUs are processed
- * on MINA's I/O processor thread for that connection (no thread hand-off on receive).
+ * on MINA's I/O processor thread for that connection (no thread hand-off on receive). Reads land in direct
+ * buffers that each I/O thread reuses ({@link ReadBuffers}).
  */
 public final class MinaPortal implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(MinaPortal.class);
     private static final AttributeKey CONNECTION = new AttributeKey(MinaPortal.class, "connection");
     /** What login accepts before MaxRecvDataSegmentLength is declared (RFC 7143 §13.12 default). */
     public static final int LOGIN_MAX_DATA_SEGMENT = 8192;
+    /** MINA's allocator is process-wide: set once, for every portal. */
+    static final ReadBuffers READ_BUFFERS = new ReadBuffers();
+
+    static {
+        IoBuffer.setUseDirectBuffer(true);
+        IoBuffer.setAllocator(READ_BUFFERS);
+    }
 
     private final NioSocketAcceptor acceptor;
 
@@ -98,6 +106,8 @@ public final class MinaPortal implements AutoCloseable {
             } catch (PduFormatException e) {
                 c.handler.onProtocolError(e);
                 session.closeOnFlush();
+            } finally {
+                READ_BUFFERS.recycle(in); // consumed: no PDU view of it outlives its callback
             }
         }
 

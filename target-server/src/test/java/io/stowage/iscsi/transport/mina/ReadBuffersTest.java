@@ -1,0 +1,94 @@
+package io.stowage.iscsi.transport.mina;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.stowage.iscsi.pdu.Bhs;
+import io.stowage.iscsi.pdu.Pdu;
+import io.stowage.iscsi.pdu.PduFormatException;
+import io.stowage.iscsi.transport.ConnectionGate;
+import io.stowage.iscsi.transport.ConnectionHandler;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class ReadBuffersTest {
+    @Test
+    void aRecycledReadBufferIsTheThreadsNextReadBufferOfThatSize() throws Exception {
+        ReadBuffers buffers = new ReadBuffers();
+        ByteBuffer first = buffers.allocateNioBuffer(1 << 18, true);
+        first.position(100);
+        buffers.recycle(first);
+        ByteBuffer again = buffers.allocateNioBuffer(1 << 18, true);
+        assertSame(first, again);
+        assertEquals(0, again.position());
+        assertEquals(1 << 18, again.limit());
+        assertNotSame(first, buffers.allocateNioBuffer(1 << 18, true), "a spare is handed out once");
+
+        buffers.recycle(first);
+        assertNotSame(first, buffers.allocateNioBuffer(1 << 19, true), "another size gets a new buffer");
+        buffers.recycle(first);
+        ByteBuffer other = CompletableFuture.supplyAsync(() -> buffers.allocateNioBuffer(1 << 18, true)).get();
+        assertNotSame(first, other, "another thread's spare is not shared");
+    }
+
+    @Test
+    void wrappedBuffersAreNeverRecycled() {
+        ReadBuffers buffers = new ReadBuffers();
+        ByteBuffer mine = ByteBuffer.allocateDirect(1 << 18);
+        buffers.wrap(mine).free(); // MINA frees what it has written
+        assertNotSame(mine, buffers.allocateNioBuffer(1 << 18, true));
+    }
+
+    /** The portal's reads land in direct memory (no heap byte[] per read, no JDK copy from its own direct buffer). */
+    @Test
+    void thePortalDeliversPdusFromDirectReadBuffers() throws Exception {
+        LinkedBlockingQueue<Boolean> direct = new LinkedBlockingQueue<>();
+        LinkedBlockingQueue<Byte> firstByte = new LinkedBlockingQueue<>();
+        ConnectionHandler handler = new ConnectionHandler() {
+            @Override
+            public void onPdu(Pdu pdu) {
+                direct.add(pdu.data().isDirect());
+                firstByte.add(pdu.data().get(pdu.data().position()));
+            }
+
+            @Override
+            public void onDataDigestError(Pdu pdu) {
+            }
+
+            @Override
+            public void onProtocolError(PduFormatException e) {
+            }
+
+            @Override
+            public void onIdle() {
+            }
+
+            @Override
+            public void onClosed() {
+            }
+        };
+        try (MinaPortal portal = new MinaPortal(new InetSocketAddress("127.0.0.1", 0), 15, new ConnectionGate(4, 4),
+                wire -> handler);
+             Socket s = new Socket("127.0.0.1", portal.boundAddress().getPort())) {
+            OutputStream out = s.getOutputStream();
+            for (int i = 1; i <= 3; i++) {
+                ByteBuffer pdu = ByteBuffer.allocate(Bhs.LENGTH + 100);
+                pdu.put(0, (byte) 0x00); // NOP-Out
+                Bhs.setDataSegmentLength(pdu, 100);
+                pdu.put(Bhs.LENGTH, (byte) i);
+                out.write(pdu.array());
+                out.flush();
+                assertTrue(direct.poll(10, TimeUnit.SECONDS), "PDU " + i + " was read into a direct buffer");
+                assertEquals((byte) i, firstByte.poll(10, TimeUnit.SECONDS), "PDU " + i + "'s own data");
+            }
+        }
+    }
+}
