@@ -95,6 +95,10 @@ final class MetricsEndpoint implements AutoCloseable {
                 s -> s.uploadLagNanos() / 1e9);
         family(sb, stats, "stowage_volume_scrubbed_scos_total", "counter",
                 "SCOs deleted from the backend by scrubbing (their live data moved first)", Volume.Stats::scrubbedScos);
+        family(sb, stats, "stowage_volume_scrub_examined_bytes_total", "counter",
+                "bytes of committed SCOs scrubbing looked at", Volume.Stats::scrubExaminedBytes);
+        family(sb, stats, "stowage_volume_scrub_reclaimed_bytes_total", "counter",
+                "bytes of SCOs scrubbing deleted from the backend", Volume.Stats::scrubReclaimedBytes);
         family(sb, stats, "stowage_volume_scrub_passes_total", "counter", "scrub passes run",
                 s -> s.scrub().passes());
         family(sb, stats, "stowage_volume_scrub_moved_clusters_total", "counter", "live clusters moved by scrubbing",
@@ -103,6 +107,7 @@ final class MetricsEndpoint implements AutoCloseable {
                 s -> s.scrub().passClusters());
         family(sb, stats, "stowage_volume_scrub_pass_moved_clusters", "gauge", "clusters the running scrub pass has moved",
                 s -> s.scrub().passMoved());
+        family(sb, stats, "stowage_volume_snapshots", "gauge", "snapshots the volume keeps", Volume.Stats::snapshots);
         family(sb, stats, "stowage_volume_owner_epoch", "gauge", "the owner epoch this node holds the volume under",
                 Volume.Stats::epoch);
         family(sb, stats, "stowage_volume_halted", "gauge", "1 if the volume halted (fenced or failed) and fails I/O",
