@@ -1,6 +1,7 @@
 package io.stowage.scsi;
 
 import io.stowage.volume.OutOfSpaceException;
+import io.stowage.volume.OwnershipLostException;
 import io.stowage.volume.VolumeHaltedException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -169,7 +170,7 @@ final class BlockIo {
         if (t instanceof ScsiError e) {
             return e;
         }
-        if (t instanceof VolumeHaltedException) { // fenced (the store's FencedException is one) or halted
+        if (t instanceof VolumeHaltedException || t instanceof OwnershipLostException) {
             // the engine logged the halt once; this is per command
             log.debug("{} on volume {}: {}", reason, c.unit().volume().name(), t.getMessage());
             c.unit().volumeUnavailable();

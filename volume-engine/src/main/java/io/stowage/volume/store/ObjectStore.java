@@ -122,13 +122,10 @@ public interface ObjectStore extends java.io.Closeable {
         }
     }
 
-    /**
-     * The store refused a header commit because the epoch moved on: this node no longer owns the volume, which
-     * halts (hence a {@link io.stowage.volume.VolumeHaltedException}).
-     */
-    final class FencedException extends io.stowage.volume.VolumeHaltedException {
+    /** The store refused a header commit because the epoch moved on: this node no longer owns the volume. */
+    final class FencedException extends io.stowage.volume.OwnershipLostException {
         public FencedException(String message) {
-            super(message, null);
+            super(message);
         }
     }
 }
