@@ -130,4 +130,24 @@ class MetricsEndpointTest {
             assertEquals(1, value(body, "stowage_volume_scrub_passes_total{volume=\"vol-a\"}"));
         }
     }
+
+    /** The daemon's wiring: its volumes (from the catalogue) and every served target are scraped. */
+    @Test
+    void theDaemonServesItsVolumesAndTargets() throws Exception {
+        int port;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        StowageConfig c = StowageConfig.from(Map.of("target.t.lun.0", "v", "volume.v.size", "16M",
+                "metrics", "127.0.0.1:" + port, "admin.listen", "off"));
+        c.overrideDataDir(dir);
+        c.overridePort(0);
+        try (Daemon d = new Daemon(c)) {
+            String body = new String(URI.create("http://127.0.0.1:" + port + "/metrics").toURL().openStream()
+                    .readAllBytes());
+            assertEquals(0, value(body, "stowage_target_sessions{target=\"iqn.2026-11.io.stowage:t\"}"));
+            assertEquals(0, value(body, "stowage_volume_write_ops_total{volume=\"v\"}"));
+            assertEquals(0, value(body, "stowage_volume_queue_depth{volume=\"v\"}"));
+        }
+    }
 }
