@@ -557,6 +557,15 @@ public final class Operations implements AutoCloseable {
         return out;
     }
 
+    /** The devices open for I/O now, by name (metrics: their I/O counters and latency histograms). */
+    public synchronized Map<String, VolumeBlockDevice> openDevices() {
+        Map<String, VolumeBlockDevice> out = new TreeMap<>();
+        devices.forEach((name, dev) -> {
+            if (dev instanceof VolumeBlockDevice vbd) out.put(name, vbd);
+        });
+        return out;
+    }
+
     /** Reads the catalogue again: another node may have changed it (served here at the next change or reload). */
     private void refresh() throws IOException {
         Optional<CatalogueStore.Versioned> v = store.read();
