@@ -123,9 +123,11 @@ public final class StowageConfig {
                 volumeSizes.put(name, (Long) value);
             } else if (p == StowageProperties.VOLUME_WRITE_THROUGH) {
                 if ((Boolean) value) writeThrough.add(name);
-            } else { // target.NAME.chap.*
+            } else if (p.name().startsWith("target.NAME.chap.")) {
                 chapKeys.computeIfAbsent(name, n -> new LinkedHashMap<>())
                         .put(p.name().substring("target.NAME.chap.".length()), (String) value);
+            } else {
+                throw new IllegalStateException("StowageConfig does not apply " + p); // a registry key left unwired
             }
         }
     }
@@ -240,13 +242,24 @@ public final class StowageConfig {
         values.put(StowageProperties.DATA_DIR, dir);
     }
 
+    /** {@code --admin ADDRESS:PORT} or {@code off}. */
+    public void overrideAdmin(String hostPort) throws ConfigException {
+        // a null value is "off", as admin.listen = off in the file
+        values.put(StowageProperties.ADMIN_LISTEN, hostPort.equals("off") ? null : parseAddress("--admin", hostPort, 0));
+    }
+
     static InetSocketAddress parsePortal(String key, String v) throws ConfigException {
+        return parseAddress(key, v, 1);
+    }
+
+    /** address:port; port 0 (admin.listen only) takes any free port, which the daemon prints. */
+    static InetSocketAddress parseAddress(String key, String v, int minPort) throws ConfigException {
         int colon = v.lastIndexOf(':');
         if (colon <= 0) {
             throw new ConfigException(key, "expected address:port, got '" + v + "'");
         }
         String host = v.substring(0, colon).replace("[", "").replace("]", "");
-        int port = intIn(key, v.substring(colon + 1), 1, 65535);
+        int port = intIn(key, v.substring(colon + 1), minPort, 65535);
         return new InetSocketAddress(host, port);
     }
 
@@ -354,6 +367,17 @@ public final class StowageConfig {
         return get(StowageProperties.METRICS);
     }
 
+    /** Where the admin API listens, or null (admin.listen = off, or --admin off). */
+    public InetSocketAddress admin() {
+        return get(StowageProperties.ADMIN_LISTEN);
+    }
+
+    /** The admin API's token file: admin.token-file, else data-dir/admin.token. */
+    public Path adminTokenFile() {
+        Path f = get(StowageProperties.ADMIN_TOKEN_FILE);
+        return f != null ? f : dataDir().resolve("admin.token");
+    }
+
     public Path dataDir() {
         return get(StowageProperties.DATA_DIR);
     }
@@ -380,6 +404,11 @@ public final class StowageConfig {
 
     public String digests() {
         return get(StowageProperties.DIGESTS);
+    }
+
+    /** This node's id: its target port group, relative target port and portal group tag in every target. */
+    public int nodeId() {
+        return get(StowageProperties.NODE_ID);
     }
 
     public int nopInInterval() {

@@ -27,6 +27,8 @@ import java.util.stream.Stream;
  * 24  body
  * </pre>
  * Named state is {@code state.<key>}, replaced (or deleted) under the same lock after checking the header's epoch.
+ * A versioned object is {@code versioned.<name>} (8-byte version, then the data), replaced under the same lock after
+ * comparing its version.
  * Thread-safe within one process; two processes must not share a directory.
  */
 public final class DirectoryObjectStore implements ObjectStore {
@@ -118,6 +120,43 @@ public final class DirectoryObjectStore implements ObjectStore {
             } finally {
                 Files.deleteIfExists(tmp);
             }
+        }
+    }
+
+    /** {@code versioned.<name>}: the 8-byte version, then the data. */
+    @Override
+    public Optional<Versioned> getVersioned(String name) throws IOException {
+        byte[] all;
+        try {
+            all = Files.readAllBytes(dir.resolve("versioned." + name));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+        ByteBuffer b = ByteBuffer.wrap(all);
+        long version = b.getLong();
+        byte[] data = new byte[b.remaining()];
+        b.get(data);
+        return Optional.of(new Versioned(version, data));
+    }
+
+    /** Checked and replaced (by rename) under the process-wide lock, as the header. */
+    @Override
+    public long putVersioned(String name, long expectedVersion, byte[] data) throws IOException {
+        String file = "versioned." + name;
+        synchronized (DirectoryObjectStore.class) {
+            long current = getVersioned(name).map(Versioned::version).orElse(0L);
+            if (current != expectedVersion) {
+                throw new VersionConflictException(name + " is at version " + current + ", expected "
+                        + expectedVersion + " (another writer changed it)");
+            }
+            ByteBuffer b = ByteBuffer.allocate(8 + data.length).putLong(expectedVersion + 1).put(data).flip();
+            Path tmp = writeTemp(file, b);
+            try {
+                replace(tmp, file);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+            return expectedVersion + 1;
         }
     }
 
