@@ -111,6 +111,20 @@ public final class AdminApi implements AutoCloseable {
             ops.deleteVolume(p.get("name"));
             return new Answer(200, Map.of("deleted", p.get("name")));
         }));
+        r.add(new Route("GET", "/v1/volumes/{name}/snapshots", (p, b) -> ok(ops.snapshots(p.get("name")))));
+        r.add(new Route("POST", "/v1/volumes/{name}/snapshots", (p, b) -> {
+            fields(b, Set.of("name"));
+            return new Answer(201, ops.createSnapshot(p.get("name"), text(b, "name", true)));
+        }));
+        r.add(new Route("DELETE", "/v1/volumes/{name}/snapshots/{snapshot}", (p, b) -> {
+            ops.deleteSnapshot(p.get("name"), p.get("snapshot"));
+            return ok(Map.of("deleted", p.get("name") + "@" + p.get("snapshot")));
+        }));
+        r.add(new Route("POST", "/v1/volumes/{name}/snapshots/{snapshot}/rollback", (p, b) -> {
+            fields(b, Set.of());
+            ops.rollback(p.get("name"), p.get("snapshot"));
+            return ok(Map.of("rolledBack", p.get("name") + "@" + p.get("snapshot")));
+        }));
         r.add(new Route("GET", "/v1/targets", (p, b) -> ok(ops.targets())));
         r.add(new Route("POST", "/v1/targets", (p, b) -> {
             fields(b, Set.of("name", "iqn"));

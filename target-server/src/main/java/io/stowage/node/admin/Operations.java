@@ -8,6 +8,7 @@ import io.stowage.iscsi.login.ChapCredentials;
 import io.stowage.node.admin.AdminException.Kind;
 import io.stowage.node.admin.Views.ExportView;
 import io.stowage.node.admin.Views.SessionView;
+import io.stowage.node.admin.Views.SnapshotView;
 import io.stowage.node.admin.Views.StatusView;
 import io.stowage.node.admin.Views.TargetView;
 import io.stowage.node.admin.Views.VolumeView;
@@ -287,6 +288,15 @@ public final class Operations implements AutoCloseable {
     private LogicalUnit unit(String volume, Catalogue c) throws IOException {
         LogicalUnit u = units.get(volume);
         if (u != null) return u;
+        u = new LogicalUnit(device(volume, c));
+        units.put(volume, u);
+        return u;
+    }
+
+    /** The volume's device, opened (created, or grown to its catalogued size) on first use; open until deleted. */
+    private BlockDevice device(String volume, Catalogue c) throws IOException {
+        BlockDevice open = devices.get(volume);
+        if (open != null) return open;
         Catalogue.VolumeEntry entry = c.volumes().get(volume);
         if (entry == null) throw new IOException("volume " + volume + " is not in the catalogue");
         if (engine.find(volume).isEmpty()) {
@@ -302,10 +312,8 @@ public final class Operations implements AutoCloseable {
         }
         BlockDevice dev = new VolumeBlockDevice(v, io, config.writeThrough().test(volume));
         devices.put(volume, dev);
-        u = new LogicalUnit(dev);
-        units.put(volume, u);
         log.info("volume {} ({} bytes, uuid {}) opened", volume, dev.sizeBytes(), dev.info().uuid());
-        return u;
+        return dev;
     }
 
     private Catalogue change(UnaryOperator<Catalogue> f) throws IOException {
@@ -402,6 +410,62 @@ public final class Operations implements AutoCloseable {
         if (dev != null) dev.close();
         engine.delete(name);
         log.info("volume {} deleted", name);
+    }
+
+    // ---- snapshots (the engine's Volume.snapshots(); the volume is opened if it was not)
+
+    private io.stowage.volume.engine.Snapshots snapshotsOf(String volume) throws IOException {
+        refresh();
+        if (volume == null || !current.volumes().containsKey(volume)) throw unknownVolume("volume", volume);
+        return ((VolumeBlockDevice) device(volume, current)).volume().snapshots();
+    }
+
+    public synchronized SnapshotView createSnapshot(String volume, String name) throws IOException {
+        try {
+            return view(volume, snapshotsOf(volume).create(name));
+        } catch (io.stowage.volume.engine.Snapshots.SnapshotRefusedException e) {
+            throw refused(e);
+        }
+    }
+
+    public synchronized List<SnapshotView> snapshots(String volume) throws IOException {
+        return snapshotsOf(volume).list().stream().map(i -> view(volume, i)).toList();
+    }
+
+    /** Deletes a snapshot; refused while a clone depends on it. */
+    public synchronized void deleteSnapshot(String volume, String name) throws IOException {
+        try {
+            snapshotsOf(volume).delete(name);
+        } catch (io.stowage.volume.engine.Snapshots.SnapshotRefusedException e) {
+            throw refused(e);
+        }
+    }
+
+    /**
+     * Rolls the volume back to a snapshot while it stays exported: I/O pauses, then every nexus of its LU gets a
+     * unit attention (NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED). Later snapshots are dropped.
+     */
+    public synchronized void rollback(String volume, String name) throws IOException {
+        try {
+            snapshotsOf(volume).rollback(name);
+        } catch (io.stowage.volume.engine.Snapshots.SnapshotRefusedException e) {
+            throw refused(e);
+        }
+    }
+
+    private static SnapshotView view(String volume, io.stowage.volume.engine.Snapshots.SnapshotInfo i) {
+        return new SnapshotView(volume, i.name(), i.created().toString(), i.bytesSincePrevious(), i.clones(),
+                i.onBackend());
+    }
+
+    private static AdminException refused(io.stowage.volume.engine.Snapshots.SnapshotRefusedException e) {
+        Kind kind = switch (e.reason()) {
+            case INVALID_NAME -> Kind.INVALID;
+            case EXISTS -> Kind.DUPLICATE;
+            case NOT_FOUND -> Kind.NOT_FOUND;
+            case HAS_CLONES -> Kind.IN_USE;
+        };
+        return new AdminException(kind, "snapshot", e.getMessage());
     }
 
     // ---- targets

@@ -11,6 +11,14 @@ public final class Views {
     public record VolumeView(String name, long sizeBytes, String size, String uuid, List<ExportView> exports) {
     }
 
+    /**
+     * A snapshot of a volume: when it was cut, the bytes written between the previous snapshot and it (-1 until it
+     * is committed to the backend), how many clones depend on it, whether it is in the backend yet.
+     */
+    public record SnapshotView(String volume, String name, String created, long bytesSincePrevious, int clones,
+                               boolean onBackend) {
+    }
+
     /** A target, its LUNs and how many sessions are logged in to it now. */
     public record TargetView(String name, String iqn, List<ExportView> luns, int sessions) {
     }

@@ -22,14 +22,15 @@ import picocli.CommandLine.Spec;
 
 /**
  * The {@code stowage} admin subcommands (picocli), each one request to the running daemon's admin API:
- * {@code volume create|list|show|resize|delete}, {@code target create|list|delete}, {@code export add|remove|list},
+ * {@code volume create|list|show|resize|delete}, {@code snapshot create|list|delete|rollback} (names
+ * {@code volume@snapshot}, as rbd), {@code target create|list|delete}, {@code export add|remove|list},
  * {@code session list}, {@code status}. Human tables by default, {@code --json} for scripts, sizes in K/M/G/T,
  * and the exit codes of {@link ExitCode}. {@code stowage serve} is {@code io.stowage.node.Main}'s, unchanged.
  */
 @Command(name = "stowage", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = "Manage a running Stowage node: volumes, targets, LUN exports, sessions.%n"
                 + "(`stowage serve` runs the node itself; see stowage serve --help.)",
-        subcommands = {Cli.VolumeCommands.class, Cli.TargetCommands.class, Cli.ExportCommands.class,
+        subcommands = {Cli.VolumeCommands.class, Cli.SnapshotCommands.class, Cli.TargetCommands.class, Cli.ExportCommands.class,
                 Cli.SessionCommands.class, Cli.StatusCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the daemon failed the operation", "2:bad usage or a refused value (bad size, bad name)",
@@ -38,7 +39,7 @@ import picocli.CommandLine.Spec;
         footer = {"%nSee docs/operations.md; the admin API's description: GET /v1/openapi.json."})
 public final class Cli {
     /** The first words that are admin subcommands (anything else is Main's). */
-    public static final Set<String> COMMANDS = Set.of("volume", "target", "export", "session", "status");
+    public static final Set<String> COMMANDS = Set.of("volume", "snapshot", "target", "export", "session", "status");
     static final String DEFAULT_URL = "http://127.0.0.1:7260";
 
     private Cli() {
@@ -212,6 +213,58 @@ public final class Cli {
         int delete(@Mixin Client c, @Parameters(paramLabel = "NAME") String name) {
             JsonNode r = c.api().delete("v1/volumes/" + seg(name));
             return c.print(r, o -> o.println("volume " + name + " deleted"));
+        }
+    }
+
+    /** {@code volume@snapshot}, as rbd writes it: [volume, snapshot], or exit 2. */
+    static String[] snapshotName(String text) {
+        int at = text.indexOf('@');
+        if (at <= 0 || at == text.length() - 1 || text.indexOf('@', at + 1) >= 0) {
+            throw new CliFailure(ExitCode.USAGE, "expected VOLUME@SNAPSHOT, got '" + text + "'");
+        }
+        return new String[] {text.substring(0, at), text.substring(at + 1)};
+    }
+
+    @Command(name = "snapshot", mixinStandardHelpOptions = true, description = "Create, list, delete and roll back "
+            + "snapshots, named VOLUME@SNAPSHOT (as rbd).", subcommands = CommandLine.HelpCommand.class)
+    static final class SnapshotCommands {
+        @Command(name = "create", mixinStandardHelpOptions = true,
+                description = "Snapshot everything written to VOLUME so far (no data is copied).")
+        int create(@Mixin Client c, @Parameters(paramLabel = "VOLUME@SNAPSHOT") String name) {
+            String[] n = snapshotName(name);
+            JsonNode s = c.api().post("v1/volumes/" + seg(n[0]) + "/snapshots", Map.of("name", n[1]));
+            return c.print(s, o -> o.println("snapshot " + name + " created"));
+        }
+
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "List a volume's snapshots, oldest first.")
+        int list(@Mixin Client c, @Parameters(paramLabel = "VOLUME") String volume) {
+            JsonNode ss = c.api().get("v1/volumes/" + seg(volume) + "/snapshots");
+            return c.print(ss, o -> {
+                Table t = new Table("NAME", "CREATED", "WRITTEN-SINCE-PREVIOUS", "CLONES", "IN-BACKEND");
+                for (JsonNode s : ss) {
+                    long b = s.path("bytesSincePrevious").asLong();
+                    t.row(s.path("volume").asText() + "@" + s.path("name").asText(), s.path("created").asText(),
+                            b < 0 ? "-" : Sizes.format(b), s.path("clones").asInt(),
+                            s.path("onBackend").asBoolean() ? "yes" : "not yet");
+                }
+                t.print(o);
+            });
+        }
+
+        @Command(name = "delete", mixinStandardHelpOptions = true,
+                description = "Delete a snapshot (refused while a clone depends on it).")
+        int delete(@Mixin Client c, @Parameters(paramLabel = "VOLUME@SNAPSHOT") String name) {
+            String[] n = snapshotName(name);
+            JsonNode r = c.api().delete("v1/volumes/" + seg(n[0]) + "/snapshots/" + seg(n[1]));
+            return c.print(r, o -> o.println("snapshot " + name + " deleted"));
+        }
+
+        @Command(name = "rollback", mixinStandardHelpOptions = true, description = "Roll VOLUME back to the snapshot "
+                + "while it stays exported; initiators get a unit attention; later snapshots are dropped.")
+        int rollback(@Mixin Client c, @Parameters(paramLabel = "VOLUME@SNAPSHOT") String name) {
+            String[] n = snapshotName(name);
+            JsonNode r = c.api().post("v1/volumes/" + seg(n[0]) + "/snapshots/" + seg(n[1]) + "/rollback", Map.of());
+            return c.print(r, o -> o.println("volume " + n[0] + " rolled back to " + name));
         }
     }
 

@@ -129,6 +129,40 @@ class CliTest {
     }
 
     @Test
+    void snapshotsAreNamedVolumeAtSnapshotAndRollBack() throws Exception {
+        io.stowage.volume.BlockDevice dev = daemon.targets().find("iqn.2026-11.io.stowage:demo").scsi().luns().get(0)
+                .device();
+        java.nio.ByteBuffer a = java.nio.ByteBuffer.allocateDirect(4096);
+        while (a.hasRemaining()) a.put((byte) 'A');
+        dev.write(0, a.flip(), false).toCompletableFuture().join();
+        Run r = cli("snapshot", "create", "demo@before");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("snapshot demo@before created\n", r.out());
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(4096);
+        while (b.hasRemaining()) b.put((byte) 'B');
+        dev.write(0, b.flip(), false).toCompletableFuture().join();
+        assertEquals(ExitCode.DUPLICATE, cli("snapshot", "create", "demo@before").code());
+        assertEquals(ExitCode.USAGE, cli("snapshot", "create", "demo").code(), "no @");
+        assertEquals(ExitCode.USAGE, cli("snapshot", "create", "demo@bad name").code());
+        assertEquals(ExitCode.NOT_FOUND, cli("snapshot", "create", "nope@x").code());
+        assertEquals(ExitCode.NOT_FOUND, cli("snapshot", "rollback", "demo@never").code());
+        r = cli("snapshot", "list", "demo");
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("demo@before ")), r.out());
+        JsonNode list = AdminClient.JSON.readTree(cli("snapshot", "list", "demo", "--json").out());
+        assertEquals("before", list.get(0).path("name").asText());
+        assertEquals(0, cli("snapshot", "rollback", "demo@before").code());
+        java.nio.ByteBuffer back = java.nio.ByteBuffer.allocateDirect(4096);
+        dev.read(0, back).toCompletableFuture().join();
+        assertEquals('A', back.get(0), "rolled back to what the snapshot holds");
+        assertEquals(0, cli("snapshot", "delete", "demo@before").code());
+        assertEquals(ExitCode.NOT_FOUND, cli("snapshot", "delete", "demo@before").code());
+        // an unexported volume is opened for its snapshots
+        assertEquals(0, cli("volume", "create", "cold", "--size", "16M").code());
+        assertEquals(0, cli("snapshot", "create", "cold@s1").code());
+        assertEquals(1, AdminClient.JSON.readTree(cli("snapshot", "list", "cold", "--json").out()).size());
+    }
+
+    @Test
     void helpListsTheSubcommandsAndExitCodes() {
         Run r = raw("volume", "--help");
         assertEquals(0, r.code());
