@@ -58,10 +58,11 @@ public final class Operations implements AutoCloseable {
     public static final String DEFAULT_IQN_PREFIX = "iqn.2026-11.io.stowage:";
 
     /**
-     * What the config file says that the operations use: the volumes and targets that seed the catalogue, and the
-     * per-target and per-volume node settings (CHAP, ACLs, write-through). The daemon makes it from its config.
+     * What the config file says that the operations use: this node's name (the targets it serves), the volumes and
+     * targets that seed the catalogue, and the per-target and per-volume node settings (CHAP, ACLs,
+     * write-through). The daemon makes it from its config.
      */
-    public record FileSettings(Map<String, Long> volumeSizes, Map<String, Catalogue.TargetEntry> targets,
+    public record FileSettings(String nodeName, Map<String, Long> volumeSizes, Map<String, Catalogue.TargetEntry> targets,
                                java.util.function.Function<String, ChapCredentials> chap,
                                java.util.function.Function<String, java.util.Set<String>> allowedInitiators,
                                java.util.function.Predicate<String> writeThrough) {
@@ -167,7 +168,7 @@ public final class Operations implements AutoCloseable {
                     report.add("target " + name + " not added: IQN " + t.iqn() + " is target " + clash + "'s");
                     continue;
                 }
-                cur = new Catalogue.TargetEntry(t.iqn(), null);
+                cur = new Catalogue.TargetEntry(t.iqn(), null, cfg.nodeName());
             }
             for (Map.Entry<Integer, String> lun : t.luns().entrySet()) {
                 if (before != null && lun.getValue().equals(before.luns().get(lun.getKey()))) continue;
@@ -208,7 +209,8 @@ public final class Operations implements AutoCloseable {
         List<String> report = new ArrayList<>();
         Catalogue c = current;
         for (String name : List.copyOf(live.keySet())) {
-            if (!c.targets().containsKey(name)) {
+            Catalogue.TargetEntry entry = c.targets().get(name);
+            if (entry == null || !entry.servedBy(config.nodeName())) {
                 ExportedTarget t = live.remove(name);
                 for (int lun : t.scsi().luns().keySet()) t.scsi().removeLun(lun);
                 directory.remove(t.name());
@@ -217,6 +219,7 @@ public final class Operations implements AutoCloseable {
             }
         }
         for (Map.Entry<String, Catalogue.TargetEntry> e : c.targets().entrySet()) {
+            if (!e.getValue().servedBy(config.nodeName())) continue; // another node's
             ExportedTarget t = live.get(e.getKey());
             if (t == null) {
                 t = serve(e.getKey(), e.getValue().iqn());
@@ -488,7 +491,7 @@ public final class Operations implements AutoCloseable {
             if (clash != null) {
                 throw new AdminException(Kind.DUPLICATE, "iqn", "IQN " + fullIqn + " is already target " + clash + "'s");
             }
-            return c.withTarget(name, new Catalogue.TargetEntry(fullIqn, null));
+            return c.withTarget(name, new Catalogue.TargetEntry(fullIqn, null, config.nodeName()));
         });
         reconcile(new ArrayList<>());
         return target(name);
@@ -514,7 +517,7 @@ public final class Operations implements AutoCloseable {
         ExportedTarget served = live.get(name);
         int sessions = served == null ? 0
                 : (int) registry.all().stream().filter(s -> s.target() == served).count();
-        return new TargetView(name, t.iqn(), luns, sessions);
+        return new TargetView(name, t.iqn(), t.node(), luns, sessions);
     }
 
     /** Deletes a target; refused while it has LUNs. Its sessions are closed. */
@@ -565,7 +568,8 @@ public final class Operations implements AutoCloseable {
         });
         List<String> failures = new ArrayList<>();
         reconcile(failures);
-        if (!live.get(targetName[0]).scsi().luns().containsKey(chosen[0])) {
+        ExportedTarget served = live.get(targetName[0]); // null: another node serves that target
+        if (served != null && !served.scsi().luns().containsKey(chosen[0])) {
             change(c -> c.withTarget(targetName[0], c.targets().get(targetName[0]).withoutLun(chosen[0])));
             throw new IOException("cannot export volume " + volume + ": "
                     + (failures.isEmpty() ? "not served" : failures.get(0)));
@@ -607,7 +611,7 @@ public final class Operations implements AutoCloseable {
     public synchronized StatusView status(String portal, String backend) throws IOException {
         refresh();
         String v = Optional.ofNullable(Operations.class.getPackage().getImplementationVersion()).orElse("dev");
-        return new StatusView(v, portal, backend, version, current.volumes().size(), current.targets().size(),
+        return new StatusView(v, config.nodeName(), portal, backend, version, current.volumes().size(), current.targets().size(),
                 current.exports().size(), registry.size(), (System.currentTimeMillis() - startedAt) / 1000);
     }
 

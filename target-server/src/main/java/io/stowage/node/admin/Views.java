@@ -19,8 +19,8 @@ public final class Views {
                                boolean onBackend) {
     }
 
-    /** A target, its LUNs and how many sessions are logged in to it now. */
-    public record TargetView(String name, String iqn, List<ExportView> luns, int sessions) {
+    /** A target, the node that serves it, its LUNs and how many sessions are logged in to it here now. */
+    public record TargetView(String name, String iqn, String node, List<ExportView> luns, int sessions) {
     }
 
     /** A LUN of a target that exports a volume. */
@@ -32,7 +32,7 @@ public final class Views {
     }
 
     /** The node at a glance. */
-    public record StatusView(String version, String portal, String backend, long catalogueVersion, int volumes,
+    public record StatusView(String version, String node, String portal, String backend, long catalogueVersion, int volumes,
                              int targets, int exports, int sessions, long uptimeSeconds) {
     }
 }

@@ -22,22 +22,34 @@ public record Catalogue(int format, SortedMap<String, VolumeEntry> volumes, Sort
     public record VolumeEntry(long sizeBytes) {
     }
 
-    /** A target: its IQN and LUN → volume name. */
-    public record TargetEntry(String iqn, SortedMap<Integer, String> luns) {
+    /**
+     * A target: its IQN, LUN → volume name, and the node that serves it ({@code node.name}; a volume has one owner
+     * at a time, so two nodes must not serve the same LUNs). {@code node} null: every node (never written so).
+     */
+    public record TargetEntry(String iqn, SortedMap<Integer, String> luns, String node) {
         public TargetEntry {
             luns = frozen(luns);
+        }
+
+        public TargetEntry(String iqn, SortedMap<Integer, String> luns) {
+            this(iqn, luns, null);
         }
 
         public TargetEntry withLun(int lun, String volume) {
             TreeMap<Integer, String> m = new TreeMap<>(luns);
             m.put(lun, volume);
-            return new TargetEntry(iqn, m);
+            return new TargetEntry(iqn, m, node);
         }
 
         public TargetEntry withoutLun(int lun) {
             TreeMap<Integer, String> m = new TreeMap<>(luns);
             m.remove(lun);
-            return new TargetEntry(iqn, m);
+            return new TargetEntry(iqn, m, node);
+        }
+
+        /** Whether the node named {@code nodeName} serves this target. */
+        public boolean servedBy(String nodeName) {
+            return node == null || node.equals(nodeName);
         }
     }
 

@@ -287,10 +287,10 @@ public final class Cli {
         int list(@Mixin Client c) {
             JsonNode ts = c.api().get("v1/targets");
             return c.print(ts, o -> {
-                Table t = new Table("NAME", "IQN", "LUNS", "SESSIONS");
+                Table t = new Table("NAME", "IQN", "LUNS", "SESSIONS", "NODE");
                 for (JsonNode x : ts) {
                     t.row(x.path("name").asText(), x.path("iqn").asText(), x.path("luns").size(),
-                            x.path("sessions").asInt());
+                            x.path("sessions").asInt(), x.path("node").asText("-"));
                 }
                 t.print(o);
             });
@@ -366,6 +366,7 @@ public final class Cli {
             JsonNode s = c.api().get("v1/status");
             return c.print(s, o -> {
                 o.println("version:   " + s.path("version").asText());
+                o.println("node:      " + s.path("node").asText());
                 o.println("portal:    " + s.path("portal").asText());
                 o.println("backend:   " + s.path("backend").asText());
                 o.println("volumes:   " + s.path("volumes").asInt());

@@ -77,6 +77,34 @@ class LiveOperationsTest {
     }
 
     @Test
+    void aNodeServesOnlyTheTargetsOfItsName() throws Exception {
+        Daemon a = LoopbackDaemon.start(dir, Map.of("target.demo.lun.0", "demo", "volume.demo.size", "64M",
+                "node.name", "gw-a"));
+        try {
+            a.operations().createTarget("second", null);
+            assertEquals("gw-a", a.operations().target("second").node());
+        } finally {
+            a.close();
+        }
+        // another node on the same backend: it lists gw-a's targets but serves none of them
+        Daemon b = LoopbackDaemon.start(dir, Map.of("target.demo.lun.0", "demo", "volume.demo.size", "64M",
+                "node.name", "gw-b"));
+        try {
+            assertNull(b.targets().find(IQN));
+            assertNull(b.targets().find("iqn.2026-11.io.stowage:second"));
+            assertEquals(2, b.operations().targets().size());
+            b.operations().createTarget("third", null);
+            assertNotNull(b.targets().find("iqn.2026-11.io.stowage:third"), "its own target is served");
+            // an export added from gw-b to gw-a's target is catalogued for gw-a, not served here
+            b.operations().createVolume("v", 1L << 20);
+            assertEquals(1, b.operations().addExport("demo", "v", null).lun());
+            assertTrue(b.operations().openVolumes().isEmpty(), "gw-b opened no volume of gw-a's");
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
     void refusalsNameTheField() throws Exception {
         Daemon daemon = start(dir);
         Operations ops = daemon.operations();

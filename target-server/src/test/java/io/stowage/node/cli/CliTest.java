@@ -80,7 +80,7 @@ class CliTest {
         JsonNode shown = AdminClient.JSON.readTree(cli("volume", "show", "web", "--json").out());
         assertEquals(3L << 30, shown.path("sizeBytes").asLong());
         assertTrue(cli("volume", "show", "web").out().contains("iqn.2026-11.io.stowage:www LUN 3"));
-        assertTrue(cli("target", "list").out().lines().anyMatch(l -> l.matches("www\\s+iqn.2026-11.io.stowage:www\\s+1\\s+0")));
+        assertTrue(cli("target", "list").out().lines().anyMatch(l -> l.matches("www\\s+iqn.2026-11.io.stowage:www\\s+1\\s+0\\s+\\S+")));
         assertEquals(0, cli("session", "list").code());
         r = cli("status");
         assertEquals(0, r.code());
