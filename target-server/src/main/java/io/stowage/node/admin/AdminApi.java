@@ -135,6 +135,14 @@ public final class AdminApi implements AutoCloseable {
             ops.deleteTarget(p.get("name"));
             return new Answer(200, Map.of("deleted", p.get("name")));
         }));
+        r.add(new Route("GET", "/v1/targets/{name}/acl", (p, b) -> ok(ops.acl(p.get("name")))));
+        r.add(new Route("POST", "/v1/targets/{name}/acl", (p, b) -> {
+            fields(b, Set.of("initiator"));
+            return ok(ops.allowInitiator(p.get("name"), text(b, "initiator", true)));
+        }));
+        r.add(new Route("DELETE", "/v1/targets/{name}/acl/{initiator}",
+                (p, b) -> ok(ops.disallowInitiator(p.get("name"), p.get("initiator")))));
+        r.add(new Route("DELETE", "/v1/targets/{name}/acl", (p, b) -> ok(ops.clearAcl(p.get("name")))));
         r.add(new Route("GET", "/v1/exports", (p, b) -> ok(ops.exports())));
         r.add(new Route("POST", "/v1/exports", (p, b) -> {
             fields(b, Set.of("target", "volume", "lun"));

@@ -6,6 +6,7 @@ import io.stowage.iscsi.session.SessionRegistry;
 import io.stowage.iscsi.session.TargetDirectory;
 import io.stowage.iscsi.login.ChapCredentials;
 import io.stowage.node.admin.AdminException.Kind;
+import io.stowage.node.admin.Views.AclView;
 import io.stowage.node.admin.Views.ExportView;
 import io.stowage.node.admin.Views.SessionView;
 import io.stowage.node.admin.Views.SnapshotView;
@@ -222,8 +223,19 @@ public final class Operations implements AutoCloseable {
             if (!e.getValue().servedBy(config.nodeName())) continue; // another node's
             ExportedTarget t = live.get(e.getKey());
             if (t == null) {
-                t = serve(e.getKey(), e.getValue().iqn());
+                t = serve(e.getKey(), e.getValue());
                 report.add("target " + t.name() + " created");
+            }
+            java.util.Set<String> admits = admitted(e.getKey(), e.getValue());
+            if (!t.allowedInitiators().equals(admits)) {
+                ExportedTarget old = t;
+                t = new ExportedTarget(old.name(), old.scsi(), old.portalGroupTag(), old.chap(), admits, old.alias());
+                ExportedTarget now = t;
+                live.put(e.getKey(), t);
+                directory.replace(t);
+                int closed = registry.closeSessionsOf(t, s -> !now.allows(s.initiatorName()), "taken off the ACL");
+                report.add("target " + t.name() + (admits.isEmpty() ? " admits every initiator" : " admits only "
+                        + admits) + (closed > 0 ? " (" + closed + " sessions closed)" : ""));
             }
             ScsiTarget scsi = t.scsi();
             for (Map.Entry<Integer, LogicalUnit> lun : scsi.luns().entrySet()) {
@@ -267,12 +279,19 @@ public final class Operations implements AutoCloseable {
         return report;
     }
 
-    /** A new target in the portal's directory, with no LUN yet; CHAP and ACLs from the config file's keys. */
-    private ExportedTarget serve(String name, String iqn) {
+    /** The initiators the target admits: the catalogue's list if set, else the config file's; empty = every one. */
+    private java.util.Set<String> admitted(String name, Catalogue.TargetEntry t) {
+        if (t.allowedInitiators() != null) return java.util.Set.copyOf(t.allowedInitiators());
+        return java.util.Set.copyOf(config.allowedInitiators().apply(name));
+    }
+
+    /** A new target in the portal's directory, with no LUN yet; CHAP from the config file, the ACL as admitted. */
+    private ExportedTarget serve(String name, Catalogue.TargetEntry entry) {
+        String iqn = entry.iqn();
         ScsiTarget scsi = new ScsiTarget(new TargetPortIdentity(iqn, nextRelativePort++, portalGroupTag),
                 new TreeMap<>(), buffers);
         ExportedTarget t = new ExportedTarget(iqn, scsi, portalGroupTag, config.chap().apply(name),
-                config.allowedInitiators().apply(name), name); // catalogue name = alias
+                admitted(name, entry), name); // catalogue name = alias
         // EXTENDED COPY may name any LU of this node as source or destination
         scsi.onFindByNaa(naa -> directory.all().stream().map(x -> x.scsi().ownByNaa(naa))
                 .filter(Objects::nonNull).findFirst().orElse(null));
@@ -533,6 +552,70 @@ public final class Operations implements AutoCloseable {
             return c.withoutTarget(name);
         });
         reconcile(new ArrayList<>());
+    }
+
+    // ---- ACLs (which initiators may see and log in to a target)
+
+    public synchronized AclView acl(String target) throws IOException {
+        refresh();
+        String name = current.targetName(target == null ? "" : target);
+        if (name == null) throw unknownTarget("target", target);
+        Catalogue.TargetEntry t = current.targets().get(name);
+        java.util.Set<String> admits = admitted(name, t);
+        String source = admits.isEmpty() ? "everyone" : t.allowedInitiators() != null ? "catalogue" : "config";
+        return new AclView(name, t.iqn(), new ArrayList<>(new java.util.TreeSet<>(admits)), source);
+    }
+
+    /** Admits {@code initiator} (the list starts from the config file's, if the catalogue has none). */
+    public synchronized AclView allowInitiator(String target, String initiator) throws IOException {
+        if (initiator == null || !IQN.matcher(initiator).matches()) {
+            throw AdminException.invalid("initiator", "expected an iSCSI name (iqn., eui. or naa.), got '" + initiator
+                    + "'");
+        }
+        return changeAcl(target, (name, list) -> {
+            if (list.contains(initiator)) {
+                throw new AdminException(Kind.DUPLICATE, "initiator", initiator + " is already admitted to " + name);
+            }
+            list.add(initiator);
+        });
+    }
+
+    /**
+     * Stops admitting {@code initiator}; its sessions are closed. Refused for the last one: an empty list admits
+     * every initiator, which must be asked for ({@link #clearAcl}).
+     */
+    public synchronized AclView disallowInitiator(String target, String initiator) throws IOException {
+        return changeAcl(target, (name, list) -> {
+            if (!list.contains(initiator)) {
+                throw AdminException.notFound("initiator", initiator + " is not on the ACL of " + name);
+            }
+            if (list.size() == 1) {
+                throw AdminException.invalid("initiator", initiator + " is the last initiator admitted to " + name
+                        + "; without it every initiator would be: say so with 'stowage acl clear " + name + "'");
+            }
+            list.remove(initiator);
+        });
+    }
+
+    /** Admits every initiator (the catalogue's empty list, which also overrides the config file's key). */
+    public synchronized AclView clearAcl(String target) throws IOException {
+        return changeAcl(target, (name, list) -> list.clear());
+    }
+
+    private AclView changeAcl(String target, java.util.function.BiConsumer<String, List<String>> edit)
+            throws IOException {
+        String[] named = new String[1];
+        change(c -> {
+            String name = c.targetName(target == null ? "" : target);
+            if (name == null) throw unknownTarget("target", target);
+            Catalogue.TargetEntry t = c.targets().get(name);
+            List<String> list = new ArrayList<>(new java.util.TreeSet<>(admitted(name, t)));
+            edit.accept(name, list);
+            named[0] = name;
+            return c.withTarget(name, t.withAllowedInitiators(list));
+        });
+        reconcile(new ArrayList<>());
+        return acl(named[0]);
     }
 
     // ---- exports

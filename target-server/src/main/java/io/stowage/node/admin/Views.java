@@ -23,6 +23,13 @@ public final class Views {
     public record TargetView(String name, String iqn, String node, List<ExportView> luns, int sessions) {
     }
 
+    /**
+     * The initiators a target admits and where that list comes from: {@code catalogue} (set with the CLI),
+     * {@code config} (the file's target.NAME.allowed-initiators) or {@code everyone} (no list: every initiator).
+     */
+    public record AclView(String target, String iqn, List<String> initiators, String source) {
+    }
+
     /** A LUN of a target that exports a volume. */
     public record ExportView(String target, String iqn, int lun, String volume) {
     }

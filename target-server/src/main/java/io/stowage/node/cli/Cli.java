@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "stowage", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = "Manage a running Stowage node: volumes, targets, LUN exports, sessions.%n"
                 + "(`stowage serve` runs the node itself; see stowage serve --help.)",
-        subcommands = {Cli.VolumeCommands.class, Cli.SnapshotCommands.class, Cli.TargetCommands.class, Cli.ExportCommands.class,
+        subcommands = {Cli.VolumeCommands.class, Cli.SnapshotCommands.class, Cli.TargetCommands.class, Cli.AclCommands.class, Cli.ExportCommands.class,
                 Cli.SessionCommands.class, Cli.StatusCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the daemon failed the operation", "2:bad usage or a refused value (bad size, bad name)",
@@ -39,7 +39,8 @@ import picocli.CommandLine.Spec;
         footer = {"%nSee docs/operations.md; the admin API's description: GET /v1/openapi.json."})
 public final class Cli {
     /** The first words that are admin subcommands (anything else is Main's). */
-    public static final Set<String> COMMANDS = Set.of("volume", "snapshot", "target", "export", "session", "status");
+    public static final Set<String> COMMANDS = Set.of("volume", "snapshot", "target", "acl", "export", "session",
+            "status");
     static final String DEFAULT_URL = "http://127.0.0.1:7260";
 
     private Cli() {
@@ -300,6 +301,47 @@ public final class Cli {
         int delete(@Mixin Client c, @Parameters(paramLabel = "TARGET", description = "name or IQN") String name) {
             JsonNode r = c.api().delete("v1/targets/" + seg(name));
             return c.print(r, o -> o.println("target " + name + " deleted"));
+        }
+    }
+
+    static int printAcl(Client c, JsonNode acl) {
+        return c.print(acl, o -> {
+            String src = acl.path("source").asText();
+            if (src.equals("everyone")) {
+                o.println(acl.path("iqn").asText() + " admits every initiator");
+            } else {
+                o.println(acl.path("iqn").asText() + " admits (" + (src.equals("config") ? "from the config file"
+                        : "set with the CLI") + "):");
+                for (JsonNode i : acl.path("initiators")) o.println("  " + i.asText());
+            }
+        });
+    }
+
+    @Command(name = "acl", mixinStandardHelpOptions = true, description = "Which initiators may see and log in to a "
+            + "target (default: every one).", subcommands = CommandLine.HelpCommand.class)
+    static final class AclCommands {
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "The initiators TARGET admits.")
+        int list(@Mixin Client c, @Parameters(paramLabel = "TARGET") String target) {
+            return printAcl(c, c.api().get("v1/targets/" + seg(target) + "/acl"));
+        }
+
+        @Command(name = "add", mixinStandardHelpOptions = true, description = "Admit INITIATOR to TARGET (once a list "
+                + "exists, only those on it are admitted).")
+        int add(@Mixin Client c, @Parameters(index = "0", paramLabel = "TARGET") String target,
+                @Parameters(index = "1", paramLabel = "INITIATOR", description = "its iSCSI name") String initiator) {
+            return printAcl(c, c.api().post("v1/targets/" + seg(target) + "/acl", Map.of("initiator", initiator)));
+        }
+
+        @Command(name = "remove", mixinStandardHelpOptions = true, description = "Stop admitting INITIATOR; its "
+                + "sessions are closed (refused for the last one: see clear).")
+        int remove(@Mixin Client c, @Parameters(index = "0", paramLabel = "TARGET") String target,
+                   @Parameters(index = "1", paramLabel = "INITIATOR") String initiator) {
+            return printAcl(c, c.api().delete("v1/targets/" + seg(target) + "/acl/" + seg(initiator)));
+        }
+
+        @Command(name = "clear", mixinStandardHelpOptions = true, description = "Admit every initiator to TARGET.")
+        int clear(@Mixin Client c, @Parameters(paramLabel = "TARGET") String target) {
+            return printAcl(c, c.api().delete("v1/targets/" + seg(target) + "/acl"));
         }
     }
 

@@ -163,6 +163,23 @@ class CliTest {
     }
 
     @Test
+    void anAclIsListedAddedRemovedAndCleared() throws Exception {
+        assertEquals("iqn.2026-11.io.stowage:demo admits every initiator\n", cli("acl", "list", "demo").out());
+        Run r = cli("acl", "add", "demo", "iqn.2026-11.io.stowage:host1");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("set with the CLI") && r.out().contains("  iqn.2026-11.io.stowage:host1"), r.out());
+        assertEquals(ExitCode.DUPLICATE, cli("acl", "add", "demo", "iqn.2026-11.io.stowage:host1").code());
+        assertEquals(ExitCode.USAGE, cli("acl", "add", "demo", "not-an-iqn").code());
+        r = cli("acl", "remove", "demo", "iqn.2026-11.io.stowage:host1");
+        assertEquals(ExitCode.USAGE, r.code(), "the last one");
+        assertTrue(r.err().contains("stowage acl clear demo"), r.err());
+        assertEquals(ExitCode.NOT_FOUND, cli("acl", "remove", "demo", "iqn.2026-11.io.stowage:nobody").code());
+        assertEquals(0, cli("acl", "clear", "iqn.2026-11.io.stowage:demo").code());
+        JsonNode acl = AdminClient.JSON.readTree(cli("acl", "list", "demo", "--json").out());
+        assertEquals("everyone", acl.path("source").asText());
+    }
+
+    @Test
     void helpListsTheSubcommandsAndExitCodes() {
         Run r = raw("volume", "--help");
         assertEquals(0, r.code());
