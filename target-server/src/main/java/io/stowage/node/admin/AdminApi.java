@@ -125,6 +125,19 @@ public final class AdminApi implements AutoCloseable {
             ops.rollback(p.get("name"), p.get("snapshot"));
             return ok(Map.of("rolledBack", p.get("name") + "@" + p.get("snapshot")));
         }));
+        r.add(new Route("POST", "/v1/volumes/{name}/scrub", (p, b) -> {
+            fields(b, Set.of());
+            return new Answer(202, ops.startScrub(p.get("name")));
+        }));
+        r.add(new Route("GET", "/v1/volumes/{name}/scrub", (p, b) -> ok(ops.scrubStatus(p.get("name")))));
+        r.add(new Route("GET", "/v1/jobs", (p, b) -> ok(ops.jobs())));
+        r.add(new Route("GET", "/v1/jobs/{id}", (p, b) -> {
+            try {
+                return ok(ops.job(Long.parseLong(p.get("id"))));
+            } catch (NumberFormatException e) {
+                throw AdminException.invalid("id", "expected a job number, got '" + p.get("id") + "'");
+            }
+        }));
         r.add(new Route("GET", "/v1/targets", (p, b) -> ok(ops.targets())));
         r.add(new Route("POST", "/v1/targets", (p, b) -> {
             fields(b, Set.of("name", "iqn"));

@@ -23,6 +23,7 @@ import io.stowage.volume.BlockDevice;
 import io.stowage.volume.VolumeInfo;
 import io.stowage.volume.engine.Volume;
 import io.stowage.volume.engine.VolumeBlockDevice;
+import io.stowage.volume.engine.VolumeConfig;
 import io.stowage.volume.engine.VolumeEngine;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -90,6 +91,8 @@ public final class Operations implements AutoCloseable {
     private final Map<String, LogicalUnit> units = new LinkedHashMap<>();
     /** Served targets, by catalogue name. */
     private final Map<String, ExportedTarget> live = new LinkedHashMap<>();
+    /** Long operations (scrub passes) the API answers with a job for. */
+    private final Jobs jobs = new Jobs();
 
     public Operations(VolumeEngine engine, CatalogueStore store, TargetDirectory directory, SessionRegistry registry,
                       BufferPool buffers, ExecutorService io, int portalGroupTag, FileSettings config) {
@@ -490,6 +493,42 @@ public final class Operations implements AutoCloseable {
         return new AdminException(kind, "snapshot", e.getMessage());
     }
 
+    // ---- scrub (garbage collection of overwritten data; the engine also runs it every engine.scrub-interval)
+
+    /** The scrub record of a volume: what scrubbing did since it was opened here, and its jobs. */
+    public record ScrubView(String volume, boolean open, long scrubbedScos, long examinedBytes, long reclaimedBytes,
+                            List<Jobs.JobView> jobs) {
+    }
+
+    /** Starts one scrub pass of {@code volume} as a job (the volume is opened if it was not). */
+    public synchronized Jobs.JobView startScrub(String volume) throws IOException {
+        refresh();
+        if (volume == null || !current.volumes().containsKey(volume)) throw unknownVolume("name", volume);
+        Volume v = ((VolumeBlockDevice) device(volume, current)).volume();
+        return jobs.start("scrub", volume, () -> v.scrub(VolumeConfig.SCRUB_MAX_LIVE_RATIO,
+                VolumeConfig.SCRUB_MAX_VICTIMS));
+    }
+
+    public synchronized ScrubView scrubStatus(String volume) throws IOException {
+        refresh();
+        if (volume == null || !current.volumes().containsKey(volume)) throw unknownVolume("name", volume);
+        List<Jobs.JobView> ofVolume = jobs.all().stream().filter(j -> j.volume().equals(volume)).toList();
+        BlockDevice dev = devices.get(volume);
+        if (dev == null) return new ScrubView(volume, false, 0, 0, 0, ofVolume);
+        Volume.Stats st = ((VolumeBlockDevice) dev).volume().stats();
+        return new ScrubView(volume, true, st.scrubbedScos(), st.scrubExaminedBytes(), st.scrubReclaimedBytes(),
+                ofVolume);
+    }
+
+    public Jobs.JobView job(long id) {
+        return jobs.get(id).orElseThrow(() -> AdminException.notFound("id", "no job " + id + " (jobs are not kept"
+                + " across a restart)"));
+    }
+
+    public List<Jobs.JobView> jobs() {
+        return jobs.all();
+    }
+
     // ---- targets
 
     public synchronized TargetView createTarget(String name, String iqn) throws IOException {
@@ -731,6 +770,7 @@ public final class Operations implements AutoCloseable {
     /** Flushes and closes every open volume. The portal must have stopped. */
     @Override
     public synchronized void close() {
+        jobs.close();
         for (Map.Entry<String, BlockDevice> d : devices.entrySet()) {
             try {
                 d.getValue().close();

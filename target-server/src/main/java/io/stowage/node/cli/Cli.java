@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "stowage", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = "Manage a running Stowage node: volumes, targets, LUN exports, sessions.%n"
                 + "(`stowage serve` runs the node itself; see stowage serve --help.)",
-        subcommands = {Cli.VolumeCommands.class, Cli.SnapshotCommands.class, Cli.TargetCommands.class, Cli.AclCommands.class, Cli.ExportCommands.class,
+        subcommands = {Cli.VolumeCommands.class, Cli.SnapshotCommands.class, Cli.TargetCommands.class, Cli.AclCommands.class, Cli.ExportCommands.class, Cli.ScrubCommands.class,
                 Cli.SessionCommands.class, Cli.StatusCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the daemon failed the operation", "2:bad usage or a refused value (bad size, bad name)",
@@ -39,8 +39,8 @@ import picocli.CommandLine.Spec;
         footer = {"%nSee docs/operations.md; the admin API's description: GET /v1/openapi.json."})
 public final class Cli {
     /** The first words that are admin subcommands (anything else is Main's). */
-    public static final Set<String> COMMANDS = Set.of("volume", "snapshot", "target", "acl", "export", "session",
-            "status");
+    public static final Set<String> COMMANDS = Set.of("volume", "snapshot", "target", "acl", "export", "scrub",
+            "session", "status");
     static final String DEFAULT_URL = "http://127.0.0.1:7260";
 
     private Cli() {
@@ -380,6 +380,72 @@ public final class Cli {
                 }
             }
             return c.print(shown, o -> exportsTable(o, shown));
+        }
+    }
+
+    @Command(name = "scrub", mixinStandardHelpOptions = true, description = "Garbage collection of overwritten data "
+            + "(also run by the daemon every engine.scrub-interval).", subcommands = CommandLine.HelpCommand.class)
+    static final class ScrubCommands {
+        @Command(name = "start", mixinStandardHelpOptions = true, description = "Start one scrub pass of VOLUME as a "
+                + "job; with --wait, follow it to the end.")
+        int start(@Mixin Client c, @Parameters(paramLabel = "VOLUME") String volume,
+                  @Option(names = "--wait", description = "wait for the job, showing its progress") boolean wait) {
+            AdminClient api = c.api();
+            JsonNode job = api.post("v1/volumes/" + seg(volume) + "/scrub", Map.of());
+            if (!wait) {
+                return c.print(job, o -> o.println("scrub of " + volume + " started: job " + job.path("id").asLong()
+                        + " (stowage scrub status " + volume + ")"));
+            }
+            long id = job.path("id").asLong();
+            long t0 = System.nanoTime();
+            PrintWriter err = c.spec.commandLine().getErr();
+            JsonNode now = job;
+            while (!now.path("state").asText().equals("DONE") && !now.path("state").asText().equals("FAILED")) {
+                if (!c.json) {
+                    err.print("\rscrub of " + volume + ": " + now.path("state").asText().toLowerCase() + " "
+                            + (System.nanoTime() - t0) / 1_000_000_000 + " s");
+                    err.flush();
+                }
+                try {
+                    Thread.sleep(250);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new CliFailure(ExitCode.FAILURE, "interrupted; job " + id + " goes on");
+                }
+                now = api.get("v1/jobs/" + id);
+            }
+            if (!c.json) err.println();
+            JsonNode done = now;
+            if (done.path("state").asText().equals("FAILED")) {
+                throw new CliFailure(ExitCode.FAILURE, "scrub of " + volume + " failed: " + done.path("message").asText());
+            }
+            return c.print(done, o -> {
+                JsonNode r = done.path("result");
+                o.println("scrub of " + volume + " done: " + r.path("victims").asInt() + " SCOs examined as victims, "
+                        + r.path("scosDeleted").asInt() + " deleted, " + Sizes.format(r.path("bytesReclaimed").asLong())
+                        + " reclaimed");
+            });
+        }
+
+        @Command(name = "status", mixinStandardHelpOptions = true, description = "What scrubbing did on VOLUME since it "
+                + "was opened, and its scrub jobs.")
+        int status(@Mixin Client c, @Parameters(paramLabel = "VOLUME") String volume) {
+            JsonNode s = c.api().get("v1/volumes/" + seg(volume) + "/scrub");
+            return c.print(s, o -> {
+                if (s.path("open").asBoolean()) {
+                    o.println(volume + ": " + s.path("scrubbedScos").asLong() + " SCOs deleted, "
+                            + Sizes.format(s.path("examinedBytes").asLong()) + " examined, "
+                            + Sizes.format(s.path("reclaimedBytes").asLong()) + " reclaimed since it was opened");
+                } else {
+                    o.println(volume + ": not open on this node (not exported): not scrubbed here");
+                }
+                Table t = new Table("JOB", "STATE", "STARTED", "FINISHED", "MESSAGE");
+                for (JsonNode j : s.path("jobs")) {
+                    t.row(j.path("id").asLong(), j.path("state").asText(), j.path("started").asText("-"),
+                            j.path("finished").asText("-"), j.path("message").asText("-"));
+                }
+                if (!s.path("jobs").isEmpty()) t.print(o);
+            });
         }
     }
 

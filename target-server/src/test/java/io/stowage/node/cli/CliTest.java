@@ -180,6 +180,27 @@ class CliTest {
     }
 
     @Test
+    void aScrubRunsAsAJobAndReportsWhatItDid() throws Exception {
+        Run r = cli("scrub", "start", "demo", "--wait");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("scrub of demo done: "), r.out());
+        r = cli("scrub", "start", "demo", "--json");
+        long id = AdminClient.JSON.readTree(r.out()).path("id").asLong();
+        assertTrue(id >= 2, r.out());
+        JsonNode status = null;
+        for (int i = 0; i < 100; i++) {
+            status = AdminClient.JSON.readTree(cli("scrub", "status", "demo", "--json").out());
+            JsonNode last = status.path("jobs").get(status.path("jobs").size() - 1);
+            if (last.path("state").asText().equals("DONE")) break;
+            Thread.sleep(100);
+        }
+        assertTrue(status.path("open").asBoolean());
+        assertEquals(2, status.path("jobs").size());
+        assertEquals("DONE", status.path("jobs").get(1).path("state").asText());
+        assertEquals(ExitCode.NOT_FOUND, cli("scrub", "start", "nope").code());
+    }
+
+    @Test
     void helpListsTheSubcommandsAndExitCodes() {
         Run r = raw("volume", "--help");
         assertEquals(0, r.code());
