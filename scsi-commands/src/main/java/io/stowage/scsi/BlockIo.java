@@ -1,8 +1,8 @@
 package io.stowage.scsi;
 
 import io.stowage.volume.OutOfSpaceException;
+import io.stowage.volume.OwnershipLostException;
 import io.stowage.volume.VolumeHaltedException;
-import io.stowage.volume.store.ObjectStore;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
@@ -170,7 +170,7 @@ final class BlockIo {
         if (t instanceof ScsiError e) {
             return e;
         }
-        if (t instanceof VolumeHaltedException || t instanceof ObjectStore.FencedException) {
+        if (t instanceof VolumeHaltedException || t instanceof OwnershipLostException) {
             // the engine logged the halt once; this is per command
             log.debug("{} on volume {}: {}", reason, c.unit().volume().name(), t.getMessage());
             c.unit().volumeUnavailable();

@@ -123,9 +123,11 @@ public final class StowageConfig {
                 volumeSizes.put(name, (Long) value);
             } else if (p == StowageProperties.VOLUME_WRITE_THROUGH) {
                 if ((Boolean) value) writeThrough.add(name);
-            } else { // target.NAME.chap.*
+            } else if (p.name().startsWith("target.NAME.chap.")) {
                 chapKeys.computeIfAbsent(name, n -> new LinkedHashMap<>())
                         .put(p.name().substring("target.NAME.chap.".length()), (String) value);
+            } else {
+                throw new IllegalStateException("StowageConfig does not apply " + p); // a registry key left unwired
             }
         }
     }
@@ -413,6 +415,11 @@ public final class StowageConfig {
 
     public String digests() {
         return get(StowageProperties.DIGESTS);
+    }
+
+    /** This node's id: its target port group, relative target port and portal group tag in every target. */
+    public int nodeId() {
+        return get(StowageProperties.NODE_ID);
     }
 
     public int nopInInterval() {

@@ -114,6 +114,15 @@ public final class SessionRegistry {
         return sessions.size();
     }
 
+    /** Normal sessions per target name (IQN); discovery sessions are in {@link #size} only. */
+    public Map<String, Integer> sessionsPerTarget() {
+        Map<String, Integer> n = new java.util.TreeMap<>();
+        for (Session s : sessions.values()) {
+            if (s.target() != null) n.merge(s.target().name(), 1, Integer::sum);
+        }
+        return n;
+    }
+
     /** Every live session (the admin API's session list). */
     public List<Session> all() {
         return new ArrayList<>(sessions.values());

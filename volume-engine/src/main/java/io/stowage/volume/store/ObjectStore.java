@@ -123,7 +123,7 @@ public interface ObjectStore extends java.io.Closeable {
     }
 
     /** The store refused a header commit because the epoch moved on: this node no longer owns the volume. */
-    final class FencedException extends IOException {
+    final class FencedException extends io.stowage.volume.OwnershipLostException {
         public FencedException(String message) {
             super(message);
         }
