@@ -155,7 +155,8 @@ public final class Daemon implements AutoCloseable {
         Map<String, io.stowage.node.catalogue.Catalogue.TargetEntry> targets = new java.util.LinkedHashMap<>();
         c.targets().forEach((name, t) -> targets.put(name,
                 new io.stowage.node.catalogue.Catalogue.TargetEntry(t.iqn(), t.luns())));
-        return new Operations.FileSettings(c.volumeSizes(), targets, c::chap, c::allowedInitiators, c::writeThrough);
+        return new Operations.FileSettings(c.nodeName(), c.volumeSizes(), targets, c::chap, c::allowedInitiators,
+                c::writeThrough);
     }
 
     /**

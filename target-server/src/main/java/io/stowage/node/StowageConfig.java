@@ -372,6 +372,17 @@ public final class StowageConfig {
         return get(StowageProperties.ADMIN_LISTEN);
     }
 
+    /** node.name, else the host name (else "localhost"). */
+    public String nodeName() {
+        String n = get(StowageProperties.NODE_NAME);
+        if (n != null) return n;
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "localhost";
+        }
+    }
+
     /** The admin API's token file: admin.token-file, else data-dir/admin.token. */
     public Path adminTokenFile() {
         Path f = get(StowageProperties.ADMIN_TOKEN_FILE);

@@ -65,6 +65,8 @@ public final class Volume implements AutoCloseable {
     private final DataStore data;
     /** flush (group commit). */
     private final GroupCommit groupCommit;
+    /** The DTL (flushes also go to the backend), or null if it is off. */
+    private final io.stowage.volume.dtl.DtlWriter dtl;
     /** SCOs, TLogs and header commits to the backend; LMDB absorbs what is committed. */
     private final Uploader uploader;
     /** Backpressure: bytes not yet committed, against the dirty limit. */
@@ -148,6 +150,7 @@ public final class Volume implements AutoCloseable {
                     @Override
                     public void idle() {
                         maybeRollByAge();
+                        if (dtl != null) dtl.trim(headers.header().lastTlogSeq());
                     }
 
                     @Override
@@ -157,7 +160,9 @@ public final class Volume implements AutoCloseable {
                 });
         this.tlogs = new TLogSequence(cacheDir, epoch, files, tlogDir, uploader::enqueue);
         this.data = new DataStore(scos, map, tlogs, dirty, epoch, config.scoClusters(), config.scosPerTlog());
-        this.groupCommit = new GroupCommit(appendLock, data, tlogs, scos, tlogDir, this::halt);
+        this.dtl = config.dtl() ? new io.stowage.volume.dtl.DtlWriter(name, store, epoch) : null;
+        this.groupCommit = new GroupCommit(appendLock, data, tlogs, scos, tlogDir, this::halt, dtl,
+                () -> headers.header().lastTlogSeq());
         this.scrubber = new Scrubber(name, config.scrubIntervalMillis(), store, map, scos, headers, reader, stripes,
                 new Scrubber.Owner() {
                     @Override
@@ -203,7 +208,20 @@ public final class Volume implements AutoCloseable {
     }
 
     /** Called by the loader before start: TLogs recovery rewrote, to be uploaded first. */
-    void recovered(List<Uploader.Job> jobs) {
+    void recovered(List<Uploader.Job> jobs) throws IOException {
+        if (dtl != null) {
+            // before it serves: what recovery (or a DTL replay) brought back goes into this owner's own DTL, so
+            // losing this node before the uploads commit it loses nothing either
+            List<io.stowage.volume.dtl.Extent> extents = new java.util.ArrayList<>();
+            for (Uploader.Job j : jobs) {
+                for (ScoCache.Sco s : j.scos()) extents.add(DataStore.scoExtent(s, true));
+                long seq = j.seq();
+                extents.add(new io.stowage.volume.dtl.Extent(io.stowage.volume.dtl.Extent.Kind.TLOG, seq, j.file(),
+                        null, java.nio.file.Files.size(j.file()), true, () -> seq <= headers.header().lastTlogSeq()));
+            }
+            dtl.ship(extents);
+            io.stowage.volume.dtl.DtlReplay.dropEarlier(store, epoch);
+        }
         for (Uploader.Job j : jobs) uploader.enqueue(j);
     }
 
