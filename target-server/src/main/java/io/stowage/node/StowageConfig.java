@@ -39,6 +39,8 @@ public final class StowageConfig {
     private final Map<String, java.util.Set<String>> allowedInitiators = new LinkedHashMap<>();
     private final Map<String, io.stowage.iscsi.login.ChapCredentials> chap = new LinkedHashMap<>();
     private final java.util.Set<String> writeThrough = new java.util.HashSet<>();
+    private final Map<String, Integer> snapshotEvery = new LinkedHashMap<>();
+    private final Map<String, Integer> snapshotKeep = new LinkedHashMap<>();
 
     /** The value of a fixed key: as given, or its default. */
     public <T> T get(Property<T> p) {
@@ -121,6 +123,10 @@ public final class StowageConfig {
                 volumeSizes.put(name, (Long) value);
             } else if (p == StowageProperties.VOLUME_WRITE_THROUGH) {
                 if ((Boolean) value) writeThrough.add(name);
+            } else if (p == StowageProperties.VOLUME_SNAPSHOT_EVERY) {
+                snapshotEvery.put(name, (Integer) value);
+            } else if (p == StowageProperties.VOLUME_SNAPSHOT_KEEP) {
+                snapshotKeep.put(name, (Integer) value);
             } else if (p.name().startsWith("target.NAME.chap.")) {
                 chapKeys.computeIfAbsent(name, n -> new LinkedHashMap<>())
                         .put(p.name().substring("target.NAME.chap.".length()), (String) value);
@@ -419,6 +425,16 @@ public final class StowageConfig {
     /** Volumes configured {@code volume.NAME.write-through = yes}: every write durable when acknowledged. */
     public boolean writeThrough(String volume) {
         return writeThrough.contains(volume);
+    }
+
+    /** Scheduled snapshots by volume name ({@code volume.VOLUME.snapshot-every} > 0). */
+    public Map<String, SnapshotSchedule.Policy> snapshotPolicies() {
+        Map<String, SnapshotSchedule.Policy> out = new LinkedHashMap<>();
+        int keepDefault = StowageProperties.VOLUME_SNAPSHOT_KEEP.defaultValue();
+        snapshotEvery.forEach((volume, every) -> {
+            if (every > 0) out.put(volume, new SnapshotSchedule.Policy(every, snapshotKeep.getOrDefault(volume, keepDefault)));
+        });
+        return out;
     }
 
     public Map<String, Long> volumeSizes() {
