@@ -41,6 +41,7 @@ import org.apache.commons.configuration2.ex.ConfigurationException;
  * engine.tlog-max-age = 5                  # ... or after this many seconds with data in it
  * engine.dirty-limit = 256M                # data not yet uploaded above this slows writes down
  * engine.cache-limit = 2G                  # uploaded SCOs are evicted (LRU) above this
+ * engine.read-cache-limit = 512M           # read cache of evicted clusters (default 512M for rados, 0 = off)
  * engine.upload-parallelism = 4            # SCOs put to the backend at once
  * engine.scrub-interval = 60               # seconds between scrub passes (garbage collection); 0 = off
  * backend = directory                      # directory: objects in data-dir/objects; rados: a Ceph pool
@@ -96,7 +97,10 @@ public final class StowageConfig {
     private long cacheLimit = io.stowage.volume.engine.VolumeConfig.DEFAULT.cacheLimitBytes();
     private int uploadParallelism = io.stowage.volume.engine.VolumeConfig.DEFAULT.uploadParallelism();
     private long scrubIntervalMillis = io.stowage.volume.engine.VolumeConfig.DEFAULT.scrubIntervalMillis();
+    private static final long DEFAULT_RADOS_READ_CACHE = 512L << 20;
     private String backend = "directory";
+    /** engine.read-cache-limit; -1 = not set: 512M with backend = rados, 0 with the directory backend. */
+    private long readCacheLimit = -1;
     private final Map<String, String> radosKeys = new LinkedHashMap<>();
     private io.stowage.rados.RadosBackendConfig rados;
     private final Map<String, TargetConfig> targets = new LinkedHashMap<>();
@@ -199,6 +203,7 @@ public final class StowageConfig {
             case "engine.tlog-max-age" -> tlogMaxAgeMillis = 1000L * intIn(key, v, 1, 3600);
             case "engine.dirty-limit" -> dirtyLimit = size(key, v);
             case "engine.cache-limit" -> cacheLimit = size(key, v);
+            case "engine.read-cache-limit" -> readCacheLimit = v.strip().equals("0") ? 0 : size(key, v); // 0 = off
             case "engine.upload-parallelism" -> uploadParallelism = intIn(key, v, 1, 64);
             case "engine.scrub-interval" -> scrubIntervalMillis = 1000L * intIn(key, v, 0, 86400);
             case "backend" -> {
@@ -447,7 +452,9 @@ public final class StowageConfig {
     public io.stowage.volume.engine.VolumeConfig volumeConfig() {
         return new io.stowage.volume.engine.VolumeConfig(scoClusters, scosPerTlog, tlogMaxAgeMillis, dirtyLimit,
                 cacheLimit, io.stowage.volume.engine.VolumeConfig.METADATA_MAP_FROM_VOLUME_SIZE, uploadParallelism,
-                scrubIntervalMillis);
+                scrubIntervalMillis, readCacheLimit >= 0 ? readCacheLimit
+                        // the directory backend's objects are local files already: a copy of them would gain nothing
+                        : backend.equals("rados") ? DEFAULT_RADOS_READ_CACHE : 0);
     }
 
     /** The RADOS backend's settings, or null when the objects live in the local directory (backend = directory). */

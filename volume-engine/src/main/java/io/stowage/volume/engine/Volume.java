@@ -136,7 +136,9 @@ public final class Volume implements AutoCloseable {
         this.epoch = epoch;
         this.absorbedSeq = header.lastTlogSeq();
         this.dirty = new DirtyBudget(name, config.dirtyLimitBytes());
-        this.reader = new ClusterReader(name, map, scos, store, headers::header, this::halt);
+        this.reader = new ClusterReader(name, map, scos,
+                ClusterCache.open(cacheDir.resolve(ClusterCache.FILE), config.readCacheBytes(), files), store,
+                headers::header, this::halt);
         this.uploader = new Thread(this::uploadLoop, "stowage-upload-" + name);
         this.uploader.setDaemon(true);
         this.scrubber = new Scrubber(name, config.scrubIntervalMillis(), store, map, scos, headers, reader, stripes,
@@ -1040,6 +1042,7 @@ public final class Volume implements AutoCloseable {
             }
             scoPutters.shutdown();
             scos.closeAll();
+            reader.close();
             map.close();
             store.close();
         }
@@ -1064,6 +1067,7 @@ public final class Volume implements AutoCloseable {
         }
         scoPutters.shutdown();
         scos.closeAll();
+        reader.close();
         map.close();
         try {
             store.close();

@@ -13,14 +13,16 @@ package io.stowage.volume.engine;
  *                         {@link #METADATA_MAP_FROM_VOLUME_SIZE} (the default) sizes it from the volume
  * @param uploadParallelism SCOs of one TLog put to the backend concurrently (RADOS gains from several in flight)
  * @param scrubIntervalMillis a scrub pass (garbage collection of overwritten data) runs this often; 0 = never
+ * @param readCacheBytes   local read cache of clusters read from the backend after eviction ({@link ClusterCache},
+ *                         one file of at most this many bytes per volume); 0 = none
  */
 public record VolumeConfig(int scoClusters, int scosPerTlog, long tlogMaxAgeMillis, long dirtyLimitBytes,
                            long cacheLimitBytes, long metadataMapBytes, int uploadParallelism,
-                           long scrubIntervalMillis) {
+                           long scrubIntervalMillis, long readCacheBytes) {
     /** {@code metadataMapBytes} value: size the LMDB map from the volume's size ({@code ClusterMap.mapSizeFor}). */
     public static final long METADATA_MAP_FROM_VOLUME_SIZE = 0;
     public static final VolumeConfig DEFAULT = new VolumeConfig(1024, 8, 5000, 256L << 20, 2L << 30,
-            METADATA_MAP_FROM_VOLUME_SIZE, 4, 60_000);
+            METADATA_MAP_FROM_VOLUME_SIZE, 4, 60_000, 0);
     /** A scrub pass moves SCOs whose live share is at most this, ... */
     public static final double SCRUB_MAX_LIVE_RATIO = 0.5;
     /** ... at most this many per pass (bounds one pass's extra writes to 64 × 4 MiB / 2 by default). */
@@ -34,10 +36,19 @@ public record VolumeConfig(int scoClusters, int scosPerTlog, long tlogMaxAgeMill
         if (uploadParallelism < 1 || uploadParallelism > 64) {
             throw new IllegalArgumentException("uploadParallelism " + uploadParallelism);
         }
+        if (readCacheBytes < 0) throw new IllegalArgumentException("readCacheBytes " + readCacheBytes);
+    }
+
+    /** Without a read cache. */
+    public VolumeConfig(int scoClusters, int scosPerTlog, long tlogMaxAgeMillis, long dirtyLimitBytes,
+                        long cacheLimitBytes, long metadataMapBytes, int uploadParallelism,
+                        long scrubIntervalMillis) {
+        this(scoClusters, scosPerTlog, tlogMaxAgeMillis, dirtyLimitBytes, cacheLimitBytes, metadataMapBytes,
+                uploadParallelism, scrubIntervalMillis, 0);
     }
 
     public VolumeConfig(int scoClusters, int scosPerTlog, long tlogMaxAgeMillis, long dirtyLimitBytes,
                         long cacheLimitBytes, long metadataMapBytes) {
-        this(scoClusters, scosPerTlog, tlogMaxAgeMillis, dirtyLimitBytes, cacheLimitBytes, metadataMapBytes, 4, 0);
+        this(scoClusters, scosPerTlog, tlogMaxAgeMillis, dirtyLimitBytes, cacheLimitBytes, metadataMapBytes, 4, 0, 0);
     }
 }
