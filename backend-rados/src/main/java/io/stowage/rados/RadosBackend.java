@@ -1,6 +1,6 @@
 package io.stowage.rados;
 
-import io.stowage.volume.engine.Backend;
+import io.stowage.volume.store.Backend;
 import io.stowage.volume.store.ObjectStore;
 import java.io.IOException;
 import java.util.ArrayList;

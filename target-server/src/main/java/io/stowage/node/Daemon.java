@@ -14,7 +14,7 @@ import io.stowage.iscsi.transport.ConnectionGate;
 import io.stowage.iscsi.transport.mina.MinaPortal;
 import io.stowage.volume.BlockDevice;
 import io.stowage.rados.RadosBackend;
-import io.stowage.volume.engine.Backend;
+import io.stowage.volume.store.Backend;
 import io.stowage.volume.engine.DirectoryBackend;
 import io.stowage.volume.engine.VolumeBlockDevice;
 import io.stowage.volume.engine.VolumeEngine;
@@ -43,13 +43,13 @@ public final class Daemon implements AutoCloseable {
     public static final int PORTAL_GROUP_TAG = 1;
 
     private final ExecutorService io;
-    private final List<BlockDevice> devices = new ArrayList<>();
+    /** The volumes opened so far (at start and by reloads), in opening order; closed newest first. */
+    private final List<VolumeBlockDevice> devices = new ArrayList<>();
     private final TargetDirectory directory;
     private final MinaPortal portal;
-    private final Backend backend;
     private final MetricsEndpoint metrics;
     private final VolumeEngine engine;
-    private final Map<String, BlockDevice> volumes = new LinkedHashMap<>();
+    private final Map<String, VolumeBlockDevice> volumes = new LinkedHashMap<>();
     /**
      * One logical unit per volume, shared by every target that exports it: one NAA is one device to initiators,
      * so its reservations and unit attentions must be one set too (as a LIO backstore in several targets).
@@ -58,58 +58,93 @@ public final class Daemon implements AutoCloseable {
     private final List<ExportedTarget> targets = new ArrayList<>();
     private final SessionRegistry registry = new SessionRegistry();
     private final NodeResources resources;
+    /** Everything opened, closed in reverse: by {@link #close}, or by a start that fails half-way. */
+    private final CloseStack opened = new CloseStack();
     private StowageConfig config;
 
+    /**
+     * Opens, in this order: the I/O executor, the backend, the volumes, the node's timers, the portal and the
+     * metrics endpoint. If any step fails, what was opened before it is closed (newest first) and the failure is
+     * thrown.
+     */
     public Daemon(StowageConfig config) throws IOException {
-        AtomicInteger n = new AtomicInteger();
-        // Blocking file I/O runs here, never on the network threads.
-        io = Executors.newFixedThreadPool(16, r -> {
-            Thread t = new Thread(r, "stowage-io-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-        BufferPool buffers = new BufferPool(64L << 20);
-        // the cache (SCOs, TLogs, LMDB) is always local, in data-dir/cache; the objects live in the backend: a
-        // directory (the embedded default, data-dir/objects) or a Ceph pool
-        Backend backend;
-        try {
-            backend = config.rados() != null ? new RadosBackend(config.rados())
-                    : new DirectoryBackend(config.dataDir().resolve("objects"));
-        } catch (IOException e) {
-            io.shutdownNow();
-            throw e;
-        }
-        this.backend = backend;
-        this.engine = new VolumeEngine(config.dataDir().resolve("cache"), backend, config.volumeConfig());
         this.config = config;
-        int relativePort = 1;
         try {
-            for (Map.Entry<String, StowageConfig.TargetConfig> named : config.targets().entrySet()) {
-                StowageConfig.TargetConfig t = named.getValue();
-                TreeMap<Integer, LogicalUnit> luns = new TreeMap<>();
-                for (Map.Entry<Integer, String> lun : t.luns().entrySet()) {
-                    luns.put(lun.getKey(), unit(config, lun.getValue()));
-                }
-                ScsiTarget scsi = new ScsiTarget(new TargetPortIdentity(t.iqn(), relativePort++, PORTAL_GROUP_TAG),
-                        luns, buffers);
-                targets.add(new ExportedTarget(t.iqn(), scsi, PORTAL_GROUP_TAG, config.chap(named.getKey()),
-                        config.allowedInitiators(named.getKey()), named.getKey())); // config name = alias
-                if (config.chap(named.getKey()) != null) {
-                    log.info("target {} requires CHAP{}", t.iqn(), config.chap(named.getKey()).mutual() ? " (mutual)" : "");
-                }
-                if (!config.allowedInitiators(named.getKey()).isEmpty()) {
-                    log.info("target {} admits only {}", t.iqn(), config.allowedInitiators(named.getKey()));
-                }
+            AtomicInteger n = new AtomicInteger();
+            // Blocking file I/O runs here, never on the network threads.
+            io = Executors.newFixedThreadPool(16, r -> {
+                Thread t = new Thread(r, "stowage-io-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+            opened.defer("the I/O executor", io::shutdownNow); // after the drain below: cancels what is left
+            BufferPool buffers = new BufferPool(64L << 20);
+            // the cache (SCOs, TLogs, LMDB) is always local, in data-dir/cache; the objects live in the backend: a
+            // directory (the embedded default, data-dir/objects) or a Ceph pool
+            Backend backend = config.rados() != null ? new RadosBackend(config.rados())
+                    : new DirectoryBackend(config.dataDir().resolve("objects"));
+            if (backend instanceof AutoCloseable c) opened.push("the backend", c);
+            this.engine = new VolumeEngine(config.dataDir().resolve("cache"), backend, config.volumeConfig());
+            // one entry for every volume, also those a reload opens later: they close after the portal and the drain
+            opened.defer("the volumes", this::closeVolumes);
+            openTargets(config, buffers);
+            // in-flight I/O completes before its volume closes
+            opened.defer("draining the I/O executor", () -> {
+                io.shutdown();
+                io.awaitTermination(30, TimeUnit.SECONDS);
+            });
+            directory = new TargetDirectory(targets, config.discoveryChap());
+            if (config.discoveryChap() != null) {
+                log.info("discovery sessions require CHAP{}", config.discoveryChap().mutual() ? " (mutual)" : "");
             }
+            linkTargets();
+            Map<TextKey, String> ours = new EnumMap<>(TextKey.class);
+            ours.put(TextKey.MAX_RECV_DATA_SEGMENT_LENGTH, Integer.toString(config.maxRecvDataSegmentLength()));
+            ours.put(TextKey.MAX_BURST_LENGTH, Integer.toString(config.maxBurstLength()));
+            ours.put(TextKey.FIRST_BURST_LENGTH, Integer.toString(config.firstBurstLength()));
+            ours.put(TextKey.IMMEDIATE_DATA, config.immediateData() ? "Yes" : "No");
+            ours.put(TextKey.INITIAL_R2T, config.initialR2T() ? "Yes" : "No");
+            ours.put(TextKey.HEADER_DIGEST, config.digests());
+            ours.put(TextKey.DATA_DIGEST, config.digests());
+            resources = opened.push("the node's timers", new NodeResources(config.limits()));
+            ConnectionGate gate = new ConnectionGate(config.limits().maxConnections(),
+                    config.limits().maxConnectionsPerAddress());
+            try {
+                portal = opened.push("the portal", new MinaPortal(config.portal(), config.nopInInterval(), gate,
+                        wire -> new Connection(wire, directory, registry, buffers, PORTAL_GROUP_TAG, ours, resources)));
+            } catch (IOException e) {
+                throw new IOException("cannot listen on " + config.portal() + ": " + e.getMessage(), e);
+            }
+            metrics = config.metrics() == null ? null : opened.push("the metrics endpoint", openMetrics(config));
         } catch (IOException | RuntimeException e) {
-            closeVolumes();
-            io.shutdownNow();
+            opened.close();
             throw e;
         }
-        directory = new TargetDirectory(targets, config.discoveryChap());
-        if (config.discoveryChap() != null) {
-            log.info("discovery sessions require CHAP{}", config.discoveryChap().mutual() ? " (mutual)" : "");
+    }
+
+    private void openTargets(StowageConfig config, BufferPool buffers) throws IOException {
+        int relativePort = 1;
+        for (Map.Entry<String, StowageConfig.TargetConfig> named : config.targets().entrySet()) {
+            StowageConfig.TargetConfig t = named.getValue();
+            TreeMap<Integer, LogicalUnit> luns = new TreeMap<>();
+            for (Map.Entry<Integer, String> lun : t.luns().entrySet()) {
+                luns.put(lun.getKey(), unit(config, lun.getValue()));
+            }
+            ScsiTarget scsi = new ScsiTarget(new TargetPortIdentity(t.iqn(), relativePort++, PORTAL_GROUP_TAG),
+                    luns, buffers);
+            targets.add(new ExportedTarget(t.iqn(), scsi, PORTAL_GROUP_TAG, config.chap(named.getKey()),
+                    config.allowedInitiators(named.getKey()), named.getKey())); // config name = alias
+            if (config.chap(named.getKey()) != null) {
+                log.info("target {} requires CHAP{}", t.iqn(), config.chap(named.getKey()).mutual() ? " (mutual)" : "");
+            }
+            if (!config.allowedInitiators(named.getKey()).isEmpty()) {
+                log.info("target {} admits only {}", t.iqn(), config.allowedInitiators(named.getKey()));
+            }
         }
+    }
+
+    /** What one target's SCSI layer asks of the node's other targets. */
+    private void linkTargets() {
         for (ExportedTarget t : targets) {
             // EXTENDED COPY may name any LU of this node as source or destination
             t.scsi().onFindByNaa(naa -> targets.stream().map(x -> x.scsi().ownByNaa(naa))
@@ -119,46 +154,20 @@ public final class Daemon implements AutoCloseable {
                 if (u == unit) registry.abortTasks(x, nexuses, lun);
             })));
         }
-        Map<TextKey, String> ours = new EnumMap<>(TextKey.class);
-        ours.put(TextKey.MAX_RECV_DATA_SEGMENT_LENGTH, Integer.toString(config.maxRecvDataSegmentLength()));
-        ours.put(TextKey.MAX_BURST_LENGTH, Integer.toString(config.maxBurstLength()));
-        ours.put(TextKey.FIRST_BURST_LENGTH, Integer.toString(config.firstBurstLength()));
-        ours.put(TextKey.IMMEDIATE_DATA, config.immediateData() ? "Yes" : "No");
-        ours.put(TextKey.INITIAL_R2T, config.initialR2T() ? "Yes" : "No");
-        ours.put(TextKey.HEADER_DIGEST, config.digests());
-        ours.put(TextKey.DATA_DIGEST, config.digests());
-        resources = new NodeResources(config.limits());
-        ConnectionGate gate = new ConnectionGate(config.limits().maxConnections(),
-                config.limits().maxConnectionsPerAddress());
+    }
+
+    private MetricsEndpoint openMetrics(StowageConfig config) throws IOException {
+        Map<String, io.stowage.volume.engine.Volume> byName = new TreeMap<>();
+        volumes.forEach((name, dev) -> byName.put(name, dev.volume()));
+        MetricsEndpoint m;
         try {
-            portal = new MinaPortal(config.portal(), config.nopInInterval(), gate,
-                    wire -> new Connection(wire, directory, registry, buffers, PORTAL_GROUP_TAG, ours, resources));
+            m = new MetricsEndpoint(config.metrics(), byName, registry::size);
         } catch (IOException e) {
-            resources.close();
-            closeVolumes();
-            io.shutdownNow();
-            throw new IOException("cannot listen on " + config.portal() + ": " + e.getMessage(), e);
+            throw new IOException("config key 'metrics': cannot listen on " + config.metrics() + ": "
+                    + e.getMessage(), e);
         }
-        if (config.metrics() != null) {
-            Map<String, io.stowage.volume.engine.Volume> byName = new java.util.TreeMap<>();
-            volumes.forEach((name, dev) -> {
-                if (dev instanceof VolumeBlockDevice vbd) byName.put(name, vbd.volume());
-            });
-            try {
-                metrics = new MetricsEndpoint(config.metrics(), byName, registry::size);
-            } catch (IOException e) {
-                portal.close();
-                resources.close();
-                closeVolumes();
-                io.shutdownNow();
-                throw new IOException("config key 'metrics': cannot listen on " + config.metrics() + ": "
-                        + e.getMessage(), e);
-            }
-            log.info("metrics at http://{}:{}/metrics", config.metrics().getHostString(),
-                    metrics.address().getPort());
-        } else {
-            metrics = null;
-        }
+        log.info("metrics at http://{}:{}/metrics", config.metrics().getHostString(), m.address().getPort());
+        return m;
     }
 
     /** The volume's logical unit, made on first use. */
@@ -172,8 +181,8 @@ public final class Daemon implements AutoCloseable {
     }
 
     /** The volume's device, opened (and created, or grown to its configured size) on first use. */
-    private BlockDevice openVolume(StowageConfig config, String name) throws IOException {
-        BlockDevice dev = volumes.get(name);
+    private VolumeBlockDevice openVolume(StowageConfig config, String name) throws IOException {
+        VolumeBlockDevice dev = volumes.get(name);
         if (dev != null) return dev;
         long size = config.volumeSizes().get(name);
         if (engine.find(name).isEmpty()) {
@@ -198,12 +207,12 @@ public final class Daemon implements AutoCloseable {
      */
     public synchronized List<String> reload(StowageConfig fresh) {
         List<String> report = new ArrayList<>();
-        for (Map.Entry<String, BlockDevice> e : volumes.entrySet()) {
+        for (Map.Entry<String, VolumeBlockDevice> e : volumes.entrySet()) {
             Long wanted = fresh.volumeSizes().get(e.getKey());
-            BlockDevice dev = e.getValue();
+            VolumeBlockDevice dev = e.getValue();
             if (wanted == null || wanted == dev.sizeBytes()) continue;
             try {
-                ((VolumeBlockDevice) dev).volume().resize(wanted);
+                dev.volume().resize(wanted);
                 for (ExportedTarget t : targets) {
                     t.scsi().luns().values().stream().filter(u -> u.device() == dev)
                             .forEach(u -> t.scsi().capacityChanged(u));
@@ -266,23 +275,17 @@ public final class Daemon implements AutoCloseable {
         return registry;
     }
 
+    /** Stops accepting, ends the connections, drains in-flight I/O, then flushes and closes every volume. */
     @Override
     public void close() {
-        if (metrics != null) metrics.close();
-        portal.close();
-        resources.close();
-        io.shutdown();
-        try {
-            io.awaitTermination(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        closeVolumes();
+        opened.close();
         log.info("stopped; all volumes flushed and closed");
     }
 
+    /** Closes the volumes newest first; a volume that fails to close does not keep the others open. */
     private void closeVolumes() {
-        for (BlockDevice d : devices) {
+        for (int i = devices.size() - 1; i >= 0; i--) {
+            VolumeBlockDevice d = devices.get(i);
             try {
                 d.close();
             } catch (RuntimeException e) {
@@ -290,12 +293,5 @@ public final class Daemon implements AutoCloseable {
             }
         }
         devices.clear();
-        if (backend instanceof AutoCloseable c) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                log.warn("closing the backend failed: {}", e.toString());
-            }
-        }
     }
 }

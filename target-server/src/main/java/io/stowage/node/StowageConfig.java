@@ -14,107 +14,39 @@ import org.apache.commons.configuration2.PropertiesConfiguration;
 import org.apache.commons.configuration2.ex.ConfigurationException;
 
 /**
- * Every configuration key Stowage reads, typed and validated in one place (after mina-sshd's
- * {@code CoreModuleProperties}), from a Java-properties style file read with Apache Commons Configuration.
- * An unknown key, or a value of the wrong shape, is a {@link ConfigException} naming the key.
- *
- * <pre>
- * portal = 127.0.0.1:3260                  # address:port the iSCSI portal listens on
- * metrics = off                            # address:port for Prometheus metrics at /metrics, or off
- * data-dir = ./var                         # volumes live under data-dir/volumes
- * iscsi.max-recv-data-segment-length = 262144
- * iscsi.max-burst-length = 16776192
- * iscsi.first-burst-length = 262144
- * iscsi.immediate-data = yes
- * iscsi.initial-r2t = no
- * iscsi.digests = None,CRC32C              # accepted HeaderDigest/DataDigest values, preferred first
- * iscsi.nop-in-interval = 15               # seconds of silence before a NOP-In ping; no answer in as long again closes
- * iscsi.login-timeout = 30                 # seconds a login may take in all, however its bytes trickle in
- * iscsi.max-connections = 1024             # TCP connections at once; more are closed at accept
- * iscsi.max-connections-per-address = 64   # ... from one source address
- * iscsi.max-sessions-per-target = 256      # normal sessions per target; more logins are refused (0302h)
- * iscsi.auth-failures-per-minute = 10      # failed authentications per source address; then its logins are refused
- * iscsi.data-out-timeout = 20              # seconds a write may wait for its Data-Out (R2T unanswered)
- * iscsi.data-out-budget = 256M             # Data-Out buffers of the whole node; a write beyond gets TASK SET FULL
- * engine.sco-size = 4M                     # SCO size (1M..64M)
- * engine.scos-per-tlog = 8                 # a TLog is closed and uploaded after this many SCOs
- * engine.tlog-max-age = 5                  # ... or after this many seconds with data in it
- * engine.dirty-limit = 256M                # data not yet uploaded above this slows writes down
- * engine.cache-limit = 2G                  # uploaded SCOs are evicted (LRU) above this
- * engine.read-cache-limit = 512M           # read cache of evicted clusters (default 512M for rados, 0 = off)
- * engine.upload-parallelism = 4            # SCOs put to the backend at once
- * engine.scrub-interval = 60               # seconds between scrub passes (garbage collection); 0 = off
- * backend = directory                      # directory: objects in data-dir/objects; rados: a Ceph pool
- * rados.conf = /etc/ceph/ceph.conf         # (backend = rados) the cluster's ceph.conf
- * rados.client-id = admin                  # cephx user without 'client.'; its keyring as ceph.conf says
- * rados.pool = stowage
- * rados.object-prefix =                    # prepended to VOLUME/OBJECT names (several installations, one pool)
- * rados.timeout-seconds = 10               # connect and per-operation timeout; uploads retry after it
- * target.NAME.iqn = iqn.2026-11.io.stowage:NAME
- * target.NAME.lun.N = VOLUME               # LUN N of target NAME is volume VOLUME
- * target.NAME.chap.user = USER             # with .secret (12..255 characters): logins must prove it (CHAP)
- * target.NAME.chap.mutual-user = USER      # with .mutual-secret: the target proves itself too (mutual CHAP)
- * target.NAME.allowed-initiators = IQN,... # only these initiators see and may log in to NAME (default: all)
- * discovery.chap.user = USER               # with .secret: discovery sessions must prove it (CHAP); .mutual-* too
- * volume.VOLUME.size = 8G                  # created thin at first start; suffixes K, M, G, T (binary)
- * volume.VOLUME.write-through = no         # yes: every write is flushed before it is acknowledged (WCE = 0)
- * </pre>
+ * The node's configuration, from a Java-properties style file read with Apache Commons Configuration. Every key is
+ * a typed {@link Property} of {@link StowageProperties} (defined there once, with its default, range and meaning;
+ * {@code docs/configuration.md} and the packaged conffile are checked against that list). An unknown key, or a
+ * value of the wrong shape, is a {@link ConfigException} naming the key; so are the checks across keys below.
  *
  * With no target configured, the embedded default applies: target {@code iqn.2026-11.io.stowage:demo} with LUN 0
  * = volume {@code demo} of 8 GiB.
  */
 public final class StowageConfig {
-    public static final String DEFAULT_IQN_PREFIX = "iqn.2026-11.io.stowage:";
-    private static final Pattern TARGET_KEY = Pattern.compile("target\\.([A-Za-z0-9._-]+)\\.(iqn|lun\\.(\\d+))");
-    private static final Pattern VOLUME_KEY = Pattern.compile("volume\\.([A-Za-z0-9._-]+)\\.(size|write-through)");
-    private static final Pattern IQN = Pattern.compile("(iqn\\.\\d{4}-\\d{2}\\.[^\\s]+|eui\\.[0-9A-Fa-f]{16}|naa\\.[0-9A-Fa-f]{16,32})");
+    public static final String DEFAULT_IQN_PREFIX = StowageProperties.DEFAULT_IQN_PREFIX;
 
     /** A target as configured: its IQN and LUN → volume name. */
     public record TargetConfig(String iqn, TreeMap<Integer, String> luns) {
     }
 
-    private InetSocketAddress portal = new InetSocketAddress("127.0.0.1", 3260);
-    private InetSocketAddress metrics;
-    private Path dataDir = Path.of("var");
-    private int maxRecvDataSegmentLength = 262144;
-    private int maxBurstLength = 16776192;
-    private int firstBurstLength = 262144;
-    private boolean immediateData = true;
-    private boolean initialR2T = false;
-    private String digests = "None,CRC32C";
-    private int nopInInterval = 15;
-    private long loginTimeoutMillis = io.stowage.iscsi.session.ResourceLimits.DEFAULT.loginTimeoutMillis();
-    private int maxConnections = io.stowage.iscsi.session.ResourceLimits.DEFAULT.maxConnections();
-    private int maxConnectionsPerAddress = io.stowage.iscsi.session.ResourceLimits.DEFAULT.maxConnectionsPerAddress();
-    private int maxSessionsPerTarget = io.stowage.iscsi.session.ResourceLimits.DEFAULT.maxSessionsPerTarget();
-    private int authFailuresPerMinute = io.stowage.iscsi.session.ResourceLimits.DEFAULT.authFailuresPerMinute();
-    private long dataOutTimeoutMillis = io.stowage.iscsi.session.ResourceLimits.DEFAULT.dataOutTimeoutMillis();
-    private long dataOutBudget = io.stowage.iscsi.session.ResourceLimits.DEFAULT.dataOutBudgetBytes();
-    private int scoClusters = io.stowage.volume.engine.VolumeConfig.DEFAULT.scoClusters();
-    private int scosPerTlog = io.stowage.volume.engine.VolumeConfig.DEFAULT.scosPerTlog();
-    private long tlogMaxAgeMillis = io.stowage.volume.engine.VolumeConfig.DEFAULT.tlogMaxAgeMillis();
-    private long dirtyLimit = io.stowage.volume.engine.VolumeConfig.DEFAULT.dirtyLimitBytes();
-    private long cacheLimit = io.stowage.volume.engine.VolumeConfig.DEFAULT.cacheLimitBytes();
-    private int uploadParallelism = io.stowage.volume.engine.VolumeConfig.DEFAULT.uploadParallelism();
-    private long scrubIntervalMillis = io.stowage.volume.engine.VolumeConfig.DEFAULT.scrubIntervalMillis();
-    private static final long DEFAULT_RADOS_READ_CACHE = 512L << 20;
-    private String backend = "directory";
-    /** engine.read-cache-limit; -1 = not set: 512M with backend = rados, 0 with the directory backend. */
-    private long readCacheLimit = -1;
+    /** The values given for fixed keys; a key not here has its property's default. */
+    private final Map<Property<?>, Object> values = new java.util.HashMap<>();
     private final Map<String, String> radosKeys = new LinkedHashMap<>();
     private io.stowage.rados.RadosBackendConfig rados;
     private final Map<String, TargetConfig> targets = new LinkedHashMap<>();
     private final Map<String, Long> volumeSizes = new LinkedHashMap<>();
-    private static final Pattern CHAP_KEY = Pattern.compile(
-            "target\\.([A-Za-z0-9._-]+)\\.chap\\.(user|secret|mutual-user|mutual-secret)");
     private final Map<String, Map<String, String>> chapKeys = new LinkedHashMap<>();
-    private static final Pattern DISCOVERY_CHAP_KEY = Pattern.compile("discovery\\.chap\\.(user|secret|mutual-user|mutual-secret)");
     private final Map<String, String> discoveryChapKeys = new LinkedHashMap<>();
     private io.stowage.iscsi.login.ChapCredentials discoveryChap;
-    private static final Pattern ACL_KEY = Pattern.compile("target\\.([A-Za-z0-9._-]+)\\.allowed-initiators");
     private final Map<String, java.util.Set<String>> allowedInitiators = new LinkedHashMap<>();
     private final Map<String, io.stowage.iscsi.login.ChapCredentials> chap = new LinkedHashMap<>();
     private final java.util.Set<String> writeThrough = new java.util.HashSet<>();
+
+    /** The value of a fixed key: as given, or its default. */
+    public <T> T get(Property<T> p) {
+        if (p.isPattern()) throw new IllegalArgumentException(p + " is a per-target or per-volume key");
+        return values.containsKey(p) ? p.type().cast(values.get(p)) : p.defaultValue();
+    }
 
     public static StowageConfig defaults() {
         StowageConfig c = new StowageConfig();
@@ -169,92 +101,31 @@ public final class StowageConfig {
     }
 
     private void set(String key, String v) throws ConfigException {
-        switch (key) {
-            case "portal" -> portal = parsePortal(key, v);
-            case "metrics" -> metrics = v.equals("off") ? null : parsePortal(key, v);
-            case "data-dir" -> dataDir = Path.of(nonEmpty(key, v));
-            case "iscsi.max-recv-data-segment-length" -> maxRecvDataSegmentLength = intIn(key, v, 512, 16777215);
-            case "iscsi.max-burst-length" -> maxBurstLength = intIn(key, v, 512, 16777215);
-            case "iscsi.first-burst-length" -> firstBurstLength = intIn(key, v, 512, 16777215);
-            case "iscsi.immediate-data" -> immediateData = bool(key, v);
-            case "iscsi.initial-r2t" -> initialR2T = bool(key, v);
-            case "iscsi.digests" -> digests = digestList(key, v);
-            case "iscsi.nop-in-interval" -> nopInInterval = intIn(key, v, 1, 3600);
-            case "iscsi.login-timeout" -> loginTimeoutMillis = 1000L * intIn(key, v, 1, 3600);
-            case "iscsi.max-connections" -> maxConnections = intIn(key, v, 1, 65535);
-            case "iscsi.max-connections-per-address" -> maxConnectionsPerAddress = intIn(key, v, 1, 65535);
-            case "iscsi.max-sessions-per-target" -> maxSessionsPerTarget = intIn(key, v, 1, 65535);
-            case "iscsi.auth-failures-per-minute" -> authFailuresPerMinute = intIn(key, v, 1, 100000);
-            case "iscsi.data-out-timeout" -> dataOutTimeoutMillis = 1000L * intIn(key, v, 1, 3600);
-            case "iscsi.data-out-budget" -> {
-                dataOutBudget = size(key, v);
-                if (dataOutBudget < (4 << 20)) {
-                    throw new ConfigException(key, "must be at least 4M (one largest write), got '" + v + "'");
-                }
-            }
-            case "engine.sco-size" -> {
-                long b = size(key, v);
-                if (b < (1 << 20) || b > (64 << 20)) {
-                    throw new ConfigException(key, "must be between 1M and 64M, got '" + v + "'");
-                }
-                scoClusters = (int) (b / 4096);
-            }
-            case "engine.scos-per-tlog" -> scosPerTlog = intIn(key, v, 1, 1024);
-            case "engine.tlog-max-age" -> tlogMaxAgeMillis = 1000L * intIn(key, v, 1, 3600);
-            case "engine.dirty-limit" -> dirtyLimit = size(key, v);
-            case "engine.cache-limit" -> cacheLimit = size(key, v);
-            case "engine.read-cache-limit" -> readCacheLimit = v.strip().equals("0") ? 0 : size(key, v); // 0 = off
-            case "engine.upload-parallelism" -> uploadParallelism = intIn(key, v, 1, 64);
-            case "engine.scrub-interval" -> scrubIntervalMillis = 1000L * intIn(key, v, 0, 86400);
-            case "backend" -> {
-                if (!v.equals("directory") && !v.equals("rados")) {
-                    throw new ConfigException(key, "must be 'directory' or 'rados', got '" + v + "'");
-                }
-                backend = v;
-            }
-            case io.stowage.rados.RadosBackendConfig.KEY_CONF, io.stowage.rados.RadosBackendConfig.KEY_CLIENT,
-                    io.stowage.rados.RadosBackendConfig.KEY_POOL, io.stowage.rados.RadosBackendConfig.KEY_PREFIX,
-                    io.stowage.rados.RadosBackendConfig.KEY_TIMEOUT -> radosKeys.put(key, v);
-            default -> {
-                Matcher t = TARGET_KEY.matcher(key);
-                Matcher vol = VOLUME_KEY.matcher(key);
-                Matcher ch = CHAP_KEY.matcher(key);
-                Matcher dch = DISCOVERY_CHAP_KEY.matcher(key);
-                Matcher acl = ACL_KEY.matcher(key);
-                if (dch.matches()) {
-                    discoveryChapKeys.put(dch.group(1), nonEmpty(key, v));
-                } else if (acl.matches()) {
-                    java.util.Set<String> names = new java.util.LinkedHashSet<>();
-                    for (String n : nonEmpty(key, v).split("[,\\s]+")) {
-                        if (!IQN.matcher(n).matches()) {
-                            throw new ConfigException(key, "expected iSCSI names separated by commas, got '" + n + "'");
-                        }
-                        names.add(n);
-                    }
-                    allowedInitiators.put(acl.group(1), names);
-                } else if (ch.matches()) {
-                    chapKeys.computeIfAbsent(ch.group(1), n -> new LinkedHashMap<>()).put(ch.group(2), nonEmpty(key, v));
-                } else if (t.matches()) {
-                    TargetConfig tc = targets.computeIfAbsent(t.group(1), n -> new TargetConfig(null, new TreeMap<>()));
-                    if (t.group(2).equals("iqn")) {
-                        if (!IQN.matcher(v).matches()) {
-                            throw new ConfigException(key, "expected an iSCSI name such as "
-                                    + DEFAULT_IQN_PREFIX + "name, got '" + v + "'");
-                        }
-                        targets.put(t.group(1), new TargetConfig(v, tc.luns()));
-                    } else {
-                        int lun = intIn(key, t.group(3), 0, 16383);
-                        tc.luns().put(lun, nonEmpty(key, v));
-                    }
-                } else if (vol.matches()) {
-                    if (vol.group(2).equals("size")) {
-                        volumeSizes.put(vol.group(1), size(key, v));
-                    } else if (bool(key, v)) {
-                        writeThrough.add(vol.group(1));
-                    }
-                } else {
-                    throw new ConfigException(key, "unknown key");
-                }
+        Property<?> p = StowageProperties.find(key).orElseThrow(() -> new ConfigException(key, "unknown key"));
+        Object value = p.parse(key, v);
+        if (p.name().startsWith("rados.")) {
+            radosKeys.put(key, (String) value);
+        } else if (p.name().startsWith("discovery.chap.")) {
+            discoveryChapKeys.put(key.substring("discovery.chap.".length()), (String) value);
+        } else if (!p.isPattern()) {
+            values.put(p, value);
+        } else {
+            String name = p.match(key).group(1);
+            if (p == StowageProperties.TARGET_IQN) {
+                TargetConfig tc = targets.computeIfAbsent(name, n -> new TargetConfig(null, new TreeMap<>()));
+                targets.put(name, new TargetConfig((String) value, tc.luns()));
+            } else if (p == StowageProperties.TARGET_LUN) {
+                int lun = intIn(key, p.match(key).group(2), 0, 16383);
+                targets.computeIfAbsent(name, n -> new TargetConfig(null, new TreeMap<>())).luns().put(lun, (String) value);
+            } else if (p == StowageProperties.TARGET_ALLOWED_INITIATORS) {
+                allowedInitiators.put(name, StowageProperties.TARGET_ALLOWED_INITIATORS.type().cast(value));
+            } else if (p == StowageProperties.VOLUME_SIZE) {
+                volumeSizes.put(name, (Long) value);
+            } else if (p == StowageProperties.VOLUME_WRITE_THROUGH) {
+                if ((Boolean) value) writeThrough.add(name);
+            } else { // target.NAME.chap.*
+                chapKeys.computeIfAbsent(name, n -> new LinkedHashMap<>())
+                        .put(p.name().substring("target.NAME.chap.".length()), (String) value);
             }
         }
     }
@@ -304,9 +175,14 @@ public final class StowageConfig {
         for (String t : allowedInitiators.keySet()) {
             if (!targets.containsKey(t)) throw new ConfigException("target." + t + ".allowed-initiators", "no such target");
         }
-        if (backend.equals("rados")) {
+        if (get(StowageProperties.BACKEND).equals("rados")) {
+            Map<String, String> keys = new LinkedHashMap<>();
+            for (Property<String> p : List.of(StowageProperties.RADOS_CONF, StowageProperties.RADOS_CLIENT_ID,
+                    StowageProperties.RADOS_POOL, StowageProperties.RADOS_OBJECT_PREFIX, StowageProperties.RADOS_TIMEOUT)) {
+                keys.put(p.name(), radosKeys.getOrDefault(p.name(), p.defaultText()));
+            }
             try {
-                rados = io.stowage.rados.RadosBackendConfig.from(radosKeys);
+                rados = io.stowage.rados.RadosBackendConfig.from(keys);
             } catch (IllegalArgumentException e) {
                 // RadosBackendConfig's messages already read "config key 'rados.x' ..."
                 String m = e.getMessage();
@@ -316,9 +192,9 @@ public final class StowageConfig {
         } else if (!radosKeys.isEmpty()) {
             throw new ConfigException(radosKeys.keySet().iterator().next(), "needs backend = rados");
         }
-        if (firstBurstLength > maxBurstLength) {
-            throw new ConfigException("iscsi.first-burst-length", "must not exceed iscsi.max-burst-length ("
-                    + maxBurstLength + ")");
+        if (firstBurstLength() > maxBurstLength()) {
+            throw new ConfigException(StowageProperties.FIRST_BURST_LENGTH.name(), "must not exceed "
+                    + StowageProperties.MAX_BURST_LENGTH.name() + " (" + maxBurstLength() + ")");
         }
         List<String> iqns = new ArrayList<>();
         for (Map.Entry<String, TargetConfig> e : List.copyOf(targets.entrySet())) {
@@ -353,15 +229,15 @@ public final class StowageConfig {
 
     /** Overrides from the command line (--port, --portal, --data-dir). */
     public void overridePort(int port) {
-        portal = new InetSocketAddress(portal.getHostString(), port);
+        values.put(StowageProperties.PORTAL, new InetSocketAddress(portal().getHostString(), port));
     }
 
     public void overridePortal(String hostPort) throws ConfigException {
-        portal = parsePortal("--portal", hostPort);
+        values.put(StowageProperties.PORTAL, parsePortal("--portal", hostPort));
     }
 
     public void overrideDataDir(Path dir) {
-        dataDir = dir;
+        values.put(StowageProperties.DATA_DIR, dir);
     }
 
     static InetSocketAddress parsePortal(String key, String v) throws ConfigException {
@@ -422,20 +298,12 @@ public final class StowageConfig {
         return bytes;
     }
 
-    private static String digestList(String key, String v) throws ConfigException {
-        for (String d : v.split(",")) {
-            if (!d.strip().equals("None") && !d.strip().equals("CRC32C")) {
-                throw new ConfigException(key, "expected a list of None and CRC32C, got '" + v + "'");
-            }
+    /** {@code bytes} as the config file writes it: the largest binary unit that divides it (4096 → 4K). */
+    static String sizeText(long bytes) {
+        for (int shift = 40; shift >= 10; shift -= 10) {
+            if (bytes % (1L << shift) == 0) return (bytes >> shift) + "TGMK".substring(4 - shift / 10, 5 - shift / 10);
         }
-        return v.replace(" ", "");
-    }
-
-    private static String nonEmpty(String key, String v) throws ConfigException {
-        if (v.isBlank()) {
-            throw new ConfigException(key, "must not be empty");
-        }
-        return v;
+        return Long.toString(bytes);
     }
 
     private static String rootMessage(Throwable t) {
@@ -450,11 +318,21 @@ public final class StowageConfig {
      * (and grows when full), so it has no key: a fixed size would make big volumes unopenable.
      */
     public io.stowage.volume.engine.VolumeConfig volumeConfig() {
-        return new io.stowage.volume.engine.VolumeConfig(scoClusters, scosPerTlog, tlogMaxAgeMillis, dirtyLimit,
-                cacheLimit, io.stowage.volume.engine.VolumeConfig.METADATA_MAP_FROM_VOLUME_SIZE, uploadParallelism,
-                scrubIntervalMillis, readCacheLimit >= 0 ? readCacheLimit
-                        // the directory backend's objects are local files already: a copy of them would gain nothing
-                        : backend.equals("rados") ? DEFAULT_RADOS_READ_CACHE : 0);
+        return new io.stowage.volume.engine.VolumeConfig((int) (get(StowageProperties.SCO_SIZE) / 4096),
+                get(StowageProperties.SCOS_PER_TLOG), 1000L * get(StowageProperties.TLOG_MAX_AGE),
+                get(StowageProperties.DIRTY_LIMIT), get(StowageProperties.CACHE_LIMIT),
+                io.stowage.volume.engine.VolumeConfig.METADATA_MAP_FROM_VOLUME_SIZE,
+                get(StowageProperties.UPLOAD_PARALLELISM), 1000L * get(StowageProperties.SCRUB_INTERVAL),
+                readCacheLimit());
+    }
+
+    private static final long DEFAULT_RADOS_READ_CACHE = 512L << 20;
+
+    /** engine.read-cache-limit, else by backend: the directory backend's objects are local files already. */
+    private long readCacheLimit() {
+        Long set = get(StowageProperties.READ_CACHE_LIMIT);
+        if (set != null) return set;
+        return get(StowageProperties.BACKEND).equals("rados") ? DEFAULT_RADOS_READ_CACHE : 0;
     }
 
     /** The RADOS backend's settings, or null when the objects live in the local directory (backend = directory). */
@@ -463,7 +341,7 @@ public final class StowageConfig {
     }
 
     public InetSocketAddress portal() {
-        return portal;
+        return get(StowageProperties.PORTAL);
     }
 
     /** CHAP secrets of target {@code name} (its config name), or null: logins need no authentication. */
@@ -483,46 +361,47 @@ public final class StowageConfig {
 
     /** Where /metrics is served, or null (metrics = off, the default). */
     public InetSocketAddress metrics() {
-        return metrics;
+        return get(StowageProperties.METRICS);
     }
 
     public Path dataDir() {
-        return dataDir;
+        return get(StowageProperties.DATA_DIR);
     }
 
     public int maxRecvDataSegmentLength() {
-        return maxRecvDataSegmentLength;
+        return get(StowageProperties.MAX_RECV_DATA_SEGMENT_LENGTH);
     }
 
     public int maxBurstLength() {
-        return maxBurstLength;
+        return get(StowageProperties.MAX_BURST_LENGTH);
     }
 
     public int firstBurstLength() {
-        return firstBurstLength;
+        return get(StowageProperties.FIRST_BURST_LENGTH);
     }
 
     public boolean immediateData() {
-        return immediateData;
+        return get(StowageProperties.IMMEDIATE_DATA);
     }
 
     public boolean initialR2T() {
-        return initialR2T;
+        return get(StowageProperties.INITIAL_R2T);
     }
 
     public String digests() {
-        return digests;
+        return get(StowageProperties.DIGESTS);
     }
 
     public int nopInInterval() {
-        return nopInInterval;
+        return get(StowageProperties.NOP_IN_INTERVAL);
     }
 
     /** The iscsi.* bounds on connections, logins and Data-Out. */
     public io.stowage.iscsi.session.ResourceLimits limits() {
-        return new io.stowage.iscsi.session.ResourceLimits(loginTimeoutMillis, maxConnections,
-                maxConnectionsPerAddress, maxSessionsPerTarget, authFailuresPerMinute, dataOutTimeoutMillis,
-                dataOutBudget);
+        return new io.stowage.iscsi.session.ResourceLimits(1000L * get(StowageProperties.LOGIN_TIMEOUT),
+                get(StowageProperties.MAX_CONNECTIONS), get(StowageProperties.MAX_CONNECTIONS_PER_ADDRESS),
+                get(StowageProperties.MAX_SESSIONS_PER_TARGET), get(StowageProperties.AUTH_FAILURES_PER_MINUTE),
+                1000L * get(StowageProperties.DATA_OUT_TIMEOUT), get(StowageProperties.DATA_OUT_BUDGET));
     }
 
     public Map<String, TargetConfig> targets() {

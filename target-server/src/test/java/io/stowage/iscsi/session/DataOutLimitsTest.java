@@ -156,7 +156,9 @@ class DataOutLimitsTest {
             }
             Map<Integer, Integer> none = new HashMap<>();
             assertEquals(10, writesOfOneMib(sessions.get(4), 10, none), "the node's 16 MiB are spent");
-            assertTrue(directBytes() - before <= 17 * MIB, "direct memory grew by " + (directBytes() - before));
+            // the 16 MiB budget, plus the read buffer each MINA I/O thread reuses (at most 1 MiB each) and slack
+            long bound = 16 * MIB + Math.max(2, Runtime.getRuntime().availableProcessors()) * MIB + MIB;
+            assertTrue(directBytes() - before <= bound, "direct memory grew by " + (directBytes() - before));
             TestInitiator first = sessions.get(0);
             for (Map.Entry<Integer, Integer> e : r2ts.get(0).entrySet()) {
                 for (int off = 0; off < MIB; off += 256 * 1024) {

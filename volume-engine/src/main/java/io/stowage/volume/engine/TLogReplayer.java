@@ -38,7 +38,7 @@ final class TLogReplayer {
     }
 
     /** What the local replay recovered. */
-    record LocalReplay(List<Volume.UploadJob> jobs, boolean cut, int tlogs, long entries, long maxSeq,
+    record LocalReplay(List<Uploader.Job> jobs, boolean cut, int tlogs, long entries, long maxSeq,
                        Set<Long> referencedScos, long dirtyBytes) {
     }
 
@@ -69,7 +69,7 @@ final class TLogReplayer {
      */
     static LocalReplay replayLocal(Path cacheDir, VolumeHeader header, ClusterMap map,
                                    Map<Long, ScoCache.Sco> local, LocalFiles files) throws IOException {
-        List<Volume.UploadJob> jobs = new ArrayList<>();
+        List<Uploader.Job> jobs = new ArrayList<>();
         List<Path> localTlogs = new ArrayList<>();
         dropRecoveryLeftovers(cacheDir.resolve("tlog"), files);
         try (Stream<Path> s = Files.list(cacheDir.resolve("tlog"))) {
@@ -155,7 +155,7 @@ final class TLogReplayer {
                 }
             }
             dirty += Volume.metadataBytes(valid); // released when this TLog is committed, like its SCOs
-            jobs.add(new Volume.UploadJob(seq, tlogEpoch, file, null, jobScos));
+            jobs.add(new Uploader.Job(seq, tlogEpoch, file, null, jobScos));
             maxSeq = Math.max(maxSeq, seq);
             localReplayed++;
             localEntries += valid.size();
@@ -211,7 +211,7 @@ final class TLogReplayer {
         return (int) crc.getValue() == e.crc();
     }
 
-    /** The SCO's CRC as the append path computes it: CRC32C of the clusters' CRC32Cs (Volume.updateScoCrc). */
+    /** The SCO's CRC as the append path computes it: CRC32C of the clusters' CRC32Cs (DataStore.updateScoCrc). */
     private static int scoCrc(ScoCache.Sco sco, long bytes) throws IOException {
         CRC32C crc = new CRC32C();
         ByteBuffer b = ByteBuffer.allocate(Volume.CLUSTER);
@@ -222,7 +222,7 @@ final class TLogReplayer {
             }
             CRC32C cluster = new CRC32C();
             cluster.update(b.flip());
-            Volume.updateScoCrc(crc, (int) cluster.getValue());
+            DataStore.updateScoCrc(crc, (int) cluster.getValue());
         }
         return (int) crc.getValue();
     }

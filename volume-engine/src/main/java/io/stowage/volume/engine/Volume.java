@@ -2,24 +2,14 @@ package io.stowage.volume.engine;
 
 import io.stowage.volume.OutOfSpaceException;
 import io.stowage.volume.VolumeInfo;
-import io.stowage.volume.log.ClusterLocation;
-import io.stowage.volume.log.ObjectNames;
 import io.stowage.volume.log.TLogEntry;
-import io.stowage.volume.log.TLogReader;
-import io.stowage.volume.log.TLogWriter;
 import io.stowage.volume.store.ObjectStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -41,10 +31,12 @@ import org.slf4j.LoggerFactory;
  * {@code appendLock}, which guards only page-cache writes, never an fsync or a backend call. Writes to the same
  * cluster are serialised by striped locks so that read-modify-write of partial clusters is atomic.
  *
- * <p>Parts: this class is the facade and keeps the open SCO, appends, seals, TLog rolls, group commit and the
- * uploader; {@link StripeLocks}, {@link ClusterReader} (reads), {@link DirtyBudget} (backpressure),
- * {@link HeaderCommitter} (the one writer of the header), {@link Scrubber} and {@link Checkpoints} do one job each.
- * Lock order: stripe locks, then {@code appendLock}; {@code syncLock} (flush), then {@code appendLock}.
+ * <p>Parts: this class is the facade (the public verbs: write paths, discards, copies, named state, resize,
+ * lifecycle, stats) over parts with one job each: {@link StripeLocks}, {@link DataStore} (the open SCO, appends,
+ * seals), {@link TLogSequence} (the open TLog and rolls), {@link GroupCommit} (flush), {@link Uploader} (SCOs, TLogs,
+ * header commits, LMDB absorbing), {@link ClusterReader} (reads), {@link DirtyBudget} (backpressure),
+ * {@link HeaderCommitter} (the one writer of the header), {@link Scrubber} and {@link Checkpoints}.
+ * Lock order: stripe locks, then {@code appendLock}; the group commit's lock (flush), then {@code appendLock}.
  */
 public final class Volume implements AutoCloseable {
     public static final int CLUSTER = 4096;
@@ -65,46 +57,26 @@ public final class Volume implements AutoCloseable {
     private final DirectorySync tlogDir;
     /** The one writer of the header (TLog commits, resizes, checkpoints); holds the last committed one. */
     private final HeaderCommitter headers;
-    /** The newest TLog that is committed and absorbed (LMDB, cache accounting); uploads finish in TLog order. */
-    private volatile long absorbedSeq;
-
     private final ReentrantLock appendLock = new ReentrantLock();
     private final StripeLocks stripes = new StripeLocks();
-    // guarded by appendLock
-    private ScoCache.Sco openSco;
-    private int openScoClusters;
-    private CRC32C openScoCrc;
-    private TLogWriter tlog;
-    private long tlogSeq;
-    private long tlogEntries;
-    private long tlogOpened;
-    private final List<ScoCache.Sco> tlogScos = new ArrayList<>();
-    private final List<ScoCache.Sco> unsyncedScos = new ArrayList<>();
-    private final List<TLogWriter> unsyncedTlogs = new ArrayList<>();
-    long nextSco;
-    private long appendSeq;
-    // flush
-    private final Object syncLock = new Object();
-    private long syncedSeq;
-    // upload
-    final LinkedBlockingQueue<UploadJob> uploads = new LinkedBlockingQueue<>();
-    private final AtomicLong pendingUploads = new AtomicLong();
+    /** The TLog sequence: the open TLog, rolls (guarded by appendLock). */
+    private final TLogSequence tlogs;
+    /** The open SCO, appends, seals (guarded by appendLock). */
+    private final DataStore data;
+    /** flush (group commit). */
+    private final GroupCommit groupCommit;
+    /** SCOs, TLogs and header commits to the backend; LMDB absorbs what is committed. */
+    private final Uploader uploader;
     /** Backpressure: bytes not yet committed, against the dirty limit. */
     private final DirtyBudget dirty;
     // counters for metrics (LongAdder: many I/O threads add, a scrape reads rarely)
     private final java.util.concurrent.atomic.LongAdder bytesWritten = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder bytesRead = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder flushes = new java.util.concurrent.atomic.LongAdder();
-    private final AtomicLong uploadedBytes = new AtomicLong();
-    private final AtomicLong uploadedTlogs = new AtomicLong();
-    private final AtomicLong uploadFailures = new AtomicLong();
     /** The read path (map lookups, cache and backend reads, CRC checks). */
     private final ClusterReader reader;
-    private final Thread uploader;
     /** Garbage collection of overwritten data (passes on demand and in the background). */
     private final Scrubber scrubber;
-    /** Puts the SCOs of one TLog concurrently; the uploader waits for all of them before the TLog. */
-    private final java.util.concurrent.ExecutorService scoPutters;
     /** Metadata checkpoints: keep the header and the TLogs an open needs bounded (see Checkpoints). */
     private final Checkpoints checkpoints;
     private volatile boolean closing;
@@ -113,13 +85,6 @@ public final class Volume implements AutoCloseable {
     private volatile boolean cacheFull;
     /** Set by the loader: recovery cut the local log at a cluster that did not survive (tests). */
     boolean recoveryCutTail;
-
-    /** A closed TLog waiting for upload, with the SCOs it covers. */
-    record UploadJob(long seq, long tlogEpoch, Path file, TLogWriter writer, List<ScoCache.Sco> scos) {
-    }
-
-    /** Queued last by close and abandon: the uploader stops when it reaches it. */
-    private static final UploadJob STOP = new UploadJob(-1, -1, null, null, List.of());
 
     Volume(String name, ObjectStore store, VolumeConfig config, Path cacheDir, VolumeHeader header,
            ClusterMap map, ScoCache scos, long epoch, LocalFiles files, SpaceReserve reserve) {
@@ -134,13 +99,46 @@ public final class Volume implements AutoCloseable {
         this.map = map;
         this.scos = scos;
         this.epoch = epoch;
-        this.absorbedSeq = header.lastTlogSeq();
         this.dirty = new DirtyBudget(name, config.dirtyLimitBytes());
         this.reader = new ClusterReader(name, map, scos,
                 ClusterCache.open(cacheDir.resolve(ClusterCache.FILE), config.readCacheBytes(), files), store,
                 headers::header, this::halt);
-        this.uploader = new Thread(this::uploadLoop, "stowage-upload-" + name);
-        this.uploader.setDaemon(true);
+        this.checkpoints = new Checkpoints(name, store, map, cacheDir, epoch, headers, this::halt);
+        this.uploader = new Uploader(name, store, headers, map, scos, dirty, checkpoints, files, tlogDir, reserve,
+                config, new Uploader.Owner() {
+                    @Override
+                    public boolean closing() {
+                        return closing;
+                    }
+
+                    @Override
+                    public boolean halted() {
+                        return halted != null;
+                    }
+
+                    @Override
+                    public boolean cacheFull() {
+                        return cacheFull;
+                    }
+
+                    @Override
+                    public void halt(Throwable why) {
+                        Volume.this.halt(why);
+                    }
+
+                    @Override
+                    public void halt(String what, IOException e) {
+                        Volume.this.halt(what, e);
+                    }
+
+                    @Override
+                    public void idle() {
+                        maybeRollByAge();
+                    }
+                });
+        this.tlogs = new TLogSequence(cacheDir, epoch, files, tlogDir, uploader::enqueue);
+        this.data = new DataStore(scos, map, tlogs, dirty, epoch, config.scoClusters(), config.scosPerTlog());
+        this.groupCommit = new GroupCommit(appendLock, data, tlogs, scos, tlogDir, this::halt);
         this.scrubber = new Scrubber(name, config.scrubIntervalMillis(), store, map, scos, headers, reader, stripes,
                 new Scrubber.Owner() {
                     @Override
@@ -173,12 +171,6 @@ public final class Volume implements AutoCloseable {
                         Volume.this.syncToBackend(timeoutMillis);
                     }
                 }, this::halt);
-        this.scoPutters = java.util.concurrent.Executors.newFixedThreadPool(config.uploadParallelism(), r -> {
-            Thread t = new Thread(r, "stowage-sco-put-" + name);
-            t.setDaemon(true);
-            return t;
-        });
-        this.checkpoints = new Checkpoints(name, store, map, cacheDir, epoch, headers, this::halt);
     }
 
     /** Tests: a metadata checkpoint after this many committed TLogs (see Checkpoints). */
@@ -186,14 +178,16 @@ public final class Volume implements AutoCloseable {
         checkpoints.interval(tlogs);
     }
 
+    /** Called by the loader before start: TLogs recovery rewrote, to be uploaded first. */
+    void recovered(List<Uploader.Job> jobs) {
+        for (Uploader.Job j : jobs) uploader.enqueue(j);
+    }
+
     /** Called once by the loader after recovery: opens a fresh TLog and starts uploading. */
     void start(long firstTlogSeq, long firstSco, long dirtyBytes) throws IOException {
-        this.nextSco = firstSco;
-        this.tlogSeq = firstTlogSeq;
+        data.start(firstSco);
         this.dirty.set(dirtyBytes);
-        this.tlog = openTlog(tlogSeq);
-        this.tlogOpened = System.nanoTime();
-        pendingUploads.set(uploads.size());
+        tlogs.start(firstTlogSeq);
         uploader.start();
         scrubber.start();
     }
@@ -201,17 +195,6 @@ public final class Volume implements AutoCloseable {
     public VolumeInfo info() {
         VolumeHeader header = headers.header();
         return new VolumeInfo(name, header.uuid(), header.sizeBytes());
-    }
-
-    private TLogWriter openTlog(long seq) throws IOException {
-        TLogWriter w = new TLogWriter(files.open(tlogFile(epoch, seq), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE));
-        tlogDir.changed();
-        return w;
-    }
-
-    Path tlogFile(long e, long seq) {
-        return cacheDir.resolve("tlog").resolve(ObjectNames.tlog(e, seq));
     }
 
     // ------------------------------------------------------------------ write path
@@ -348,9 +331,9 @@ public final class Volume implements AutoCloseable {
                 ByteBuffer b = ByteBuffer.allocate(TLogEntry.SIZE);
                 TLogEntry.discard(first, count).writeTo(b);
                 logEntries(b.flip(), true);
-                tlogEntries++;
-                map.discard(first, count, tlogSeq);
-                appendSeq++;
+                tlogs.counted(1);
+                map.discard(first, count, tlogs.seq());
+                groupCommit.appended();
                 chargeMetadata(1);
             } finally {
                 appendLock.unlock();
@@ -376,8 +359,8 @@ public final class Volume implements AutoCloseable {
     private void chargeMetadata(int entries) throws IOException {
         long bytes = entries * METADATA_ENTRY_BYTES;
         dirty.add(bytes);
-        if (metadataTlog != tlogSeq) {
-            metadataTlog = tlogSeq;
+        if (metadataTlog != tlogs.seq()) {
+            metadataTlog = tlogs.seq();
             tlogMetadataBytes = 0;
         }
         tlogMetadataBytes += bytes;
@@ -443,14 +426,14 @@ public final class Volume implements AutoCloseable {
                         int j = i + 1;
                         if (got[i] == null) {
                             while (j < n && got[j] == null) j++;
-                            map.discard(dst + off + i, j - i, tlogSeq);
+                            map.discard(dst + off + i, j - i, tlogs.seq());
                         } else {
-                            map.put(dst + off + i, map.remapped(got[i].location(), got[i].crc(), tlogSeq));
+                            map.put(dst + off + i, map.remapped(got[i].location(), got[i].crc(), tlogs.seq()));
                         }
                         i = j;
                     }
-                    tlogEntries += k;
-                    appendSeq++;
+                    tlogs.counted(k);
+                    groupCommit.appended();
                     chargeMetadata(k);
                 } finally {
                     appendLock.unlock();
@@ -467,7 +450,8 @@ public final class Volume implements AutoCloseable {
         appendLock.lock();
         try {
             checkHalted();
-            appendLocked(first, data, n, base, crcs);
+            this.data.append(first, data, n, base, crcs, this::rollTlog);
+            groupCommit.appended();
             if (cacheFull) cacheFull = false;
         } catch (IOException e) {
             throw appendFailed("a write to the cache failed", e);
@@ -476,59 +460,13 @@ public final class Volume implements AutoCloseable {
         }
     }
 
-    /** Caller holds appendLock. */
-    private void appendLocked(long first, ByteBuffer data, int n, int base, int[] crcs) throws IOException {
-        int done = 0;
-        while (done < n) {
-            if (openSco != null && openScoClusters == config.scoClusters()) {
-                sealAndMaybeRoll(); // an earlier seal or roll failed and was undone: it comes first
-            }
-            if (openSco == null) {
-                openSco = scos.create(epoch, nextSco);
-                nextSco++;
-                openScoClusters = 0;
-                openScoCrc = new CRC32C();
-            }
-            int k = Math.min(config.scoClusters() - openScoClusters, n - done);
-            ByteBuffer w = data.slice(base + done * CLUSTER, k * CLUSTER);
-            long pos = (long) openScoClusters * CLUSTER;
-            while (w.hasRemaining()) pos += openSco.channel.write(w, pos);
-            ByteBuffer entries = ByteBuffer.allocate(k * TLogEntry.SIZE);
-            ClusterMap.Mapping[] mappings = new ClusterMap.Mapping[k];
-            for (int i = 0; i < k; i++) {
-                int crc = crcs[done + i];
-                long loc = ClusterLocation.of(0, openSco.number, openScoClusters + i);
-                mappings[i] = map.written(loc, crc);
-                TLogEntry.write(first + done + i, loc, mappings[i].crc()).writeTo(entries);
-            }
-            // all or nothing (TLogWriter undoes a partial append); until it succeeds nothing else has changed,
-            // so the SCO slots just written stay free and the next write reuses them
-            tlog.append(entries.flip());
-            for (int i = 0; i < k; i++) updateScoCrc(openScoCrc, crcs[done + i]);
-            for (int i = 0; i < k; i++) map.put(first + done + i, mappings[i]);
-            openScoClusters += k;
-            openSco.bytes = (long) openScoClusters * CLUSTER;
-            dirty.add((long) k * CLUSTER);
-            tlogEntries += k;
-            done += k;
-            if (openScoClusters == config.scoClusters()) sealAndMaybeRoll();
-        }
-        appendSeq++;
-    }
-
-    /** Seals the full open SCO and closes the TLog if it has its SCOs. Caller holds appendLock. */
-    private void sealAndMaybeRoll() throws IOException {
-        sealOpenSco();
-        if (tlogScos.size() >= config.scosPerTlog()) rollTlog();
-    }
-
     /**
      * Appends encoded entries to the current TLog (discards, copies); caller holds appendLock. A failure halts,
      * except a full disk when nothing else changed yet ({@code undoable}: the caller updates the overlay after).
      */
     private void logEntries(ByteBuffer entries, boolean undoable) throws IOException {
         try {
-            tlog.append(entries);
+            tlogs.append(entries);
         } catch (IOException e) {
             throw undoable ? appendFailed("a write to the TLog failed", e) : halt("a write to the TLog failed", e);
         }
@@ -541,9 +479,9 @@ public final class Volume implements AutoCloseable {
      * succeeds again. Any other failure halts the volume.
      */
     private IOException appendFailed(String what, IOException e) {
-        if (!OutOfSpaceException.isOutOfSpace(e) || tlog.damaged()) return halt(what, e);
+        if (!OutOfSpaceException.isOutOfSpace(e) || tlogs.damaged()) return halt(what, e);
         try {
-            if (openSco != null) openSco.channel.truncate((long) openScoClusters * CLUSTER);
+            data.truncateToUsed();
         } catch (IOException t) {
             e.addSuppressed(t);
             return halt(what, e);
@@ -574,54 +512,10 @@ public final class Volume implements AutoCloseable {
         return crcs;
     }
 
-    /** An SCO's CRC (in its SCO_SEALED entry) is the CRC32C of its clusters' CRC32Cs, in order: one pass of data. */
-    static void updateScoCrc(CRC32C scoCrc, int clusterCrc) {
-        scoCrc.update(clusterCrc >>> 24);
-        scoCrc.update(clusterCrc >>> 16);
-        scoCrc.update(clusterCrc >>> 8);
-        scoCrc.update(clusterCrc);
-    }
-
-    /** Caller holds appendLock. */
-    private void sealOpenSco() throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(TLogEntry.SIZE);
-        TLogEntry.scoSealed(openSco.number, openScoClusters, (int) openScoCrc.getValue()).writeTo(b);
-        tlog.append(b.flip());
-        openSco.state = ScoCache.State.SEALED;
-        tlogScos.add(openSco);
-        unsyncedScos.add(openSco);
-        openSco = null;
-    }
-
     /** Closes the current TLog (sealing a non-empty open SCO first) and queues it for upload. Holds appendLock. */
     private void rollTlog() throws IOException {
-        if (openSco != null && openScoClusters > 0) sealOpenSco();
-        if (tlogEntries == 0 && tlogScos.isEmpty()) return;
-        // the next TLog is opened first and the closed one queued last: if anything fails in between, appends
-        // go on into the current TLog, which is not queued (never into one the uploader already has)
-        TLogWriter next = openTlog(tlogSeq + 1);
-        ByteBuffer b = ByteBuffer.allocate(TLogEntry.SIZE);
-        TLogEntry.closed().writeTo(b);
-        try {
-            tlog.append(b.flip());
-        } catch (IOException e) {
-            try {
-                next.close();
-                files.delete(tlogFile(epoch, tlogSeq + 1));
-                tlogDir.changed();
-            } catch (IOException cleanup) {
-                e.addSuppressed(cleanup);
-            }
-            throw e;
-        }
-        unsyncedTlogs.add(tlog);
-        pendingUploads.incrementAndGet();
-        uploads.add(new UploadJob(tlogSeq, epoch, tlogFile(epoch, tlogSeq), tlog, List.copyOf(tlogScos)));
-        tlogSeq++;
-        tlog = next;
-        tlogScos.clear();
-        tlogEntries = 0;
-        tlogOpened = System.nanoTime();
+        data.sealIfNotEmpty();
+        tlogs.roll();
     }
 
     /**
@@ -631,51 +525,7 @@ public final class Volume implements AutoCloseable {
     public void flush() throws IOException {
         checkHalted();
         flushes.increment();
-        long target;
-        appendLock.lock();
-        try {
-            target = appendSeq;
-        } finally {
-            appendLock.unlock();
-        }
-        synchronized (syncLock) {
-            checkHalted(); // a flush that failed before us dropped what it had taken: it must not look done
-            if (syncedSeq >= target) return;
-            long upTo;
-            List<ScoCache.Sco> s;
-            List<TLogWriter> t;
-            appendLock.lock();
-            try {
-                upTo = appendSeq;
-                s = new ArrayList<>(unsyncedScos);
-                if (openSco != null) s.add(openSco);
-                unsyncedScos.clear();
-                t = new ArrayList<>(unsyncedTlogs);
-                t.add(tlog);
-                unsyncedTlogs.clear();
-            } finally {
-                appendLock.unlock();
-            }
-            try {
-                for (ScoCache.Sco sco : s) {
-                    try {
-                        sco.channel.force(false);
-                    } catch (ClosedChannelException e) {
-                        // evicted: uploaded and committed, nothing to make durable locally; closed any other way
-                        // (an interrupt closes the channel) the fsync did not happen
-                        if (sco.state != ScoCache.State.UPLOADED) throw e;
-                    }
-                }
-                for (TLogWriter w : t) w.sync(); // one closed by the uploader was fsynced by its close
-                scos.syncDirectory(); // and the names of new files (POSIX: an fsync covers data, not the name)
-                tlogDir.sync();
-            } catch (IOException e) {
-                // never retried, never forgotten: after a failed fsync the page cache may have dropped the data
-                // and a second fsync would report success (Linux clears the error), so nothing is acknowledged again
-                throw halt("fsync failed", e);
-            }
-            syncedSeq = upTo;
-        }
+        groupCommit.flush(this::checkHalted);
     }
 
     private void waitForDirtyBudget() throws IOException {
@@ -695,30 +545,10 @@ public final class Volume implements AutoCloseable {
 
     // ------------------------------------------------------------------ upload
 
-    private void uploadLoop() {
-        while (true) {
-            UploadJob job;
-            try {
-                job = uploads.poll(200, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                return;
-            }
-            if (halted != null || job == STOP) return;
-            if (job == null) {
-                if (closing && uploads.isEmpty()) return;
-                maybeRollByAge();
-                continue;
-            }
-            upload(job);
-            if (halted != null) return;
-        }
-    }
-
     private void maybeRollByAge() {
         appendLock.lock();
         try {
-            if (halted == null && tlogEntries > 0
-                    && System.nanoTime() - tlogOpened > TimeUnit.MILLISECONDS.toNanos(config.tlogMaxAgeMillis())) {
+            if (halted == null && tlogs.olderThan(TimeUnit.MILLISECONDS.toNanos(config.tlogMaxAgeMillis()))) {
                 rollTlog();
             }
         } catch (IOException e) {
@@ -726,146 +556,6 @@ public final class Volume implements AutoCloseable {
         } finally {
             appendLock.unlock();
         }
-    }
-
-    /** SCOs, then the TLog, then the header; then LMDB and the cache. Retries with backoff until it lands. */
-    private void upload(UploadJob job) {
-        try {
-            // the local copies stay valid until committed; a failed fsync is never retried (a retry "succeeds"
-            // on Linux after a writeback error), the volume halts
-            if (job.writer() != null) job.writer().close();
-            for (ScoCache.Sco s : job.scos()) s.channel.force(false);
-        } catch (IOException e) {
-            if (!closing) halt("fsync before the upload of TLog " + job.seq() + " failed", e);
-            return;
-        }
-        long backoff = 100;
-        boolean warned = false;
-        while (true) {
-            try {
-                long firstSco = Long.MAX_VALUE;
-                long lastSco = -1;
-                List<java.util.concurrent.Future<?>> puts = new ArrayList<>();
-                for (ScoCache.Sco s : job.scos()) {
-                    puts.add(scoPutters.submit(() -> {
-                        putReplacingUncommitted(s.objectName(), s.file);
-                        return null;
-                    }));
-                    firstSco = Math.min(firstSco, s.number);
-                    lastSco = Math.max(lastSco, s.number);
-                }
-                awaitAll(puts);
-                String tlogName = ObjectNames.tlog(job.tlogEpoch(), job.seq());
-                putReplacingUncommitted(tlogName, job.file());
-                VolumeHeader.TLogRecord record = new VolumeHeader.TLogRecord(job.seq(), job.tlogEpoch(),
-                        lastSco < 0 ? 0 : firstSco, lastSco);
-                headers.commit(h -> h.withTlog(record));
-                if (warned) log.info("volume {}: backend reachable again, uploads resumed", name);
-                committed(job);
-                return;
-            } catch (ObjectStore.FencedException e) {
-                halt(e);
-                return;
-            } catch (IOException | RuntimeException e) {
-                if (closing || halted != null) {
-                    return; // shutting down or abandoned: the job is recovered from the local TLog next time
-                }
-                uploadFailures.incrementAndGet();
-                if (!warned) {
-                    log.warn("volume {}: upload of TLog {} failed ({}); retrying with backoff", name, job.seq(),
-                            e.toString());
-                    warned = true;
-                }
-                try {
-                    Thread.sleep(backoff);
-                } catch (InterruptedException ie) {
-                    return;
-                }
-                backoff = Math.min(backoff * 2, 5000);
-            }
-        }
-    }
-
-    /** Waits for every put (none is left running behind a failure) and rethrows the first failure. */
-    private static void awaitAll(List<java.util.concurrent.Future<?>> puts) throws IOException {
-        IOException failed = null;
-        for (java.util.concurrent.Future<?> f : puts) {
-            try {
-                f.get();
-            } catch (java.util.concurrent.ExecutionException e) {
-                Throwable c = e.getCause();
-                IOException io = c instanceof IOException x ? x : new IOException(c);
-                // fencing wins over any other failure: it must halt the volume, not be retried
-                if (failed == null || io instanceof ObjectStore.FencedException) failed = io;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted");
-            }
-        }
-        if (failed != null) throw failed;
-    }
-
-    /**
-     * After the header commit the job is done and is never retried (a retry would commit its TLog twice): LMDB
-     * absorbs the TLog, the SCOs become evictable, the local TLog goes. A failure here is not the backend's: it
-     * halts the volume (LMDB) or is logged (eviction).
-     */
-    private void committed(UploadJob job) {
-        long metadata;
-        int entries;
-        try {
-            // committed: it must be whole (a damaged local copy halts rather than absorbing only part of it)
-            List<TLogEntry> applied = TLogReader.readCommitted(job.file(), job.file().toString());
-            applyToMetadata(job.seq(), applied);
-            entries = applied.size();
-            metadata = metadataBytes(applied);
-        } catch (IOException | RuntimeException e) {
-            halt(e);
-            return;
-        }
-        long freed = 0;
-        for (ScoCache.Sco s : job.scos()) {
-            scos.markUploaded(s);
-            freed += s.bytes;
-        }
-        dirty.add(-freed - metadata);
-        uploadedBytes.addAndGet(freed);
-        uploadedTlogs.incrementAndGet();
-        pendingUploads.decrementAndGet();
-        absorbedSeq = job.seq();
-        dirty.wake();
-        checkpoints.afterCommit(entries);
-        try {
-            files.delete(job.file());
-            tlogDir.changed(); // a lost delete only brings back a committed TLog, which is ignored
-            scos.evict(cacheFull ? 0 : config.cacheLimitBytes()); // a full disk: every uploaded SCO goes
-            if (!cacheFull && !reserve.isHeld()) reserve.restore();
-        } catch (IOException | RuntimeException e) {
-            log.warn("volume {}: cache clean-up after TLog {} failed: {}", name, job.seq(), e.toString());
-        }
-    }
-
-    /** LMDB absorbs a committed TLog; on a full disk it gets the space reserve (a failed transaction changed nothing). */
-    private void applyToMetadata(long seq, List<TLogEntry> entries) throws IOException {
-        try {
-            map.apply(seq, entries);
-        } catch (RuntimeException e) {
-            if (!OutOfSpaceException.isOutOfSpace(e) || !reserve.release()) throw e;
-            log.warn("volume {}: the cache disk is full; its space reserve goes to the metadata of TLog {}", name, seq);
-            map.apply(seq, entries);
-        }
-    }
-
-    /**
-     * Puts an object that no committed header references yet. A leftover of an attempt interrupted by a crash
-     * may exist with other contents (recovery can trim a TLog or an SCO): it is garbage, so it is replaced.
-     */
-    private void putReplacingUncommitted(String objectName, Path file) throws IOException {
-        if (store.exists(objectName)) {
-            if (java.util.Arrays.equals(store.getAll(objectName), Files.readAllBytes(file))) return;
-            store.delete(objectName);
-        }
-        store.putExclusive(objectName, file);
     }
 
     /**
@@ -882,13 +572,13 @@ public final class Volume implements AutoCloseable {
             } catch (IOException e) {
                 throw appendFailed("closing the TLog failed", e);
             }
-            target = tlogSeq - 1; // the TLog just closed (or the one before, if the open one was empty)
+            target = tlogs.seq() - 1; // the TLog just closed (or the one before, if the open one was empty)
         } finally {
             appendLock.unlock();
         }
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         // not "until nothing is pending": under a steady load something always is
-        while (absorbedSeq < target) {
+        while (uploader.absorbedSeq() < target) {
             checkHalted();
             if (System.nanoTime() > deadline) throw new IOException("volume " + name + ": uploads did not finish");
             try {
@@ -973,8 +663,8 @@ public final class Volume implements AutoCloseable {
     }
 
     public Stats stats() {
-        return new Stats(bytesWritten.sum(), bytesRead.sum(), flushes.sum(), dirty.bytes(), uploadedBytes.get(),
-                uploadedTlogs.get(), uploadFailures.get(), pendingUploads.get(), epoch, halted != null,
+        return new Stats(bytesWritten.sum(), bytesRead.sum(), flushes.sum(), dirty.bytes(), uploader.uploadedBytes(),
+                uploader.uploadedTlogs(), uploader.failures(), uploader.pending(), epoch, halted != null,
                 reader.scrubDeletions());
     }
 
@@ -1027,20 +717,14 @@ public final class Volume implements AutoCloseable {
             }
         } finally {
             closing = true; // never interrupt the uploader: an interrupt closes the FileChannel it is using
-            uploads.add(STOP);
-            try {
-                uploader.join(10_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            uploader.stop(10_000);
             checkpoints.stop();
             appendLock.lock();
             try {
-                tlog.close();
+                tlogs.close();
             } finally {
                 appendLock.unlock();
             }
-            scoPutters.shutdown();
             scos.closeAll();
             reader.close();
             map.close();
@@ -1053,19 +737,13 @@ public final class Volume implements AutoCloseable {
         closing = true;
         halted = new IOException("abandoned"); // first: a scrub pass waiting for uploads stops now, not in 300 s
         stopScrubber();
-        uploads.add(STOP);
-        try {
-            uploader.join(); // a crash leaves no thread behind either; it stops after its current step
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        uploader.stop(0); // a crash leaves no thread behind either; it stops after its current step
         checkpoints.stop();
         try {
-            tlog.close();
+            tlogs.close();
         } catch (IOException ignored) {
             // crash stand-in
         }
-        scoPutters.shutdown();
         scos.closeAll();
         reader.close();
         map.close();

@@ -1,5 +1,6 @@
 package io.stowage.volume.engine;
 
+import io.stowage.volume.store.Backend;
 import io.stowage.volume.VolumeInfo;
 import io.stowage.volume.store.ObjectStore;
 import java.io.IOException;

@@ -97,7 +97,7 @@ final class VolumeLoader {
 
         Volume v = new Volume(name, store, config, cacheDir, header, map, scos, epoch, files, reserve);
         TLogReplayer.LocalReplay replay = TLogReplayer.replayLocal(cacheDir, header, map, local, files);
-        v.uploads.addAll(replay.jobs());
+        v.recovered(replay.jobs());
         boolean cut = replay.cut();
         int localReplayed = replay.tlogs();
         long localEntries = replay.entries();

@@ -1,5 +1,6 @@
 package io.stowage.volume.engine;
 
+import io.stowage.volume.store.Backend;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.stowage.volume.log.ObjectNames;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.stowage.volume.store.Backend;
 import io.stowage.volume.store.ObjectStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;

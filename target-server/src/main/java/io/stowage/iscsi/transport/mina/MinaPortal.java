@@ -52,7 +52,12 @@ public final class MinaPortal implements AutoCloseable {
         acceptor.getSessionConfig().setMaxReadBufferSize(1024 * 1024);
         acceptor.getSessionConfig().setReaderIdleTime(idleSeconds);
         acceptor.setHandler(new Adapter(gate, handlers));
-        acceptor.bind(address);
+        try {
+            acceptor.bind(address);
+        } catch (IOException | RuntimeException e) {
+            acceptor.dispose(true); // its executor thread already runs: a port taken must not leak it
+            throw e;
+        }
     }
 
     public InetSocketAddress boundAddress() {

@@ -1,6 +1,5 @@
-package io.stowage.volume.engine;
+package io.stowage.volume.store;
 
-import io.stowage.volume.store.ObjectStore;
 import java.io.IOException;
 import java.util.List;
 

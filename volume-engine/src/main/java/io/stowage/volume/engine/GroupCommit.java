@@ -1,0 +1,98 @@
+package io.stowage.volume.engine;
+
+import io.stowage.volume.log.TLogWriter;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiFunction;
+
+/**
+ * Group commit ({@code flush}: SYNCHRONIZE CACHE, FUA, WRITE AND VERIFY): fsyncs every SCO and TLog written since
+ * the last flush, and the SCO and TLog directories, outside the append lock; concurrent flushes share one round.
+ * A failed fsync is never retried and never forgotten: it halts the volume (after a writeback error Linux may drop
+ * the dirty pages and a second fsync would report success).
+ *
+ * <p>Threads and locks: {@link #appended} is called under the append lock by every append. {@link #flush} takes
+ * this class's lock (one round at a time), then the append lock only to take what is unsynced, never across an
+ * fsync. Lock order: this lock, then the append lock.
+ */
+final class GroupCommit {
+    /** The volume's halt: records the failure and returns the exception to throw. */
+    interface Halt extends BiFunction<String, IOException, IOException> {
+    }
+
+    private final ReentrantLock appendLock;
+    private final DataStore data;
+    private final TLogSequence tlogs;
+    private final ScoCache scos;
+    private final DirectorySync tlogDir;
+    private final Halt halt;
+    private final Object syncLock = new Object();
+    /** Appends made (guarded by appendLock). */
+    private long appendSeq;
+    /** Appends made durable (guarded by syncLock). */
+    private long syncedSeq;
+
+    GroupCommit(ReentrantLock appendLock, DataStore data, TLogSequence tlogs, ScoCache scos, DirectorySync tlogDir,
+                Halt halt) {
+        this.appendLock = appendLock;
+        this.data = data;
+        this.tlogs = tlogs;
+        this.scos = scos;
+        this.tlogDir = tlogDir;
+        this.halt = halt;
+    }
+
+    /** One more append is in the page cache; caller holds the append lock. */
+    void appended() {
+        appendSeq++;
+    }
+
+    /**
+     * Makes every append completed before this call durable. {@code checkHalted} is called before and inside the
+     * round: a flush that failed before this one dropped what it had taken, so this one must not look done.
+     */
+    void flush(DirtyBudget.HaltCheck checkHalted) throws IOException {
+        long target;
+        appendLock.lock();
+        try {
+            target = appendSeq;
+        } finally {
+            appendLock.unlock();
+        }
+        synchronized (syncLock) {
+            checkHalted.check();
+            if (syncedSeq >= target) return;
+            long upTo;
+            List<ScoCache.Sco> s = new ArrayList<>();
+            List<TLogWriter> t = new ArrayList<>();
+            appendLock.lock();
+            try {
+                upTo = appendSeq;
+                data.takeUnsynced(s);
+                tlogs.takeUnsynced(t);
+            } finally {
+                appendLock.unlock();
+            }
+            try {
+                for (ScoCache.Sco sco : s) {
+                    try {
+                        sco.channel.force(false);
+                    } catch (ClosedChannelException e) {
+                        // evicted: uploaded and committed, nothing to make durable locally; closed any other way
+                        // (an interrupt closes the channel) the fsync did not happen
+                        if (sco.state != ScoCache.State.UPLOADED) throw e;
+                    }
+                }
+                for (TLogWriter w : t) w.sync(); // one closed by the uploader was fsynced by its close
+                scos.syncDirectory(); // and the names of new files (POSIX: an fsync covers data, not the name)
+                tlogDir.sync();
+            } catch (IOException e) {
+                throw halt.apply("fsync failed", e);
+            }
+            syncedSeq = upTo;
+        }
+    }
+}
