@@ -30,6 +30,12 @@ public final class RadosBackend implements Backend, AutoCloseable {
         return new RadosObjectStore(RadosConnection.open(config), true, config.objectName(name, ""));
     }
 
+    /** Objects under {@code <object-prefix>_node/}, on the shared client. */
+    @Override
+    public ObjectStore nodeStore() {
+        return new RadosObjectStore(shared, false, config.objectName("_node", ""));
+    }
+
     @Override
     public List<String> volumes() throws IOException {
         List<String> out = new ArrayList<>();

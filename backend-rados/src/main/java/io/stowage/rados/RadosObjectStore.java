@@ -24,7 +24,9 @@ import java.util.Optional;
  * cannot roll the header back), write the body, set the new epoch, mark and owner — so it lands only while the
  * epoch is the one this node claimed. Named state (persistent reservations) lives in xattrs
  * {@code stowage.state.<key>} of the header object, written by a compound operation guarded by the same epoch
- * compare (RADOS compares only within one object, hence not a separate object). SCOs and TLogs
+ * compare (RADOS compares only within one object, hence not a separate object). A versioned object (the catalogue)
+ * carries its version in the xattr {@code stowage.version}, compared and bumped in the same compound operation
+ * as its write. SCOs and TLogs
  * are created exclusively under epoch-bearing names. {@link #fencePreviousOwner()} blocklists the previous owner's
  * client before a takeover, so its in-flight operations are refused by the OSDs too. A refused or blocklisted
  * operation surfaces as {@link FencedException}; a timeout or other error as a plain {@link IOException} that the
@@ -36,6 +38,7 @@ public final class RadosObjectStore implements ObjectStore {
     static final String OWNER_XATTR = "stowage.owner";
     static final String LAST_TLOG_XATTR = "stowage.last-tlog";
     static final String STATE_XATTR = "stowage.state.";
+    static final String VERSION_XATTR = "stowage.version";
     private static final int ERANGE = 34;
     private static final int ENOENT = 2;
     private static final int EEXIST = 17;
@@ -293,6 +296,54 @@ public final class RadosObjectStore implements ObjectStore {
                         + errno(rc) + "): another node owns " + oid(HEADER));
             }
             check(rc, "commit", HEADER);
+        } finally {
+            lib.rados_release_write_op(op);
+        }
+    }
+
+    /** The object's body with its version xattr, read until both belong together (as {@link #readHeader}). */
+    @Override
+    public Optional<Versioned> getVersioned(String name) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            String before = xattr(name, VERSION_XATTR);
+            if (before == null) return Optional.empty();
+            byte[] body;
+            try {
+                body = getAll(name);
+            } catch (NoSuchFileException e) {
+                return Optional.empty();
+            }
+            String after = xattr(name, VERSION_XATTR);
+            if (before.equals(after) || attempt > 10) {
+                return Optional.of(new Versioned(Long.parseLong(before), body));
+            }
+        }
+    }
+
+    /**
+     * One compound operation on the OSD: exclusive create (version 0) or compare the version xattr, then write the
+     * whole body and set the next version, so two gateways never both win.
+     */
+    @Override
+    public long putVersioned(String name, long expectedVersion, byte[] data) throws IOException {
+        byte[] next = Long.toString(expectedVersion + 1).getBytes(StandardCharsets.UTF_8);
+        Pointer op = lib.rados_create_write_op();
+        try {
+            if (expectedVersion == 0) {
+                lib.rados_write_op_create(op, LibRados.CREATE_EXCLUSIVE, null);
+            } else {
+                byte[] expected = Long.toString(expectedVersion).getBytes(StandardCharsets.UTF_8);
+                lib.rados_write_op_cmpxattr(op, VERSION_XATTR, LibRados.CMPXATTR_OP_EQ, expected, expected.length);
+            }
+            lib.rados_write_op_write_full(op, data, data.length);
+            lib.rados_write_op_setxattr(op, VERSION_XATTR, next, next.length);
+            int rc = lib.rados_write_op_operate(op, conn.ioPtr, oid(name), null, 0);
+            if (rc == -EEXIST || rc == -ECANCELED || rc == -ENODATA || rc == -ENOENT) {
+                throw new VersionConflictException(oid(name) + " is no longer at version " + expectedVersion + " ("
+                        + errno(rc) + "): another writer changed it");
+            }
+            check(rc, "versioned write", name);
+            return expectedVersion + 1;
         } finally {
             lib.rados_release_write_op(op);
         }

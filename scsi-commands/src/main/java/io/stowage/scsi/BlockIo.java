@@ -1,6 +1,9 @@
 package io.stowage.scsi;
 
 import io.stowage.volume.OutOfSpaceException;
+import io.stowage.volume.OwnershipLostException;
+import io.stowage.volume.VolumeHaltedException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -156,10 +159,22 @@ final class BlockIo {
         return -1;
     }
 
+    /**
+     * The sense for a failed device call. Only a failure of the medium itself (a CRC mismatch, an unreadable object,
+     * a local I/O error) is {@code reason}, a MEDIUM ERROR. A volume this node no longer owns (fenced) or that halted
+     * is NOT READY / ASYMMETRIC ACCESS STATE TRANSITION and its LU becomes transitioning, so multipath initiators
+     * retry on another path; a full cache disk is DATA PROTECT, which they retry later.
+     */
     static ScsiError mediaError(Command c, SenseReason reason, Throwable failure) {
-        Throwable t = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        Throwable t = rootOf(failure);
         if (t instanceof ScsiError e) {
             return e;
+        }
+        if (t instanceof VolumeHaltedException || t instanceof OwnershipLostException) {
+            // the engine logged the halt once; this is per command
+            log.debug("{} on volume {}: {}", reason, c.unit().volume().name(), t.getMessage());
+            c.unit().volumeUnavailable();
+            return ScsiError.of(SenseReason.ASYMMETRIC_ACCESS_STATE_TRANSITION);
         }
         if (t instanceof OutOfSpaceException) { // the engine logs the episode once; this is per command
             log.debug("{} on volume {}: {}", reason, c.unit().volume().name(), t.getMessage());
@@ -167,5 +182,18 @@ final class BlockIo {
         }
         log.error("{} on volume {} failed: {}", reason, c.unit().volume().name(), t.toString());
         return ScsiError.of(reason);
+    }
+
+    /**
+     * The engine's own exception under the wrappers the asynchronous device adds (CompletionException around
+     * UncheckedIOException around the IOException): what decides the sense.
+     */
+    private static Throwable rootOf(Throwable failure) {
+        Throwable t = failure;
+        while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException
+                || t instanceof UncheckedIOException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
     }
 }

@@ -31,6 +31,8 @@ public final class LogicalUnit {
     private volatile Nexus reservedBy;
     private final byte[] naa;
     private final String serial;
+    /** This node's ALUA state for the LU: it serves what it owns (the ownership work moves it). */
+    private volatile AccessState accessState = AccessState.ACTIVE_OPTIMIZED;
 
     public LogicalUnit(BlockDevice device) {
         this.device = device;
@@ -38,6 +40,8 @@ public final class LogicalUnit {
         this.naa = naa6(id);
         this.serial = id.toString().replace("-", "");
         this.reservations = loadReservations(device);
+        // a rollback: every nexus is told before any command sees the rolled-back data
+        device.addDataChangeListener(() -> establishForAll(SenseReason.MEDIUM_MAY_HAVE_CHANGED));
     }
 
     /** Reservations that were to persist through power loss (APTPL) come back from the volume. */
@@ -136,6 +140,35 @@ public final class LogicalUnit {
     void reset(SenseReason ua) {
         reservedBy = null;
         establishForAll(ua);
+    }
+
+    /** This node's asymmetric access state for the LU (REPORT TARGET PORT GROUPS; what the LU admits). */
+    public AccessState accessState() {
+        return accessState;
+    }
+
+    /**
+     * Moves this node's access state for the LU; a change raises ASYMMETRIC ACCESS STATE CHANGED on every I_T nexus
+     * (SPC-4 5.15.2.6: an implicit transition), so initiators read REPORT TARGET PORT GROUPS again. Returns whether
+     * the state changed.
+     */
+    public synchronized boolean changeAccessState(AccessState next) {
+        AccessState before = accessState;
+        if (before == next) return false;
+        accessState = next;
+        establishForAll(SenseReason.ASYMMETRIC_ACCESS_STATE_CHANGED);
+        org.slf4j.LoggerFactory.getLogger(LogicalUnit.class).info("volume {}: ALUA access state {} -> {}",
+                volume().name(), before, next);
+        return true;
+    }
+
+    /**
+     * The volume refused I/O because this node no longer owns it (fenced) or it halted: a served LU becomes
+     * transitioning, which initiators see in REPORT TARGET PORT GROUPS and retry on another path. A standby LU
+     * stays standby.
+     */
+    synchronized void volumeUnavailable() {
+        if (accessState == AccessState.ACTIVE_OPTIMIZED) changeAccessState(AccessState.TRANSITIONING);
     }
 
     /** VPD 80h unit serial number: the volume UUID as 32 hex digits. */

@@ -21,7 +21,11 @@ public record OpcodeEntry(int opcode, int serviceAction, String name, int cdbLen
         /** Reads the medium: refused by the EXCLUSIVE ACCESS persistent reservation types (SPC-4 5.13.1). */
         READS,
         /** Writes the medium: refused by every persistent reservation type to a non-holder (SPC-4 5.13.1). */
-        WRITES
+        WRITES,
+        /** Runs while this node's port group is in standby for the LU (SPC-4 5.15.2.4.4). */
+        STANDBY_OK,
+        /** Runs while the LU's access state is transitioning (SPC-4 5.15.2.4.6). */
+        TRANSITION_OK
     }
 
     public boolean has(Trait t) {

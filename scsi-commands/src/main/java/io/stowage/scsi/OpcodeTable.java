@@ -32,15 +32,18 @@ public final class OpcodeTable {
         OpcodeTable t = new OpcodeTable();
         // SPC-4 primary commands
         t.add(0x00, "TEST UNIT READY", 6, "00 00 00 00 00 00", UnitCommands::testUnitReady);
-        t.add(0x03, "REQUEST SENSE", 6, "03 01 00 00 ff 00", UnitCommands::requestSense, NO_LU, SCSI2_EXEMPT);
-        t.add(0x12, "INQUIRY", 6, "12 01 ff ff ff 00", Inquiry::execute, NO_LU, UA_EXEMPT, SCSI2_EXEMPT);
-        t.add(0x1A, "MODE SENSE(6)", 6, "1a 08 ff ff ff 00", ModeSense::execute);
-        t.add(0x5A, "MODE SENSE(10)", 10, "5a 18 ff ff 00 00 00 ff ff 00", ModeSense::execute);
-        t.add(0xA0, "REPORT LUNS", 12, "a0 00 ff 00 00 00 ff ff ff ff 00 00", ReportLuns::execute, NO_LU, UA_EXEMPT, SCSI2_EXEMPT);
+        t.add(0x03, "REQUEST SENSE", 6, "03 01 00 00 ff 00", UnitCommands::requestSense, NO_LU, SCSI2_EXEMPT,
+                STANDBY_OK, TRANSITION_OK);
+        t.add(0x12, "INQUIRY", 6, "12 01 ff ff ff 00", Inquiry::execute, NO_LU, UA_EXEMPT, SCSI2_EXEMPT,
+                STANDBY_OK, TRANSITION_OK);
+        t.add(0x1A, "MODE SENSE(6)", 6, "1a 08 ff ff ff 00", ModeSense::execute, STANDBY_OK);
+        t.add(0x5A, "MODE SENSE(10)", 10, "5a 18 ff ff 00 00 00 ff ff 00", ModeSense::execute, STANDBY_OK);
+        t.add(0xA0, "REPORT LUNS", 12, "a0 00 ff 00 00 00 ff ff ff ff 00 00", ReportLuns::execute, NO_LU, UA_EXEMPT, SCSI2_EXEMPT,
+                STANDBY_OK, TRANSITION_OK);
         t.addSa(MAINTENANCE_IN, 0x0C, "REPORT SUPPORTED OPERATION CODES", 12,
-                "a3 1f 87 ff ff ff ff ff ff ff 00 00", ReportSupportedOpcodes::execute, SCSI2_EXEMPT);
-        t.add(0x5E, "PERSISTENT RESERVE IN", 10, "5e 1f 00 00 00 00 00 ff ff 00", PersistentReserve::in);
-        t.add(0x5F, "PERSISTENT RESERVE OUT", 10, "5f 1f ff 00 00 ff ff ff ff 00", PersistentReserve::out);
+                "a3 1f 87 ff ff ff ff ff ff ff 00 00", ReportSupportedOpcodes::execute, SCSI2_EXEMPT, STANDBY_OK);
+        t.add(0x5E, "PERSISTENT RESERVE IN", 10, "5e 1f 00 00 00 00 00 ff ff 00", PersistentReserve::in, STANDBY_OK);
+        t.add(0x5F, "PERSISTENT RESERVE OUT", 10, "5f 1f ff 00 00 ff ff ff ff 00", PersistentReserve::out, STANDBY_OK);
         t.add(0x16, "RESERVE(6)", 6, "16 00 00 00 00 00", UnitCommands::reserve);
         t.add(0x17, "RELEASE(6)", 6, "17 00 00 00 00 00", UnitCommands::release, SCSI2_EXEMPT);
         t.add(0x56, "RESERVE(10)", 10, "56 00 00 00 00 00 00 00 00 00", UnitCommands::reserve);
@@ -69,7 +72,7 @@ public final class OpcodeTable {
         t.add(0x37, "READ DEFECT DATA(10)", 10, "37 00 1f 00 00 00 00 ff ff 00", UnitCommands::readDefectData);
         t.add(0xB7, "READ DEFECT DATA(12)", 12, "b7 1f 00 00 00 00 ff ff ff ff 00 00", UnitCommands::readDefectData);
         t.addSa(MAINTENANCE_IN, 0x0A, "REPORT TARGET PORT GROUPS", 12, "a3 ea 00 00 00 00 ff ff ff ff 00 00",
-                Inquiry::reportTargetPortGroups, SCSI2_EXEMPT);
+                Inquiry::reportTargetPortGroups, SCSI2_EXEMPT, STANDBY_OK, TRANSITION_OK);
         // thin provisioning and VAAI: only for block devices that support them
         t.add(0x42, "UNMAP", 10, "42 00 00 00 00 00 00 ff ff 00", OpcodeEntry.Requirement.UNMAP,
                 ThinProvisioning::unmap, WRITES);

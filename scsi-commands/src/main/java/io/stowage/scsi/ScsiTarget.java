@@ -64,6 +64,32 @@ public final class ScsiTarget {
         luns = Collections.unmodifiableNavigableMap(next);
     }
 
+    /**
+     * Removes a logical unit at run time (unexport). The nexuses logged in to this target get REPORTED LUNS DATA
+     * HAS CHANGED from the LUs that remain, so initiators rescan; the removed LU forgets them (their unit attentions
+     * and SCSI-2 reservations through this target end). A command already running on it finishes; later ones get
+     * LOGICAL UNIT NOT SUPPORTED. Returns the removed LU, or null if there was none.
+     */
+    public synchronized LogicalUnit removeLun(int lun) {
+        LogicalUnit gone = luns.get(lun);
+        if (gone == null) return null;
+        String ourPort = port.portName();
+        java.util.Set<Nexus> ours = new java.util.HashSet<>();
+        for (LogicalUnit u : luns.values()) {
+            for (Nexus n : u.nexuses()) {
+                if (n.targetPort().equals(ourPort)) ours.add(n);
+            }
+        }
+        TreeMap<Integer, LogicalUnit> next = new TreeMap<>(luns);
+        next.remove(lun);
+        luns = Collections.unmodifiableNavigableMap(next);
+        for (Nexus n : ours) {
+            gone.forget(n);
+            for (LogicalUnit u : next.values()) u.establish(n, SenseReason.REPORTED_LUNS_DATA_HAS_CHANGED);
+        }
+        return gone;
+    }
+
     /** The LU's device grew (config reload): every nexus gets CAPACITY DATA HAS CHANGED from it. */
     public void capacityChanged(LogicalUnit unit) {
         unit.establishForAll(SenseReason.CAPACITY_DATA_HAS_CHANGED);
@@ -184,6 +210,12 @@ public final class ScsiTarget {
                     }
                     throw ScsiError.of(ua);
                 }
+            }
+            // SPC-4 5.15.2.4: in standby or transitioning only the commands that do not touch the medium run; after
+            // the unit attention (which tells the initiator the state changed), before reservations (as LIO)
+            AccessState access = unit.accessState();
+            if (!access.admits(entry)) {
+                throw ScsiError.of(access.refusal);
             }
             Nexus holder = unit.reservedBy();
             if (holder != null && !holder.equals(request.nexus()) && !entry.has(OpcodeEntry.Trait.SCSI2_EXEMPT)) {

@@ -35,13 +35,27 @@ public enum SenseReason {
     /** The initiator did not send the data it was asked for in time (a Data-Out timeout). */
     INITIATOR_RESPONSE_TIMEOUT(0xB, 0x4B, 0x06),
     NOT_READY_CAUSE_NOT_REPORTABLE(0x2, 0x04, 0x00),
+    /**
+     * LOGICAL UNIT NOT ACCESSIBLE, ASYMMETRIC ACCESS STATE TRANSITION: the LU is moving between nodes, or this node
+     * found it is no longer the owner (fenced, halted). Retried, on another path by multipath initiators.
+     */
+    ASYMMETRIC_ACCESS_STATE_TRANSITION(0x2, 0x04, 0x0A),
+    /** LOGICAL UNIT NOT ACCESSIBLE, TARGET PORT IN STANDBY STATE: another node serves the LU. */
+    TARGET_PORT_IN_STANDBY_STATE(0x2, 0x04, 0x0B),
     // unit attention conditions (SPC-4 5.14)
     POWER_ON_RESET_OCCURRED(0x6, 0x29, 0x00),
     BUS_DEVICE_RESET_OCCURRED(0x6, 0x29, 0x03),
     RESERVATIONS_PREEMPTED(0x6, 0x2A, 0x03),
     RESERVATIONS_RELEASED(0x6, 0x2A, 0x04),
     REGISTRATIONS_PREEMPTED(0x6, 0x2A, 0x05),
+    ASYMMETRIC_ACCESS_STATE_CHANGED(0x6, 0x2A, 0x06),
     CAPACITY_DATA_HAS_CHANGED(0x6, 0x2A, 0x09),
+    /**
+     * The data changed under the initiator, not by its writes (a rollback to a snapshot). SPC-4 has no code for
+     * "changed by another party" on a fixed disk; NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED is what SCST
+     * reports when a vdisk's backing data is replaced, and what makes initiators drop what they cached.
+     */
+    MEDIUM_MAY_HAVE_CHANGED(0x6, 0x28, 0x00),
     REPORTED_LUNS_DATA_HAS_CHANGED(0x6, 0x3F, 0x0E);
 
     public final int key;

@@ -42,10 +42,16 @@ final class MemoryBlockDevice implements BlockDevice {
 
     /** When set, every write fails with it (a test's injected device error). */
     volatile java.io.IOException writeFailure;
+    /** When set, {@link #writeFailure} arrives wrapped as from an asynchronous device. */
+    volatile boolean wrapFailures;
 
     @Override
     public synchronized CompletionStage<Void> write(long offset, ByteBuffer src, boolean fua) {
-        if (writeFailure != null) return CompletableFuture.failedFuture(writeFailure);
+        if (writeFailure != null) {
+            // as VolumeBlockDevice fails: its blocking call runs in runAsync, so the IOException comes wrapped twice
+            return CompletableFuture.failedFuture(wrapFailures ? new java.util.concurrent.CompletionException(
+                    new java.io.UncheckedIOException(writeFailure)) : writeFailure);
+        }
         if (fua) fuaWrites.incrementAndGet();
         int n = src.remaining();
         src.get(bytes, (int) offset, n);

@@ -49,6 +49,23 @@ class ScsiTargetTest {
     }
 
     @Test
+    void removingALunTellsThisTargetsNexusesToRescanAndLaterCommandsFindNoLun() {
+        Nexus n = new Nexus("i", target.port().portName());
+        target.nexusConnected(n);
+        java.util.function.IntFunction<ScsiResult> tur = lun -> target.submit(new ScsiRequest(cdb("00 00 00 00 00 00"),
+                lun, null, n)).toCompletableFuture().join();
+        assertSense(tur.apply(0), 0x6, 0x29, 0x00);
+        assertSense(tur.apply(3), 0x6, 0x29, 0x00);
+        assertEquals(ScsiStatus.GOOD, tur.apply(0).status());
+        assertNotNull(target.removeLun(3));
+        assertNull(target.removeLun(3), "already gone");
+        assertSense(tur.apply(3), 0x5, 0x25, 0x00);
+        assertSense(tur.apply(0), 0x6, 0x3F, 0x0E);
+        assertEquals(ScsiStatus.GOOD, tur.apply(0).status(), "reported once");
+        assertEquals(java.util.Set.of(0), target.luns().keySet());
+    }
+
+    @Test
     void unknownOpcodeIsInvalidCommandOperationCode() {
         assertSense(run("c0 00 00 00 00 00"), 0x5, 0x20, 0x00);
         assertSense(run("9e 1f 00 00 00 00 00 00 00 00 00 00 00 20 00 00"), 0x5, 0x24, 0x00); // unknown SA
@@ -206,6 +223,16 @@ class ScsiTargetTest {
         assertSense(run(0, "2a 00 00 00 00 10 00 00 01 00", block), 0x3, 0x0C, 0x00); // any other: WRITE ERROR
         dev.writeFailure = null;
         assertEquals(ScsiStatus.GOOD, run(0, "2a 00 00 00 00 10 00 00 01 00", block).status());
+    }
+
+    @Test
+    void theSenseFollowsTheEngineExceptionUnderTheAsyncWrappers() {
+        byte[] block = new byte[512];
+        dev.wrapFailures = true;
+        dev.writeFailure = new io.stowage.volume.OutOfSpaceException("cache disk full (test)", null);
+        assertSense(run(0, "2a 00 00 00 00 10 00 00 01 00", block), 0x7, 0x27, 0x07);
+        dev.writeFailure = new io.stowage.volume.VolumeHaltedException("volume mem is halted (test)", null);
+        assertSense(run(0, "2a 00 00 00 00 10 00 00 01 00", block), 0x2, 0x04, 0x0A);
     }
 
     @Test

@@ -15,6 +15,8 @@ import java.util.concurrent.CountDownLatch;
 public final class Main {
     static final String USAGE = """
             Usage: stowage serve [--config FILE] [--port PORT] [--portal ADDRESS:PORT] [--data-dir DIR]
+                                [--admin ADDRESS:PORT|off]
+                   stowage volume|target|export|session|status ...   (the admin CLI; stowage volume --help)
                    stowage --help
 
             serve      Run the iSCSI target. Without --config it serves the embedded default: target
@@ -24,6 +26,7 @@ public final class Main {
               --port PORT          listen on PORT (overrides the config's portal port)
               --portal ADDR:PORT   listen on ADDR:PORT
               --data-dir DIR       keep volumes under DIR (overrides the config's data-dir)
+              --admin ADDR:PORT    serve the admin API there (overrides admin.listen; off: no API)
             """;
 
     private Main() {
@@ -37,6 +40,9 @@ public final class Main {
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
             out.print(USAGE);
             return args.length == 0 ? 2 : 0;
+        }
+        if (io.stowage.node.cli.Cli.COMMANDS.contains(args[0])) {
+            return io.stowage.node.cli.Cli.run(args, out, err);
         }
         if (!args[0].equals("serve")) {
             err.println("stowage: unknown command '" + args[0] + "'");
@@ -74,6 +80,7 @@ public final class Main {
         Integer port = null;
         String portal = null;
         Path dataDir = null;
+        String admin = null;
         for (int i = 1; i < args.length; i++) {
             String a = args[i];
             if (a.equals("--help")) {
@@ -88,6 +95,7 @@ public final class Main {
                 case "--port" -> port = StowageConfig.intIn("--port", v, 1, 65535);
                 case "--portal" -> portal = v;
                 case "--data-dir" -> dataDir = Path.of(v);
+                case "--admin" -> admin = v;
                 default -> throw new ConfigException(a, "unknown option");
             }
         }
@@ -108,6 +116,9 @@ public final class Main {
         }
         if (dataDir != null) {
             config.overrideDataDir(dataDir);
+        }
+        if (admin != null) {
+            config.overrideAdmin(admin);
         }
         return config;
     }
@@ -144,6 +155,10 @@ public final class Main {
         // the memory bound the operator set (STOWAGE_HEAP, docs/configuration.md), stated where they look first
         // (before the "serving" line, which tells scripts and tests that start-up is over)
         out.println("Java heap limit " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB");
+        if (daemon.adminAddress() != null) {
+            out.println("Admin API on http://" + daemon.adminAddress().getHostString() + ":"
+                    + daemon.adminAddress().getPort() + " (token in " + config.adminTokenFile().toAbsolutePath() + ")");
+        }
         out.println("Stowage is serving iSCSI on " + host + ":" + port + " (data in " + config.dataDir().toAbsolutePath() + ")");
         for (ExportedTarget t : daemon.targets().all()) {
             for (var lun : t.scsi().luns().entrySet()) {
@@ -151,12 +166,16 @@ public final class Main {
                         + " (" + (lun.getValue().volume().sizeBytes() >> 20) + " MiB)");
             }
         }
-        ExportedTarget first = daemon.targets().all().iterator().next();
+        ExportedTarget first = daemon.targets().all().stream().findFirst().orElse(null);
         out.println("Connect with:");
         out.println("  iscsi-ls -s iscsi://" + host + ":" + port);
-        out.println("  iscsi-inq iscsi://" + host + ":" + port + "/" + first.name() + "/0");
+        if (first != null) {
+            out.println("  iscsi-inq iscsi://" + host + ":" + port + "/" + first.name() + "/0");
+        }
         out.println("  iscsiadm -m discovery -t sendtargets -p " + host + ":" + port);
-        out.println("  iscsiadm -m node -T " + first.name() + " -p " + host + ":" + port + " --login");
+        if (first != null) {
+            out.println("  iscsiadm -m node -T " + first.name() + " -p " + host + ":" + port + " --login");
+        }
         out.println("Stop with Ctrl-C.");
         out.flush();
         notifySystemdReady();

@@ -240,13 +240,24 @@ public final class StowageConfig {
         values.put(StowageProperties.DATA_DIR, dir);
     }
 
+    /** {@code --admin ADDRESS:PORT} or {@code off}. */
+    public void overrideAdmin(String hostPort) throws ConfigException {
+        // a null value is "off", as admin.listen = off in the file
+        values.put(StowageProperties.ADMIN_LISTEN, hostPort.equals("off") ? null : parseAddress("--admin", hostPort, 0));
+    }
+
     static InetSocketAddress parsePortal(String key, String v) throws ConfigException {
+        return parseAddress(key, v, 1);
+    }
+
+    /** address:port; port 0 (admin.listen only) takes any free port, which the daemon prints. */
+    static InetSocketAddress parseAddress(String key, String v, int minPort) throws ConfigException {
         int colon = v.lastIndexOf(':');
         if (colon <= 0) {
             throw new ConfigException(key, "expected address:port, got '" + v + "'");
         }
         String host = v.substring(0, colon).replace("[", "").replace("]", "");
-        int port = intIn(key, v.substring(colon + 1), 1, 65535);
+        int port = intIn(key, v.substring(colon + 1), minPort, 65535);
         return new InetSocketAddress(host, port);
     }
 
@@ -362,6 +373,17 @@ public final class StowageConfig {
     /** Where /metrics is served, or null (metrics = off, the default). */
     public InetSocketAddress metrics() {
         return get(StowageProperties.METRICS);
+    }
+
+    /** Where the admin API listens, or null (admin.listen = off, or --admin off). */
+    public InetSocketAddress admin() {
+        return get(StowageProperties.ADMIN_LISTEN);
+    }
+
+    /** The admin API's token file: admin.token-file, else data-dir/admin.token. */
+    public Path adminTokenFile() {
+        Path f = get(StowageProperties.ADMIN_TOKEN_FILE);
+        return f != null ? f : dataDir().resolve("admin.token");
     }
 
     public Path dataDir() {

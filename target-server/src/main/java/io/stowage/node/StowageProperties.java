@@ -30,6 +30,14 @@ public final class StowageProperties {
     public static final Property<Path> DATA_DIR = new Property<>("data-dir", Path.class, "./var", null,
             "where the objects (embedded backend) and the cache live", (k, v) -> Path.of(nonEmpty(k, v)));
 
+    public static final Property<InetSocketAddress> ADMIN_LISTEN = new Property<>("admin.listen",
+            InetSocketAddress.class, "127.0.0.1:7260", null,
+            "address:port of the admin API the stowage CLI talks to (port 0: any free one), or off",
+            (k, v) -> v.equals("off") ? null : StowageConfig.parseAddress(k, v, 0));
+    public static final Property<Path> ADMIN_TOKEN_FILE = new Property<>("admin.token-file", Path.class, null, null,
+            "the admin API's bearer token, made 0600 at first start if absent (default data-dir/admin.token)",
+            (k, v) -> Path.of(nonEmpty(k, v)));
+
     public static final Property<Integer> MAX_RECV_DATA_SEGMENT_LENGTH = integer("iscsi.max-recv-data-segment-length",
             "262144", 512, 16777215, "the largest data segment we accept (declared at login)");
     public static final Property<Integer> MAX_BURST_LENGTH = integer("iscsi.max-burst-length", "16776192", 512,
@@ -142,7 +150,7 @@ public final class StowageProperties {
             "every write flushed before it is acknowledged (WCE = 0)");
 
     /** Every key, in the order the docs list them. */
-    public static final List<Property<?>> ALL = List.of(PORTAL, METRICS, DATA_DIR,
+    public static final List<Property<?>> ALL = List.of(PORTAL, METRICS, ADMIN_LISTEN, ADMIN_TOKEN_FILE, DATA_DIR,
             MAX_RECV_DATA_SEGMENT_LENGTH, MAX_BURST_LENGTH, FIRST_BURST_LENGTH, IMMEDIATE_DATA, INITIAL_R2T, DIGESTS,
             NOP_IN_INTERVAL, LOGIN_TIMEOUT, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, MAX_SESSIONS_PER_TARGET,
             DATA_OUT_TIMEOUT, DATA_OUT_BUDGET, AUTH_FAILURES_PER_MINUTE,

@@ -20,12 +20,15 @@ public final class StowageProcess implements AutoCloseable {
 
     public final Process process;
     public final int port;
+    /** The admin API's port (a free one, unless the caller gave --admin). */
+    public final int adminPort;
     final Path dataDir;
     public final Path log;
 
-    private StowageProcess(Process process, int port, Path dataDir, Path log) {
+    private StowageProcess(Process process, int port, int adminPort, Path dataDir, Path log) {
         this.process = process;
         this.port = port;
+        this.adminPort = adminPort;
         this.dataDir = dataDir;
         this.log = log;
     }
@@ -47,12 +50,22 @@ public final class StowageProcess implements AutoCloseable {
         Path log = LOGS.resolve(name + ".log");
         List<String> cmd = new ArrayList<>(List.of(REPO.resolve("stowage").toString(), "serve",
                 "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
+        // a free admin port, so that tests (and other builds on this machine) never meet on the default one
+        int adminPort;
+        int given = List.of(extraArgs).indexOf("--admin");
+        if (given < 0) {
+            adminPort = freePort();
+            cmd.addAll(List.of("--admin", "127.0.0.1:" + adminPort));
+        } else {
+            String a = extraArgs[given + 1];
+            adminPort = a.equals("off") ? -1 : Integer.parseInt(a.substring(a.lastIndexOf(':') + 1));
+        }
         cmd.addAll(List.of(extraArgs));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("STOWAGE_NO_BUILD", "1");
         pb.environment().putAll(env);
         Process p = pb.start();
-        StowageProcess s = new StowageProcess(p, port, dataDir, log);
+        StowageProcess s = new StowageProcess(p, port, adminPort, dataDir, log);
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!Files.readString(log).contains("Stowage is serving iSCSI")) {
             if (!p.isAlive()) {
@@ -73,6 +86,11 @@ public final class StowageProcess implements AutoCloseable {
 
     String url(int lun) {
         return "iscsi://" + portal() + "/" + IQN + "/" + lun;
+    }
+
+    /** The admin API's URL. */
+    public String adminUrl() {
+        return "http://127.0.0.1:" + adminPort;
     }
 
     public String output() throws IOException {

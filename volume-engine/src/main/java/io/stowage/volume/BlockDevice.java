@@ -79,6 +79,14 @@ public interface BlockDevice extends Closeable {
         return CompletableFuture.failedFuture(new UnsupportedOperationException("saveState"));
     }
 
+    /**
+     * Registers {@code listener}, run when the device's data changed other than by a write through it (a rollback
+     * to a snapshot), before any I/O after the change; the SCSI layer raises a unit attention on every nexus.
+     * Devices whose data never changes that way ignore it.
+     */
+    default void addDataChangeListener(Runnable listener) {
+    }
+
     /** A run of bytes that is either mapped (written) or deallocated. */
     record Extent(long offset, long length, boolean mapped) {
     }

@@ -111,6 +111,24 @@ public final class SessionRegistry {
         return sessions.size();
     }
 
+    /** Every live session (the admin API's session list). */
+    public List<Session> all() {
+        return new ArrayList<>(sessions.values());
+    }
+
+    /** Closes every session logged in to {@code target} (the target was deleted); returns how many. */
+    public int closeSessionsOf(ExportedTarget target, String why) {
+        int n = 0;
+        for (Session s : sessionsOf(target)) {
+            Connection c = s.connection();
+            if (c != null) {
+                c.terminateNow(why);
+                n++;
+            }
+        }
+        return n;
+    }
+
     private static String key(String initiator, long isid, ExportedTarget target) {
         return initiator + '\0' + Long.toHexString(isid) + '\0' + (target == null ? "" : target.name());
     }

@@ -6,11 +6,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The targets this node serves, by IQN, and the CHAP secrets discovery sessions must prove (null: none). Immutable
- * after start-up, so lookups need no locking.
+ * The targets this node serves, by IQN, and the CHAP secrets discovery sessions must prove (null: none). Targets
+ * are added and removed while serving (the admin API); the map is replaced whole on each change (copy on write), so
+ * lookups from the network threads never lock.
  */
 public final class TargetDirectory {
-    private final Map<String, ExportedTarget> targets;
+    private volatile Map<String, ExportedTarget> targets;
     private final io.stowage.iscsi.login.ChapCredentials discoveryChap;
 
     public TargetDirectory(Collection<ExportedTarget> targets) {
@@ -38,5 +39,22 @@ public final class TargetDirectory {
 
     public Collection<ExportedTarget> all() {
         return targets.values();
+    }
+
+    /** Serves {@code target} from now on (discovery and logins see it). */
+    public synchronized void add(ExportedTarget target) {
+        Map<String, ExportedTarget> m = new LinkedHashMap<>(targets);
+        if (m.putIfAbsent(target.name(), target) != null) {
+            throw new IllegalArgumentException("target " + target.name() + " listed twice");
+        }
+        targets = Collections.unmodifiableMap(m);
+    }
+
+    /** Stops serving the target (new logins and discovery no longer see it); its sessions are the caller's. */
+    public synchronized ExportedTarget remove(String name) {
+        Map<String, ExportedTarget> m = new LinkedHashMap<>(targets);
+        ExportedTarget gone = m.remove(name);
+        targets = Collections.unmodifiableMap(m);
+        return gone;
     }
 }

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A config reload (SIGHUP) on a live node: a grown volume and an added LUN are served at once, and a session that
  * was logged in all along is told through unit attentions (CAPACITY DATA HAS CHANGED, REPORTED LUNS DATA HAS
- * CHANGED) so that it rescans; what cannot change while serving is reported, not applied.
+ * CHANGED) so that it rescans; a new target is served at once; what cannot change while serving is reported, not
+ * applied.
  */
 class ConfigReloadTest {
     static final String IQN = "iqn.2026-11.io.stowage:demo";
@@ -77,8 +78,10 @@ class ConfigReloadTest {
             List<String> report = daemon.reload(config(keys));
             assertTrue(report.contains("volume demo resized to 134217728 bytes"), report.toString());
             assertTrue(report.contains("target " + IQN + " LUN 1 added (volume extra)"), report.toString());
-            assertTrue(report.stream().anyMatch(l -> l.contains("other") && l.contains("after a restart")),
+            assertTrue(report.contains("target iqn.2026-11.io.stowage:other created"), report.toString());
+            assertTrue(report.contains("target iqn.2026-11.io.stowage:other LUN 0 added (volume extra)"),
                     report.toString());
+            assertNotNull(daemon.targets().find("iqn.2026-11.io.stowage:other"), "a new target is served at once");
 
             int first = testUnitReady(t, 0, 4);
             int second = testUnitReady(t, 0, 5);

@@ -26,9 +26,13 @@ import org.slf4j.LoggerFactory;
  * therefore reads one checkpoint and at most {@code 8 × interval} TLogs, whatever the volume's age.
  *
  * <p>Steps: write the map to a local file, put it as {@code checkpoint.<epoch>.<seq>}, commit the header that
- * names it (the records up to it fold into SCO segments), then delete the folded TLogs' objects and the previous
- * checkpoint. A crash between steps leaves only garbage, collected at the next open ({@link #collectGarbage}).
- * Without snapshots nothing else needs an old TLog; snapshots will have to keep theirs.
+ * names it (the records up to it fold into SCO segments), then delete the objects the header no longer names: the
+ * folded TLogs and the previous checkpoint, except what a snapshot still needs (its base checkpoint and the TLogs
+ * from there to its cut stay, in the header's retention lists: see {@link VolumeHeader}). A crash between steps
+ * leaves only garbage, collected at the next open ({@link #collectGarbage}).
+ *
+ * <p>{@link #exclusive} runs a task (a rollback) while no checkpoint runs: it replaces LMDB, which a checkpoint
+ * reads, and the header's checkpoint.
  */
 final class Checkpoints {
     static final int DEFAULT_INTERVAL = 128;
@@ -51,6 +55,8 @@ final class Checkpoints {
     private final Consumer<Throwable> halt;
     private final ExecutorService thread;
     private final AtomicBoolean running = new AtomicBoolean();
+    /** Held by a checkpoint while it runs, and by {@link #exclusive}. */
+    private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
     private final AtomicLong entriesSince = new AtomicLong();
     private volatile int interval = DEFAULT_INTERVAL;
     private volatile boolean cancelled;
@@ -91,7 +97,18 @@ final class Checkpoints {
         }
     }
 
+    /** Runs {@code task} while no checkpoint runs (a running one is waited for, a new one waits). */
+    <T> T exclusive(java.util.concurrent.Callable<T> task) throws Exception {
+        lock.lock();
+        try {
+            return task.call();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void run() {
+        lock.lock();
         try {
             checkpoint();
         } catch (ObjectStore.FencedException e) {
@@ -99,6 +116,7 @@ final class Checkpoints {
         } catch (IOException | RuntimeException e) {
             if (!cancelled) log.warn("volume {}: metadata checkpoint failed ({}); tried again later", volume, e.toString());
         } finally {
+            lock.unlock();
             running.set(false);
         }
     }
@@ -116,14 +134,7 @@ final class Checkpoints {
             store.putExclusive(object, file);
             VolumeHeader.Checkpoint c = new VolumeHeader.Checkpoint(w.seq(), epoch, w.entries());
             VolumeHeader before = owner.commitHeader(h -> h.withCheckpoint(c));
-            int deleted = 0;
-            for (VolumeHeader.TLogRecord r : before.tlogsUpTo(w.seq())) {
-                store.delete(ObjectNames.tlog(r.epoch(), r.seq()));
-                deleted++;
-            }
-            if (before.checkpoint() != null) {
-                store.delete(ObjectNames.checkpoint(before.checkpoint().epoch(), before.checkpoint().seq()));
-            }
+            int deleted = deleteDropped(store, before, before.withCheckpoint(c));
             log.info("volume {}: metadata checkpoint at TLog {} ({} mappings, {} KiB) in {} ms; {} TLog object(s) "
                             + "collected", volume, w.seq(), w.entries(),
                     MetadataCheckpoint.objectSize(w.entries()) >> 10, (System.nanoTime() - t0) / 1_000_000, deleted);
@@ -141,20 +152,36 @@ final class Checkpoints {
         VolumeHeader.Checkpoint c = header.checkpoint();
         if (c == null) return;
         int deleted = 0;
+        java.util.Set<String> named = header.objectNames(); // snapshots keep their TLogs and base checkpoints
         for (String name : store.list("tlog.")) {
-            if (ObjectNames.tlogSeq(name) <= c.seq()) {
+            if (ObjectNames.tlogSeq(name) <= c.seq() && !named.contains(name)) {
                 store.delete(name);
                 deleted++;
             }
         }
-        String current = ObjectNames.checkpoint(c.epoch(), c.seq());
         for (String name : store.list("checkpoint.")) {
-            if (!name.equals(current)) {
+            if (!named.contains(name)) {
                 store.delete(name);
                 deleted++;
             }
         }
         if (deleted > 0) log.info("volume {}: {} object(s) no checkpoint needs collected", volume, deleted);
+    }
+
+    /**
+     * Deletes the TLog and checkpoint objects {@code before} named and {@code after} (the header that replaced it)
+     * does not; returns how many. Called after the commit of {@code after}: before it they were still needed.
+     */
+    static int deleteDropped(ObjectStore store, VolumeHeader before, VolumeHeader after) throws IOException {
+        java.util.Set<String> kept = after.objectNames();
+        int deleted = 0;
+        for (String name : before.objectNames()) {
+            if (!kept.contains(name)) {
+                store.delete(name);
+                deleted++;
+            }
+        }
+        return deleted;
     }
 
     /**

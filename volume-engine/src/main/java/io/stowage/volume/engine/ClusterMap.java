@@ -287,6 +287,20 @@ final class ClusterMap implements AutoCloseable {
     }
 
     /** Overlay entries plus discard ranges: what the overlay costs in memory. */
+    /**
+     * Empties the overlay (a rollback, with I/O quiesced and every TLog absorbed, so it holds nothing LMDB lacks;
+     * what it may still hold is of the state being replaced).
+     */
+    void clearOverlay() {
+        pruning.incrementAndGet();
+        try {
+            overlay.clear();
+            discards.clear();
+        } finally {
+            pruning.incrementAndGet();
+        }
+    }
+
     int overlaySize() {
         return overlay.size() + discards.size();
     }

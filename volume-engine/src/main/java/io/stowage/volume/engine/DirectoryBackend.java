@@ -24,6 +24,12 @@ public final class DirectoryBackend implements Backend {
         return new DirectoryObjectStore(root.resolve(name));
     }
 
+    /** {@code <root>/_node/}. */
+    @Override
+    public ObjectStore nodeStore() throws IOException {
+        return new DirectoryObjectStore(root.resolve("_node"));
+    }
+
     @Override
     public List<String> volumes() throws IOException {
         List<String> out = new ArrayList<>();

@@ -54,6 +54,17 @@ final class DiscardRanges {
         }
     }
 
+    /** Drops every range (a rollback replaced the whole map). */
+    void clear() {
+        lock.writeLock().lock();
+        try {
+            byStart.clear();
+            size = 0;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
     /**
      * Drops the pieces recorded by TLog {@code tlogSeq} within [start, end) (one DISCARD entry of that TLog: its
      * pieces all start inside it). Called once LMDB holds the TLog.

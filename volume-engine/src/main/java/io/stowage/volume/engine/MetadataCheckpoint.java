@@ -85,7 +85,17 @@ final class MetadataCheckpoint {
      */
     static void load(ObjectStore store, String objectName, VolumeHeader.Checkpoint c, ClusterMap map)
             throws IOException {
-        map.replaceCommitted(c.seq(), into -> {
+        map.replaceCommitted(c.seq(), into -> read(store, objectName, c, into));
+    }
+
+    /**
+     * Streams the checkpoint's mappings in address order into {@code into}; fails, naming the object, if it is not
+     * exactly what the header says (checked as it goes, and the count and CRC at the end: a caller that must not
+     * act on a damaged checkpoint acts only once this returns).
+     */
+    static void read(ObjectStore store, String objectName, VolumeHeader.Checkpoint c,
+                     ClusterMap.CommittedVisitor into) throws IOException {
+        {
             CRC32C crc = new CRC32C();
             ByteBuffer buf = ByteBuffer.allocate(CHUNK - CHUNK % ENTRY + HEAD);
             long pos = 0;
@@ -131,7 +141,7 @@ final class MetadataCheckpoint {
                 throw damaged(objectName, count + " entries recorded, " + c.entries() + " expected");
             }
             if (stored != (int) crc.getValue()) throw damaged(objectName, "CRC mismatch");
-        });
+        }
     }
 
     private static void read(ObjectStore store, String name, long pos, ByteBuffer dst) throws IOException {

@@ -54,6 +54,9 @@ final class Scrubber {
         void flush() throws IOException;
 
         void syncToBackend(long timeoutMillis) throws IOException;
+
+        /** SCO numbers a snapshot references: never victims. */
+        Set<Long> retainedScos() throws IOException;
     }
 
     private final String name;
@@ -73,6 +76,17 @@ final class Scrubber {
     /** Set by stop: a running scrub pass stops at its next safe point, no new one starts. */
     private volatile boolean stopping;
     private long scrubbedAtTlog = -1; // the background thread's only
+    /** Progress, over the volume's life in this process: bytes of committed SCOs looked at, bytes deleted. */
+    private final java.util.concurrent.atomic.AtomicLong examined = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong reclaimed = new java.util.concurrent.atomic.AtomicLong();
+
+    long examinedBytes() {
+        return examined.get();
+    }
+
+    long reclaimedBytes() {
+        return reclaimed.get();
+    }
 
     Scrubber(String name, long intervalMillis, ObjectStore store, ClusterMap map, ScoCache scos,
              HeaderCommitter headers, ClusterReader reader, StripeLocks stripes, Owner owner,
@@ -124,6 +138,16 @@ final class Scrubber {
         if (interrupted) Thread.currentThread().interrupt();
     }
 
+    /** Runs {@code task} while no scrub pass runs (a running one is waited for; a rollback). */
+    <T> T exclusive(java.util.concurrent.Callable<T> task) throws Exception {
+        passLock.lock();
+        try {
+            return task.call();
+        } finally {
+            passLock.unlock();
+        }
+    }
+
     /** One pass (see the class comment). */
     Volume.ScrubResult scrub(double maxLiveRatio, int maxVictims) throws IOException {
         owner.checkHalted();
@@ -135,19 +159,24 @@ final class Scrubber {
             Map<Long, Integer> live = new HashMap<>();
             forEachMapping(clusters, false, (a, m) -> live.merge(ClusterLocation.sco(m.location()), 1, Integer::sum));
             // committed SCOs still in the backend, and how full each is of live data
+            Set<Long> retained = owner.retainedScos(); // what a snapshot references stays, whole
             List<long[]> candidates = new ArrayList<>(); // {number, live}
+            long examinedNow = 0;
             for (String object : store.list("sco.")) {
                 long number = ObjectNames.scoNumber(object);
                 if (number > committed.lastSco() || committed.scoEpoch(number) != ObjectNames.scoEpoch(object)) {
                     continue; // not committed yet (or a leftover of another epoch: not ours to judge here)
                 }
+                examinedNow += (long) committed.scoClusters() * CLUSTER;
+                if (retained.contains(number)) continue;
                 int l = live.getOrDefault(number, 0);
                 if (l <= maxLiveRatio * committed.scoClusters()) candidates.add(new long[] {number, l});
             }
             candidates.sort(Comparator.comparingLong(c -> c[1]));
             Set<Long> victims = new HashSet<>();
             for (int i = 0; i < Math.min(maxVictims, candidates.size()); i++) victims.add(candidates.get(i)[0]);
-            if (victims.isEmpty()) return new Volume.ScrubResult(0, 0, 0);
+            examined.addAndGet(examinedNow);
+            if (victims.isEmpty()) return new Volume.ScrubResult(0, 0, 0, examinedNow, 0);
 
             List<Long> addresses = new ArrayList<>();
             forEachMapping(clusters, false, (a, m) -> {
@@ -158,7 +187,8 @@ final class Scrubber {
             for (long a : addresses) {
                 if (stopping) {
                     log.info("volume {}: scrub pass stopped for shutdown after moving {} cluster(s)", name, moved);
-                    return new Volume.ScrubResult(victims.size(), moved, 0); // moved = ordinary writes; none deleted
+                    // moved = ordinary writes; none deleted
+                    return new Volume.ScrubResult(victims.size(), moved, 0, examinedNow, 0);
                 }
                 owner.waitForDirtyBudget();
                 try (StripeLocks.Held held = stripes.lock(a, 1)) {
@@ -174,8 +204,9 @@ final class Scrubber {
                 owner.flush();
                 owner.syncToBackend(300_000); // the moved clusters are committed: LMDB no longer needs the victims
             }
-            if (stopping) return new Volume.ScrubResult(victims.size(), moved, 0);
-            Set<Long> stillReferenced = new HashSet<>();
+            if (stopping) return new Volume.ScrubResult(victims.size(), moved, 0, examinedNow, 0);
+            // a snapshot cut while clusters were moved may reference a victim: its TLogs were committed by now
+            Set<Long> stillReferenced = new HashSet<>(owner.retainedScos());
             // the size now, not at the pass's start: a resize plus a copy into the new space during the pass may
             // reference a victim from beyond the old end
             forEachMapping(headers.header().sizeBytes() / CLUSTER, true, (a, m) -> {
@@ -183,17 +214,22 @@ final class Scrubber {
                 if (victims.contains(n)) stillReferenced.add(n);
             });
             int deleted = 0;
+            long freed = 0;
             for (long number : victims) {
                 if (stillReferenced.contains(number)) continue; // a copy made meanwhile: try again next pass
                 reader.scoDeletedByScrub(); // first: a read failing from here on knows to look up again
                 ScoCache.Sco cached = scos.get(number);
                 if (cached != null) scos.remove(cached);
-                store.delete(ObjectNames.sco(committed.scoEpoch(number), number, 0));
+                String object = ObjectNames.sco(committed.scoEpoch(number), number, 0);
+                long size = store.size(object);
+                store.delete(object);
+                freed += size;
                 deleted++;
             }
+            reclaimed.addAndGet(freed);
             log.info("volume {}: scrubbed {} SCO(s) ({} live cluster(s) moved), {} deleted", name, victims.size(),
                     moved, deleted);
-            return new Volume.ScrubResult(victims.size(), moved, deleted);
+            return new Volume.ScrubResult(victims.size(), moved, deleted, examinedNow, freed);
         } catch (ObjectStore.FencedException e) {
             halt.accept(e);
             throw e;

@@ -62,13 +62,32 @@ final class TLogReplayer {
     }
 
     /**
+     * Replaces {@code map}'s committed state with the state after TLog {@code upTo} of {@code header}'s lineage: its
+     * base (the newest checkpoint, current or retained, at or before {@code upTo}; else an empty map) plus the
+     * committed TLogs after the base up to {@code upTo} (a snapshot's, for a rollback; the last, to restore the
+     * current state). Each step leaves LMDB corked at a TLog of that lineage, at a state it really had.
+     */
+    static void rebuildAt(String name, ObjectStore store, Path cacheDir, VolumeHeader header, long upTo,
+                          ClusterMap map) throws IOException {
+        VolumeHeader.Checkpoint base = header.baseAt(upTo);
+        if (base == null) {
+            map.replaceCommitted(0, into -> { });
+        } else {
+            MetadataCheckpoint.load(store, ObjectNames.checkpoint(base.epoch(), base.seq()), base, map);
+        }
+        for (VolumeHeader.TLogRecord r : header.tlogsBetween(base == null ? 0 : base.seq(), upTo)) {
+            map.apply(r.seq(), committedTlog(name, store, cacheDir, r));
+        }
+    }
+
+    /**
      * Replays the local TLogs after the header's last one into the overlay of {@code map}: each is read up to its
      * first torn entry; write entries are checked against their SCO's data, and replay stops at the first cluster
      * that did not survive (that entry and everything after it, in this and later TLogs, is dropped). What survives
      * is rewritten as a closed TLog (sealing its SCOs, trimmed to the clusters in use) and returned for upload.
      */
     static LocalReplay replayLocal(Path cacheDir, VolumeHeader header, ClusterMap map,
-                                   Map<Long, ScoCache.Sco> local, LocalFiles files) throws IOException {
+                                   Map<Long, ScoCache.Sco> local, LocalFiles files, Set<Long> cuts) throws IOException {
         List<Uploader.Job> jobs = new ArrayList<>();
         List<Path> localTlogs = new ArrayList<>();
         dropRecoveryLeftovers(cacheDir.resolve("tlog"), files);
@@ -117,7 +136,7 @@ final class TLogReplayer {
                     valid.add(e);
                 }
             }
-            if (valid.isEmpty()) {
+            if (valid.isEmpty() && !cuts.contains(seq)) { // an empty TLog a snapshot cut is kept: it carries the cut
                 files.delete(file);
                 continue;
             }

@@ -101,7 +101,15 @@ final class TLogSequence {
      * current TLog, which is not queued (never into one the uploader already has). Returns whether it rolled.
      */
     boolean roll() throws IOException {
-        if (isEmpty()) return false;
+        return roll(null);
+    }
+
+    /**
+     * As {@link #roll()}; with a {@code cut} (a snapshot of the state after this TLog) it rolls even an empty TLog,
+     * and the snapshot is committed with it.
+     */
+    boolean roll(Uploader.Cut cut) throws IOException {
+        if (cut == null && isEmpty()) return false;
         TLogWriter next = open(seq + 1);
         ByteBuffer b = ByteBuffer.allocate(TLogEntry.SIZE);
         TLogEntry.closed().writeTo(b);
@@ -118,13 +126,28 @@ final class TLogSequence {
             throw e;
         }
         unsynced.add(tlog);
-        queue.accept(new Uploader.Job(seq, epoch, file(seq), tlog, List.copyOf(scos)));
+        queue.accept(new Uploader.Job(seq, epoch, file(seq), tlog, List.copyOf(scos), cut));
         seq++;
         tlog = next;
         scos.clear();
         entries = 0;
         opened = System.nanoTime();
         return true;
+    }
+
+    /**
+     * Moves the sequence on to {@code nextSeq} (a rollback made {@code nextSeq - 1} its checkpoint's number): the
+     * open TLog must be empty; its file is deleted and TLog {@code nextSeq} opened.
+     */
+    void skipTo(long nextSeq) throws IOException {
+        if (!isEmpty() || nextSeq <= seq) throw new IllegalStateException("TLog " + seq + " cannot skip to " + nextSeq);
+        TLogWriter next = open(nextSeq);
+        tlog.close();
+        files.delete(file(seq));
+        dirSync.changed();
+        tlog = next;
+        seq = nextSeq;
+        opened = System.nanoTime();
     }
 
     /** Adds the TLogs a flush must fsync (those closed since the last flush, and the open one) to {@code out}. */

@@ -35,8 +35,22 @@ import org.slf4j.LoggerFactory;
 final class Uploader {
     private static final Logger log = LoggerFactory.getLogger(Uploader.class);
 
-    /** A closed TLog waiting for upload, with the SCOs it covers. */
-    record Job(long seq, long tlogEpoch, Path file, TLogWriter writer, List<ScoCache.Sco> scos) {
+    /**
+     * A closed TLog waiting for upload, with the SCOs it covers; {@code cut} is a snapshot of the state after it,
+     * committed in the same header commit as the TLog (or null).
+     */
+    record Job(long seq, long tlogEpoch, Path file, TLogWriter writer, List<ScoCache.Sco> scos, Cut cut) {
+        Job(long seq, long tlogEpoch, Path file, TLogWriter writer, List<ScoCache.Sco> scos) {
+            this(seq, tlogEpoch, file, writer, scos, null);
+        }
+    }
+
+    /**
+     * A snapshot to record with a TLog's commit; {@code committed} completes with the snapshot as committed (or
+     * exceptionally if the volume halts first). Never persisted before that commit: a crash loses it, and the
+     * caller of the create is still waiting, so no snapshot was promised.
+     */
+    record Cut(String name, long createdMillis, java.util.concurrent.CompletableFuture<VolumeHeader.Snapshot> committed) {
     }
 
     /** Queued last by close and abandon: the uploader stops when it reaches it. */
@@ -58,6 +72,9 @@ final class Uploader {
 
         /** Called between jobs (at least every 200 ms): the volume closes a TLog that is too old. */
         void idle();
+
+        /** Snapshot {@code name} was committed with its TLog. */
+        void snapshotCommitted(String name);
     }
 
     private final String name;
@@ -120,6 +137,11 @@ final class Uploader {
 
     long absorbedSeq() {
         return absorbedSeq;
+    }
+
+    /** A rollback made {@code seq} the last committed TLog (a checkpoint's): nothing before it is pending. */
+    void absorbedThrough(long seq) {
+        absorbedSeq = seq;
     }
 
     long pending() {
@@ -203,15 +225,31 @@ final class Uploader {
                 putReplacingUncommitted(tlogName, job.file());
                 VolumeHeader.TLogRecord record = new VolumeHeader.TLogRecord(job.seq(), job.tlogEpoch(),
                         lastSco < 0 ? 0 : firstSco, lastSco);
-                headers.commit(h -> h.withTlog(record));
+                long dataBytes = 0;
+                for (ScoCache.Sco s : job.scos()) dataBytes += s.bytes;
+                long bytes = dataBytes;
+                Cut cut = job.cut();
+                VolumeHeader before = headers.commit(h -> {
+                    VolumeHeader next = h.withTlog(record, bytes);
+                    if (cut == null) return next;
+                    return next.withSnapshot(new VolumeHeader.Snapshot(cut.name(), job.seq(), cut.createdMillis(),
+                            next.retention().writtenBytes(), 0));
+                });
                 if (warned) log.info("volume {}: backend reachable again, uploads resumed", name);
+                if (cut != null) { // committed: whatever happens to the volume next, the snapshot exists
+                    cut.committed().complete(new VolumeHeader.Snapshot(cut.name(), job.seq(), cut.createdMillis(),
+                            before.retention().writtenBytes() + bytes, 0));
+                }
                 committed(job);
+                if (cut != null) owner.snapshotCommitted(cut.name());
                 return;
             } catch (ObjectStore.FencedException e) {
                 owner.halt(e);
+                if (job.cut() != null) job.cut().committed().completeExceptionally(e);
                 return;
             } catch (IOException | RuntimeException e) {
                 if (owner.closing() || owner.halted()) {
+                    if (job.cut() != null) job.cut().committed().completeExceptionally(e);
                     return; // shutting down or abandoned: the job is recovered from the local TLog next time
                 }
                 failures.incrementAndGet();

@@ -56,7 +56,7 @@ public final class Volume implements AutoCloseable {
     /** The TLog directory's entries changed (a TLog created or deleted): the next flush fsyncs it. */
     private final DirectorySync tlogDir;
     /** The one writer of the header (TLog commits, resizes, checkpoints); holds the last committed one. */
-    private final HeaderCommitter headers;
+    final HeaderCommitter headers;
     private final ReentrantLock appendLock = new ReentrantLock();
     private final StripeLocks stripes = new StripeLocks();
     /** The TLog sequence: the open TLog, rolls (guarded by appendLock). */
@@ -78,7 +78,20 @@ public final class Volume implements AutoCloseable {
     /** Garbage collection of overwritten data (passes on demand and in the background). */
     private final Scrubber scrubber;
     /** Metadata checkpoints: keep the header and the TLogs an open needs bounded (see Checkpoints). */
-    private final Checkpoints checkpoints;
+    final Checkpoints checkpoints;
+    /** Snapshots: create, list, delete, rollback. */
+    private final Snapshots snapshots;
+    /** The SCOs the snapshots reference (the scrubber keeps them). */
+    final SnapshotReferences retainedScos;
+    /**
+     * The I/O gate: every read and write path holds it shared; a rollback holds it exclusively, so in-flight
+     * commands finish first and new ones wait. Taken before the stripe locks.
+     */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock gate =
+            new java.util.concurrent.locks.ReentrantReadWriteLock();
+    /** Told (under the gate, before I/O resumes) when the data changed under the initiators: a rollback. */
+    private final List<Runnable> dataChangeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile long dataGeneration;
     private volatile boolean closing;
     private volatile Throwable halted;
     /** An append failed for want of space and no write succeeded since (guarded by appendLock; read anywhere). */
@@ -87,7 +100,8 @@ public final class Volume implements AutoCloseable {
     boolean recoveryCutTail;
 
     Volume(String name, ObjectStore store, VolumeConfig config, Path cacheDir, VolumeHeader header,
-           ClusterMap map, ScoCache scos, long epoch, LocalFiles files, SpaceReserve reserve) {
+           ClusterMap map, ScoCache scos, long epoch, LocalFiles files, SpaceReserve reserve,
+           List<PendingSnapshots.Pending> pendingSnapshots) {
         this.name = name;
         this.files = files;
         this.reserve = reserve;
@@ -104,6 +118,8 @@ public final class Volume implements AutoCloseable {
                 ClusterCache.open(cacheDir.resolve(ClusterCache.FILE), config.readCacheBytes(), files), store,
                 headers::header, this::halt);
         this.checkpoints = new Checkpoints(name, store, map, cacheDir, epoch, headers, this::halt);
+        this.retainedScos = new SnapshotReferences(name, store);
+        this.snapshots = new Snapshots(this, new PendingSnapshots(cacheDir, files, pendingSnapshots));
         this.uploader = new Uploader(name, store, headers, map, scos, dirty, checkpoints, files, tlogDir, reserve,
                 config, new Uploader.Owner() {
                     @Override
@@ -134,6 +150,11 @@ public final class Volume implements AutoCloseable {
                     @Override
                     public void idle() {
                         maybeRollByAge();
+                    }
+
+                    @Override
+                    public void snapshotCommitted(String snapshot) {
+                        snapshots.committed(snapshot);
                     }
                 });
         this.tlogs = new TLogSequence(cacheDir, epoch, files, tlogDir, uploader::enqueue);
@@ -170,6 +191,11 @@ public final class Volume implements AutoCloseable {
                     public void syncToBackend(long timeoutMillis) throws IOException {
                         Volume.this.syncToBackend(timeoutMillis);
                     }
+
+                    @Override
+                    public java.util.Set<Long> retainedScos() throws IOException {
+                        return retainedScos.of(headers.header());
+                    }
                 }, this::halt);
     }
 
@@ -201,18 +227,23 @@ public final class Volume implements AutoCloseable {
 
     /** Stores {@code src} (position to limit) at byte {@code offset}; sub-cluster writes read-modify-write. */
     public void write(long offset, ByteBuffer src, boolean fua) throws IOException {
-        int len = src.remaining();
-        checkUsable(offset, len);
-        if (len == 0) return;
-        waitForDirtyBudget();
-        bytesWritten.add(len);
-        long first = offset / CLUSTER;
-        long end = (offset + len + CLUSTER - 1) / CLUSTER;
-        int n = (int) (end - first);
-        try (StripeLocks.Held held = stripes.lock(first, n)) {
-            writeLocked(offset, src, first, end);
+        gate.readLock().lock();
+        try {
+            int len = src.remaining();
+            checkUsable(offset, len);
+            if (len == 0) return;
+            waitForDirtyBudget();
+            bytesWritten.add(len);
+            long first = offset / CLUSTER;
+            long end = (offset + len + CLUSTER - 1) / CLUSTER;
+            int n = (int) (end - first);
+            try (StripeLocks.Held held = stripes.lock(first, n)) {
+                writeLocked(offset, src, first, end);
+            }
+            if (fua) flush();
+        } finally {
+            gate.readLock().unlock();
         }
-        if (fua) flush();
     }
 
     /** The write itself; the caller holds the stripe locks of clusters [first, end). */
@@ -267,53 +298,68 @@ public final class Volume implements AutoCloseable {
     /** A read-modify-write of a byte range under its stripe locks; {@code change} returns null to write nothing. */
     private void update(long offset, int len, java.util.function.Function<ByteBuffer, ByteBuffer> change)
             throws IOException {
-        checkUsable(offset, len);
-        waitForDirtyBudget();
-        long first = offset / CLUSTER;
-        long end = (offset + len + CLUSTER - 1) / CLUSTER;
-        try (StripeLocks.Held held = stripes.lock(first, end - first)) {
-            ByteBuffer current = ByteBuffer.allocate(len);
-            read(offset, current);
-            ByteBuffer next = change.apply(current.flip());
-            if (next != null) {
-                writeLocked(offset, next.duplicate(), first, end);
+        gate.readLock().lock();
+        try {
+            checkUsable(offset, len);
+            waitForDirtyBudget();
+            long first = offset / CLUSTER;
+            long end = (offset + len + CLUSTER - 1) / CLUSTER;
+            try (StripeLocks.Held held = stripes.lock(first, end - first)) {
+                ByteBuffer current = ByteBuffer.allocate(len);
+                read(offset, current);
+                ByteBuffer next = change.apply(current.flip());
+                if (next != null) {
+                    writeLocked(offset, next.duplicate(), first, end);
+                }
             }
+        } finally {
+            gate.readLock().unlock();
         }
     }
 
     /** Deallocates whole clusters of the range and zeroes the partial ones at its edges. */
     public void unmap(long offset, long length) throws IOException {
-        checkUsable(offset, length);
-        if (length == 0) return;
-        long firstWhole = (offset + CLUSTER - 1) / CLUSTER;
-        long endWhole = (offset + length) / CLUSTER;
-        if (firstWhole >= endWhole) { // inside one cluster
-            write(offset, ByteBuffer.allocate((int) length), false);
-            return;
-        }
-        if (offset % CLUSTER != 0) {
-            write(offset, ByteBuffer.allocate((int) (firstWhole * CLUSTER - offset)), false);
-        }
-        discardClusters(firstWhole, endWhole - firstWhole); // one TLog entry and one overlay range, any length
-        long tail = offset + length - endWhole * CLUSTER;
-        if (tail > 0) {
-            write(endWhole * CLUSTER, ByteBuffer.allocate((int) tail), false);
+        gate.readLock().lock();
+        try {
+            checkUsable(offset, length);
+            if (length == 0) return;
+            long firstWhole = (offset + CLUSTER - 1) / CLUSTER;
+            long endWhole = (offset + length) / CLUSTER;
+            if (firstWhole >= endWhole) { // inside one cluster
+                write(offset, ByteBuffer.allocate((int) length), false);
+                return;
+            }
+            if (offset % CLUSTER != 0) {
+                write(offset, ByteBuffer.allocate((int) (firstWhole * CLUSTER - offset)), false);
+            }
+            discardClusters(firstWhole, endWhole - firstWhole); // one TLog entry and one overlay range, any length
+            long tail = offset + length - endWhole * CLUSTER;
+            if (tail > 0) {
+                write(endWhole * CLUSTER, ByteBuffer.allocate((int) tail), false);
+            }
+        } finally {
+            gate.readLock().unlock();
         }
     }
 
     /** Allocation state of clusters [first, first + count): runs of (mapped, length in clusters). */
     public List<long[]> allocationRuns(long first, int count) {
-        ClusterMap.Mapping[] m = new ClusterMap.Mapping[count];
-        map.lookup(first, m);
-        List<long[]> runs = new ArrayList<>();
-        for (int i = 0; i < count; ) {
-            boolean mapped = m[i] != null;
-            int j = i + 1;
-            while (j < count && (m[j] != null) == mapped) j++;
-            runs.add(new long[] {mapped ? 1 : 0, j - i});
-            i = j;
+        gate.readLock().lock();
+        try {
+            ClusterMap.Mapping[] m = new ClusterMap.Mapping[count];
+            map.lookup(first, m);
+            List<long[]> runs = new ArrayList<>();
+            for (int i = 0; i < count; ) {
+                boolean mapped = m[i] != null;
+                int j = i + 1;
+                while (j < count && (m[j] != null) == mapped) j++;
+                runs.add(new long[] {mapped ? 1 : 0, j - i});
+                i = j;
+            }
+            return runs;
+        } finally {
+            gate.readLock().unlock();
         }
-        return runs;
     }
 
     /**
@@ -321,23 +367,28 @@ public final class Volume implements AutoCloseable {
      * TLog entry and one overlay range whatever the count; LMDB later deletes only the keys the range has.
      */
     public void discardClusters(long first, long count) throws IOException {
-        checkUsable(first * CLUSTER, count * CLUSTER);
-        if (count == 0) return;
-        waitForDirtyBudget();
-        try (StripeLocks.Held held = stripes.lock(first, count)) {
-            appendLock.lock();
-            try {
-                checkHalted();
-                ByteBuffer b = ByteBuffer.allocate(TLogEntry.SIZE);
-                TLogEntry.discard(first, count).writeTo(b);
-                logEntries(b.flip(), true);
-                tlogs.counted(1);
-                map.discard(first, count, tlogs.seq());
-                groupCommit.appended();
-                chargeMetadata(1);
-            } finally {
-                appendLock.unlock();
+        gate.readLock().lock();
+        try {
+            checkUsable(first * CLUSTER, count * CLUSTER);
+            if (count == 0) return;
+            waitForDirtyBudget();
+            try (StripeLocks.Held held = stripes.lock(first, count)) {
+                appendLock.lock();
+                try {
+                    checkHalted();
+                    ByteBuffer b = ByteBuffer.allocate(TLogEntry.SIZE);
+                    TLogEntry.discard(first, count).writeTo(b);
+                    logEntries(b.flip(), true);
+                    tlogs.counted(1);
+                    map.discard(first, count, tlogs.seq());
+                    groupCommit.appended();
+                    chargeMetadata(1);
+                } finally {
+                    appendLock.unlock();
+                }
             }
+        } finally {
+            gate.readLock().unlock();
         }
     }
 
@@ -390,55 +441,60 @@ public final class Volume implements AutoCloseable {
      * overlapping ranges are walked in the direction that reads every source cluster before it is overwritten.
      */
     public void copyClusters(long src, long dst, long count) throws IOException {
-        checkUsable(src * CLUSTER, count * CLUSTER);
-        checkUsable(dst * CLUSTER, count * CLUSTER);
-        if (count == 0 || src == dst) return;
-        final int batch = 256;
-        boolean backwards = dst > src && dst < src + count;
-        long batches = (count + batch - 1) / batch;
-        ClusterMap.Mapping[] m = new ClusterMap.Mapping[batch];
-        ByteBuffer entries = ByteBuffer.allocate(batch * TLogEntry.SIZE);
-        for (long b = 0; b < batches; b++) {
-            long off = (backwards ? batches - 1 - b : b) * batch;
-            int n = (int) Math.min(batch, count - off);
-            waitForDirtyBudget();
-            try (StripeLocks.Held held = stripes.lock(src + off, n, dst + off, n)) {
-                ClusterMap.Mapping[] got = n == batch ? m : new ClusterMap.Mapping[n];
-                map.lookup(src + off, got);
-                appendLock.lock();
-                try {
-                    checkHalted();
-                    entries.clear();
-                    int k = 0;
-                    for (int i = 0; i < n; k++) { // all of this batch's sources were looked up above
-                        int j = i + 1;
-                        if (got[i] == null) {
-                            while (j < n && got[j] == null) j++;
-                            TLogEntry.discard(dst + off + i, j - i).writeTo(entries);
-                        } else {
-                            TLogEntry.remap(dst + off + i, got[i].location(), got[i].crc()).writeTo(entries);
+        gate.readLock().lock();
+        try {
+            checkUsable(src * CLUSTER, count * CLUSTER);
+            checkUsable(dst * CLUSTER, count * CLUSTER);
+            if (count == 0 || src == dst) return;
+            final int batch = 256;
+            boolean backwards = dst > src && dst < src + count;
+            long batches = (count + batch - 1) / batch;
+            ClusterMap.Mapping[] m = new ClusterMap.Mapping[batch];
+            ByteBuffer entries = ByteBuffer.allocate(batch * TLogEntry.SIZE);
+            for (long b = 0; b < batches; b++) {
+                long off = (backwards ? batches - 1 - b : b) * batch;
+                int n = (int) Math.min(batch, count - off);
+                waitForDirtyBudget();
+                try (StripeLocks.Held held = stripes.lock(src + off, n, dst + off, n)) {
+                    ClusterMap.Mapping[] got = n == batch ? m : new ClusterMap.Mapping[n];
+                    map.lookup(src + off, got);
+                    appendLock.lock();
+                    try {
+                        checkHalted();
+                        entries.clear();
+                        int k = 0;
+                        for (int i = 0; i < n; k++) { // all of this batch's sources were looked up above
+                            int j = i + 1;
+                            if (got[i] == null) {
+                                while (j < n && got[j] == null) j++;
+                                TLogEntry.discard(dst + off + i, j - i).writeTo(entries);
+                            } else {
+                                TLogEntry.remap(dst + off + i, got[i].location(), got[i].crc()).writeTo(entries);
+                            }
+                            i = j;
                         }
-                        i = j;
-                    }
-                    // first: the overlay never shows what the TLog does not hold (so a full disk can be undone)
-                    logEntries(entries.flip(), true);
-                    for (int i = 0; i < n; ) {
-                        int j = i + 1;
-                        if (got[i] == null) {
-                            while (j < n && got[j] == null) j++;
-                            map.discard(dst + off + i, j - i, tlogs.seq());
-                        } else {
-                            map.put(dst + off + i, map.remapped(got[i].location(), got[i].crc(), tlogs.seq()));
+                        // first: the overlay never shows what the TLog does not hold (so a full disk can be undone)
+                        logEntries(entries.flip(), true);
+                        for (int i = 0; i < n; ) {
+                            int j = i + 1;
+                            if (got[i] == null) {
+                                while (j < n && got[j] == null) j++;
+                                map.discard(dst + off + i, j - i, tlogs.seq());
+                            } else {
+                                map.put(dst + off + i, map.remapped(got[i].location(), got[i].crc(), tlogs.seq()));
+                            }
+                            i = j;
                         }
-                        i = j;
+                        tlogs.counted(k);
+                        groupCommit.appended();
+                        chargeMetadata(k);
+                    } finally {
+                        appendLock.unlock();
                     }
-                    tlogs.counted(k);
-                    groupCommit.appended();
-                    chargeMetadata(k);
-                } finally {
-                    appendLock.unlock();
                 }
             }
+        } finally {
+            gate.readLock().unlock();
         }
     }
 
@@ -536,11 +592,16 @@ public final class Volume implements AutoCloseable {
 
     /** Fills {@code dst} (position to limit) with the bytes at {@code offset}; unwritten space reads as zeros. */
     public void read(long offset, ByteBuffer dst) throws IOException {
-        int len = dst.remaining();
-        checkUsable(offset, len);
-        if (len == 0) return;
-        bytesRead.add(len);
-        reader.read(offset, dst);
+        gate.readLock().lock();
+        try {
+            int len = dst.remaining();
+            checkUsable(offset, len);
+            if (len == 0) return;
+            bytesRead.add(len);
+            reader.read(offset, dst);
+        } finally {
+            gate.readLock().unlock();
+        }
     }
 
     // ------------------------------------------------------------------ upload
@@ -640,7 +701,8 @@ public final class Volume implements AutoCloseable {
     }
 
     /** What one scrub pass did. */
-    public record ScrubResult(int victims, long clustersMoved, int scosDeleted) {
+    public record ScrubResult(int victims, long clustersMoved, int scosDeleted, long bytesExamined,
+                              long bytesReclaimed) {
     }
 
     /**
@@ -659,13 +721,116 @@ public final class Volume implements AutoCloseable {
     /** A snapshot of the volume's counters, for metrics. */
     public record Stats(long bytesWritten, long bytesRead, long flushes, long dirtyBytes, long uploadedBytes,
                         long uploadedTlogs, long uploadFailures, long pendingUploads, long epoch, boolean halted,
-                        long scrubbedScos) {
+                        long scrubbedScos, long scrubExaminedBytes, long scrubReclaimedBytes, int snapshots) {
     }
 
     public Stats stats() {
         return new Stats(bytesWritten.sum(), bytesRead.sum(), flushes.sum(), dirty.bytes(), uploader.uploadedBytes(),
                 uploader.uploadedTlogs(), uploader.failures(), uploader.pending(), epoch, halted != null,
-                reader.scrubDeletions());
+                reader.scrubDeletions(), scrubber.examinedBytes(), scrubber.reclaimedBytes(),
+                headers.header().retention().snapshots().size());
+    }
+
+    // ------------------------------------------------------------------ snapshots
+
+    /** Snapshots of this volume: create, list, delete, rollback. */
+    public Snapshots snapshots() {
+        return snapshots;
+    }
+
+    /**
+     * Registers {@code listener}, run when the data changed under the initiators (a rollback), before I/O resumes:
+     * the SCSI layer raises a unit attention on every nexus.
+     */
+    public void addDataChangeListener(Runnable listener) {
+        dataChangeListeners.add(listener);
+    }
+
+    /** Counts the times the data changed under the initiators (rollbacks) since the volume was opened. */
+    public long dataGeneration() {
+        return dataGeneration;
+    }
+
+    VolumeHeader header() {
+        return headers.header();
+    }
+
+    /** Closes the open TLog (even an empty one) with a snapshot to commit along with it; returns its number. */
+    long cut(Uploader.Cut cut) throws IOException {
+        appendLock.lock();
+        try {
+            checkHalted();
+            try {
+                data.sealIfNotEmpty();
+                long seq = tlogs.seq();
+                tlogs.roll(cut);
+                return seq;
+            } catch (IOException e) {
+                throw appendFailed("closing the TLog for a snapshot failed", e);
+            }
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    <T> T exclusiveOfScrub(java.util.concurrent.Callable<T> task) throws Exception {
+        return scrubber.exclusive(task);
+    }
+
+    /** A task that may fail. */
+    interface Task {
+        void run() throws Exception;
+    }
+
+    /** Runs {@code task} with I/O quiesced: commands in flight have finished, new ones wait until it returns. */
+    void quiesced(Task task) throws Exception {
+        gate.writeLock().lock();
+        try {
+            checkHalted();
+            task.run();
+        } finally {
+            gate.writeLock().unlock();
+        }
+    }
+
+    /** The open TLog's number; with I/O quiesced and everything committed it must be empty. */
+    long emptyOpenTlog() throws IOException {
+        appendLock.lock();
+        try {
+            if (!tlogs.isEmpty()) throw new IOException("volume " + name + ": TLog " + tlogs.seq() + " is not empty");
+            return tlogs.seq();
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /** After a rollback's commit made {@code checkpointSeq} the last committed TLog: the sequence goes on after it. */
+    void rolledBack(long checkpointSeq) throws IOException {
+        appendLock.lock();
+        try {
+            tlogs.skipTo(checkpointSeq + 1);
+        } catch (IOException e) {
+            throw halt("opening the TLog after a rollback failed", e);
+        } finally {
+            appendLock.unlock();
+        }
+        uploader.absorbedThrough(checkpointSeq);
+    }
+
+    /** Called under the exclusive gate after a rollback: the listeners run before I/O resumes. */
+    void dataChanged() {
+        dataGeneration++;
+        for (Runnable r : dataChangeListeners) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                log.warn("volume {}: a data change listener failed: {}", name, e.toString());
+            }
+        }
+    }
+
+    void haltFor(Throwable why) {
+        halt(why);
     }
 
     /** Data written but not yet committed to the backend, in bytes. */
@@ -689,9 +854,11 @@ public final class Volume implements AutoCloseable {
         dirty.wake();
     }
 
-    private void checkHalted() throws IOException {
+    void checkHalted() throws IOException {
         Throwable h = halted;
-        if (h != null) throw new IOException("volume " + name + " is halted: " + h.getMessage());
+        if (h != null) {
+            throw new io.stowage.volume.VolumeHaltedException("volume " + name + " is halted: " + h.getMessage(), h);
+        }
     }
 
     private void checkUsable(long offset, long len) throws IOException {

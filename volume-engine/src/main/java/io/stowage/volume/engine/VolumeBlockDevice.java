@@ -77,6 +77,11 @@ public final class VolumeBlockDevice implements BlockDevice {
     }
 
     @Override
+    public void addDataChangeListener(Runnable listener) {
+        volume.addDataChangeListener(listener);
+    }
+
+    @Override
     public byte[] loadState(String key) throws IOException {
         return volume.loadState(key);
     }

@@ -22,15 +22,52 @@ import java.util.UUID;
  * only at a takeover). Committed SCO numbers only grow in commit order (a new owner starts after the highest
  * committed one), so segments and records never overlap.
  *
- * <p>Format: {@code stowage-volume-header 1} (no checkpoint; what releases before checkpoints wrote and read) or
- * {@code 2} (with {@code checkpoint=} and {@code scos=} lines). A header in a format this code does not know is
- * refused, never misread.
+ * <p>Snapshots ({@link Retention}): a snapshot is a named cut in the TLog sequence, the state after TLog
+ * {@code seq}; no data is copied. Its map is rebuilt from its <em>base</em> (the newest checkpoint at or before its
+ * cut, or nothing) plus the TLogs after the base up to the cut, so a checkpoint that folds TLogs a snapshot needs
+ * keeps them (and a superseded checkpoint that is some snapshot's base) in the retention lists; whatever no snapshot
+ * needs any more is dropped from the header, and its object becomes garbage ({@link #objectNames} before and after
+ * a commit tell which).
+ *
+ * <p>Format: {@code stowage-volume-header 1} (no checkpoint; what releases before checkpoints wrote and read),
+ * {@code 2} (with {@code checkpoint=} and {@code scos=} lines) or {@code 3} (with snapshots or retained objects:
+ * {@code snapshot=}, {@code retained-checkpoint=}, {@code retained-tlog=}; a release before snapshots would
+ * collect a snapshot's TLogs, so it must refuse such a header). A header is written in the oldest format that holds
+ * it. A header in a format this code does not know is refused, never misread.
  */
 public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoClusters, long epoch,
                            List<TLogRecord> tlogs, Checkpoint checkpoint, List<ScoSegment> foldedScos,
-                           long tlogCommitEpoch) {
+                           long tlogCommitEpoch, Retention retention) {
     static final String MAGIC = "stowage-volume-header ";
-    static final int NEWEST_FORMAT = 2;
+    static final int NEWEST_FORMAT = 3;
+
+    /**
+     * A snapshot: the state after TLog {@code seq}, made at {@code createdMillis}; {@code writtenBytes} is the
+     * volume's {@link Retention#writtenBytes} at the cut (so the bytes written between two snapshots are a
+     * difference); {@code clones} counts the clones that depend on it (none yet: clones are not built).
+     */
+    public record Snapshot(String name, long seq, long createdMillis, long writtenBytes, int clones) {
+    }
+
+    /**
+     * What snapshots keep: the snapshots in cut order, checkpoints other than the current one that are some
+     * snapshot's base, TLog records folded by a checkpoint that a snapshot still needs, and the data bytes
+     * committed over the volume's life (SCO bytes of every committed TLog; a header before snapshots starts at 0).
+     */
+    public record Retention(List<Snapshot> snapshots, List<Checkpoint> checkpoints, List<TLogRecord> tlogs,
+                            long writtenBytes) {
+        static final Retention NONE = new Retention(List.of(), List.of(), List.of(), 0);
+
+        public Retention {
+            snapshots = List.copyOf(snapshots);
+            checkpoints = List.copyOf(checkpoints);
+            tlogs = List.copyOf(tlogs);
+        }
+
+        boolean holdsAnything() {
+            return !snapshots.isEmpty() || !checkpoints.isEmpty() || !tlogs.isEmpty();
+        }
+    }
 
     /** A committed TLog: sequence number, epoch of its objects, first and last SCO number it references. */
     public record TLogRecord(long seq, long epoch, long firstSco, long lastSco) {
@@ -53,7 +90,14 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
     }
 
     public VolumeHeader(String name, UUID uuid, long sizeBytes, int scoClusters, long epoch, List<TLogRecord> tlogs) {
-        this(name, uuid, sizeBytes, scoClusters, epoch, tlogs, null, List.of(), newestEpoch(tlogs, List.of()));
+        this(name, uuid, sizeBytes, scoClusters, epoch, tlogs, null, List.of(), newestEpoch(tlogs, List.of()),
+                Retention.NONE);
+    }
+
+    public VolumeHeader(String name, UUID uuid, long sizeBytes, int scoClusters, long epoch, List<TLogRecord> tlogs,
+                        Checkpoint checkpoint, List<ScoSegment> foldedScos, long tlogCommitEpoch) {
+        this(name, uuid, sizeBytes, scoClusters, epoch, tlogs, checkpoint, foldedScos, tlogCommitEpoch,
+                Retention.NONE);
     }
 
     /** What a header without a tlog-commit-epoch implies: no commit is newer than its newest record or segment. */
@@ -96,17 +140,128 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
 
     /** This header plus one more committed TLog; the commit is this header's owner's ({@code epoch}). */
     public VolumeHeader withTlog(TLogRecord r) {
+        return withTlog(r, 0);
+    }
+
+    /** This header plus one more committed TLog, which wrote {@code dataBytes} of SCO data. */
+    public VolumeHeader withTlog(TLogRecord r, long dataBytes) {
         List<TLogRecord> l = new ArrayList<>(tlogs);
         l.add(r);
-        return new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, l, checkpoint, foldedScos, epoch);
+        Retention k = new Retention(retention.snapshots(), retention.checkpoints(), retention.tlogs(),
+                retention.writtenBytes() + dataBytes);
+        return new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, l, checkpoint, foldedScos, epoch, k);
     }
 
     public VolumeHeader withSize(long bytes) {
-        return new VolumeHeader(name, uuid, bytes, scoClusters, epoch, tlogs, checkpoint, foldedScos, tlogCommitEpoch);
+        return new VolumeHeader(name, uuid, bytes, scoClusters, epoch, tlogs, checkpoint, foldedScos, tlogCommitEpoch,
+                retention);
     }
 
     public VolumeHeader withEpoch(long e) {
-        return new VolumeHeader(name, uuid, sizeBytes, scoClusters, e, tlogs, checkpoint, foldedScos, tlogCommitEpoch);
+        return new VolumeHeader(name, uuid, sizeBytes, scoClusters, e, tlogs, checkpoint, foldedScos, tlogCommitEpoch,
+                retention);
+    }
+
+    /** The snapshot named {@code name}, or null. */
+    public Snapshot snapshot(String name) {
+        for (Snapshot s : retention.snapshots()) if (s.name().equals(name)) return s;
+        return null;
+    }
+
+    /** This header with snapshot {@code s} added after the others (its cut is the newest). */
+    VolumeHeader withSnapshot(Snapshot s) {
+        if (snapshot(s.name()) != null) throw new IllegalArgumentException("snapshot " + s.name() + " exists");
+        List<Snapshot> l = new ArrayList<>(retention.snapshots());
+        l.add(s);
+        return withRetention(l, retention.checkpoints(), retention.tlogs(), retention.writtenBytes());
+    }
+
+    /**
+     * This header without snapshot {@code name}: the TLogs it needed become the next snapshot's (or the current
+     * state's) where those need them; what nothing needs any more is dropped (garbage once this is committed).
+     */
+    VolumeHeader withoutSnapshot(String name) {
+        List<Snapshot> l = new ArrayList<>(retention.snapshots());
+        if (!l.removeIf(s -> s.name().equals(name))) throw new IllegalArgumentException("no snapshot " + name);
+        return withRetention(l, retention.checkpoints(), retention.tlogs(), retention.writtenBytes());
+    }
+
+    /**
+     * This header rolled back to snapshot {@code s}: its map is now checkpoint {@code c} (written from the
+     * snapshot's map, at a TLog number after every committed one, so the last committed TLog only grows); the
+     * TLogs after the cut and the snapshots after it are dropped, the TLogs up to it are folded like a checkpoint's.
+     */
+    VolumeHeader rolledBackTo(Snapshot s, Checkpoint c) {
+        List<Snapshot> kept = new ArrayList<>();
+        for (Snapshot x : retention.snapshots()) {
+            kept.add(x);
+            if (x.name().equals(s.name())) break;
+        }
+        List<TLogRecord> upToCut = tlogs.stream().filter(t -> t.seq() <= s.seq()).toList();
+        VolumeHeader cut = new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, upToCut, checkpoint,
+                foldedScos, tlogCommitEpoch, new Retention(kept, retention.checkpoints(), retention.tlogs(),
+                s.writtenBytes()));
+        return cut.withCheckpoint(c);
+    }
+
+    /** The checkpoint a snapshot's map starts from: the newest one at or before its cut, or null (an empty map). */
+    Checkpoint baseOf(Snapshot s) {
+        return baseAt(s.seq());
+    }
+
+    /** The newest checkpoint (current or retained) at or before TLog {@code seq}, or null. */
+    Checkpoint baseAt(long seq) {
+        Checkpoint best = null;
+        List<Checkpoint> all = new ArrayList<>(retention.checkpoints());
+        if (checkpoint != null) all.add(checkpoint);
+        for (Checkpoint c : all) {
+            if (c.seq() <= seq && (best == null || c.seq() > best.seq())) best = c;
+        }
+        return best;
+    }
+
+    /** The committed TLogs (retained and current) after {@code after} up to {@code upTo}, in order. */
+    List<TLogRecord> tlogsBetween(long after, long upTo) {
+        List<TLogRecord> l = new ArrayList<>();
+        for (TLogRecord t : retention.tlogs()) if (t.seq() > after && t.seq() <= upTo) l.add(t);
+        for (TLogRecord t : tlogs) if (t.seq() > after && t.seq() <= upTo) l.add(t);
+        l.sort(java.util.Comparator.comparingLong(TLogRecord::seq));
+        return l;
+    }
+
+    /** Names of the TLog and checkpoint objects this header references (current and retained). */
+    java.util.Set<String> objectNames() {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (TLogRecord t : tlogs) names.add(io.stowage.volume.log.ObjectNames.tlog(t.epoch(), t.seq()));
+        for (TLogRecord t : retention.tlogs()) names.add(io.stowage.volume.log.ObjectNames.tlog(t.epoch(), t.seq()));
+        if (checkpoint != null) names.add(io.stowage.volume.log.ObjectNames.checkpoint(checkpoint.epoch(), checkpoint.seq()));
+        for (Checkpoint c : retention.checkpoints()) {
+            names.add(io.stowage.volume.log.ObjectNames.checkpoint(c.epoch(), c.seq()));
+        }
+        return names;
+    }
+
+    /**
+     * This header with the given snapshots and candidate retained objects, of which only what a snapshot needs is
+     * kept: for each snapshot its base checkpoint (if not the current one) and the folded TLogs after the base up
+     * to its cut.
+     */
+    private VolumeHeader withRetention(List<Snapshot> snaps, List<Checkpoint> candidateCheckpoints,
+                                       List<TLogRecord> candidateTlogs, long written) {
+        VolumeHeader all = new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, tlogs, checkpoint, foldedScos,
+                tlogCommitEpoch, new Retention(snaps, candidateCheckpoints, candidateTlogs, written));
+        java.util.Set<Checkpoint> cps = new java.util.LinkedHashSet<>();
+        java.util.Set<TLogRecord> recs = new java.util.LinkedHashSet<>();
+        for (Snapshot s : snaps) {
+            Checkpoint base = all.baseOf(s);
+            if (base != null && !base.equals(checkpoint)) cps.add(base);
+            long after = base == null ? 0 : base.seq();
+            for (TLogRecord t : candidateTlogs) if (t.seq() > after && t.seq() <= s.seq()) recs.add(t);
+        }
+        List<Checkpoint> keptCps = candidateCheckpoints.stream().filter(cps::contains).toList();
+        List<TLogRecord> keptRecs = candidateTlogs.stream().filter(recs::contains).toList();
+        return new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, tlogs, checkpoint, foldedScos,
+                tlogCommitEpoch, new Retention(snaps, keptCps, keptRecs, written));
     }
 
     /**
@@ -116,11 +271,15 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
     public VolumeHeader withCheckpoint(Checkpoint c) {
         List<ScoSegment> segments = new ArrayList<>(foldedScos);
         List<TLogRecord> later = new ArrayList<>();
+        List<Checkpoint> candidateCheckpoints = new ArrayList<>(retention.checkpoints());
+        if (checkpoint != null) candidateCheckpoints.add(checkpoint); // superseded: kept if a snapshot's base
+        List<TLogRecord> candidateTlogs = new ArrayList<>(retention.tlogs());
         for (TLogRecord t : tlogs) {
             if (t.seq() > c.seq()) {
                 later.add(t);
                 continue;
             }
+            candidateTlogs.add(t); // folded: kept if a snapshot needs it
             if (t.lastSco() < t.firstSco()) continue; // a TLog of no SCO (only discards or remaps)
             ScoSegment last = segments.isEmpty() ? null : segments.get(segments.size() - 1);
             if (last != null && last.epoch() == t.epoch() && t.firstSco() > last.lastSco()) {
@@ -129,7 +288,9 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
                 segments.add(new ScoSegment(t.epoch(), t.firstSco(), t.lastSco()));
             }
         }
-        return new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, later, c, segments, tlogCommitEpoch);
+        return new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, later, c, segments, tlogCommitEpoch,
+                retention).withRetention(retention.snapshots(), candidateCheckpoints, candidateTlogs,
+                retention.writtenBytes());
     }
 
     /** The TLog records a checkpoint at {@code seq} folds (their objects become garbage once it is committed). */
@@ -139,13 +300,27 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
 
     public byte[] serialize() {
         boolean v2 = checkpoint != null || !foldedScos.isEmpty();
-        StringBuilder sb = new StringBuilder(MAGIC).append(v2 ? 2 : 1).append('\n');
+        int format = retention.holdsAnything() ? 3 : v2 ? 2 : 1;
+        StringBuilder sb = new StringBuilder(MAGIC).append(format).append('\n');
         sb.append("name=").append(name).append('\n');
         sb.append("uuid=").append(uuid).append('\n');
         sb.append("size=").append(sizeBytes).append('\n');
         sb.append("sco-clusters=").append(scoClusters).append('\n');
         sb.append("epoch=").append(epoch).append('\n');
         sb.append("tlog-commit-epoch=").append(tlogCommitEpoch).append('\n'); // older readers skip unknown keys
+        if (retention.writtenBytes() != 0) sb.append("written-bytes=").append(retention.writtenBytes()).append('\n');
+        for (Snapshot x : retention.snapshots()) {
+            sb.append("snapshot=").append(x.seq()).append(',').append(x.createdMillis()).append(',')
+                    .append(x.writtenBytes()).append(',').append(x.clones()).append(',').append(x.name()).append('\n');
+        }
+        for (Checkpoint x : retention.checkpoints()) {
+            sb.append("retained-checkpoint=").append(x.seq()).append(',').append(x.epoch()).append(',')
+                    .append(x.entries()).append('\n');
+        }
+        for (TLogRecord t : retention.tlogs()) {
+            sb.append("retained-tlog=").append(t.seq()).append(',').append(t.epoch()).append(',').append(t.firstSco())
+                    .append(',').append(t.lastSco()).append('\n');
+        }
         if (checkpoint != null) {
             sb.append("checkpoint=").append(checkpoint.seq()).append(',').append(checkpoint.epoch()).append(',')
                     .append(checkpoint.entries()).append('\n');
@@ -185,6 +360,10 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
         Checkpoint checkpoint = null;
         List<ScoSegment> segments = new ArrayList<>();
         List<TLogRecord> tlogs = new ArrayList<>();
+        long written = 0;
+        List<Snapshot> snaps = new ArrayList<>();
+        List<Checkpoint> keptCheckpoints = new ArrayList<>();
+        List<TLogRecord> keptTlogs = new ArrayList<>();
         String[] lines = new String(bytes, StandardCharsets.UTF_8).split("\n");
         if (lines.length == 0 || !lines[0].startsWith(MAGIC)) {
             throw new IllegalArgumentException("not a Stowage volume header");
@@ -225,10 +404,27 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
                     tlogs.add(new TLogRecord(Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]),
                             Long.parseLong(p[3])));
                 }
+                case "written-bytes" -> written = Long.parseLong(v);
+                case "snapshot" -> {
+                    String[] p = v.split(",", 5);
+                    snaps.add(new Snapshot(p[4], Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]),
+                            Integer.parseInt(p[3])));
+                }
+                case "retained-checkpoint" -> {
+                    String[] p = v.split(",");
+                    keptCheckpoints.add(new Checkpoint(Long.parseLong(p[0]), Long.parseLong(p[1]),
+                            Long.parseLong(p[2])));
+                }
+                case "retained-tlog" -> {
+                    String[] p = v.split(",");
+                    keptTlogs.add(new TLogRecord(Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]),
+                            Long.parseLong(p[3])));
+                }
                 default -> { }
             }
         }
         if (tlogCommitEpoch < 0) tlogCommitEpoch = newestEpoch(tlogs, segments); // a header from before the line
-        return new VolumeHeader(name, uuid, size, sco, epoch, tlogs, checkpoint, segments, tlogCommitEpoch);
+        return new VolumeHeader(name, uuid, size, sco, epoch, tlogs, checkpoint, segments, tlogCommitEpoch,
+                new Retention(snaps, keptCheckpoints, keptTlogs, written));
     }
 }

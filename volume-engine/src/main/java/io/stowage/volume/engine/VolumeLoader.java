@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -95,9 +97,32 @@ final class VolumeLoader {
             local.put(number, scos.adopt(f, isCommitted ? ScoCache.State.UPLOADED : ScoCache.State.SEALED));
         }
 
-        Volume v = new Volume(name, store, config, cacheDir, header, map, scos, epoch, files, reserve);
-        TLogReplayer.LocalReplay replay = TLogReplayer.replayLocal(cacheDir, header, map, local, files);
-        v.recovered(replay.jobs());
+        List<PendingSnapshots.Pending> pending = PendingSnapshots.read(cacheDir);
+        Set<Long> cuts = new HashSet<>();
+        for (PendingSnapshots.Pending p : pending) cuts.add(p.seq());
+        TLogReplayer.LocalReplay replay = TLogReplayer.replayLocal(cacheDir, header, map, local, files, cuts);
+        // each snapshot cut before the crash goes with its replayed TLog; one whose TLog did not survive is lost
+        List<PendingSnapshots.Pending> kept = new ArrayList<>();
+        List<Uploader.Job> jobs = new ArrayList<>();
+        for (Uploader.Job j : replay.jobs()) {
+            Uploader.Cut cut = null;
+            for (PendingSnapshots.Pending p : pending) {
+                if (p.seq() == j.seq() && header.snapshot(p.name()) == null) {
+                    cut = new Uploader.Cut(p.name(), p.createdMillis(), new java.util.concurrent.CompletableFuture<>());
+                    kept.add(p);
+                }
+            }
+            jobs.add(cut == null ? j : new Uploader.Job(j.seq(), j.tlogEpoch(), j.file(), j.writer(), j.scos(), cut));
+        }
+        for (PendingSnapshots.Pending p : pending) {
+            if (!kept.contains(p) && header.snapshot(p.name()) == null) {
+                log.warn("volume {}: snapshot {} (cut at TLog {}) is lost: its TLog did not survive", name, p.name(),
+                        p.seq());
+            }
+        }
+        Volume v = new Volume(name, store, config, cacheDir, header, map, scos, epoch, files, reserve, kept);
+        if (!kept.equals(pending)) new PendingSnapshots(cacheDir, files, pending).replace(kept);
+        v.recovered(jobs);
         boolean cut = replay.cut();
         int localReplayed = replay.tlogs();
         long localEntries = replay.entries();

@@ -16,4 +16,12 @@ public interface Backend {
     List<String> volumes() throws IOException;
 
     void deleteVolume(String name) throws IOException;
+
+    /**
+     * The store of what every node using this backend shares (the node's catalogue of volumes and targets), apart
+     * from any volume: named {@code _node}, which no volume name can be (they begin with a letter or digit).
+     */
+    default ObjectStore nodeStore() throws IOException {
+        throw new UnsupportedOperationException(this + " keeps no node-wide objects");
+    }
 }

@@ -27,6 +27,8 @@ import java.util.stream.Stream;
  * 24  body
  * </pre>
  * Named state is {@code state.<key>}, replaced (or deleted) under the same lock after checking the header's epoch.
+ * A versioned object is {@code versioned.<name>} (8-byte version, then the data), replaced under the same lock after
+ * comparing its version.
  * Thread-safe within one process; two processes must not share a directory.
  */
 public final class DirectoryObjectStore implements ObjectStore {
@@ -121,6 +123,43 @@ public final class DirectoryObjectStore implements ObjectStore {
         }
     }
 
+    /** {@code versioned.<name>}: the 8-byte version, then the data. */
+    @Override
+    public Optional<Versioned> getVersioned(String name) throws IOException {
+        byte[] all;
+        try {
+            all = Files.readAllBytes(dir.resolve("versioned." + name));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+        ByteBuffer b = ByteBuffer.wrap(all);
+        long version = b.getLong();
+        byte[] data = new byte[b.remaining()];
+        b.get(data);
+        return Optional.of(new Versioned(version, data));
+    }
+
+    /** Checked and replaced (by rename) under the process-wide lock, as the header. */
+    @Override
+    public long putVersioned(String name, long expectedVersion, byte[] data) throws IOException {
+        String file = "versioned." + name;
+        synchronized (DirectoryObjectStore.class) {
+            long current = getVersioned(name).map(Versioned::version).orElse(0L);
+            if (current != expectedVersion) {
+                throw new VersionConflictException(name + " is at version " + current + ", expected "
+                        + expectedVersion + " (another writer changed it)");
+            }
+            ByteBuffer b = ByteBuffer.allocate(8 + data.length).putLong(expectedVersion + 1).put(data).flip();
+            Path tmp = writeTemp(file, b);
+            try {
+                replace(tmp, file);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+            return expectedVersion + 1;
+        }
+    }
+
     /** A new temporary file holding {@code data}, synced. */
     private Path writeTemp(String name, ByteBuffer data) throws IOException {
         Path tmp = temp(name);
@@ -143,6 +182,15 @@ public final class DirectoryObjectStore implements ObjectStore {
             Files.move(tmp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
         }
         syncDirectory();
+    }
+
+    @Override
+    public long size(String name) throws IOException {
+        try {
+            return Files.size(dir.resolve(name));
+        } catch (java.nio.file.NoSuchFileException e) {
+            return 0;
+        }
     }
 
     private Path temp(String name) {

@@ -33,6 +33,25 @@ public interface ObjectStore extends java.io.Closeable {
     void putState(long ownerEpoch, String key, byte[] state) throws IOException;
 
     /**
+     * A small mutable object written by {@link #putVersioned}, with its version, or empty if there is none. Reads
+     * the data and the version that belong together.
+     */
+    default Optional<Versioned> getVersioned(String name) throws IOException {
+        throw new UnsupportedOperationException(this + " keeps no versioned objects");
+    }
+
+    /**
+     * Compare-and-swap: replaces {@code name} with {@code data} only if its version is still
+     * {@code expectedVersion} (0: only if it does not exist yet), atomically with that check, and returns the new
+     * version ({@code expectedVersion + 1}). Throws {@link VersionConflictException} if another writer got there
+     * first; the caller reads again and retries. For node-wide state several writers share (the catalogue); small
+     * values only (up to a few MiB). Durable when it returns.
+     */
+    default long putVersioned(String name, long expectedVersion, byte[] data) throws IOException {
+        throw new UnsupportedOperationException(this + " keeps no versioned objects");
+    }
+
+    /**
      * Reads {@code length} bytes at {@code offset} of {@code name} into {@code dst} from its position, which is left
      * unchanged; fails if the object is shorter.
      */
@@ -44,6 +63,11 @@ public interface ObjectStore extends java.io.Closeable {
     boolean exists(String name) throws IOException;
 
     void delete(String name) throws IOException;
+
+    /** The size of object {@code name} in bytes (0 if it does not exist). Stores override this with a stat. */
+    default long size(String name) throws IOException {
+        return exists(name) ? getAll(name).length : 0;
+    }
 
     /** Names beginning with {@code prefix}, sorted. */
     List<String> list(String prefix) throws IOException;
@@ -87,8 +111,19 @@ public interface ObjectStore extends java.io.Closeable {
         }
     }
 
+    /** A versioned object and its version (1 for the first write). */
+    record Versioned(long version, byte[] data) {
+    }
+
+    /** {@link #putVersioned} lost the race: the object's version is no longer the expected one. */
+    final class VersionConflictException extends IOException {
+        public VersionConflictException(String message) {
+            super(message);
+        }
+    }
+
     /** The store refused a header commit because the epoch moved on: this node no longer owns the volume. */
-    final class FencedException extends IOException {
+    final class FencedException extends io.stowage.volume.OwnershipLostException {
         public FencedException(String message) {
             super(message);
         }

@@ -27,6 +27,8 @@ class ForwardingObjectStore implements ObjectStore {
     @Override public byte[] getState(String k) throws IOException { before("state", k); return real.getState(k); }
     @Override public void putState(long e, String k, byte[] d) throws IOException { before("state", k); real.putState(e, k, d); }
     @Override public void get(String n, long o, int l, ByteBuffer d) throws IOException { before("get", n); real.get(n, o, l, d); }
+    @Override public Optional<Versioned> getVersioned(String n) throws IOException { before("versioned", n); return real.getVersioned(n); }
+    @Override public long putVersioned(String n, long v, byte[] d) throws IOException { before("versioned", n); return real.putVersioned(n, v, d); }
     @Override public byte[] getAll(String n) throws IOException { before("get", n); return real.getAll(n); }
     @Override public boolean exists(String n) throws IOException { before("exists", n); return real.exists(n); }
     @Override public void delete(String n) throws IOException { before("delete", n); real.delete(n); }

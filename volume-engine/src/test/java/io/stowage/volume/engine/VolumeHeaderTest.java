@@ -46,8 +46,26 @@ class VolumeHeaderTest {
         assertTrue(new String(v2.serialize(), StandardCharsets.UTF_8).startsWith("stowage-volume-header 2\n"));
         assertEquals(v2, VolumeHeader.parse(v2.serialize()));
         byte[] future = new String(v2.serialize(), StandardCharsets.UTF_8)
-                .replace("stowage-volume-header 2", "stowage-volume-header 3").getBytes(StandardCharsets.UTF_8);
+                .replace("stowage-volume-header 2", "stowage-volume-header 4").getBytes(StandardCharsets.UTF_8);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VolumeHeader.parse(future));
-        assertTrue(e.getMessage().contains("format 3"), e.getMessage());
+        assertTrue(e.getMessage().contains("format 4"), e.getMessage());
+    }
+
+    @Test
+    void snapshotsAreFormat3AndKeepWhatTheyNeedThroughCheckpoints() {
+        VolumeHeader h = withRecords().withSnapshot(new VolumeHeader.Snapshot("before-upgrade", 3, 1700000000000L, 42, 0));
+        assertTrue(new String(h.serialize(), StandardCharsets.UTF_8).startsWith("stowage-volume-header 3\n"),
+                "a header with snapshots must be refused by a release that would collect their TLogs");
+        assertEquals(h, VolumeHeader.parse(h.serialize()));
+        VolumeHeader c = h.withCheckpoint(new VolumeHeader.Checkpoint(5, 3, 9));
+        assertEquals(List.of(1L, 2L, 3L), c.retention().tlogs().stream().map(VolumeHeader.TLogRecord::seq).toList(),
+                "no checkpoint at or before the cut: the snapshot needs TLogs 1 to 3");
+        assertTrue(c.objectNames().contains(io.stowage.volume.log.ObjectNames.tlog(1, 3)));
+        assertFalse(c.objectNames().contains(io.stowage.volume.log.ObjectNames.tlog(2, 4)), "TLog 4 is after the cut and folded: garbage");
+        assertEquals(c, VolumeHeader.parse(c.serialize()));
+        VolumeHeader d = c.withoutSnapshot("before-upgrade");
+        assertTrue(d.retention().tlogs().isEmpty());
+        assertTrue(new String(d.serialize(), StandardCharsets.UTF_8).startsWith("stowage-volume-header 2\n"),
+                "without snapshots the format older releases read");
     }
 }

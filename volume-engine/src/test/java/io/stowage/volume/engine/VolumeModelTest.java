@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,7 +18,10 @@ import org.junit.jupiter.api.io.TempDir;
  * any sector range up to the whole volume, overlapping earlier ones), metadata-only copies (REMAP, with discard
  * ranges for unmapped source runs),
  * scrubs (live data moved, emptied SCOs deleted), flushes, clean restarts,
- * crash restarts (abandon without close: recovery replays local TLogs) and cache wipes (backend restart).
+ * crash restarts (abandon without close: recovery replays local TLogs) and cache wipes (backend restart);
+ * and, drawn from a second random sequence beside them, snapshots, snapshot deletes and rollbacks, against a model
+ * that keeps each snapshot's bytes (a rollback drops the snapshots after it, as the engine does). At the end every
+ * snapshot left is rolled back to and verified, newest first.
  */
 class VolumeModelTest {
     static final int SIZE = 4 << 20; // 1024 clusters
@@ -40,9 +46,34 @@ class VolumeModelTest {
         byte[] model = new byte[SIZE];
         Random r = new Random(seed);
         int restarts = 0, crashes = 0, wipes = 0, scrubbed = 0;
+        Random snaps = new Random(seed * 1_000_003); // snapshot operations: the other operations' sequence is unchanged
+        LinkedHashMap<String, byte[]> snapshots = new LinkedHashMap<>(); // in cut order
+        int made = 0, deleted = 0, rolledBack = 0;
         for (int op = 0; op < ops; op++) {
             int kind = r.nextInt(100);
             String what = "seed " + seed + " op " + op;
+            int snapshotOp = snaps.nextInt(100);
+            if (snapshotOp < 3) {
+                String name = "s" + made++;
+                v.snapshots().create(name);
+                snapshots.put(name, model.clone());
+            } else if (snapshotOp < 4 && !snapshots.isEmpty()) {
+                List<String> names = new ArrayList<>(snapshots.keySet());
+                String name = names.get(snaps.nextInt(names.size()));
+                v.snapshots().delete(name);
+                snapshots.remove(name);
+                deleted++;
+            } else if (snapshotOp < 5 && !snapshots.isEmpty()) {
+                List<String> names = new ArrayList<>(snapshots.keySet());
+                int i = snaps.nextInt(names.size());
+                v.snapshots().rollback(names.get(i));
+                model = snapshots.get(names.get(i)).clone();
+                for (String later : names.subList(i + 1, names.size())) snapshots.remove(later);
+                rolledBack++;
+                ByteBuffer all = ByteBuffer.allocate(SIZE);
+                v.read(0, all);
+                assertArrayEquals(model, all.array(), what + " after rollback to " + names.get(i));
+            }
             if (kind < 40) { // write
                 boolean aligned = r.nextBoolean();
                 int off = aligned ? r.nextInt(SIZE / 4096) * 4096 : r.nextInt(SIZE / 512) * 512;
@@ -104,11 +135,19 @@ class VolumeModelTest {
         v.close();
         assertTrue(restarts > 5 && crashes > 5 && wipes > 5, restarts + "/" + crashes + "/" + wipes);
         assertTrue(scrubbed > 20, "scrubbing deleted SCOs: " + scrubbed);
+        assertTrue(made > 20 && deleted > 3 && rolledBack > 3, made + "/" + deleted + "/" + rolledBack);
         engine.dropCache("v"); // and the backend alone still has every byte after all those deletions
         v = engine.open("v");
         all.clear();
         v.read(0, all);
         assertArrayEquals(model, all.array(), "whole volume after a backend restart, seed " + seed);
+        List<String> names = new ArrayList<>(snapshots.keySet());
+        for (int i = names.size() - 1; i >= 0; i--) { // every snapshot left still holds its bytes
+            v.snapshots().rollback(names.get(i));
+            all.clear();
+            v.read(0, all);
+            assertArrayEquals(snapshots.get(names.get(i)), all.array(), "snapshot " + names.get(i) + ", seed " + seed);
+        }
         v.close();
     }
 }

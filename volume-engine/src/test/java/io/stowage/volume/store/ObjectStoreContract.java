@@ -77,6 +77,52 @@ public final class ObjectStoreContract {
         s.putState(1, "reservations", null);
         assertNull(s.getState("reservations"), "null deletes it");
         s.putState(1, "reservations", null); // deleting what is not there is fine
+        checkVersioned(s);
+    }
+
+    /** Versioned objects (the catalogue): compare-and-swap on a version, so two writers never lose an update. */
+    public static void checkVersioned(ObjectStore s) throws Exception {
+        assertTrue(s.getVersioned("catalogue").isEmpty());
+        assertThrows(ObjectStore.VersionConflictException.class, () -> s.putVersioned("catalogue", 1, new byte[] {1}),
+                "an update of what does not exist is refused");
+        assertEquals(1, s.putVersioned("catalogue", 0, new byte[] {1}));
+        assertThrows(ObjectStore.VersionConflictException.class, () -> s.putVersioned("catalogue", 0, new byte[] {9}),
+                "a second creation is refused");
+        assertEquals(2, s.putVersioned("catalogue", 1, new byte[] {2, 2}));
+        assertThrows(ObjectStore.VersionConflictException.class, () -> s.putVersioned("catalogue", 1, new byte[] {9}),
+                "a writer that read version 1 lost the race to the one that wrote version 2");
+        ObjectStore.Versioned v = s.getVersioned("catalogue").orElseThrow();
+        assertEquals(2, v.version());
+        assertArrayEquals(new byte[] {2, 2}, v.data());
+        // many writers racing: each update lands exactly once
+        int writers = 4;
+        int each = 10;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(writers);
+        try {
+            List<java.util.concurrent.Future<Integer>> done = new java.util.ArrayList<>();
+            for (int w = 0; w < writers; w++) {
+                done.add(pool.submit(() -> {
+                    int conflicts = 0;
+                    for (int i = 0; i < each; ) {
+                        ObjectStore.Versioned cur = s.getVersioned("catalogue").orElseThrow();
+                        byte[] next = java.util.Arrays.copyOf(cur.data(), cur.data().length + 1);
+                        try {
+                            s.putVersioned("catalogue", cur.version(), next);
+                            i++;
+                        } catch (ObjectStore.VersionConflictException e) {
+                            conflicts++;
+                        }
+                    }
+                    return conflicts;
+                }));
+            }
+            for (var f : done) f.get();
+        } finally {
+            pool.shutdown();
+        }
+        ObjectStore.Versioned last = s.getVersioned("catalogue").orElseThrow();
+        assertEquals(2 + writers * each, last.version());
+        assertEquals(2 + writers * each, last.data().length, "no update was lost");
     }
 
 }

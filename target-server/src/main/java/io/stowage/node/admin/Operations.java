@@ -1,0 +1,593 @@
+package io.stowage.node.admin;
+
+import io.stowage.iscsi.session.ExportedTarget;
+import io.stowage.iscsi.session.Session;
+import io.stowage.iscsi.session.SessionRegistry;
+import io.stowage.iscsi.session.TargetDirectory;
+import io.stowage.iscsi.login.ChapCredentials;
+import io.stowage.node.admin.AdminException.Kind;
+import io.stowage.node.admin.Views.ExportView;
+import io.stowage.node.admin.Views.SessionView;
+import io.stowage.node.admin.Views.StatusView;
+import io.stowage.node.admin.Views.TargetView;
+import io.stowage.node.admin.Views.VolumeView;
+import io.stowage.node.catalogue.Catalogue;
+import io.stowage.node.catalogue.CatalogueStore;
+import io.stowage.scsi.BufferPool;
+import io.stowage.scsi.LogicalUnit;
+import io.stowage.scsi.ScsiTarget;
+import io.stowage.scsi.TargetPortIdentity;
+import io.stowage.volume.BlockDevice;
+import io.stowage.volume.VolumeInfo;
+import io.stowage.volume.engine.Volume;
+import io.stowage.volume.engine.VolumeBlockDevice;
+import io.stowage.volume.engine.VolumeEngine;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The operations on a running node, shared by the config reload (SIGHUP), the admin API and so the CLI: each one
+ * changes the {@link Catalogue} (compare-and-swap in the backend) and then makes the node serve what the catalogue
+ * says ({@link #reconcile}): targets are added to and removed from the portal's directory, LUNs added (POWER ON for
+ * the new LU, REPORTED LUNS DATA HAS CHANGED for the others) and removed (REPORTED LUNS DATA HAS CHANGED),
+ * volumes opened, grown (CAPACITY DATA HAS CHANGED) and deleted. Nothing needs a restart.
+ *
+ * <p>One operation at a time per node (the methods are synchronized); the catalogue's compare-and-swap orders
+ * them against other nodes sharing the backend. A volume is opened when first exported and stays open until it is
+ * deleted or the node stops: a command still running on an unexported LU finishes on an open device.
+ */
+public final class Operations implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Operations.class);
+    private static final Pattern TARGET_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    private static final Pattern IQN = Pattern.compile(
+            "(iqn\\.\\d{4}-\\d{2}\\.[^\\s]+|eui\\.[0-9A-Fa-f]{16}|naa\\.[0-9A-Fa-f]{16,32})");
+    public static final int MAX_LUN = 16383;
+    /** The IQN of a target named NAME is this + NAME unless given (the config file's default too). */
+    public static final String DEFAULT_IQN_PREFIX = "iqn.2026-11.io.stowage:";
+
+    /**
+     * What the config file says that the operations use: the volumes and targets that seed the catalogue, and the
+     * per-target and per-volume node settings (CHAP, ACLs, write-through). The daemon makes it from its config.
+     */
+    public record FileSettings(Map<String, Long> volumeSizes, Map<String, Catalogue.TargetEntry> targets,
+                               java.util.function.Function<String, ChapCredentials> chap,
+                               java.util.function.Function<String, java.util.Set<String>> allowedInitiators,
+                               java.util.function.Predicate<String> writeThrough) {
+    }
+
+    private final VolumeEngine engine;
+    private final CatalogueStore store;
+    private final TargetDirectory directory;
+    private final SessionRegistry registry;
+    private final BufferPool buffers;
+    private final ExecutorService io;
+    private final int portalGroupTag;
+    private final long startedAt = System.currentTimeMillis();
+    private FileSettings config;
+    private Catalogue current = Catalogue.empty();
+    private long version;
+    private int nextRelativePort = 1;
+    /** Open volumes, by name. */
+    private final Map<String, BlockDevice> devices = new LinkedHashMap<>();
+    /**
+     * One logical unit per volume, shared by every target that exports it: one NAA is one device to initiators,
+     * so its reservations and unit attentions must be one set too (as a LIO backstore in several targets).
+     */
+    private final Map<String, LogicalUnit> units = new LinkedHashMap<>();
+    /** Served targets, by catalogue name. */
+    private final Map<String, ExportedTarget> live = new LinkedHashMap<>();
+
+    public Operations(VolumeEngine engine, CatalogueStore store, TargetDirectory directory, SessionRegistry registry,
+                      BufferPool buffers, ExecutorService io, int portalGroupTag, FileSettings config) {
+        this.engine = engine;
+        this.store = store;
+        this.directory = directory;
+        this.registry = registry;
+        this.buffers = buffers;
+        this.io = io;
+        this.portalGroupTag = portalGroupTag;
+        this.config = config;
+    }
+
+    /**
+     * First serving: reads the catalogue (seeding it from the config file's volumes and targets at first start,
+     * then applying what changed in the file since) and serves it. Any volume that cannot be opened fails the
+     * start, as it always did.
+     */
+    public synchronized List<String> start() throws IOException {
+        List<String> report = applyConfig(config);
+        List<String> failures = new ArrayList<>();
+        report.addAll(reconcile(failures));
+        if (!failures.isEmpty()) throw new IOException(failures.get(0));
+        return report;
+    }
+
+    /**
+     * A re-read config file (SIGHUP): what changed in its volumes and targets since it was last applied goes into
+     * the catalogue (new volumes, targets and LUNs, grown sizes); removals in the file are reported and left to
+     * the CLI, since the catalogue wins. Returns one line per change or refusal.
+     */
+    public synchronized List<String> reload(FileSettings fresh) throws IOException {
+        config = fresh;
+        List<String> report = applyConfig(fresh);
+        report.addAll(reconcile(new ArrayList<>()));
+        return report;
+    }
+
+    private List<String> applyConfig(FileSettings cfg) throws IOException {
+        List<List<String>> lines = new ArrayList<>(List.of(new ArrayList<>()));
+        CatalogueStore.Versioned v = store.update(c -> {
+            List<String> report = new ArrayList<>(); // afresh on each attempt
+            lines.set(0, report);
+            return seeded(c, cfg, report);
+        });
+        current = v.catalogue();
+        version = v.version();
+        return new ArrayList<>(lines.get(0));
+    }
+
+    /** {@code c} with the config file's volumes and targets applied where they changed since {@code c.seed()}. */
+    private static Catalogue seeded(Catalogue c, FileSettings cfg, List<String> report) {
+        Catalogue.Seed seed = c.seed();
+        for (Map.Entry<String, Long> e : cfg.volumeSizes().entrySet()) {
+            String name = e.getKey();
+            long size = e.getValue();
+            if (Objects.equals(seed.volumes().get(name), size)) continue; // unchanged in the file: catalogue wins
+            Catalogue.VolumeEntry cur = c.volumes().get(name);
+            if (cur == null || size > cur.sizeBytes()) {
+                c = c.withVolume(name, new Catalogue.VolumeEntry(size));
+            } else if (size < cur.sizeBytes()) {
+                report.add("volume " + name + " not resized: cannot shrink from " + cur.sizeBytes() + " to " + size
+                        + " bytes");
+            }
+        }
+        TreeMap<String, Catalogue.TargetEntry> seededTargets = new TreeMap<>();
+        for (Map.Entry<String, Catalogue.TargetEntry> e : cfg.targets().entrySet()) {
+            String name = e.getKey();
+            Catalogue.TargetEntry t = e.getValue();
+            seededTargets.put(name, t);
+            Catalogue.TargetEntry before = seed.targets().get(name);
+            Catalogue.TargetEntry cur = c.targets().get(name);
+            if (cur == null) {
+                if (before != null) continue; // deleted through the CLI since: the catalogue wins
+                String clash = c.targetName(t.iqn());
+                if (clash != null) {
+                    report.add("target " + name + " not added: IQN " + t.iqn() + " is target " + clash + "'s");
+                    continue;
+                }
+                cur = new Catalogue.TargetEntry(t.iqn(), null);
+            }
+            for (Map.Entry<Integer, String> lun : t.luns().entrySet()) {
+                if (before != null && lun.getValue().equals(before.luns().get(lun.getKey()))) continue;
+                String there = cur.luns().get(lun.getKey());
+                if (there != null) {
+                    if (!there.equals(lun.getValue())) {
+                        report.add("target " + t.iqn() + " LUN " + lun.getKey() + " changed volume in the config: kept"
+                                + " as volume " + there + " (stowage export remove, then add)");
+                    }
+                } else if (!cur.luns().containsValue(lun.getValue())) {
+                    cur = cur.withLun(lun.getKey(), lun.getValue());
+                }
+            }
+            if (before != null) {
+                for (Map.Entry<Integer, String> lun : before.luns().entrySet()) {
+                    if (!t.luns().containsKey(lun.getKey()) && lun.getValue().equals(cur.luns().get(lun.getKey()))) {
+                        report.add("target " + t.iqn() + " LUN " + lun.getKey() + " removed from the config: still"
+                                + " exported (stowage export remove " + name + " " + lun.getKey() + ")");
+                    }
+                }
+            }
+            c = c.withTarget(name, cur);
+        }
+        for (String gone : seed.targets().keySet()) {
+            if (!cfg.targets().containsKey(gone) && c.targets().containsKey(gone)) {
+                report.add("target " + c.targets().get(gone).iqn() + " removed from the config: still served"
+                        + " (stowage target delete " + gone + ")");
+            }
+        }
+        return c.withSeed(new Catalogue.Seed(new TreeMap<>(cfg.volumeSizes()), seededTargets));
+    }
+
+    /**
+     * Makes the node serve {@link #current}: targets and LUNs added and removed, open volumes grown. Returns one
+     * line per change; what could not be done goes to the report and to {@code failures}.
+     */
+    private List<String> reconcile(List<String> failures) {
+        List<String> report = new ArrayList<>();
+        Catalogue c = current;
+        for (String name : List.copyOf(live.keySet())) {
+            if (!c.targets().containsKey(name)) {
+                ExportedTarget t = live.remove(name);
+                for (int lun : t.scsi().luns().keySet()) t.scsi().removeLun(lun);
+                directory.remove(t.name());
+                int closed = registry.closeSessionsOf(t, "target deleted");
+                report.add("target " + t.name() + " deleted" + (closed > 0 ? " (" + closed + " sessions closed)" : ""));
+            }
+        }
+        for (Map.Entry<String, Catalogue.TargetEntry> e : c.targets().entrySet()) {
+            ExportedTarget t = live.get(e.getKey());
+            if (t == null) {
+                t = serve(e.getKey(), e.getValue().iqn());
+                report.add("target " + t.name() + " created");
+            }
+            ScsiTarget scsi = t.scsi();
+            for (Map.Entry<Integer, LogicalUnit> lun : scsi.luns().entrySet()) {
+                String wanted = e.getValue().luns().get(lun.getKey());
+                if (!lun.getValue().volume().name().equals(wanted)) {
+                    scsi.removeLun(lun.getKey());
+                    report.add("target " + t.name() + " LUN " + lun.getKey() + " removed (volume "
+                            + lun.getValue().volume().name() + ")");
+                }
+            }
+            for (Map.Entry<Integer, String> lun : e.getValue().luns().entrySet()) {
+                if (scsi.luns().containsKey(lun.getKey())) continue;
+                try {
+                    scsi.addLun(lun.getKey(), unit(lun.getValue(), c));
+                    report.add("target " + t.name() + " LUN " + lun.getKey() + " added (volume " + lun.getValue() + ")");
+                } catch (IOException | RuntimeException ex) {
+                    String line = "target " + t.name() + " LUN " + lun.getKey() + " not added: " + ex.getMessage();
+                    report.add(line);
+                    failures.add(line);
+                }
+            }
+        }
+        for (Map.Entry<String, BlockDevice> d : devices.entrySet()) {
+            Catalogue.VolumeEntry wanted = c.volumes().get(d.getKey());
+            BlockDevice dev = d.getValue();
+            if (wanted == null || wanted.sizeBytes() <= dev.sizeBytes()) continue;
+            try {
+                ((VolumeBlockDevice) dev).volume().resize(wanted.sizeBytes());
+                LogicalUnit u = units.get(d.getKey());
+                for (ExportedTarget t : live.values()) {
+                    if (t.scsi().luns().containsValue(u)) t.scsi().capacityChanged(u);
+                }
+                report.add("volume " + d.getKey() + " resized to " + wanted.sizeBytes() + " bytes");
+            } catch (IOException | RuntimeException ex) {
+                String line = "volume " + d.getKey() + " not resized: " + ex.getMessage();
+                report.add(line);
+                failures.add(line);
+            }
+        }
+        for (String line : report) log.info("{}", line);
+        return report;
+    }
+
+    /** A new target in the portal's directory, with no LUN yet; CHAP and ACLs from the config file's keys. */
+    private ExportedTarget serve(String name, String iqn) {
+        ScsiTarget scsi = new ScsiTarget(new TargetPortIdentity(iqn, nextRelativePort++, portalGroupTag),
+                new TreeMap<>(), buffers);
+        ExportedTarget t = new ExportedTarget(iqn, scsi, portalGroupTag, config.chap().apply(name),
+                config.allowedInitiators().apply(name), name); // catalogue name = alias
+        // EXTENDED COPY may name any LU of this node as source or destination
+        scsi.onFindByNaa(naa -> directory.all().stream().map(x -> x.scsi().ownByNaa(naa))
+                .filter(Objects::nonNull).findFirst().orElse(null));
+        // PREEMPT AND ABORT: the preempted nexuses may reach a shared unit through any target exporting it
+        scsi.onAbortTasks((nexuses, unit) -> directory.all().forEach(x -> x.scsi().luns().forEach((lun, u) -> {
+            if (u == unit) registry.abortTasks(x, nexuses, lun);
+        })));
+        if (t.chap() != null) log.info("target {} requires CHAP{}", iqn, t.chap().mutual() ? " (mutual)" : "");
+        if (!t.allowedInitiators().isEmpty()) log.info("target {} admits only {}", iqn, t.allowedInitiators());
+        live.put(name, t);
+        directory.add(t);
+        return t;
+    }
+
+    /** The volume's logical unit, its volume opened (created, or grown to its catalogued size) on first use. */
+    private LogicalUnit unit(String volume, Catalogue c) throws IOException {
+        LogicalUnit u = units.get(volume);
+        if (u != null) return u;
+        Catalogue.VolumeEntry entry = c.volumes().get(volume);
+        if (entry == null) throw new IOException("volume " + volume + " is not in the catalogue");
+        if (engine.find(volume).isEmpty()) {
+            engine.create(volume, entry.sizeBytes());
+            log.info("volume {} created ({} bytes, thin)", volume, entry.sizeBytes());
+        }
+        Volume v = engine.open(volume);
+        try {
+            if (entry.sizeBytes() > v.info().sizeBytes()) v.resize(entry.sizeBytes()); // grown while not open
+        } catch (IOException | RuntimeException e) {
+            v.close();
+            throw e;
+        }
+        BlockDevice dev = new VolumeBlockDevice(v, io, config.writeThrough().test(volume));
+        devices.put(volume, dev);
+        u = new LogicalUnit(dev);
+        units.put(volume, u);
+        log.info("volume {} ({} bytes, uuid {}) opened", volume, dev.sizeBytes(), dev.info().uuid());
+        return u;
+    }
+
+    private Catalogue change(UnaryOperator<Catalogue> f) throws IOException {
+        CatalogueStore.Versioned v = store.update(f);
+        current = v.catalogue();
+        version = v.version();
+        return current;
+    }
+
+    // ---- volumes
+
+    public synchronized VolumeView createVolume(String name, long sizeBytes) throws IOException {
+        if (name == null || !VolumeEngine.isValidName(name)) {
+            throw AdminException.invalid("name", "a volume name is 1 to 64 letters, digits, '.', '_' or '-', "
+                    + "beginning with a letter or digit; got '" + name + "'");
+        }
+        if (current.volumes().containsKey(name) || store.read().map(v -> v.catalogue().volumes().containsKey(name))
+                .orElse(false)) {
+            throw new AdminException(Kind.DUPLICATE, "name", "volume " + name + " already exists");
+        }
+        if (engine.find(name).isPresent()) {
+            throw new AdminException(Kind.DUPLICATE, "name", "volume " + name + " exists in the backend but not in the"
+                    + " catalogue (left by an earlier release or another installation); choose another name");
+        }
+        engine.create(name, sizeBytes);
+        try {
+            change(c -> {
+                if (c.volumes().containsKey(name)) {
+                    throw new AdminException(Kind.DUPLICATE, "name", "volume " + name + " already exists");
+                }
+                return c.withVolume(name, new Catalogue.VolumeEntry(sizeBytes));
+            });
+        } catch (IOException | RuntimeException e) {
+            engine.delete(name);
+            throw e;
+        }
+        log.info("volume {} created ({} bytes, thin)", name, sizeBytes);
+        return volume(name);
+    }
+
+    public synchronized List<VolumeView> volumes() throws IOException {
+        refresh();
+        List<VolumeView> out = new ArrayList<>();
+        for (String name : current.volumes().keySet()) out.add(view(name));
+        return out;
+    }
+
+    public synchronized VolumeView volume(String name) throws IOException {
+        refresh();
+        if (!current.volumes().containsKey(name)) throw unknownVolume("name", name);
+        return view(name);
+    }
+
+    private VolumeView view(String name) throws IOException {
+        long size = current.volumes().get(name).sizeBytes();
+        BlockDevice dev = devices.get(name);
+        String uuid = dev != null ? dev.info().uuid().toString()
+                : engine.find(name).map(VolumeInfo::uuid).map(Object::toString).orElse(null);
+        return new VolumeView(name, size, Sizes.format(size), uuid, exportViews(current.exportsOf(name)));
+    }
+
+    /** Grows a volume; logged-in initiators get CAPACITY DATA HAS CHANGED. Shrinking is refused. */
+    public synchronized VolumeView resizeVolume(String name, long sizeBytes) throws IOException {
+        change(c -> {
+            Catalogue.VolumeEntry cur = c.volumes().get(name);
+            if (cur == null) throw unknownVolume("name", name);
+            if (sizeBytes < cur.sizeBytes()) {
+                throw AdminException.invalid("size", "cannot shrink volume " + name + " from " + Sizes.format(cur
+                        .sizeBytes()) + " to " + Sizes.format(sizeBytes) + " (data past the end would be lost)");
+            }
+            return c.withVolume(name, new Catalogue.VolumeEntry(sizeBytes));
+        });
+        List<String> failures = new ArrayList<>();
+        reconcile(failures);
+        if (!failures.isEmpty()) throw new IOException(failures.get(0));
+        return volume(name);
+    }
+
+    /** Deletes a volume and its data; refused while a target exports it. */
+    public synchronized void deleteVolume(String name) throws IOException {
+        change(c -> {
+            if (!c.volumes().containsKey(name)) throw unknownVolume("name", name);
+            List<Catalogue.Export> exports = c.exportsOf(name);
+            if (!exports.isEmpty()) {
+                Catalogue.Export e = exports.get(0);
+                throw new AdminException(Kind.IN_USE, "name", "volume " + name + " is exported as LUN " + e.lun()
+                        + " of target " + e.target() + "; remove the export first (stowage export remove "
+                        + e.target() + " " + e.lun() + ")");
+            }
+            return c.withoutVolume(name);
+        });
+        units.remove(name);
+        BlockDevice dev = devices.remove(name);
+        if (dev != null) dev.close();
+        engine.delete(name);
+        log.info("volume {} deleted", name);
+    }
+
+    // ---- targets
+
+    public synchronized TargetView createTarget(String name, String iqn) throws IOException {
+        if (name == null || !TARGET_NAME.matcher(name).matches()) {
+            throw AdminException.invalid("name", "a target name is 1 to 64 letters, digits, '.', '_' or '-', "
+                    + "beginning with a letter or digit; got '" + name + "'");
+        }
+        String fullIqn = iqn == null || iqn.isBlank() ? DEFAULT_IQN_PREFIX + name : iqn;
+        if (!IQN.matcher(fullIqn).matches()) {
+            throw AdminException.invalid("iqn", "expected an iSCSI name such as " + DEFAULT_IQN_PREFIX
+                    + "name, got '" + fullIqn + "'");
+        }
+        change(c -> {
+            if (c.targets().containsKey(name)) {
+                throw new AdminException(Kind.DUPLICATE, "name", "target " + name + " already exists");
+            }
+            String clash = c.targetName(fullIqn);
+            if (clash != null) {
+                throw new AdminException(Kind.DUPLICATE, "iqn", "IQN " + fullIqn + " is already target " + clash + "'s");
+            }
+            return c.withTarget(name, new Catalogue.TargetEntry(fullIqn, null));
+        });
+        reconcile(new ArrayList<>());
+        return target(name);
+    }
+
+    public synchronized List<TargetView> targets() throws IOException {
+        refresh();
+        List<TargetView> out = new ArrayList<>();
+        for (String name : current.targets().keySet()) out.add(targetView(name));
+        return out;
+    }
+
+    public synchronized TargetView target(String nameOrIqn) throws IOException {
+        refresh();
+        String name = current.targetName(nameOrIqn);
+        if (name == null) throw unknownTarget("name", nameOrIqn);
+        return targetView(name);
+    }
+
+    private TargetView targetView(String name) {
+        Catalogue.TargetEntry t = current.targets().get(name);
+        List<ExportView> luns = exportViews(current.exports().stream().filter(e -> e.target().equals(name)).toList());
+        ExportedTarget served = live.get(name);
+        int sessions = served == null ? 0
+                : (int) registry.all().stream().filter(s -> s.target() == served).count();
+        return new TargetView(name, t.iqn(), luns, sessions);
+    }
+
+    /** Deletes a target; refused while it has LUNs. Its sessions are closed. */
+    public synchronized void deleteTarget(String nameOrIqn) throws IOException {
+        change(c -> {
+            String name = c.targetName(nameOrIqn);
+            if (name == null) throw unknownTarget("name", nameOrIqn);
+            Catalogue.TargetEntry t = c.targets().get(name);
+            if (!t.luns().isEmpty()) {
+                throw new AdminException(Kind.IN_USE, "name", "target " + name + " still exports " + t.luns().size()
+                        + " LUN(s); remove its exports first (stowage export list --target " + name + ")");
+            }
+            return c.withoutTarget(name);
+        });
+        reconcile(new ArrayList<>());
+    }
+
+    // ---- exports
+
+    /** Exports {@code volume} as LUN {@code lun} (null: the lowest free) of {@code target}. */
+    public synchronized ExportView addExport(String target, String volume, Integer lun) throws IOException {
+        if (lun != null && (lun < 0 || lun > MAX_LUN)) {
+            throw AdminException.invalid("lun", "a LUN is 0 to " + MAX_LUN + ", got " + lun);
+        }
+        int[] chosen = new int[1];
+        String[] targetName = new String[1];
+        change(c -> {
+            String name = c.targetName(target == null ? "" : target);
+            if (name == null) throw unknownTarget("target", target);
+            if (volume == null || !c.volumes().containsKey(volume)) throw unknownVolume("volume", volume);
+            Catalogue.TargetEntry t = c.targets().get(name);
+            for (Map.Entry<Integer, String> e : t.luns().entrySet()) {
+                if (e.getValue().equals(volume)) {
+                    throw new AdminException(Kind.DUPLICATE, "volume", "volume " + volume + " is already LUN "
+                            + e.getKey() + " of target " + name);
+                }
+            }
+            int n = lun != null ? lun : 0;
+            if (lun == null) {
+                while (t.luns().containsKey(n)) n++;
+            } else if (t.luns().containsKey(n)) {
+                throw new AdminException(Kind.DUPLICATE, "lun", "LUN " + n + " of target " + name + " is volume "
+                        + t.luns().get(n));
+            }
+            chosen[0] = n;
+            targetName[0] = name;
+            return c.withTarget(name, t.withLun(n, volume));
+        });
+        List<String> failures = new ArrayList<>();
+        reconcile(failures);
+        if (!live.get(targetName[0]).scsi().luns().containsKey(chosen[0])) {
+            change(c -> c.withTarget(targetName[0], c.targets().get(targetName[0]).withoutLun(chosen[0])));
+            throw new IOException("cannot export volume " + volume + ": "
+                    + (failures.isEmpty() ? "not served" : failures.get(0)));
+        }
+        return new ExportView(targetName[0], current.targets().get(targetName[0]).iqn(), chosen[0], volume);
+    }
+
+    /** Unexports LUN {@code lun} of {@code target}; its sessions get REPORTED LUNS DATA HAS CHANGED. */
+    public synchronized void removeExport(String target, int lun) throws IOException {
+        change(c -> {
+            String name = c.targetName(target == null ? "" : target);
+            if (name == null) throw unknownTarget("target", target);
+            Catalogue.TargetEntry t = c.targets().get(name);
+            if (!t.luns().containsKey(lun)) {
+                throw AdminException.notFound("lun", "target " + name + " has no LUN " + lun);
+            }
+            return c.withTarget(name, t.withoutLun(lun));
+        });
+        reconcile(new ArrayList<>());
+    }
+
+    public synchronized List<ExportView> exports() throws IOException {
+        refresh();
+        return exportViews(current.exports());
+    }
+
+    // ---- sessions, status
+
+    public List<SessionView> sessions() {
+        List<SessionView> out = new ArrayList<>();
+        for (Session s : registry.all()) {
+            out.add(new SessionView(s.tsih(), s.initiatorName(), String.format("%012x", s.isid()),
+                    s.target() == null ? null : s.target().name(), s.discovery()));
+        }
+        out.sort(java.util.Comparator.comparingInt(SessionView::tsih));
+        return out;
+    }
+
+    public synchronized StatusView status(String portal, String backend) throws IOException {
+        refresh();
+        String v = Optional.ofNullable(Operations.class.getPackage().getImplementationVersion()).orElse("dev");
+        return new StatusView(v, portal, backend, version, current.volumes().size(), current.targets().size(),
+                current.exports().size(), registry.size(), (System.currentTimeMillis() - startedAt) / 1000);
+    }
+
+    /** The volumes open for I/O now, by name (metrics). */
+    public synchronized Map<String, Volume> openVolumes() {
+        Map<String, Volume> out = new TreeMap<>();
+        devices.forEach((name, dev) -> {
+            if (dev instanceof VolumeBlockDevice vbd) out.put(name, vbd.volume());
+        });
+        return out;
+    }
+
+    /** Reads the catalogue again: another node may have changed it (served here at the next change or reload). */
+    private void refresh() throws IOException {
+        Optional<CatalogueStore.Versioned> v = store.read();
+        if (v.isPresent() && v.get().version() != version) {
+            current = v.get().catalogue();
+            version = v.get().version();
+        }
+    }
+
+    private static List<ExportView> exportViews(List<Catalogue.Export> exports) {
+        return exports.stream().map(e -> new ExportView(e.target(), e.iqn(), e.lun(), e.volume())).toList();
+    }
+
+    private static AdminException unknownVolume(String field, String name) {
+        return AdminException.notFound(field, "no volume named '" + name + "' (stowage volume list)");
+    }
+
+    private static AdminException unknownTarget(String field, String name) {
+        return AdminException.notFound(field, "no target named '" + name + "' (stowage target list)");
+    }
+
+    /** Flushes and closes every open volume. The portal must have stopped. */
+    @Override
+    public synchronized void close() {
+        for (Map.Entry<String, BlockDevice> d : devices.entrySet()) {
+            try {
+                d.getValue().close();
+            } catch (RuntimeException e) {
+                log.error("closing volume {} failed: {}", d.getKey(), e.toString());
+            }
+        }
+        devices.clear();
+        units.clear();
+    }
+}

@@ -1,0 +1,118 @@
+package io.stowage.node.catalogue;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * What a node serves: its volumes, its targets and their LUN mappings, as one immutable value kept in the backend
+ * ({@link CatalogueStore}) so every node sharing it sees the same and a restart keeps what the admin API did.
+ * Every change makes a new value ({@code with…}/{@code without…}). {@code seed} remembers which volumes and
+ * targets of the config file have already been applied, so the file's {@code volume.*}/{@code target.*} keys seed
+ * the catalogue once and later only their changes apply (docs/operations.md, "Which wins").
+ */
+public record Catalogue(int format, SortedMap<String, VolumeEntry> volumes, SortedMap<String, TargetEntry> targets,
+                        Seed seed) {
+    public static final int FORMAT = 1;
+
+    /** A volume as catalogued: its size (the engine keeps its data and the size it has reached). */
+    public record VolumeEntry(long sizeBytes) {
+    }
+
+    /** A target: its IQN and LUN → volume name. */
+    public record TargetEntry(String iqn, SortedMap<Integer, String> luns) {
+        public TargetEntry {
+            luns = frozen(luns);
+        }
+
+        public TargetEntry withLun(int lun, String volume) {
+            TreeMap<Integer, String> m = new TreeMap<>(luns);
+            m.put(lun, volume);
+            return new TargetEntry(iqn, m);
+        }
+
+        public TargetEntry withoutLun(int lun) {
+            TreeMap<Integer, String> m = new TreeMap<>(luns);
+            m.remove(lun);
+            return new TargetEntry(iqn, m);
+        }
+    }
+
+    /** The config file's volume sizes and targets as last applied to the catalogue. */
+    public record Seed(SortedMap<String, Long> volumes, SortedMap<String, TargetEntry> targets) {
+        public Seed {
+            volumes = frozen(volumes);
+            targets = frozen(targets);
+        }
+    }
+
+    /** A LUN of a target that exports a volume. */
+    public record Export(String target, String iqn, int lun, String volume) {
+    }
+
+    public Catalogue {
+        volumes = frozen(volumes);
+        targets = frozen(targets);
+        if (seed == null) seed = new Seed(null, null);
+    }
+
+    public static Catalogue empty() {
+        return new Catalogue(FORMAT, null, null, null);
+    }
+
+    public Catalogue withVolume(String name, VolumeEntry v) {
+        TreeMap<String, VolumeEntry> m = new TreeMap<>(volumes);
+        m.put(name, v);
+        return new Catalogue(format, m, targets, seed);
+    }
+
+    public Catalogue withoutVolume(String name) {
+        TreeMap<String, VolumeEntry> m = new TreeMap<>(volumes);
+        m.remove(name);
+        return new Catalogue(format, m, targets, seed);
+    }
+
+    public Catalogue withTarget(String name, TargetEntry t) {
+        TreeMap<String, TargetEntry> m = new TreeMap<>(targets);
+        m.put(name, t);
+        return new Catalogue(format, volumes, m, seed);
+    }
+
+    public Catalogue withoutTarget(String name) {
+        TreeMap<String, TargetEntry> m = new TreeMap<>(targets);
+        m.remove(name);
+        return new Catalogue(format, volumes, m, seed);
+    }
+
+    public Catalogue withSeed(Seed s) {
+        return new Catalogue(format, volumes, targets, s);
+    }
+
+    /** Every LUN mapping, by target then LUN. */
+    public List<Export> exports() {
+        List<Export> out = new ArrayList<>();
+        targets.forEach((name, t) -> t.luns().forEach((lun, vol) -> out.add(new Export(name, t.iqn(), lun, vol))));
+        return out;
+    }
+
+    /** The LUNs that export {@code volume}. */
+    public List<Export> exportsOf(String volume) {
+        return exports().stream().filter(e -> e.volume().equals(volume)).toList();
+    }
+
+    /** The target named {@code nameOrIqn} (its catalogue name or its IQN), or null. */
+    public String targetName(String nameOrIqn) {
+        if (targets.containsKey(nameOrIqn)) return nameOrIqn;
+        for (Map.Entry<String, TargetEntry> e : targets.entrySet()) {
+            if (e.getValue().iqn().equals(nameOrIqn)) return e.getKey();
+        }
+        return null;
+    }
+
+    private static <K, V> SortedMap<K, V> frozen(SortedMap<K, V> m) {
+        return Collections.unmodifiableSortedMap(m == null ? new TreeMap<>() : new TreeMap<>(m));
+    }
+}

@@ -1,0 +1,137 @@
+package io.stowage.node.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.stowage.node.Daemon;
+import io.stowage.node.StowageConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI against an in-process daemon: tables, --json, and the exit code of every error path. */
+class CliTest {
+    @TempDir Path dir;
+    Daemon daemon;
+    String url;
+
+    record Run(int code, String out, String err) {
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        StowageConfig c = StowageConfig.from(Map.of("target.demo.lun.0", "demo", "volume.demo.size", "64M"));
+        c.overrideDataDir(dir);
+        c.overridePort(0);
+        c.overrideAdmin("127.0.0.1:0");
+        daemon = new Daemon(c);
+        url = "http://127.0.0.1:" + daemon.adminAddress().getPort();
+    }
+
+    @AfterEach
+    void stop() {
+        daemon.close();
+    }
+
+    Run cli(String... args) {
+        List<String> a = new ArrayList<>(List.of(args));
+        a.addAll(List.of("--url", url, "--token-file", dir.resolve("admin.token").toString()));
+        return raw(a.toArray(String[]::new));
+    }
+
+    static Run raw(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Cli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true,
+                StandardCharsets.UTF_8));
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aVolumeIsCreatedExportedGrownAndDeleted() throws Exception {
+        Run r = cli("volume", "create", "web", "--size", "2G");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("volume web created (2G, thin)\n", r.out());
+        r = cli("volume", "list");
+        assertEquals(0, r.code());
+        assertTrue(r.out().startsWith("NAME"), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("demo\\s+64M\\s+demo/0")), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("web\\s+2G\\s+-")), r.out());
+        assertEquals(0, cli("target", "create", "www").code());
+        r = cli("export", "add", "www", "web", "--lun", "3");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("volume web is LUN 3 of iqn.2026-11.io.stowage:www\n", r.out());
+        assertNotNull(daemon.targets().find("iqn.2026-11.io.stowage:www").scsi().luns().get(3));
+        r = cli("export", "list", "--json", "--target", "www");
+        JsonNode exports = AdminClient.JSON.readTree(r.out());
+        assertEquals(1, exports.size());
+        assertEquals("web", exports.get(0).path("volume").asText());
+        assertEquals(0, cli("volume", "resize", "web", "-s", "3G").code());
+        JsonNode shown = AdminClient.JSON.readTree(cli("volume", "show", "web", "--json").out());
+        assertEquals(3L << 30, shown.path("sizeBytes").asLong());
+        assertTrue(cli("volume", "show", "web").out().contains("iqn.2026-11.io.stowage:www LUN 3"));
+        assertTrue(cli("target", "list").out().lines().anyMatch(l -> l.matches("www\\s+iqn.2026-11.io.stowage:www\\s+1\\s+0")));
+        assertEquals(0, cli("session", "list").code());
+        r = cli("status");
+        assertEquals(0, r.code());
+        assertTrue(r.out().contains("volumes:   2"), r.out());
+        assertEquals(0, cli("export", "remove", "www", "3").code());
+        assertEquals(0, cli("volume", "delete", "web").code());
+        assertEquals(0, cli("target", "delete", "www").code());
+        assertEquals(List.of("demo"), daemon.operations().volumes().stream().map(v -> v.name()).toList());
+    }
+
+    @Test
+    void everyErrorHasItsExitCodeAndSaysWhat() throws Exception {
+        Run r = cli("volume", "show", "nope");
+        assertEquals(ExitCode.NOT_FOUND, r.code());
+        assertEquals("stowage: no volume named 'nope' (stowage volume list)\n", r.err());
+        r = cli("volume", "create", "x", "--size", "12Q");
+        assertEquals(ExitCode.USAGE, r.code());
+        assertTrue(r.err().contains("expected a size such as 8G"), r.err());
+        assertEquals(ExitCode.USAGE, cli("volume", "create", "x", "--size", "1000").code(), "not a multiple of 4K");
+        r = cli("volume", "create", "demo", "--size", "1G");
+        assertEquals(ExitCode.DUPLICATE, r.code());
+        assertTrue(r.err().contains("already exists"), r.err());
+        r = cli("volume", "delete", "demo");
+        assertEquals(ExitCode.IN_USE, r.code());
+        assertTrue(r.err().contains("stowage export remove demo 0"), r.err());
+        assertEquals(ExitCode.USAGE, cli("volume", "create", "x").code(), "--size is required");
+        assertEquals(ExitCode.USAGE, cli("volume", "frobnicate").code());
+        assertEquals(ExitCode.NOT_FOUND, cli("export", "add", "nope", "demo").code());
+
+        Path wrong = dir.resolve("wrong.token");
+        Files.writeString(wrong, "0123456789abcdef0123456789abcdef\n");
+        r = raw("volume", "list", "--url", url, "--token-file", wrong.toString());
+        assertEquals(ExitCode.UNAUTHORIZED, r.code());
+        assertTrue(r.err().contains("wrong token"), r.err());
+        r = raw("volume", "list", "--url", url, "--token-file", dir.resolve("absent").toString());
+        assertEquals(ExitCode.UNAUTHORIZED, r.code());
+        assertTrue(r.err().contains("cannot read the token file"), r.err());
+
+        int free;
+        try (ServerSocket s = new ServerSocket(0)) {
+            free = s.getLocalPort();
+        }
+        r = raw("status", "--url", "http://127.0.0.1:" + free, "--token-file", wrong.toString());
+        assertEquals(ExitCode.NO_DAEMON, r.code());
+        assertTrue(r.err().contains("no Stowage daemon answers at http://127.0.0.1:" + free), r.err());
+    }
+
+    @Test
+    void helpListsTheSubcommandsAndExitCodes() {
+        Run r = raw("volume", "--help");
+        assertEquals(0, r.code());
+        for (String sub : List.of("create", "list", "show", "resize", "delete")) assertTrue(r.out().contains(sub), r.out());
+    }
+}
