@@ -3,6 +3,7 @@ package io.stowage.node;
 import io.stowage.scsi.BufferPool;
 import io.stowage.iscsi.login.TextKey;
 import io.stowage.iscsi.session.Connection;
+import io.stowage.iscsi.session.ExportedTarget;
 import io.stowage.iscsi.session.NodeResources;
 import io.stowage.iscsi.session.SessionRegistry;
 import io.stowage.iscsi.session.TargetDirectory;
@@ -36,8 +37,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Daemon implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
-    /** Portal group tag of the one portal group a node has today. */
-    public static final int PORTAL_GROUP_TAG = 1;
 
     private final ExecutorService io;
     private final TargetDirectory directory;
@@ -83,7 +82,7 @@ public final class Daemon implements AutoCloseable {
                 log.info("discovery sessions require CHAP{}", config.discoveryChap().mutual() ? " (mutual)" : "");
             }
             operations = opened.push("the volumes", new Operations(engine, new CatalogueStore(backend.nodeStore()),
-                    directory, registry, buffers, io, PORTAL_GROUP_TAG, fileSettings(config)));
+                    directory, registry, buffers, io, config.nodeId(), fileSettings(config)));
             operations.start();
             // in-flight I/O completes before its volume closes
             opened.defer("draining the I/O executor", () -> {
@@ -103,7 +102,7 @@ public final class Daemon implements AutoCloseable {
                     config.limits().maxConnectionsPerAddress());
             try {
                 portal = opened.push("the portal", new MinaPortal(config.portal(), config.nopInInterval(), gate,
-                        wire -> new Connection(wire, directory, registry, buffers, PORTAL_GROUP_TAG, ours, resources)));
+                        wire -> new Connection(wire, directory, registry, buffers, config.nodeId(), ours, resources)));
             } catch (IOException e) {
                 throw new IOException("cannot listen on " + config.portal() + ": " + e.getMessage(), e);
             }
@@ -117,16 +116,10 @@ public final class Daemon implements AutoCloseable {
     }
 
     private MetricsEndpoint openMetrics(StowageConfig config) throws IOException {
-        // a live view: volumes opened later through the admin API are scraped too
-        Map<String, io.stowage.volume.engine.Volume> byName = new java.util.AbstractMap<>() {
-            @Override
-            public java.util.Set<Map.Entry<String, io.stowage.volume.engine.Volume>> entrySet() {
-                return operations.openVolumes().entrySet();
-            }
-        };
         MetricsEndpoint m;
         try {
-            m = new MetricsEndpoint(config.metrics(), byName, registry::size);
+            // asked at each scrape: volumes and targets the admin API or a reload add later are scraped too
+            m = new MetricsEndpoint(config.metrics(), operations::openDevices, registry::size, this::sessionsPerTarget);
         } catch (IOException e) {
             throw new IOException("config key 'metrics': cannot listen on " + config.metrics() + ": "
                     + e.getMessage(), e);
@@ -149,6 +142,7 @@ public final class Daemon implements AutoCloseable {
             report.add("catalogue not updated: " + e.getMessage());
         }
         if (!fresh.portal().equals(config.portal())) report.add("portal changed: needs a restart");
+        if (fresh.nodeId() != config.nodeId()) report.add("node.id changed: needs a restart");
         if (!fresh.volumeConfig().equals(config.volumeConfig())) report.add("engine.* changed: needs a restart");
         config = fresh;
         for (String line : report) log.info("reload: {}", line);
@@ -161,7 +155,8 @@ public final class Daemon implements AutoCloseable {
         Map<String, io.stowage.node.catalogue.Catalogue.TargetEntry> targets = new java.util.LinkedHashMap<>();
         c.targets().forEach((name, t) -> targets.put(name,
                 new io.stowage.node.catalogue.Catalogue.TargetEntry(t.iqn(), t.luns())));
-        return new Operations.FileSettings(c.volumeSizes(), targets, c::chap, c::allowedInitiators, c::writeThrough);
+        return new Operations.FileSettings(c.nodeName(), c.volumeSizes(), targets, c::chap, c::allowedInitiators,
+                c::writeThrough);
     }
 
     /**
@@ -200,6 +195,14 @@ public final class Daemon implements AutoCloseable {
     /** The operations shared by reload, the admin API and the CLI. */
     public Operations operations() {
         return operations;
+    }
+
+    /** Normal sessions per target IQN, every served target listed (0 when none is logged in). */
+    private Map<String, Integer> sessionsPerTarget() {
+        Map<String, Integer> n = new java.util.TreeMap<>();
+        for (ExportedTarget t : directory.all()) n.put(t.name(), 0);
+        registry.sessionsPerTarget().forEach((iqn, count) -> n.merge(iqn, count, Integer::sum));
+        return n;
     }
 
     public InetSocketAddress portalAddress() {

@@ -8,8 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.commons.configuration2.PropertiesConfiguration;
 import org.apache.commons.configuration2.ex.ConfigurationException;
 
@@ -123,9 +121,11 @@ public final class StowageConfig {
                 volumeSizes.put(name, (Long) value);
             } else if (p == StowageProperties.VOLUME_WRITE_THROUGH) {
                 if ((Boolean) value) writeThrough.add(name);
-            } else { // target.NAME.chap.*
+            } else if (p.name().startsWith("target.NAME.chap.")) {
                 chapKeys.computeIfAbsent(name, n -> new LinkedHashMap<>())
                         .put(p.name().substring("target.NAME.chap.".length()), (String) value);
+            } else {
+                throw new IllegalStateException("StowageConfig does not apply " + p); // a registry key left unwired
             }
         }
     }
@@ -282,31 +282,11 @@ public final class StowageConfig {
     }
 
     static long size(String key, String v) throws ConfigException {
-        Matcher m = Pattern.compile("(\\d+)\\s*([KMGT]?)(i?B)?", Pattern.CASE_INSENSITIVE).matcher(v);
-        if (!m.matches()) {
-            throw new ConfigException(key, "expected a size such as 8G, got '" + v + "'");
-        }
-        int shift = switch (m.group(2).toUpperCase()) {
-            case "K" -> 10;
-            case "M" -> 20;
-            case "G" -> 30;
-            case "T" -> 40;
-            default -> 0;
-        };
-        long n;
         try {
-            n = Long.parseLong(m.group(1));
-        } catch (NumberFormatException e) {
-            throw new ConfigException(key, "size too large: '" + v + "'");
+            return io.stowage.node.admin.Sizes.bytes(v);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key, e.getMessage());
         }
-        if (n <= 0 || n > (1L << 50 >> shift)) {
-            throw new ConfigException(key, "size out of range: '" + v + "'");
-        }
-        long bytes = n << shift;
-        if (bytes % 4096 != 0) {
-            throw new ConfigException(key, "size must be a multiple of 4 KiB, got '" + v + "'");
-        }
-        return bytes;
     }
 
     /** {@code bytes} as the config file writes it: the largest binary unit that divides it (4096 → 4K). */
@@ -333,7 +313,7 @@ public final class StowageConfig {
                 get(StowageProperties.SCOS_PER_TLOG), 1000L * get(StowageProperties.TLOG_MAX_AGE),
                 get(StowageProperties.DIRTY_LIMIT), get(StowageProperties.CACHE_LIMIT),
                 io.stowage.volume.engine.VolumeConfig.METADATA_MAP_FROM_VOLUME_SIZE,
-                get(StowageProperties.UPLOAD_PARALLELISM), 1000L * get(StowageProperties.SCRUB_INTERVAL),
+                get(StowageProperties.UPLOAD_PARALLELISM), 1000L * get(StowageProperties.SCRUB_INTERVAL), false,
                 readCacheLimit());
     }
 
@@ -380,6 +360,17 @@ public final class StowageConfig {
         return get(StowageProperties.ADMIN_LISTEN);
     }
 
+    /** node.name, else the host name (else "localhost"). */
+    public String nodeName() {
+        String n = get(StowageProperties.NODE_NAME);
+        if (n != null) return n;
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "localhost";
+        }
+    }
+
     /** The admin API's token file: admin.token-file, else data-dir/admin.token. */
     public Path adminTokenFile() {
         Path f = get(StowageProperties.ADMIN_TOKEN_FILE);
@@ -412,6 +403,11 @@ public final class StowageConfig {
 
     public String digests() {
         return get(StowageProperties.DIGESTS);
+    }
+
+    /** This node's id: its target port group, relative target port and portal group tag in every target. */
+    public int nodeId() {
+        return get(StowageProperties.NODE_ID);
     }
 
     public int nopInInterval() {

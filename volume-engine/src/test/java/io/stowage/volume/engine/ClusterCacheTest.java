@@ -68,7 +68,7 @@ class ClusterCacheTest {
 
     /** cache-limit 0: every SCO is evicted once uploaded, so reads go to the backend unless the read cache has them. */
     private static VolumeConfig config(long readCacheBytes) {
-        return new VolumeConfig(16, 1, 20, 64 << 20, 0, 32L << 20, 4, 0, readCacheBytes);
+        return new VolumeConfig(16, 1, 20, 64 << 20, 0, 32L << 20, 4, 0, false, readCacheBytes);
     }
 
     @Test
