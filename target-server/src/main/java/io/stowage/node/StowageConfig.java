@@ -319,7 +319,17 @@ public final class StowageConfig {
                 get(StowageProperties.SCOS_PER_TLOG), 1000L * get(StowageProperties.TLOG_MAX_AGE),
                 get(StowageProperties.DIRTY_LIMIT), get(StowageProperties.CACHE_LIMIT),
                 io.stowage.volume.engine.VolumeConfig.METADATA_MAP_FROM_VOLUME_SIZE,
-                get(StowageProperties.UPLOAD_PARALLELISM), 1000L * get(StowageProperties.SCRUB_INTERVAL));
+                get(StowageProperties.UPLOAD_PARALLELISM), 1000L * get(StowageProperties.SCRUB_INTERVAL), false,
+                readCacheLimit());
+    }
+
+    private static final long DEFAULT_RADOS_READ_CACHE = 512L << 20;
+
+    /** engine.read-cache-limit, else by backend: the directory backend's objects are local files already. */
+    private long readCacheLimit() {
+        Long set = get(StowageProperties.READ_CACHE_LIMIT);
+        if (set != null) return set;
+        return get(StowageProperties.BACKEND).equals("rados") ? DEFAULT_RADOS_READ_CACHE : 0;
     }
 
     /** The RADOS backend's settings, or null when the objects live in the local directory (backend = directory). */
