@@ -104,6 +104,22 @@ class DtlTest {
     }
 
     @Test
+    void aFlushCoveringMoreThanOneDtlObjectLosesNothing() throws Exception {
+        NoCommits backend = new NoCommits(dir.resolve("obj"));
+        VolumeEngine a = new VolumeEngine(dir.resolve("cacheA"), backend, SMALL.withDtl(true));
+        a.create("v", 16 << 20);
+        Volume v = a.open("v");
+        byte[] big = random(5 << 20, 8); // more than one DTL object's worth (4 MiB), in one round
+        v.write(0, ByteBuffer.wrap(big), false);
+        v.flush();
+        v.abandon();
+        assertTrue(new DirectoryObjectStore(dir.resolve("obj/v")).list("dtl.00000001.").size() >= 2);
+        Volume nv = new VolumeEngine(dir.resolve("cacheB"), backend, SMALL.withDtl(true)).open("v");
+        assertArrayEquals(big, read(nv, 0, big.length));
+        nv.abandon();
+    }
+
+    @Test
     void aNewOwnersCrashBeforeItCommitsTheReplayLosesNothingEither() throws Exception {
         NoCommits backend = new NoCommits(dir.resolve("obj"));
         VolumeEngine a = new VolumeEngine(dir.resolve("cacheA"), backend, SMALL.withDtl(true));
