@@ -45,7 +45,7 @@ class RadosDtlIT {
             Volume v = a.open("v");
             v.write(0, ByteBuffer.wrap(data), false);
             v.flush();
-            v.abandon(); // node A is lost, its cache with it
+            // node A is lost, its cache with it: nothing of it is used again (B blocklists its client)
             assertTrue(nodeB.volume("v").list("tlog.").isEmpty(), "nothing was committed: the DTL must carry it");
             VolumeEngine b = new VolumeEngine(tmp.resolve("b"), nodeB, NO_COMMITS.withDtl(true));
             try (Volume nv = b.open("v")) { // blocklists A, bumps the epoch, fences and replays A's DTL
