@@ -136,6 +136,30 @@ class DtlTest {
     }
 
     @Test
+    void aCrashAndRestartOnTheSameNodeRecoversFromTheCacheAndItsDtlStillCoversIt() throws Exception {
+        NoCommits backend = new NoCommits(dir.resolve("obj"));
+        VolumeEngine a = new VolumeEngine(dir.resolve("cacheA"), backend, SMALL.withDtl(true));
+        a.create("v", 4 << 20);
+        Volume v = a.open("v");
+        byte[] data = random(3 * 65536, 9);
+        v.write(0, ByteBuffer.wrap(data), false);
+        v.flush();
+        v.abandon(); // a crash: the node comes back with its cache
+        Volume again = a.open("v");
+        assertArrayEquals(data, read(again, 0, data.length), "recovered from the node's own cache");
+        again.abandon(); // ... and then the node is lost before anything was committed
+        Volume nv = new VolumeEngine(dir.resolve("cacheB"), backend, SMALL.withDtl(true)).open("v");
+        assertArrayEquals(data, read(nv, 0, data.length), "the restarted owner put what it recovered in its DTL");
+        nv.abandon();
+        DirectoryObjectStore store = new DirectoryObjectStore(dir.resolve("obj/v"));
+        for (String n : store.list("dtl.")) {
+            if (!n.startsWith("dtl.00000003.")) {
+                assertEquals(0, store.size(n), "earlier epochs keep only their fence (or last) object: " + n);
+            }
+        }
+    }
+
+    @Test
     void nodeLossWithTheDtlOffLosesExactlyWhatNoCommittedTlogHolds() throws Exception {
         NoCommits backend = new NoCommits(dir.resolve("obj"));
         VolumeEngine a = new VolumeEngine(dir.resolve("cacheA"), backend, SMALL);
