@@ -184,7 +184,7 @@ public final class Snapshots {
         try {
             volume.exclusiveOfScrub(() -> {
                 synchronized (lock) {
-                    volume.quiesced(() -> rollbackQuiesced(name));
+                    volume.quiesced(() -> rollbackQuiesced(name), uploadWaitMillis);
                 }
                 return null;
             });
