@@ -8,8 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.commons.configuration2.PropertiesConfiguration;
 import org.apache.commons.configuration2.ex.ConfigurationException;
 
@@ -41,6 +39,8 @@ public final class StowageConfig {
     private final Map<String, java.util.Set<String>> allowedInitiators = new LinkedHashMap<>();
     private final Map<String, io.stowage.iscsi.login.ChapCredentials> chap = new LinkedHashMap<>();
     private final java.util.Set<String> writeThrough = new java.util.HashSet<>();
+    private final Map<String, Integer> snapshotEvery = new LinkedHashMap<>();
+    private final Map<String, Integer> snapshotKeep = new LinkedHashMap<>();
 
     /** The value of a fixed key: as given, or its default. */
     public <T> T get(Property<T> p) {
@@ -123,6 +123,10 @@ public final class StowageConfig {
                 volumeSizes.put(name, (Long) value);
             } else if (p == StowageProperties.VOLUME_WRITE_THROUGH) {
                 if ((Boolean) value) writeThrough.add(name);
+            } else if (p == StowageProperties.VOLUME_SNAPSHOT_EVERY) {
+                snapshotEvery.put(name, (Integer) value);
+            } else if (p == StowageProperties.VOLUME_SNAPSHOT_KEEP) {
+                snapshotKeep.put(name, (Integer) value);
             } else if (p.name().startsWith("target.NAME.chap.")) {
                 chapKeys.computeIfAbsent(name, n -> new LinkedHashMap<>())
                         .put(p.name().substring("target.NAME.chap.".length()), (String) value);
@@ -284,31 +288,11 @@ public final class StowageConfig {
     }
 
     static long size(String key, String v) throws ConfigException {
-        Matcher m = Pattern.compile("(\\d+)\\s*([KMGT]?)(i?B)?", Pattern.CASE_INSENSITIVE).matcher(v);
-        if (!m.matches()) {
-            throw new ConfigException(key, "expected a size such as 8G, got '" + v + "'");
-        }
-        int shift = switch (m.group(2).toUpperCase()) {
-            case "K" -> 10;
-            case "M" -> 20;
-            case "G" -> 30;
-            case "T" -> 40;
-            default -> 0;
-        };
-        long n;
         try {
-            n = Long.parseLong(m.group(1));
-        } catch (NumberFormatException e) {
-            throw new ConfigException(key, "size too large: '" + v + "'");
+            return io.stowage.node.admin.Sizes.bytes(v);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key, e.getMessage());
         }
-        if (n <= 0 || n > (1L << 50 >> shift)) {
-            throw new ConfigException(key, "size out of range: '" + v + "'");
-        }
-        long bytes = n << shift;
-        if (bytes % 4096 != 0) {
-            throw new ConfigException(key, "size must be a multiple of 4 KiB, got '" + v + "'");
-        }
-        return bytes;
     }
 
     /** {@code bytes} as the config file writes it: the largest binary unit that divides it (4096 → 4K). */
@@ -448,6 +432,16 @@ public final class StowageConfig {
     /** Volumes configured {@code volume.NAME.write-through = yes}: every write durable when acknowledged. */
     public boolean writeThrough(String volume) {
         return writeThrough.contains(volume);
+    }
+
+    /** Scheduled snapshots by volume name ({@code volume.VOLUME.snapshot-every} > 0). */
+    public Map<String, SnapshotSchedule.Policy> snapshotPolicies() {
+        Map<String, SnapshotSchedule.Policy> out = new LinkedHashMap<>();
+        int keepDefault = StowageProperties.VOLUME_SNAPSHOT_KEEP.defaultValue();
+        snapshotEvery.forEach((volume, every) -> {
+            if (every > 0) out.put(volume, new SnapshotSchedule.Policy(every, snapshotKeep.getOrDefault(volume, keepDefault)));
+        });
+        return out;
     }
 
     public Map<String, Long> volumeSizes() {

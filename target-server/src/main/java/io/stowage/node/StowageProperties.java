@@ -156,6 +156,10 @@ public final class StowageProperties {
             "size of the volume, created thin at first start");
     public static final Property<Boolean> VOLUME_WRITE_THROUGH = bool("volume.VOLUME.write-through", "no",
             "every write flushed before it is acknowledged (WCE = 0)");
+    public static final Property<Integer> VOLUME_SNAPSHOT_EVERY = integer("volume.VOLUME.snapshot-every", "0", 0,
+            525600, "minutes between scheduled snapshots (auto-<UTC time>) of the volume; 0: none");
+    public static final Property<Integer> VOLUME_SNAPSHOT_KEEP = integer("volume.VOLUME.snapshot-keep", "24", 1,
+            10000, "scheduled snapshots kept; older ones are deleted, except one a clone depends on");
 
     /** Every key, in the order the docs list them. */
     public static final List<Property<?>> ALL = List.of(PORTAL, METRICS, ADMIN_LISTEN, ADMIN_TOKEN_FILE, NODE_NAME,
@@ -168,7 +172,7 @@ public final class StowageProperties {
             TARGET_IQN, TARGET_LUN, TARGET_CHAP_USER, TARGET_CHAP_SECRET, TARGET_CHAP_MUTUAL_USER,
             TARGET_CHAP_MUTUAL_SECRET, TARGET_ALLOWED_INITIATORS,
             DISCOVERY_CHAP_USER, DISCOVERY_CHAP_SECRET, DISCOVERY_CHAP_MUTUAL_USER, DISCOVERY_CHAP_MUTUAL_SECRET,
-            VOLUME_SIZE, VOLUME_WRITE_THROUGH);
+            VOLUME_SIZE, VOLUME_WRITE_THROUGH, VOLUME_SNAPSHOT_EVERY, VOLUME_SNAPSHOT_KEEP);
 
     /** The property {@code key} is (for a per-target or per-volume key: an instance of), if any. */
     public static Optional<Property<?>> find(String key) {
