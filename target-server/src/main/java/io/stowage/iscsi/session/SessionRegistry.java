@@ -87,6 +87,7 @@ public final class SessionRegistry {
      */
     List<Session> sessionsOf(ExportedTarget target) {
         List<Session> out = new ArrayList<>();
+        if (target == null) return out; // a discovery session's: it has no target, so no sessions share one
         for (Session s : sessions.values()) {
             if (s.target() != null && s.target().name().equals(target.name())) {
                 out.add(s);

@@ -405,6 +405,18 @@ class ServerProtocolTest {
         }
     }
 
+    /** Found by PduFuzzIT: a target reset in a discovery session (no target) dropped the connection with an NPE. */
+    @Test
+    void aTargetResetInADiscoverySessionIsAnsweredNotFatal() throws Exception {
+        try (TestInitiator normal = session(Map.of()); TestInitiator t = new TestInitiator(portal)) {
+            assertEquals(0, t.login(null, Map.of()).bhs()[36]);
+            t.taskManagement(0x20, 6, 0, -1, 0); // TARGET WARM RESET, with a normal session beside it
+            assertEquals(0x22, t.next().opcode(), "a Task Management Response");
+            t.text(0x21, "SendTargets=All\0");
+            assertEquals(0x24, t.next().opcode(), "the connection goes on");
+        }
+    }
+
     /** A key without '=' (found by PduFuzzIT: SendTargets without a value dropped the connection with an NPE). */
     @Test
     void aTextKeyWithoutAValueIsRejectedNotFatal() throws Exception {
