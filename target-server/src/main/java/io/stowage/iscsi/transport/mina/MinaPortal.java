@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
 /**
  * An iSCSI portal on Apache MINA: accepts TCP connections and adapts MINA's events to {@link ConnectionHandler}.
  * No filter chain: bytes go straight from MINA's read buffer into our {@link PduDecoder}, and PDUs are processed
- * on MINA's I/O processor thread for that connection (no thread hand-off on receive). Reads land in direct
+ * on MINA's I/O processor thread for that connection (no thread hand-off on receive). Reads land in heap
  * buffers that each I/O thread reuses ({@link ReadBuffers}).
  */
 public final class MinaPortal implements AutoCloseable {
@@ -36,7 +36,7 @@ public final class MinaPortal implements AutoCloseable {
     static final ReadBuffers READ_BUFFERS = new ReadBuffers();
 
     static {
-        IoBuffer.setUseDirectBuffer(true);
+        IoBuffer.setUseDirectBuffer(false);
         IoBuffer.setAllocator(READ_BUFFERS);
     }
 
