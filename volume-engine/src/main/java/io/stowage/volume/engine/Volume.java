@@ -101,7 +101,7 @@ public final class Volume implements AutoCloseable {
 
     Volume(String name, ObjectStore store, VolumeConfig config, Path cacheDir, VolumeHeader header,
            ClusterMap map, ScoCache scos, long epoch, LocalFiles files, SpaceReserve reserve,
-           List<PendingSnapshots.Pending> pendingSnapshots) {
+           List<PendingSnapshots.Pending> pendingSnapshots, NamespaceMap ancestors) {
         this.name = name;
         this.files = files;
         this.reserve = reserve;
@@ -114,7 +114,7 @@ public final class Volume implements AutoCloseable {
         this.scos = scos;
         this.epoch = epoch;
         this.dirty = new DirtyBudget(name, config.dirtyLimitBytes());
-        this.reader = new ClusterReader(name, map, scos, store, headers::header, this::halt);
+        this.reader = new ClusterReader(name, map, scos, store, headers::header, this::halt, ancestors);
         this.checkpoints = new Checkpoints(name, store, map, cacheDir, epoch, headers, this::halt);
         this.retainedScos = new SnapshotReferences(name, store);
         this.snapshots = new Snapshots(this, new PendingSnapshots(cacheDir, files, pendingSnapshots));

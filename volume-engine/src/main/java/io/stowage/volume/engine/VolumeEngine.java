@@ -73,7 +73,7 @@ public final class VolumeEngine {
     public Volume open(String name) throws IOException {
         ObjectStore store = backend.openVolume(name);
         try {
-            return VolumeLoader.open(name, store, cacheRoot.resolve(name), config, files);
+            return VolumeLoader.open(name, store, cacheRoot.resolve(name), config, files, backend);
         } catch (IOException | RuntimeException e) {
             store.close();
             throw e;
