@@ -896,6 +896,11 @@ public final class Volume implements AutoCloseable {
         }
     }
 
+    /** Closed or closing (the engine then no longer routes header changes through it). */
+    boolean closed() {
+        return closing;
+    }
+
     /** Abandons the volume without flushing or uploading (tests: the in-process stand-in for a crash). */
     void abandon() {
         closing = true;
