@@ -110,6 +110,15 @@ final class ExtendedCopy {
                 return CompletableFuture.completedFuture(ScsiResult.status(ScsiStatus.RESERVATION_CONFLICT));
             }
         }
+        for (LogicalUnit u : targets) {
+            // a LU this node does not serve (standby, transitioning, halted) is not reachable through this port;
+            // the one the copy was sent to passed the same check in the pipeline
+            if (u == c.unit()) continue;
+            u.noticeHalt();
+            if (u.accessState() != AccessState.ACTIVE_OPTIMIZED) {
+                throw ScsiError.of(SenseReason.COPY_TARGET_DEVICE_NOT_REACHABLE);
+            }
+        }
         CompletableFuture<Long> copied = CompletableFuture.completedFuture(0L);
         for (long[] s : segments) {
             LogicalUnit from = targets.get((int) s[0]);
@@ -119,10 +128,29 @@ final class ExtendedCopy {
         }
         int listIdFinal = listId;
         return copied.handle((blocks, failure) -> {
-            if (failure != null) throw BlockIo.mediaError(c, SenseReason.WRITE_ERROR, failure);
+            if (failure != null) throw copyFailed(c, targets, failure);
             DONE.put(new Key(c.unit(), c.request().nexus(), listIdFinal), new Status(segments.size(), blocks));
             return ScsiResult.goodDataOut((int) listLength);
         });
+    }
+
+    /**
+     * A segment failed. If a named LU halted meanwhile (another node took it over), it becomes transitioning; the
+     * copy is NOT READY / transition only when that is the LU it was sent to, otherwise COPY TARGET DEVICE NOT
+     * REACHABLE (the initiator falls back to copying through its own paths). Anything else is a media error.
+     */
+    private static ScsiError copyFailed(Command c, List<LogicalUnit> named, Throwable failure) {
+        boolean otherHalted = false;
+        for (LogicalUnit u : named) {
+            if (u != c.unit() && u.device().halted()) {
+                u.noticeHalt();
+                otherHalted = true;
+            }
+        }
+        if (otherHalted && !c.unit().device().halted()) {
+            return ScsiError.of(SenseReason.COPY_TARGET_DEVICE_NOT_REACHABLE);
+        }
+        return BlockIo.mediaError(c, SenseReason.WRITE_ERROR, failure);
     }
 
     /** The reservation checks of the command pipeline, for a LU named in the copy rather than addressed. */

@@ -59,7 +59,8 @@ final class Inquiry {
         d[2] = 0x06;                 // VERSION: SPC-4
         d[3] = 0x12;                 // HISUP=1, RESPONSE DATA FORMAT=2
         d[4] = (byte) (d.length - 5);
-        d[5] = 0x10 | 0x08;          // TPGS=01b: implicit ALUA (REPORT TARGET PORT GROUPS); 3PC: EXTENDED COPY
+        // TPGS=01b: implicit ALUA only (the nodes move volumes; SET TARGET PORT GROUPS is not supported); 3PC: XCOPY
+        d[5] = 0x10 | 0x08;
         d[7] = 0x02;                 // CMDQUE: full task management model
         ascii(d, 8, VENDOR, 8);
         ascii(d, 16, PRODUCT, 16);
@@ -181,8 +182,11 @@ final class Inquiry {
     }
 
     /**
-     * REPORT TARGET PORT GROUPS (SPC-4 6.27): implicit ALUA, one group per portal group; this node serves its LUs
-     * active/optimized.
+     * REPORT TARGET PORT GROUPS (SPC-4 6.27): implicit ALUA, this node's target port group with its one target port,
+     * in the LU's access state here (active/optimized where this node owns the volume, standby or transitioning
+     * elsewhere). Other nodes' groups are theirs to report: initiators ask every path (Linux scsi_dh_alua and ESXi
+     * keep the state per group from the path that reported it). No group is preferred (PREF = 0): which node
+     * serves is the owner's lease, not a static preference.
      */
     static CompletionStage<ScsiResult> reportTargetPortGroups(Command c) {
         byte[] cdb = c.cdb();
@@ -192,18 +196,21 @@ final class Inquiry {
             throw ScsiError.invalidField(1);
         }
         TargetPortIdentity port = c.target().port();
+        LogicalUnit unit = c.unit();
+        unit.noticeHalt();
         int header = format == 1 ? 8 : 4;
         byte[] d = new byte[header + 8 + 4];
         Cdb.put32(d, 0, d.length - 4);
         if (format == 1) {
             d[4] = 0x10; // FORMAT TYPE 001b: extended header
-            d[5] = 0;    // IMPLICIT TRANSITION TIME
+            d[5] = (byte) AccessState.IMPLICIT_TRANSITION_SECONDS;
         }
         int at = header;
-        d[at] = (byte) 0x80;     // PREF, ASYMMETRIC ACCESS STATE 0h: active/optimized
-        d[at + 1] = 0x01;        // AO_SUP
+        d[at] = (byte) unit.accessState().code;      // PREF = 0, ASYMMETRIC ACCESS STATE
+        d[at + 1] = (byte) AccessState.SUPPORTED;
         Cdb.put16(d, at + 2, port.portGroupId());
-        d[at + 7] = 1;           // one target port in the group
+        d[at + 5] = (byte) (unit.accessStateChanged() ? 0x02 : 0x00); // STATUS: altered by implicit behaviour
+        d[at + 7] = 1;                                                // one target port in the group
         Cdb.put16(d, at + 10, port.relativePortId());
         return CompletableFuture.completedFuture(ScsiResult.data(d, alloc));
     }

@@ -33,6 +33,8 @@ public final class LogicalUnit {
     private final String serial;
     /** This node's ALUA state for the LU: it serves what it owns (the ownership work moves it). */
     private volatile AccessState accessState = AccessState.ACTIVE_OPTIMIZED;
+    /** The state was changed since the LU came up (REPORT TARGET PORT GROUPS status code 02h). */
+    private volatile boolean accessStateChanged;
 
     public LogicalUnit(BlockDevice device) {
         this.device = device;
@@ -147,6 +149,11 @@ public final class LogicalUnit {
         return accessState;
     }
 
+    /** True once {@link #changeAccessState} changed the state (the target did it: an implicit transition). */
+    boolean accessStateChanged() {
+        return accessStateChanged;
+    }
+
     /**
      * Moves this node's access state for the LU; a change raises ASYMMETRIC ACCESS STATE CHANGED on every I_T nexus
      * (SPC-4 5.15.2.6: an implicit transition), so initiators read REPORT TARGET PORT GROUPS again. Returns whether
@@ -156,6 +163,7 @@ public final class LogicalUnit {
         AccessState before = accessState;
         if (before == next) return false;
         accessState = next;
+        accessStateChanged = true;
         establishForAll(SenseReason.ASYMMETRIC_ACCESS_STATE_CHANGED);
         org.slf4j.LoggerFactory.getLogger(LogicalUnit.class).info("volume {}: ALUA access state {} -> {}",
                 volume().name(), before, next);
@@ -169,6 +177,14 @@ public final class LogicalUnit {
      */
     synchronized void volumeUnavailable() {
         if (accessState == AccessState.ACTIVE_OPTIMIZED) changeAccessState(AccessState.TRANSITIONING);
+    }
+
+    /**
+     * Checks the device for a halt no command has met yet (the uploader found the volume fenced): TEST UNIT READY
+     * and REPORT TARGET PORT GROUPS, what path checkers send, must not call a dead path good.
+     */
+    void noticeHalt() {
+        if (accessState == AccessState.ACTIVE_OPTIMIZED && device.halted()) volumeUnavailable();
     }
 
     /** VPD 80h unit serial number: the volume UUID as 32 hex digits. */

@@ -50,9 +50,10 @@ public final class OpcodeTable {
         t.add(0x57, "RELEASE(10)", 10, "57 00 00 00 00 00 00 00 00 00", UnitCommands::release, SCSI2_EXEMPT);
         // SBC-3 block commands
         t.add(0x1B, "START STOP UNIT", 6, "1b 01 00 0f f7 00", UnitCommands::startStopUnit);
-        t.add(0x25, "READ CAPACITY(10)", 10, "25 00 ff ff ff ff 00 00 01 00", ReadCapacity::execute10, SCSI2_EXEMPT);
+        t.add(0x25, "READ CAPACITY(10)", 10, "25 00 ff ff ff ff 00 00 01 00", ReadCapacity::execute10, SCSI2_EXEMPT,
+                STANDBY_OK);
         t.addSa(SERVICE_ACTION_IN_16, 0x10, "READ CAPACITY(16)", 16,
-                "9e 10 00 00 00 00 00 00 00 00 ff ff ff ff 00 00", ReadCapacity::execute16, SCSI2_EXEMPT);
+                "9e 10 00 00 00 00 00 00 00 00 ff ff ff ff 00 00", ReadCapacity::execute16, SCSI2_EXEMPT, STANDBY_OK);
         t.add(0x08, "READ(6)", 6, "08 1f ff ff ff 00", BlockIo::read, READS);
         t.add(0x28, "READ(10)", 10, "28 fa ff ff ff ff 00 ff ff 00", BlockIo::read, READS);
         t.add(0xA8, "READ(12)", 12, "a8 fa ff ff ff ff ff ff ff ff 00 00", BlockIo::read, READS);

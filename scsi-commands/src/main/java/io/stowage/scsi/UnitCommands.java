@@ -8,8 +8,15 @@ final class UnitCommands {
     private UnitCommands() {
     }
 
-    /** SPC-4 6.47: the unit is always ready once it exists. */
+    /**
+     * SPC-4 6.47: ready while this node serves the LU (standby and transitioning are refused before this runs). A
+     * volume that halted without a command noticing is found here: dm-multipath's tur checker probes with this.
+     */
     static CompletionStage<ScsiResult> testUnitReady(Command c) {
+        c.unit().noticeHalt();
+        if (c.unit().accessState() != AccessState.ACTIVE_OPTIMIZED) {
+            throw ScsiError.of(c.unit().accessState().refusal);
+        }
         return CompletableFuture.completedFuture(ScsiResult.good());
     }
 

@@ -87,6 +87,26 @@ class FencedVolumeSenseTest {
         ScsiTargetTest.assertSense(runPastAttentions("00 00 00 00 00 00", null), 0x2, 0x04, 0x0A); // TUR: path checker
     }
 
+    /**
+     * The uploader finds the volume fenced (its header commit is refused) while no command is running: the path
+     * checker's next TEST UNIT READY, and REPORT TARGET PORT GROUPS, already say this path is no longer the one.
+     */
+    @Test
+    void aVolumeFencedInTheBackgroundFailsThePathCheckerBeforeAnyIo() throws Exception {
+        serve();
+        assertEquals(ScsiStatus.GOOD, runPastAttentions("2a 00 00 00 00 00 00 00 08 00", new byte[4096]).status());
+        takenOverByAnotherNode();
+        try {
+            volume.syncToBackend(10_000); // the upload's header commit is refused: the volume halts
+        } catch (java.io.IOException expected) {
+            // fenced
+        }
+        assertTrue(volume.stats().halted());
+        ScsiTargetTest.assertSense(run("00 00 00 00 00 00", null), 0x2, 0x04, 0x0A);
+        ScsiResult rtpg = runPastAttentions("a3 0a 00 00 00 00 00 00 01 00 00 00", null);
+        assertEquals(0xF, ScsiTargetTest.data(rtpg)[4] & 0x0F, "transitioning");
+    }
+
     @Test
     void aCorruptClusterStaysAMediumError() throws Exception {
         serve();

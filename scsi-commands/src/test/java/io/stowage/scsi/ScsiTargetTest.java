@@ -371,7 +371,7 @@ class ScsiTargetTest {
         assertEquals(0x10, data(run("12 00 00 00 ff 00"))[5] & 0x30, "TPGS = implicit ALUA");
         ByteBuffer b = ByteBuffer.wrap(data(run("a3 0a 00 00 00 00 00 00 01 00 00 00")));
         assertEquals(12, b.getInt(0));
-        assertEquals(0x80, b.get(4) & 0xFF, "preferred, active/optimized");
+        assertEquals(0x00, b.get(4) & 0xFF, "active/optimized, not preferred over other nodes");
         assertEquals(1, b.getShort(6), "target port group 1");
         assertEquals(1, b.getShort(14), "relative target port 1");
     }

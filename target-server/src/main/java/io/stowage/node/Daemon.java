@@ -36,8 +36,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Daemon implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
-    /** Portal group tag of the one portal group a node has today. */
-    public static final int PORTAL_GROUP_TAG = 1;
 
     private final ExecutorService io;
     private final TargetDirectory directory;
@@ -83,7 +81,7 @@ public final class Daemon implements AutoCloseable {
                 log.info("discovery sessions require CHAP{}", config.discoveryChap().mutual() ? " (mutual)" : "");
             }
             operations = opened.push("the volumes", new Operations(engine, new CatalogueStore(backend.nodeStore()),
-                    directory, registry, buffers, io, PORTAL_GROUP_TAG, fileSettings(config)));
+                    directory, registry, buffers, io, config.nodeId(), fileSettings(config)));
             operations.start();
             // in-flight I/O completes before its volume closes
             opened.defer("draining the I/O executor", () -> {
@@ -103,7 +101,7 @@ public final class Daemon implements AutoCloseable {
                     config.limits().maxConnectionsPerAddress());
             try {
                 portal = opened.push("the portal", new MinaPortal(config.portal(), config.nopInInterval(), gate,
-                        wire -> new Connection(wire, directory, registry, buffers, PORTAL_GROUP_TAG, ours, resources)));
+                        wire -> new Connection(wire, directory, registry, buffers, config.nodeId(), ours, resources)));
             } catch (IOException e) {
                 throw new IOException("cannot listen on " + config.portal() + ": " + e.getMessage(), e);
             }
@@ -149,6 +147,7 @@ public final class Daemon implements AutoCloseable {
             report.add("catalogue not updated: " + e.getMessage());
         }
         if (!fresh.portal().equals(config.portal())) report.add("portal changed: needs a restart");
+        if (fresh.nodeId() != config.nodeId()) report.add("node.id changed: needs a restart");
         if (!fresh.volumeConfig().equals(config.volumeConfig())) report.add("engine.* changed: needs a restart");
         config = fresh;
         for (String line : report) log.info("reload: {}", line);

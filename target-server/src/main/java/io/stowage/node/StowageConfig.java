@@ -404,6 +404,11 @@ public final class StowageConfig {
         return get(StowageProperties.DIGESTS);
     }
 
+    /** This node's id: its target port group, relative target port and portal group tag in every target. */
+    public int nodeId() {
+        return get(StowageProperties.NODE_ID);
+    }
+
     public int nopInInterval() {
         return get(StowageProperties.NOP_IN_INTERVAL);
     }

@@ -38,6 +38,10 @@ public final class StowageProperties {
             "the admin API's bearer token, made 0600 at first start if absent (default data-dir/admin.token)",
             (k, v) -> Path.of(nonEmpty(k, v)));
 
+    public static final Property<Integer> NODE_ID = integer("node.id", "1", 1,
+            io.stowage.scsi.TargetPortIdentity.MAX_NODE_ID,
+            "this node among the nodes that export the same targets: its ALUA port group, relative port and TPGT");
+
     public static final Property<Integer> MAX_RECV_DATA_SEGMENT_LENGTH = integer("iscsi.max-recv-data-segment-length",
             "262144", 512, 16777215, "the largest data segment we accept (declared at login)");
     public static final Property<Integer> MAX_BURST_LENGTH = integer("iscsi.max-burst-length", "16776192", 512,
@@ -143,6 +147,7 @@ public final class StowageProperties {
 
     /** Every key, in the order the docs list them. */
     public static final List<Property<?>> ALL = List.of(PORTAL, METRICS, ADMIN_LISTEN, ADMIN_TOKEN_FILE, DATA_DIR,
+            NODE_ID,
             MAX_RECV_DATA_SEGMENT_LENGTH, MAX_BURST_LENGTH, FIRST_BURST_LENGTH, IMMEDIATE_DATA, INITIAL_R2T, DIGESTS,
             NOP_IN_INTERVAL, LOGIN_TIMEOUT, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, MAX_SESSIONS_PER_TARGET,
             DATA_OUT_TIMEOUT, DATA_OUT_BUDGET, AUTH_FAILURES_PER_MINUTE,

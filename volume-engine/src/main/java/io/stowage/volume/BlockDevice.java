@@ -87,6 +87,14 @@ public interface BlockDevice extends Closeable {
     default void addDataChangeListener(Runnable listener) {
     }
 
+    /**
+     * True once the device refuses all I/O until it is reopened (a volume another node took over, or that halted on
+     * a local failure). Cheap enough for a path checker's TEST UNIT READY, not meant for every I/O.
+     */
+    default boolean halted() {
+        return false;
+    }
+
     /** A run of bytes that is either mapped (written) or deallocated. */
     record Extent(long offset, long length, boolean mapped) {
     }

@@ -72,12 +72,12 @@ public final class Operations implements AutoCloseable {
     private final SessionRegistry registry;
     private final BufferPool buffers;
     private final ExecutorService io;
+    /** The node id: portal group tag, ALUA port group and relative port of every target (node.id). */
     private final int portalGroupTag;
     private final long startedAt = System.currentTimeMillis();
     private FileSettings config;
     private Catalogue current = Catalogue.empty();
     private long version;
-    private int nextRelativePort = 1;
     /** Open volumes, by name. */
     private final Map<String, BlockDevice> devices = new LinkedHashMap<>();
     /**
@@ -265,8 +265,9 @@ public final class Operations implements AutoCloseable {
 
     /** A new target in the portal's directory, with no LUN yet; CHAP and ACLs from the config file's keys. */
     private ExportedTarget serve(String name, String iqn) {
-        ScsiTarget scsi = new ScsiTarget(new TargetPortIdentity(iqn, nextRelativePort++, portalGroupTag),
-                new TreeMap<>(), buffers);
+        // the node id is the portal group tag, and the ALUA port group and relative port (TargetPortIdentity.ofNode):
+        // the same for every target and across restarts, whatever order the targets come in
+        ScsiTarget scsi = new ScsiTarget(TargetPortIdentity.ofNode(iqn, portalGroupTag), new TreeMap<>(), buffers);
         ExportedTarget t = new ExportedTarget(iqn, scsi, portalGroupTag, config.chap().apply(name),
                 config.allowedInitiators().apply(name), name); // catalogue name = alias
         // EXTENDED COPY may name any LU of this node as source or destination

@@ -51,6 +51,11 @@ public final class VolumeBlockDevice implements BlockDevice {
     }
 
     @Override
+    public boolean halted() {
+        return volume.stats().halted();
+    }
+
+    @Override
     public Capabilities capabilities() {
         return new Capabilities(true, true, !writeThrough);
     }
