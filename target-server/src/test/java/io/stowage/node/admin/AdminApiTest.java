@@ -92,6 +92,35 @@ class AdminApiTest {
     }
 
     @Test
+    void aSnapshotIsClonedAndItsVolumeCannotBeDeletedWhileTheCloneExists() throws Exception {
+        assertEquals(201, call("POST", "/v1/volumes", "{\"name\":\"base\",\"size\":\"64M\"}").status());
+        daemon.close(); // a snapshot, taken by the engine (the API has no snapshot route yet)
+        io.stowage.volume.engine.VolumeEngine engine = new io.stowage.volume.engine.VolumeEngine(dir.resolve("cache"),
+                new io.stowage.volume.engine.DirectoryBackend(dir.resolve("objects")),
+                io.stowage.volume.engine.VolumeConfig.DEFAULT);
+        try (io.stowage.volume.engine.Volume v = engine.open("base")) {
+            v.write(0, java.nio.ByteBuffer.wrap(new byte[4096]), false);
+            v.snapshots().create("s");
+        }
+        start();
+        Reply r = call("POST", "/v1/volumes/base/clone", "{\"snapshot\":\"s\",\"clone\":\"copy\"}");
+        assertEquals(201, r.status(), r.body().toString());
+        assertEquals("copy", r.body().path("name").asText());
+        assertEquals(64L << 20, r.body().path("sizeBytes").asLong());
+        assertEquals(200, call("GET", "/v1/volumes/copy", null).status());
+        assertError(call("POST", "/v1/volumes/base/clone", "{\"snapshot\":\"s\",\"clone\":\"copy\"}"), 409,
+                "duplicate", "clone");
+        assertError(call("POST", "/v1/volumes/base/clone", "{\"snapshot\":\"nope\",\"clone\":\"c2\"}"), 404,
+                "not-found", "snapshot");
+        assertError(call("POST", "/v1/volumes/none/clone", "{\"snapshot\":\"s\",\"clone\":\"c2\"}"), 404,
+                "not-found", "name");
+        assertError(call("DELETE", "/v1/volumes/base", null), 409, "in-use", "name");
+        assertEquals(200, call("GET", "/v1/volumes/base", null).status(), "still catalogued");
+        assertEquals(200, call("DELETE", "/v1/volumes/copy", null).status());
+        assertEquals(200, call("DELETE", "/v1/volumes/base", null).status());
+    }
+
+    @Test
     void volumesTargetsAndExportsWithErrorsNamingTheField() throws Exception {
         Reply created = call("POST", "/v1/volumes", "{\"name\":\"data\",\"size\":\"1G\"}");
         assertEquals(201, created.status(), created.body().toString());

@@ -96,12 +96,7 @@ public final class VolumeEngine {
      * parent's snapshot (its clone count goes down once the clone is gone).
      */
     public void delete(String name) throws IOException {
-        VolumeHeader h = null;
-        if (isValidName(name)) {
-            ObjectStore store = backend.volume(name);
-            Optional<ObjectStore.VolumeHeaderBytes> raw = store.readHeader();
-            if (raw.isPresent()) h = VolumeHeader.parse(raw.get(), name, store);
-        }
+        VolumeHeader h = headerOf(name);
         if (h != null) Clones.checkDeletable(h);
         backend.deleteVolume(name);
         VolumeLoader.deleteTree(cacheRoot.resolve(name));
@@ -116,6 +111,22 @@ public final class VolumeEngine {
                         parent.snapshot(), e.toString());
             }
         }
+    }
+
+    /**
+     * Refuses ({@link Snapshots.SnapshotRefusedException}, HAS_CLONES) if {@link #delete} would: a clone reads one of
+     * the volume's snapshots. For callers that must check before changing anything else (the catalogue).
+     */
+    public void checkDeletable(String name) throws IOException {
+        VolumeHeader h = headerOf(name);
+        if (h != null) Clones.checkDeletable(h);
+    }
+
+    private VolumeHeader headerOf(String name) throws IOException {
+        if (!isValidName(name)) return null;
+        ObjectStore store = backend.volume(name);
+        Optional<ObjectStore.VolumeHeaderBytes> raw = store.readHeader();
+        return raw.isPresent() ? VolumeHeader.parse(raw.get(), name, store) : null;
     }
 
     /**
