@@ -94,7 +94,8 @@ in_root apt-get install -y -qq "/tmp/$(basename "$deb")" >> "$work/apt.log" 2>&1
 
 say "files and user"
 for f in /usr/bin/stowage /etc/stowage/stowage.conf /lib/systemd/system/stowage.service \
-         /usr/share/doc/stowage/copyright /usr/share/man/man1/stowage.1.gz; do
+         /usr/share/doc/stowage/copyright /usr/share/man/man1/stowage.1.gz \
+         /usr/share/bash-completion/completions/stowage; do
   [ -e "$root$f" ] || fail "$f missing"
 done
 ls "$root"/usr/share/stowage/lib/target-server-*.jar > /dev/null || fail "jars missing"
@@ -120,6 +121,15 @@ iscsi-ls -s "iscsi://127.0.0.1:$port" | grep -q "iqn.2026-11.io.stowage:demo" ||
 head -c 8388608 /dev/urandom > "$work/data.img"
 qemu-img convert -n -f raw -O raw "$work/data.img" "$url" || fail "write"
 qemu-img compare -f raw -F raw "$work/data.img" "$json" > /dev/null || fail "read back"
+
+say "the CLI on the running service: a volume created and exported is served without a restart"
+[ "$(in_root stat -c %U:%a /var/lib/stowage/admin.token)" = stowage:600 ] || fail "admin token is not stowage 0600"
+in_root stowage volume create cli-vol --size 64M > "$work/cli.log" 2>&1 || { cat "$work/cli.log"; fail "stowage volume create"; }
+in_root stowage export add demo cli-vol --lun 1 >> "$work/cli.log" 2>&1 || { cat "$work/cli.log"; fail "stowage export add"; }
+iscsi-inq "iscsi://127.0.0.1:$port/iqn.2026-11.io.stowage:demo/1" > /dev/null || fail "iscsi-inq does not see LUN 1"
+iscsi-readcapacity16 "iscsi://127.0.0.1:$port/iqn.2026-11.io.stowage:demo/1" | grep -q "RETURNED LOGICAL BLOCK ADDRESS:131071" \
+  || fail "LUN 1 is not the 64M volume"
+in_root stowage volume list | grep -q "^cli-vol " || fail "stowage volume list"
 stop_daemon
 [ -n "$(in_root find /var/lib/stowage -user stowage -name header)" ] || fail "no volume under /var/lib/stowage"
 
@@ -132,6 +142,8 @@ in_root apt-get install -y -qq "/tmp/stowage_${new}_all.deb" >> "$work/apt.log" 
 grep -q "# kept across upgrades" "$root/etc/stowage/stowage.conf" || fail "config not kept"
 start_daemon 2
 qemu-img compare -f raw -F raw "$work/data.img" "$json" > /dev/null || fail "data lost in the upgrade"
+iscsi-inq "iscsi://127.0.0.1:$port/iqn.2026-11.io.stowage:demo/1" > /dev/null \
+  || fail "the export made with the CLI was not kept across the restart"
 stop_daemon
 
 say "remove keeps data, purge removes everything"

@@ -73,6 +73,15 @@ class ArchitectureTest {
                 .check(classes);
     }
 
+    /** The {@code stowage} CLI is a client of the admin API: it reaches the node over HTTP, never its layers. */
+    @Test
+    void theCliIsOnlyAClientOfTheAdminApi() {
+        noClasses().that().resideInAPackage("io.stowage.node.cli..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.stowage.iscsi..", "io.stowage.scsi..",
+                        "io.stowage.volume..", "io.stowage.rados..", "io.stowage.node.catalogue..")
+                .check(classes);
+    }
+
     @Test
     void noCyclesBetweenTopLevelPackages() {
         slices().matching("io.stowage.(*)..").should().beFreeOfCycles().check(classes);

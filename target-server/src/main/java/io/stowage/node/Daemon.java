@@ -3,6 +3,7 @@ package io.stowage.node;
 import io.stowage.scsi.BufferPool;
 import io.stowage.iscsi.login.TextKey;
 import io.stowage.iscsi.session.Connection;
+import io.stowage.iscsi.session.ExportedTarget;
 import io.stowage.iscsi.session.NodeResources;
 import io.stowage.iscsi.session.SessionRegistry;
 import io.stowage.iscsi.session.TargetDirectory;
@@ -115,16 +116,10 @@ public final class Daemon implements AutoCloseable {
     }
 
     private MetricsEndpoint openMetrics(StowageConfig config) throws IOException {
-        // a live view: volumes opened later through the admin API are scraped too
-        Map<String, io.stowage.volume.engine.Volume> byName = new java.util.AbstractMap<>() {
-            @Override
-            public java.util.Set<Map.Entry<String, io.stowage.volume.engine.Volume>> entrySet() {
-                return operations.openVolumes().entrySet();
-            }
-        };
         MetricsEndpoint m;
         try {
-            m = new MetricsEndpoint(config.metrics(), byName, registry::size);
+            // asked at each scrape: volumes and targets the admin API or a reload add later are scraped too
+            m = new MetricsEndpoint(config.metrics(), operations::openDevices, registry::size, this::sessionsPerTarget);
         } catch (IOException e) {
             throw new IOException("config key 'metrics': cannot listen on " + config.metrics() + ": "
                     + e.getMessage(), e);
@@ -160,7 +155,8 @@ public final class Daemon implements AutoCloseable {
         Map<String, io.stowage.node.catalogue.Catalogue.TargetEntry> targets = new java.util.LinkedHashMap<>();
         c.targets().forEach((name, t) -> targets.put(name,
                 new io.stowage.node.catalogue.Catalogue.TargetEntry(t.iqn(), t.luns())));
-        return new Operations.FileSettings(c.volumeSizes(), targets, c::chap, c::allowedInitiators, c::writeThrough);
+        return new Operations.FileSettings(c.nodeName(), c.volumeSizes(), targets, c::chap, c::allowedInitiators,
+                c::writeThrough);
     }
 
     /**
@@ -199,6 +195,14 @@ public final class Daemon implements AutoCloseable {
     /** The operations shared by reload, the admin API and the CLI. */
     public Operations operations() {
         return operations;
+    }
+
+    /** Normal sessions per target IQN, every served target listed (0 when none is logged in). */
+    private Map<String, Integer> sessionsPerTarget() {
+        Map<String, Integer> n = new java.util.TreeMap<>();
+        for (ExportedTarget t : directory.all()) n.put(t.name(), 0);
+        registry.sessionsPerTarget().forEach((iqn, count) -> n.merge(iqn, count, Integer::sum));
+        return n;
     }
 
     public InetSocketAddress portalAddress() {

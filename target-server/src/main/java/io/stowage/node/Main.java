@@ -16,7 +16,7 @@ public final class Main {
     static final String USAGE = """
             Usage: stowage serve [--config FILE] [--port PORT] [--portal ADDRESS:PORT] [--data-dir DIR]
                                 [--admin ADDRESS:PORT|off]
-                   stowage volume|target|export|session|status ...   (the admin CLI; stowage volume --help)
+                   stowage volume|snapshot|target|export|session|status ...   (the admin CLI: docs/operations.md)
                    stowage --help
 
             serve      Run the iSCSI target. Without --config it serves the embedded default: target

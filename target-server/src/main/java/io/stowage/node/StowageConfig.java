@@ -123,9 +123,11 @@ public final class StowageConfig {
                 volumeSizes.put(name, (Long) value);
             } else if (p == StowageProperties.VOLUME_WRITE_THROUGH) {
                 if ((Boolean) value) writeThrough.add(name);
-            } else { // target.NAME.chap.*
+            } else if (p.name().startsWith("target.NAME.chap.")) {
                 chapKeys.computeIfAbsent(name, n -> new LinkedHashMap<>())
                         .put(p.name().substring("target.NAME.chap.".length()), (String) value);
+            } else {
+                throw new IllegalStateException("StowageConfig does not apply " + p); // a registry key left unwired
             }
         }
     }
@@ -368,6 +370,17 @@ public final class StowageConfig {
     /** Where the admin API listens, or null (admin.listen = off, or --admin off). */
     public InetSocketAddress admin() {
         return get(StowageProperties.ADMIN_LISTEN);
+    }
+
+    /** node.name, else the host name (else "localhost"). */
+    public String nodeName() {
+        String n = get(StowageProperties.NODE_NAME);
+        if (n != null) return n;
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "localhost";
+        }
     }
 
     /** The admin API's token file: admin.token-file, else data-dir/admin.token. */

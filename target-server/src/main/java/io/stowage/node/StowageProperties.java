@@ -38,6 +38,9 @@ public final class StowageProperties {
             "the admin API's bearer token, made 0600 at first start if absent (default data-dir/admin.token)",
             (k, v) -> Path.of(nonEmpty(k, v)));
 
+    public static final Property<String> NODE_NAME = new Property<>("node.name", String.class, null, null,
+            "this node's name in the catalogue: it serves the targets made here (default: the host name)",
+            StowageProperties::nonEmpty);
     public static final Property<Integer> NODE_ID = integer("node.id", "1", 1,
             io.stowage.scsi.TargetPortIdentity.MAX_NODE_ID,
             "this node among the nodes that export the same targets: its ALUA port group, relative port and TPGT");
@@ -146,8 +149,8 @@ public final class StowageProperties {
             "every write flushed before it is acknowledged (WCE = 0)");
 
     /** Every key, in the order the docs list them. */
-    public static final List<Property<?>> ALL = List.of(PORTAL, METRICS, ADMIN_LISTEN, ADMIN_TOKEN_FILE, DATA_DIR,
-            NODE_ID,
+    public static final List<Property<?>> ALL = List.of(PORTAL, METRICS, ADMIN_LISTEN, ADMIN_TOKEN_FILE, NODE_NAME,
+            DATA_DIR, NODE_ID,
             MAX_RECV_DATA_SEGMENT_LENGTH, MAX_BURST_LENGTH, FIRST_BURST_LENGTH, IMMEDIATE_DATA, INITIAL_R2T, DIGESTS,
             NOP_IN_INTERVAL, LOGIN_TIMEOUT, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, MAX_SESSIONS_PER_TARGET,
             DATA_OUT_TIMEOUT, DATA_OUT_BUDGET, AUTH_FAILURES_PER_MINUTE,

@@ -71,6 +71,10 @@ class AdminCliIT {
                     "volume", "list", "--url", a.adminUrl(), "--token-file", wrong.toString());
             assertEquals(6, r.exit(), r.output());
             assertTrue(r.output().contains("wrong token"), r.output());
+            assertEquals("snapshot web@first created\n", cli(a, "snapshot", "create", "web@first").ok().output());
+            r = cli(a, "snapshot", "create", "web@first");
+            assertEquals(4, r.exit(), r.output());
+            assertTrue(cli(a, "snapshot", "list", "web").ok().output().contains("web@first"));
             String list = cli(a, "volume", "list", "--json").ok().output();
             assertTrue(list.contains("\"name\" : \"web\""), list);
         }

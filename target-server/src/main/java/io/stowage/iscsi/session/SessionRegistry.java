@@ -81,11 +81,14 @@ public final class SessionRegistry {
         return true;
     }
 
-    /** Sessions logged in to {@code target} (for LUN and target resets). */
+    /**
+     * Sessions logged in to {@code target} (for LUN and target resets), by its name: the admin API may replace a
+     * target's record (a new ACL) while its sessions go on.
+     */
     List<Session> sessionsOf(ExportedTarget target) {
         List<Session> out = new ArrayList<>();
         for (Session s : sessions.values()) {
-            if (s.target() == target) {
+            if (s.target() != null && s.target().name().equals(target.name())) {
                 out.add(s);
             }
         }
@@ -111,6 +114,15 @@ public final class SessionRegistry {
         return sessions.size();
     }
 
+    /** Normal sessions per target name (IQN); discovery sessions are in {@link #size} only. */
+    public Map<String, Integer> sessionsPerTarget() {
+        Map<String, Integer> n = new java.util.TreeMap<>();
+        for (Session s : sessions.values()) {
+            if (s.target() != null) n.merge(s.target().name(), 1, Integer::sum);
+        }
+        return n;
+    }
+
     /** Every live session (the admin API's session list). */
     public List<Session> all() {
         return new ArrayList<>(sessions.values());
@@ -118,8 +130,14 @@ public final class SessionRegistry {
 
     /** Closes every session logged in to {@code target} (the target was deleted); returns how many. */
     public int closeSessionsOf(ExportedTarget target, String why) {
+        return closeSessionsOf(target, s -> true, why);
+    }
+
+    /** Closes the sessions logged in to {@code target} that {@code which} picks (an ACL changed); returns how many. */
+    public int closeSessionsOf(ExportedTarget target, java.util.function.Predicate<Session> which, String why) {
         int n = 0;
         for (Session s : sessionsOf(target)) {
+            if (!which.test(s)) continue;
             Connection c = s.connection();
             if (c != null) {
                 c.terminateNow(why);

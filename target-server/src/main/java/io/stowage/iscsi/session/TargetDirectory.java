@@ -50,6 +50,15 @@ public final class TargetDirectory {
         targets = Collections.unmodifiableMap(m);
     }
 
+    /** Puts {@code target} in place of the one of its name (same SCSI target, new ACL or CHAP): new logins see it. */
+    public synchronized void replace(ExportedTarget target) {
+        Map<String, ExportedTarget> m = new LinkedHashMap<>(targets);
+        if (m.replace(target.name(), target) == null) {
+            throw new IllegalArgumentException("target " + target.name() + " is not served");
+        }
+        targets = Collections.unmodifiableMap(m);
+    }
+
     /** Stops serving the target (new logins and discovery no longer see it); its sessions are the caller's. */
     public synchronized ExportedTarget remove(String name) {
         Map<String, ExportedTarget> m = new LinkedHashMap<>(targets);

@@ -115,6 +115,33 @@ public final class AdminApi implements AutoCloseable {
             ops.deleteVolume(p.get("name"));
             return new Answer(200, Map.of("deleted", p.get("name")));
         }));
+        r.add(new Route("GET", "/v1/volumes/{name}/snapshots", (p, b) -> ok(ops.snapshots(p.get("name")))));
+        r.add(new Route("POST", "/v1/volumes/{name}/snapshots", (p, b) -> {
+            fields(b, Set.of("name"));
+            return new Answer(201, ops.createSnapshot(p.get("name"), text(b, "name", true)));
+        }));
+        r.add(new Route("DELETE", "/v1/volumes/{name}/snapshots/{snapshot}", (p, b) -> {
+            ops.deleteSnapshot(p.get("name"), p.get("snapshot"));
+            return ok(Map.of("deleted", p.get("name") + "@" + p.get("snapshot")));
+        }));
+        r.add(new Route("POST", "/v1/volumes/{name}/snapshots/{snapshot}/rollback", (p, b) -> {
+            fields(b, Set.of());
+            ops.rollback(p.get("name"), p.get("snapshot"));
+            return ok(Map.of("rolledBack", p.get("name") + "@" + p.get("snapshot")));
+        }));
+        r.add(new Route("POST", "/v1/volumes/{name}/scrub", (p, b) -> {
+            fields(b, Set.of());
+            return new Answer(202, ops.startScrub(p.get("name")));
+        }));
+        r.add(new Route("GET", "/v1/volumes/{name}/scrub", (p, b) -> ok(ops.scrubStatus(p.get("name")))));
+        r.add(new Route("GET", "/v1/jobs", (p, b) -> ok(ops.jobs())));
+        r.add(new Route("GET", "/v1/jobs/{id}", (p, b) -> {
+            try {
+                return ok(ops.job(Long.parseLong(p.get("id"))));
+            } catch (NumberFormatException e) {
+                throw AdminException.invalid("id", "expected a job number, got '" + p.get("id") + "'");
+            }
+        }));
         r.add(new Route("GET", "/v1/targets", (p, b) -> ok(ops.targets())));
         r.add(new Route("POST", "/v1/targets", (p, b) -> {
             fields(b, Set.of("name", "iqn"));
@@ -125,6 +152,14 @@ public final class AdminApi implements AutoCloseable {
             ops.deleteTarget(p.get("name"));
             return new Answer(200, Map.of("deleted", p.get("name")));
         }));
+        r.add(new Route("GET", "/v1/targets/{name}/acl", (p, b) -> ok(ops.acl(p.get("name")))));
+        r.add(new Route("POST", "/v1/targets/{name}/acl", (p, b) -> {
+            fields(b, Set.of("initiator"));
+            return ok(ops.allowInitiator(p.get("name"), text(b, "initiator", true)));
+        }));
+        r.add(new Route("DELETE", "/v1/targets/{name}/acl/{initiator}",
+                (p, b) -> ok(ops.disallowInitiator(p.get("name"), p.get("initiator")))));
+        r.add(new Route("DELETE", "/v1/targets/{name}/acl", (p, b) -> ok(ops.clearAcl(p.get("name")))));
         r.add(new Route("GET", "/v1/exports", (p, b) -> ok(ops.exports())));
         r.add(new Route("POST", "/v1/exports", (p, b) -> {
             fields(b, Set.of("target", "volume", "lun"));

@@ -6,8 +6,10 @@ import io.stowage.iscsi.session.SessionRegistry;
 import io.stowage.iscsi.session.TargetDirectory;
 import io.stowage.iscsi.login.ChapCredentials;
 import io.stowage.node.admin.AdminException.Kind;
+import io.stowage.node.admin.Views.AclView;
 import io.stowage.node.admin.Views.ExportView;
 import io.stowage.node.admin.Views.SessionView;
+import io.stowage.node.admin.Views.SnapshotView;
 import io.stowage.node.admin.Views.StatusView;
 import io.stowage.node.admin.Views.TargetView;
 import io.stowage.node.admin.Views.VolumeView;
@@ -22,6 +24,7 @@ import io.stowage.volume.VolumeInfo;
 import io.stowage.volume.engine.Volume;
 import io.stowage.volume.engine.VolumeBlockDevice;
 import io.stowage.volume.engine.Snapshots;
+import io.stowage.volume.engine.VolumeConfig;
 import io.stowage.volume.engine.VolumeEngine;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -58,10 +61,11 @@ public final class Operations implements AutoCloseable {
     public static final String DEFAULT_IQN_PREFIX = "iqn.2026-11.io.stowage:";
 
     /**
-     * What the config file says that the operations use: the volumes and targets that seed the catalogue, and the
-     * per-target and per-volume node settings (CHAP, ACLs, write-through). The daemon makes it from its config.
+     * What the config file says that the operations use: this node's name (the targets it serves), the volumes and
+     * targets that seed the catalogue, and the per-target and per-volume node settings (CHAP, ACLs,
+     * write-through). The daemon makes it from its config.
      */
-    public record FileSettings(Map<String, Long> volumeSizes, Map<String, Catalogue.TargetEntry> targets,
+    public record FileSettings(String nodeName, Map<String, Long> volumeSizes, Map<String, Catalogue.TargetEntry> targets,
                                java.util.function.Function<String, ChapCredentials> chap,
                                java.util.function.Function<String, java.util.Set<String>> allowedInitiators,
                                java.util.function.Predicate<String> writeThrough) {
@@ -88,6 +92,8 @@ public final class Operations implements AutoCloseable {
     private final Map<String, LogicalUnit> units = new LinkedHashMap<>();
     /** Served targets, by catalogue name. */
     private final Map<String, ExportedTarget> live = new LinkedHashMap<>();
+    /** Long operations (scrub passes) the API answers with a job for. */
+    private final Jobs jobs = new Jobs();
 
     public Operations(VolumeEngine engine, CatalogueStore store, TargetDirectory directory, SessionRegistry registry,
                       BufferPool buffers, ExecutorService io, int portalGroupTag, FileSettings config) {
@@ -167,7 +173,7 @@ public final class Operations implements AutoCloseable {
                     report.add("target " + name + " not added: IQN " + t.iqn() + " is target " + clash + "'s");
                     continue;
                 }
-                cur = new Catalogue.TargetEntry(t.iqn(), null);
+                cur = new Catalogue.TargetEntry(t.iqn(), null, cfg.nodeName());
             }
             for (Map.Entry<Integer, String> lun : t.luns().entrySet()) {
                 if (before != null && lun.getValue().equals(before.luns().get(lun.getKey()))) continue;
@@ -208,7 +214,8 @@ public final class Operations implements AutoCloseable {
         List<String> report = new ArrayList<>();
         Catalogue c = current;
         for (String name : List.copyOf(live.keySet())) {
-            if (!c.targets().containsKey(name)) {
+            Catalogue.TargetEntry entry = c.targets().get(name);
+            if (entry == null || !entry.servedBy(config.nodeName())) {
                 ExportedTarget t = live.remove(name);
                 for (int lun : t.scsi().luns().keySet()) t.scsi().removeLun(lun);
                 directory.remove(t.name());
@@ -217,10 +224,22 @@ public final class Operations implements AutoCloseable {
             }
         }
         for (Map.Entry<String, Catalogue.TargetEntry> e : c.targets().entrySet()) {
+            if (!e.getValue().servedBy(config.nodeName())) continue; // another node's
             ExportedTarget t = live.get(e.getKey());
             if (t == null) {
-                t = serve(e.getKey(), e.getValue().iqn());
+                t = serve(e.getKey(), e.getValue());
                 report.add("target " + t.name() + " created");
+            }
+            java.util.Set<String> admits = admitted(e.getKey(), e.getValue());
+            if (!t.allowedInitiators().equals(admits)) {
+                ExportedTarget old = t;
+                t = new ExportedTarget(old.name(), old.scsi(), old.portalGroupTag(), old.chap(), admits, old.alias());
+                ExportedTarget now = t;
+                live.put(e.getKey(), t);
+                directory.replace(t);
+                int closed = registry.closeSessionsOf(t, s -> !now.allows(s.initiatorName()), "taken off the ACL");
+                report.add("target " + t.name() + (admits.isEmpty() ? " admits every initiator" : " admits only "
+                        + admits) + (closed > 0 ? " (" + closed + " sessions closed)" : ""));
             }
             ScsiTarget scsi = t.scsi();
             for (Map.Entry<Integer, LogicalUnit> lun : scsi.luns().entrySet()) {
@@ -264,13 +283,20 @@ public final class Operations implements AutoCloseable {
         return report;
     }
 
-    /** A new target in the portal's directory, with no LUN yet; CHAP and ACLs from the config file's keys. */
-    private ExportedTarget serve(String name, String iqn) {
+    /** The initiators the target admits: the catalogue's list if set, else the config file's; empty = every one. */
+    private java.util.Set<String> admitted(String name, Catalogue.TargetEntry t) {
+        if (t.allowedInitiators() != null) return java.util.Set.copyOf(t.allowedInitiators());
+        return java.util.Set.copyOf(config.allowedInitiators().apply(name));
+    }
+
+    /** A new target in the portal's directory, with no LUN yet; CHAP from the config file, the ACL as admitted. */
+    private ExportedTarget serve(String name, Catalogue.TargetEntry entry) {
+        String iqn = entry.iqn();
         // the node id is the portal group tag, and the ALUA port group and relative port (TargetPortIdentity.ofNode):
         // the same for every target and across restarts, whatever order the targets come in
         ScsiTarget scsi = new ScsiTarget(TargetPortIdentity.ofNode(iqn, portalGroupTag), new TreeMap<>(), buffers);
         ExportedTarget t = new ExportedTarget(iqn, scsi, portalGroupTag, config.chap().apply(name),
-                config.allowedInitiators().apply(name), name); // catalogue name = alias
+                admitted(name, entry), name); // catalogue name = alias
         // EXTENDED COPY may name any LU of this node as source or destination
         scsi.onFindByNaa(naa -> directory.all().stream().map(x -> x.scsi().ownByNaa(naa))
                 .filter(Objects::nonNull).findFirst().orElse(null));
@@ -289,6 +315,15 @@ public final class Operations implements AutoCloseable {
     private LogicalUnit unit(String volume, Catalogue c) throws IOException {
         LogicalUnit u = units.get(volume);
         if (u != null) return u;
+        u = new LogicalUnit(device(volume, c));
+        units.put(volume, u);
+        return u;
+    }
+
+    /** The volume's device, opened (created, or grown to its catalogued size) on first use; open until deleted. */
+    private BlockDevice device(String volume, Catalogue c) throws IOException {
+        BlockDevice open = devices.get(volume);
+        if (open != null) return open;
         Catalogue.VolumeEntry entry = c.volumes().get(volume);
         if (entry == null) throw new IOException("volume " + volume + " is not in the catalogue");
         if (engine.find(volume).isEmpty()) {
@@ -304,10 +339,8 @@ public final class Operations implements AutoCloseable {
         }
         BlockDevice dev = new VolumeBlockDevice(v, io, config.writeThrough().test(volume));
         devices.put(volume, dev);
-        u = new LogicalUnit(dev);
-        units.put(volume, u);
         log.info("volume {} ({} bytes, uuid {}) opened", volume, dev.sizeBytes(), dev.info().uuid());
-        return u;
+        return dev;
     }
 
     private Catalogue change(UnaryOperator<Catalogue> f) throws IOException {
@@ -447,6 +480,98 @@ public final class Operations implements AutoCloseable {
         log.info("volume {} deleted", name);
     }
 
+    // ---- snapshots (the engine's Volume.snapshots(); the volume is opened if it was not)
+
+    private io.stowage.volume.engine.Snapshots snapshotsOf(String volume) throws IOException {
+        refresh();
+        if (volume == null || !current.volumes().containsKey(volume)) throw unknownVolume("volume", volume);
+        return ((VolumeBlockDevice) device(volume, current)).volume().snapshots();
+    }
+
+    public synchronized SnapshotView createSnapshot(String volume, String name) throws IOException {
+        try {
+            return view(volume, snapshotsOf(volume).create(name));
+        } catch (io.stowage.volume.engine.Snapshots.SnapshotRefusedException e) {
+            throw refused(e);
+        }
+    }
+
+    public synchronized List<SnapshotView> snapshots(String volume) throws IOException {
+        return snapshotsOf(volume).list().stream().map(i -> view(volume, i)).toList();
+    }
+
+    /** Deletes a snapshot; refused while a clone depends on it. */
+    public synchronized void deleteSnapshot(String volume, String name) throws IOException {
+        try {
+            snapshotsOf(volume).delete(name);
+        } catch (io.stowage.volume.engine.Snapshots.SnapshotRefusedException e) {
+            throw refused(e);
+        }
+    }
+
+    /**
+     * Rolls the volume back to a snapshot while it stays exported: I/O pauses, then every nexus of its LU gets a
+     * unit attention (NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED). Later snapshots are dropped.
+     */
+    public synchronized void rollback(String volume, String name) throws IOException {
+        try {
+            snapshotsOf(volume).rollback(name);
+        } catch (io.stowage.volume.engine.Snapshots.SnapshotRefusedException e) {
+            throw refused(e);
+        }
+    }
+
+    private static SnapshotView view(String volume, io.stowage.volume.engine.Snapshots.SnapshotInfo i) {
+        return new SnapshotView(volume, i.name(), i.created().toString(), i.bytesSincePrevious(), i.clones(),
+                i.onBackend());
+    }
+
+    private static AdminException refused(io.stowage.volume.engine.Snapshots.SnapshotRefusedException e) {
+        Kind kind = switch (e.reason()) {
+            case INVALID_NAME -> Kind.INVALID;
+            case EXISTS -> Kind.DUPLICATE;
+            case NOT_FOUND -> Kind.NOT_FOUND;
+            case HAS_CLONES -> Kind.IN_USE;
+        };
+        return new AdminException(kind, "snapshot", e.getMessage());
+    }
+
+    // ---- scrub (garbage collection of overwritten data; the engine also runs it every engine.scrub-interval)
+
+    /** The scrub record of a volume: what scrubbing did since it was opened here, and its jobs. */
+    public record ScrubView(String volume, boolean open, long scrubbedScos, long examinedBytes, long reclaimedBytes,
+                            List<Jobs.JobView> jobs) {
+    }
+
+    /** Starts one scrub pass of {@code volume} as a job (the volume is opened if it was not). */
+    public synchronized Jobs.JobView startScrub(String volume) throws IOException {
+        refresh();
+        if (volume == null || !current.volumes().containsKey(volume)) throw unknownVolume("name", volume);
+        Volume v = ((VolumeBlockDevice) device(volume, current)).volume();
+        return jobs.start("scrub", volume, () -> v.scrub(VolumeConfig.SCRUB_MAX_LIVE_RATIO,
+                VolumeConfig.SCRUB_MAX_VICTIMS));
+    }
+
+    public synchronized ScrubView scrubStatus(String volume) throws IOException {
+        refresh();
+        if (volume == null || !current.volumes().containsKey(volume)) throw unknownVolume("name", volume);
+        List<Jobs.JobView> ofVolume = jobs.all().stream().filter(j -> j.volume().equals(volume)).toList();
+        BlockDevice dev = devices.get(volume);
+        if (dev == null) return new ScrubView(volume, false, 0, 0, 0, ofVolume);
+        Volume.Stats st = ((VolumeBlockDevice) dev).volume().stats();
+        return new ScrubView(volume, true, st.scrubbedScos(), st.scrubExaminedBytes(), st.scrubReclaimedBytes(),
+                ofVolume);
+    }
+
+    public Jobs.JobView job(long id) {
+        return jobs.get(id).orElseThrow(() -> AdminException.notFound("id", "no job " + id + " (jobs are not kept"
+                + " across a restart)"));
+    }
+
+    public List<Jobs.JobView> jobs() {
+        return jobs.all();
+    }
+
     // ---- targets
 
     public synchronized TargetView createTarget(String name, String iqn) throws IOException {
@@ -467,7 +592,7 @@ public final class Operations implements AutoCloseable {
             if (clash != null) {
                 throw new AdminException(Kind.DUPLICATE, "iqn", "IQN " + fullIqn + " is already target " + clash + "'s");
             }
-            return c.withTarget(name, new Catalogue.TargetEntry(fullIqn, null));
+            return c.withTarget(name, new Catalogue.TargetEntry(fullIqn, null, config.nodeName()));
         });
         reconcile(new ArrayList<>());
         return target(name);
@@ -493,7 +618,7 @@ public final class Operations implements AutoCloseable {
         ExportedTarget served = live.get(name);
         int sessions = served == null ? 0
                 : (int) registry.all().stream().filter(s -> s.target() == served).count();
-        return new TargetView(name, t.iqn(), luns, sessions);
+        return new TargetView(name, t.iqn(), t.node(), luns, sessions);
     }
 
     /** Deletes a target; refused while it has LUNs. Its sessions are closed. */
@@ -509,6 +634,70 @@ public final class Operations implements AutoCloseable {
             return c.withoutTarget(name);
         });
         reconcile(new ArrayList<>());
+    }
+
+    // ---- ACLs (which initiators may see and log in to a target)
+
+    public synchronized AclView acl(String target) throws IOException {
+        refresh();
+        String name = current.targetName(target == null ? "" : target);
+        if (name == null) throw unknownTarget("target", target);
+        Catalogue.TargetEntry t = current.targets().get(name);
+        java.util.Set<String> admits = admitted(name, t);
+        String source = admits.isEmpty() ? "everyone" : t.allowedInitiators() != null ? "catalogue" : "config";
+        return new AclView(name, t.iqn(), new ArrayList<>(new java.util.TreeSet<>(admits)), source);
+    }
+
+    /** Admits {@code initiator} (the list starts from the config file's, if the catalogue has none). */
+    public synchronized AclView allowInitiator(String target, String initiator) throws IOException {
+        if (initiator == null || !IQN.matcher(initiator).matches()) {
+            throw AdminException.invalid("initiator", "expected an iSCSI name (iqn., eui. or naa.), got '" + initiator
+                    + "'");
+        }
+        return changeAcl(target, (name, list) -> {
+            if (list.contains(initiator)) {
+                throw new AdminException(Kind.DUPLICATE, "initiator", initiator + " is already admitted to " + name);
+            }
+            list.add(initiator);
+        });
+    }
+
+    /**
+     * Stops admitting {@code initiator}; its sessions are closed. Refused for the last one: an empty list admits
+     * every initiator, which must be asked for ({@link #clearAcl}).
+     */
+    public synchronized AclView disallowInitiator(String target, String initiator) throws IOException {
+        return changeAcl(target, (name, list) -> {
+            if (!list.contains(initiator)) {
+                throw AdminException.notFound("initiator", initiator + " is not on the ACL of " + name);
+            }
+            if (list.size() == 1) {
+                throw AdminException.invalid("initiator", initiator + " is the last initiator admitted to " + name
+                        + "; without it every initiator would be: say so with 'stowage acl clear " + name + "'");
+            }
+            list.remove(initiator);
+        });
+    }
+
+    /** Admits every initiator (the catalogue's empty list, which also overrides the config file's key). */
+    public synchronized AclView clearAcl(String target) throws IOException {
+        return changeAcl(target, (name, list) -> list.clear());
+    }
+
+    private AclView changeAcl(String target, java.util.function.BiConsumer<String, List<String>> edit)
+            throws IOException {
+        String[] named = new String[1];
+        change(c -> {
+            String name = c.targetName(target == null ? "" : target);
+            if (name == null) throw unknownTarget("target", target);
+            Catalogue.TargetEntry t = c.targets().get(name);
+            List<String> list = new ArrayList<>(new java.util.TreeSet<>(admitted(name, t)));
+            edit.accept(name, list);
+            named[0] = name;
+            return c.withTarget(name, t.withAllowedInitiators(list));
+        });
+        reconcile(new ArrayList<>());
+        return acl(named[0]);
     }
 
     // ---- exports
@@ -544,7 +733,8 @@ public final class Operations implements AutoCloseable {
         });
         List<String> failures = new ArrayList<>();
         reconcile(failures);
-        if (!live.get(targetName[0]).scsi().luns().containsKey(chosen[0])) {
+        ExportedTarget served = live.get(targetName[0]); // null: another node serves that target
+        if (served != null && !served.scsi().luns().containsKey(chosen[0])) {
             change(c -> c.withTarget(targetName[0], c.targets().get(targetName[0]).withoutLun(chosen[0])));
             throw new IOException("cannot export volume " + volume + ": "
                     + (failures.isEmpty() ? "not served" : failures.get(0)));
@@ -586,7 +776,7 @@ public final class Operations implements AutoCloseable {
     public synchronized StatusView status(String portal, String backend) throws IOException {
         refresh();
         String v = Optional.ofNullable(Operations.class.getPackage().getImplementationVersion()).orElse("dev");
-        return new StatusView(v, portal, backend, version, current.volumes().size(), current.targets().size(),
+        return new StatusView(v, config.nodeName(), portal, backend, version, current.volumes().size(), current.targets().size(),
                 current.exports().size(), registry.size(), (System.currentTimeMillis() - startedAt) / 1000);
     }
 
@@ -595,6 +785,15 @@ public final class Operations implements AutoCloseable {
         Map<String, Volume> out = new TreeMap<>();
         devices.forEach((name, dev) -> {
             if (dev instanceof VolumeBlockDevice vbd) out.put(name, vbd.volume());
+        });
+        return out;
+    }
+
+    /** The devices open for I/O now, by name (metrics: their I/O counters and latency histograms). */
+    public synchronized Map<String, VolumeBlockDevice> openDevices() {
+        Map<String, VolumeBlockDevice> out = new TreeMap<>();
+        devices.forEach((name, dev) -> {
+            if (dev instanceof VolumeBlockDevice vbd) out.put(name, vbd);
         });
         return out;
     }
@@ -623,6 +822,7 @@ public final class Operations implements AutoCloseable {
     /** Flushes and closes every open volume. The portal must have stopped. */
     @Override
     public synchronized void close() {
+        jobs.close();
         for (Map.Entry<String, BlockDevice> d : devices.entrySet()) {
             try {
                 d.getValue().close();

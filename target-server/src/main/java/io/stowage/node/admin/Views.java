@@ -11,8 +11,23 @@ public final class Views {
     public record VolumeView(String name, long sizeBytes, String size, String uuid, List<ExportView> exports) {
     }
 
-    /** A target, its LUNs and how many sessions are logged in to it now. */
-    public record TargetView(String name, String iqn, List<ExportView> luns, int sessions) {
+    /**
+     * A snapshot of a volume: when it was cut, the bytes written between the previous snapshot and it (-1 until it
+     * is committed to the backend), how many clones depend on it, whether it is in the backend yet.
+     */
+    public record SnapshotView(String volume, String name, String created, long bytesSincePrevious, int clones,
+                               boolean onBackend) {
+    }
+
+    /** A target, the node that serves it, its LUNs and how many sessions are logged in to it here now. */
+    public record TargetView(String name, String iqn, String node, List<ExportView> luns, int sessions) {
+    }
+
+    /**
+     * The initiators a target admits and where that list comes from: {@code catalogue} (set with the CLI),
+     * {@code config} (the file's target.NAME.allowed-initiators) or {@code everyone} (no list: every initiator).
+     */
+    public record AclView(String target, String iqn, List<String> initiators, String source) {
     }
 
     /** A LUN of a target that exports a volume. */
@@ -24,7 +39,7 @@ public final class Views {
     }
 
     /** The node at a glance. */
-    public record StatusView(String version, String portal, String backend, long catalogueVersion, int volumes,
+    public record StatusView(String version, String node, String portal, String backend, long catalogueVersion, int volumes,
                              int targets, int exports, int sessions, long uptimeSeconds) {
     }
 }

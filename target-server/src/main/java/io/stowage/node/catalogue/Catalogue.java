@@ -22,22 +22,44 @@ public record Catalogue(int format, SortedMap<String, VolumeEntry> volumes, Sort
     public record VolumeEntry(long sizeBytes) {
     }
 
-    /** A target: its IQN and LUN → volume name. */
-    public record TargetEntry(String iqn, SortedMap<Integer, String> luns) {
+    /**
+     * A target: its IQN, LUN → volume name, the node that serves it ({@code node.name}; a volume has one owner at a
+     * time, so two nodes must not serve the same LUNs; null: every node, never written so), and the initiators it
+     * admits ({@code allowedInitiators}: null = not set here, the config file's key applies; empty = every one).
+     */
+    public record TargetEntry(String iqn, SortedMap<Integer, String> luns, String node, List<String> allowedInitiators) {
         public TargetEntry {
             luns = frozen(luns);
+            allowedInitiators = allowedInitiators == null ? null : List.copyOf(new java.util.TreeSet<>(allowedInitiators));
+        }
+
+        public TargetEntry(String iqn, SortedMap<Integer, String> luns) {
+            this(iqn, luns, null, null);
+        }
+
+        public TargetEntry(String iqn, SortedMap<Integer, String> luns, String node) {
+            this(iqn, luns, node, null);
         }
 
         public TargetEntry withLun(int lun, String volume) {
             TreeMap<Integer, String> m = new TreeMap<>(luns);
             m.put(lun, volume);
-            return new TargetEntry(iqn, m);
+            return new TargetEntry(iqn, m, node, allowedInitiators);
         }
 
         public TargetEntry withoutLun(int lun) {
             TreeMap<Integer, String> m = new TreeMap<>(luns);
             m.remove(lun);
-            return new TargetEntry(iqn, m);
+            return new TargetEntry(iqn, m, node, allowedInitiators);
+        }
+
+        public TargetEntry withAllowedInitiators(List<String> initiators) {
+            return new TargetEntry(iqn, luns, node, initiators);
+        }
+
+        /** Whether the node named {@code nodeName} serves this target. */
+        public boolean servedBy(String nodeName) {
+            return node == null || node.equals(nodeName);
         }
     }
 

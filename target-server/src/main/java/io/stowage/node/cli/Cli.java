@@ -22,14 +22,15 @@ import picocli.CommandLine.Spec;
 
 /**
  * The {@code stowage} admin subcommands (picocli), each one request to the running daemon's admin API:
- * {@code volume create|list|show|resize|clone|delete}, {@code target create|list|delete}, {@code export add|remove|list},
+ * {@code volume create|list|show|resize|clone|delete}, {@code snapshot create|list|delete|rollback} (names
+ * {@code volume@snapshot}, as rbd), {@code target create|list|delete}, {@code export add|remove|list},
  * {@code session list}, {@code status}. Human tables by default, {@code --json} for scripts, sizes in K/M/G/T,
  * and the exit codes of {@link ExitCode}. {@code stowage serve} is {@code io.stowage.node.Main}'s, unchanged.
  */
 @Command(name = "stowage", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = "Manage a running Stowage node: volumes, targets, LUN exports, sessions.%n"
                 + "(`stowage serve` runs the node itself; see stowage serve --help.)",
-        subcommands = {Cli.VolumeCommands.class, Cli.TargetCommands.class, Cli.ExportCommands.class,
+        subcommands = {Cli.VolumeCommands.class, Cli.SnapshotCommands.class, Cli.TargetCommands.class, Cli.AclCommands.class, Cli.ExportCommands.class, Cli.ScrubCommands.class,
                 Cli.SessionCommands.class, Cli.StatusCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the daemon failed the operation", "2:bad usage or a refused value (bad size, bad name)",
@@ -38,7 +39,8 @@ import picocli.CommandLine.Spec;
         footer = {"%nSee docs/operations.md; the admin API's description: GET /v1/openapi.json."})
 public final class Cli {
     /** The first words that are admin subcommands (anything else is Main's). */
-    public static final Set<String> COMMANDS = Set.of("volume", "target", "export", "session", "status");
+    public static final Set<String> COMMANDS = Set.of("volume", "snapshot", "target", "acl", "export", "scrub",
+            "session", "status");
     static final String DEFAULT_URL = "http://127.0.0.1:7260";
 
     private Cli() {
@@ -230,6 +232,58 @@ public final class Cli {
         }
     }
 
+    /** {@code volume@snapshot}, as rbd writes it: [volume, snapshot], or exit 2. */
+    static String[] snapshotName(String text) {
+        int at = text.indexOf('@');
+        if (at <= 0 || at == text.length() - 1 || text.indexOf('@', at + 1) >= 0) {
+            throw new CliFailure(ExitCode.USAGE, "expected VOLUME@SNAPSHOT, got '" + text + "'");
+        }
+        return new String[] {text.substring(0, at), text.substring(at + 1)};
+    }
+
+    @Command(name = "snapshot", mixinStandardHelpOptions = true, description = "Create, list, delete and roll back "
+            + "snapshots, named VOLUME@SNAPSHOT (as rbd).", subcommands = CommandLine.HelpCommand.class)
+    static final class SnapshotCommands {
+        @Command(name = "create", mixinStandardHelpOptions = true,
+                description = "Snapshot everything written to VOLUME so far (no data is copied).")
+        int create(@Mixin Client c, @Parameters(paramLabel = "VOLUME@SNAPSHOT") String name) {
+            String[] n = snapshotName(name);
+            JsonNode s = c.api().post("v1/volumes/" + seg(n[0]) + "/snapshots", Map.of("name", n[1]));
+            return c.print(s, o -> o.println("snapshot " + name + " created"));
+        }
+
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "List a volume's snapshots, oldest first.")
+        int list(@Mixin Client c, @Parameters(paramLabel = "VOLUME") String volume) {
+            JsonNode ss = c.api().get("v1/volumes/" + seg(volume) + "/snapshots");
+            return c.print(ss, o -> {
+                Table t = new Table("NAME", "CREATED", "WRITTEN-SINCE-PREVIOUS", "CLONES", "IN-BACKEND");
+                for (JsonNode s : ss) {
+                    long b = s.path("bytesSincePrevious").asLong();
+                    t.row(s.path("volume").asText() + "@" + s.path("name").asText(), s.path("created").asText(),
+                            b < 0 ? "-" : Sizes.format(b), s.path("clones").asInt(),
+                            s.path("onBackend").asBoolean() ? "yes" : "not yet");
+                }
+                t.print(o);
+            });
+        }
+
+        @Command(name = "delete", mixinStandardHelpOptions = true,
+                description = "Delete a snapshot (refused while a clone depends on it).")
+        int delete(@Mixin Client c, @Parameters(paramLabel = "VOLUME@SNAPSHOT") String name) {
+            String[] n = snapshotName(name);
+            JsonNode r = c.api().delete("v1/volumes/" + seg(n[0]) + "/snapshots/" + seg(n[1]));
+            return c.print(r, o -> o.println("snapshot " + name + " deleted"));
+        }
+
+        @Command(name = "rollback", mixinStandardHelpOptions = true, description = "Roll VOLUME back to the snapshot "
+                + "while it stays exported; initiators get a unit attention; later snapshots are dropped.")
+        int rollback(@Mixin Client c, @Parameters(paramLabel = "VOLUME@SNAPSHOT") String name) {
+            String[] n = snapshotName(name);
+            JsonNode r = c.api().post("v1/volumes/" + seg(n[0]) + "/snapshots/" + seg(n[1]) + "/rollback", Map.of());
+            return c.print(r, o -> o.println("volume " + n[0] + " rolled back to " + name));
+        }
+    }
+
     @Command(name = "target", mixinStandardHelpOptions = true, description = "Create, list and delete iSCSI targets.",
             subcommands = CommandLine.HelpCommand.class)
     static final class TargetCommands {
@@ -249,10 +303,10 @@ public final class Cli {
         int list(@Mixin Client c) {
             JsonNode ts = c.api().get("v1/targets");
             return c.print(ts, o -> {
-                Table t = new Table("NAME", "IQN", "LUNS", "SESSIONS");
+                Table t = new Table("NAME", "IQN", "LUNS", "SESSIONS", "NODE");
                 for (JsonNode x : ts) {
                     t.row(x.path("name").asText(), x.path("iqn").asText(), x.path("luns").size(),
-                            x.path("sessions").asInt());
+                            x.path("sessions").asInt(), x.path("node").asText("-"));
                 }
                 t.print(o);
             });
@@ -262,6 +316,47 @@ public final class Cli {
         int delete(@Mixin Client c, @Parameters(paramLabel = "TARGET", description = "name or IQN") String name) {
             JsonNode r = c.api().delete("v1/targets/" + seg(name));
             return c.print(r, o -> o.println("target " + name + " deleted"));
+        }
+    }
+
+    static int printAcl(Client c, JsonNode acl) {
+        return c.print(acl, o -> {
+            String src = acl.path("source").asText();
+            if (src.equals("everyone")) {
+                o.println(acl.path("iqn").asText() + " admits every initiator");
+            } else {
+                o.println(acl.path("iqn").asText() + " admits (" + (src.equals("config") ? "from the config file"
+                        : "set with the CLI") + "):");
+                for (JsonNode i : acl.path("initiators")) o.println("  " + i.asText());
+            }
+        });
+    }
+
+    @Command(name = "acl", mixinStandardHelpOptions = true, description = "Which initiators may see and log in to a "
+            + "target (default: every one).", subcommands = CommandLine.HelpCommand.class)
+    static final class AclCommands {
+        @Command(name = "list", mixinStandardHelpOptions = true, description = "The initiators TARGET admits.")
+        int list(@Mixin Client c, @Parameters(paramLabel = "TARGET") String target) {
+            return printAcl(c, c.api().get("v1/targets/" + seg(target) + "/acl"));
+        }
+
+        @Command(name = "add", mixinStandardHelpOptions = true, description = "Admit INITIATOR to TARGET (once a list "
+                + "exists, only those on it are admitted).")
+        int add(@Mixin Client c, @Parameters(index = "0", paramLabel = "TARGET") String target,
+                @Parameters(index = "1", paramLabel = "INITIATOR", description = "its iSCSI name") String initiator) {
+            return printAcl(c, c.api().post("v1/targets/" + seg(target) + "/acl", Map.of("initiator", initiator)));
+        }
+
+        @Command(name = "remove", mixinStandardHelpOptions = true, description = "Stop admitting INITIATOR; its "
+                + "sessions are closed (refused for the last one: see clear).")
+        int remove(@Mixin Client c, @Parameters(index = "0", paramLabel = "TARGET") String target,
+                   @Parameters(index = "1", paramLabel = "INITIATOR") String initiator) {
+            return printAcl(c, c.api().delete("v1/targets/" + seg(target) + "/acl/" + seg(initiator)));
+        }
+
+        @Command(name = "clear", mixinStandardHelpOptions = true, description = "Admit every initiator to TARGET.")
+        int clear(@Mixin Client c, @Parameters(paramLabel = "TARGET") String target) {
+            return printAcl(c, c.api().delete("v1/targets/" + seg(target) + "/acl"));
         }
     }
 
@@ -303,6 +398,72 @@ public final class Cli {
         }
     }
 
+    @Command(name = "scrub", mixinStandardHelpOptions = true, description = "Garbage collection of overwritten data "
+            + "(also run by the daemon every engine.scrub-interval).", subcommands = CommandLine.HelpCommand.class)
+    static final class ScrubCommands {
+        @Command(name = "start", mixinStandardHelpOptions = true, description = "Start one scrub pass of VOLUME as a "
+                + "job; with --wait, follow it to the end.")
+        int start(@Mixin Client c, @Parameters(paramLabel = "VOLUME") String volume,
+                  @Option(names = "--wait", description = "wait for the job, showing its progress") boolean wait) {
+            AdminClient api = c.api();
+            JsonNode job = api.post("v1/volumes/" + seg(volume) + "/scrub", Map.of());
+            if (!wait) {
+                return c.print(job, o -> o.println("scrub of " + volume + " started: job " + job.path("id").asLong()
+                        + " (stowage scrub status " + volume + ")"));
+            }
+            long id = job.path("id").asLong();
+            long t0 = System.nanoTime();
+            PrintWriter err = c.spec.commandLine().getErr();
+            JsonNode now = job;
+            while (!now.path("state").asText().equals("DONE") && !now.path("state").asText().equals("FAILED")) {
+                if (!c.json) {
+                    err.print("\rscrub of " + volume + ": " + now.path("state").asText().toLowerCase() + " "
+                            + (System.nanoTime() - t0) / 1_000_000_000 + " s");
+                    err.flush();
+                }
+                try {
+                    Thread.sleep(250);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new CliFailure(ExitCode.FAILURE, "interrupted; job " + id + " goes on");
+                }
+                now = api.get("v1/jobs/" + id);
+            }
+            if (!c.json) err.println();
+            JsonNode done = now;
+            if (done.path("state").asText().equals("FAILED")) {
+                throw new CliFailure(ExitCode.FAILURE, "scrub of " + volume + " failed: " + done.path("message").asText());
+            }
+            return c.print(done, o -> {
+                JsonNode r = done.path("result");
+                o.println("scrub of " + volume + " done: " + r.path("victims").asInt() + " SCOs examined as victims, "
+                        + r.path("scosDeleted").asInt() + " deleted, " + Sizes.format(r.path("bytesReclaimed").asLong())
+                        + " reclaimed");
+            });
+        }
+
+        @Command(name = "status", mixinStandardHelpOptions = true, description = "What scrubbing did on VOLUME since it "
+                + "was opened, and its scrub jobs.")
+        int status(@Mixin Client c, @Parameters(paramLabel = "VOLUME") String volume) {
+            JsonNode s = c.api().get("v1/volumes/" + seg(volume) + "/scrub");
+            return c.print(s, o -> {
+                if (s.path("open").asBoolean()) {
+                    o.println(volume + ": " + s.path("scrubbedScos").asLong() + " SCOs deleted, "
+                            + Sizes.format(s.path("examinedBytes").asLong()) + " examined, "
+                            + Sizes.format(s.path("reclaimedBytes").asLong()) + " reclaimed since it was opened");
+                } else {
+                    o.println(volume + ": not open on this node (not exported): not scrubbed here");
+                }
+                Table t = new Table("JOB", "STATE", "STARTED", "FINISHED", "MESSAGE");
+                for (JsonNode j : s.path("jobs")) {
+                    t.row(j.path("id").asLong(), j.path("state").asText(), j.path("started").asText("-"),
+                            j.path("finished").asText("-"), j.path("message").asText("-"));
+                }
+                if (!s.path("jobs").isEmpty()) t.print(o);
+            });
+        }
+    }
+
     @Command(name = "session", mixinStandardHelpOptions = true, description = "iSCSI sessions.", subcommands = CommandLine.HelpCommand.class)
     static final class SessionCommands {
         @Command(name = "list", mixinStandardHelpOptions = true, description = "List the live sessions.")
@@ -328,6 +489,7 @@ public final class Cli {
             JsonNode s = c.api().get("v1/status");
             return c.print(s, o -> {
                 o.println("version:   " + s.path("version").asText());
+                o.println("node:      " + s.path("node").asText());
                 o.println("portal:    " + s.path("portal").asText());
                 o.println("backend:   " + s.path("backend").asText());
                 o.println("volumes:   " + s.path("volumes").asInt());

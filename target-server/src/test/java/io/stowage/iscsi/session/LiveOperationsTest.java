@@ -77,6 +77,74 @@ class LiveOperationsTest {
     }
 
     @Test
+    void aNodeServesOnlyTheTargetsOfItsName() throws Exception {
+        Daemon a = LoopbackDaemon.start(dir, Map.of("target.demo.lun.0", "demo", "volume.demo.size", "64M",
+                "node.name", "gw-a"));
+        try {
+            a.operations().createTarget("second", null);
+            assertEquals("gw-a", a.operations().target("second").node());
+        } finally {
+            a.close();
+        }
+        // another node on the same backend: it lists gw-a's targets but serves none of them
+        Daemon b = LoopbackDaemon.start(dir, Map.of("target.demo.lun.0", "demo", "volume.demo.size", "64M",
+                "node.name", "gw-b"));
+        try {
+            assertNull(b.targets().find(IQN));
+            assertNull(b.targets().find("iqn.2026-11.io.stowage:second"));
+            assertEquals(2, b.operations().targets().size());
+            b.operations().createTarget("third", null);
+            assertNotNull(b.targets().find("iqn.2026-11.io.stowage:third"), "its own target is served");
+            // an export added from gw-b to gw-a's target is catalogued for gw-a, not served here
+            b.operations().createVolume("v", 1L << 20);
+            assertEquals(1, b.operations().addExport("demo", "v", null).lun());
+            assertTrue(b.operations().openVolumes().isEmpty(), "gw-b opened no volume of gw-a's");
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
+    void anAclChangedLiveClosesTheSessionsItNoLongerAdmits() throws Exception {
+        Daemon daemon = start(dir);
+        Operations ops = daemon.operations();
+        String me = "iqn.2026-11.io.stowage:test-initiator";
+        try (TestInitiator t = new TestInitiator(daemon.portalAddress())) {
+            assertEquals(0, t.login(IQN, Map.of()).bhs()[36]);
+            assertEquals("everyone", ops.acl("demo").source());
+            ops.allowInitiator("demo", me);
+            assertEquals(java.util.List.of(me), ops.acl("demo").initiators());
+            assertEquals(0x2900, testUnitReady(t, 0, 1), "still logged in: it is admitted");
+            ops.allowInitiator("demo", "iqn.2026-11.io.stowage:other");
+            AdminException last = assertThrows(AdminException.class, () -> {
+                ops.disallowInitiator("demo", "iqn.2026-11.io.stowage:other");
+                ops.disallowInitiator("demo", me);
+            });
+            assertEquals(AdminException.Kind.INVALID, last.kind(), "removing the last would admit everyone");
+            ops.allowInitiator("demo", "iqn.2026-11.io.stowage:other");
+            ops.disallowInitiator("demo", me);
+            assertTrue(t.closedByTarget(), "the session of an initiator taken off the ACL is closed");
+        }
+        try (TestInitiator t = new TestInitiator(daemon.portalAddress())) {
+            TestInitiator.Rx r = t.login(IQN, Map.of());
+            assertEquals(0x02, r.bhs()[36] & 0xFF, "login refused (initiator error)");
+            assertEquals(0x02, r.bhs()[37] & 0xFF, "authorization failure");
+        }
+        ops.clearAcl("demo");
+        try (TestInitiator t = new TestInitiator(daemon.portalAddress())) {
+            assertEquals(0, t.login(IQN, Map.of()).bhs()[36], "every initiator again");
+        } finally {
+            daemon.close();
+        }
+        Daemon again = start(dir);
+        try {
+            assertEquals("everyone", again.operations().acl("demo").source(), "kept in the catalogue");
+        } finally {
+            again.close();
+        }
+    }
+
+    @Test
     void refusalsNameTheField() throws Exception {
         Daemon daemon = start(dir);
         Operations ops = daemon.operations();

@@ -94,15 +94,7 @@ class AdminApiTest {
     @Test
     void aSnapshotIsClonedAndItsVolumeCannotBeDeletedWhileTheCloneExists() throws Exception {
         assertEquals(201, call("POST", "/v1/volumes", "{\"name\":\"base\",\"size\":\"64M\"}").status());
-        daemon.close(); // a snapshot, taken by the engine (the API has no snapshot route yet)
-        io.stowage.volume.engine.VolumeEngine engine = new io.stowage.volume.engine.VolumeEngine(dir.resolve("cache"),
-                new io.stowage.volume.engine.DirectoryBackend(dir.resolve("objects")),
-                io.stowage.volume.engine.VolumeConfig.DEFAULT);
-        try (io.stowage.volume.engine.Volume v = engine.open("base")) {
-            v.write(0, java.nio.ByteBuffer.wrap(new byte[4096]), false);
-            v.snapshots().create("s");
-        }
-        start();
+        assertEquals(201, call("POST", "/v1/volumes/base/snapshots", "{\"name\":\"s\"}").status());
         Reply r = call("POST", "/v1/volumes/base/clone", "{\"snapshot\":\"s\",\"clone\":\"copy\"}");
         assertEquals(201, r.status(), r.body().toString());
         assertEquals("copy", r.body().path("name").asText());
@@ -116,7 +108,10 @@ class AdminApiTest {
                 "not-found", "name");
         assertError(call("DELETE", "/v1/volumes/base", null), 409, "in-use", "name");
         assertEquals(200, call("GET", "/v1/volumes/base", null).status(), "still catalogued");
+        assertError(call("DELETE", "/v1/volumes/base/snapshots/s", null), 409, "in-use", "snapshot");
+        assertEquals(1, call("GET", "/v1/volumes/base/snapshots", null).body().get(0).path("clones").asInt());
         assertEquals(200, call("DELETE", "/v1/volumes/copy", null).status());
+        assertEquals(0, call("GET", "/v1/volumes/base/snapshots", null).body().get(0).path("clones").asInt());
         assertEquals(200, call("DELETE", "/v1/volumes/base", null).status());
     }
 

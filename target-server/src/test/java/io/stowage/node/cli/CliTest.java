@@ -80,7 +80,7 @@ class CliTest {
         JsonNode shown = AdminClient.JSON.readTree(cli("volume", "show", "web", "--json").out());
         assertEquals(3L << 30, shown.path("sizeBytes").asLong());
         assertTrue(cli("volume", "show", "web").out().contains("iqn.2026-11.io.stowage:www LUN 3"));
-        assertTrue(cli("target", "list").out().lines().anyMatch(l -> l.matches("www\\s+iqn.2026-11.io.stowage:www\\s+1\\s+0")));
+        assertTrue(cli("target", "list").out().lines().anyMatch(l -> l.matches("www\\s+iqn.2026-11.io.stowage:www\\s+1\\s+0\\s+\\S+")));
         assertEquals(0, cli("session", "list").code());
         r = cli("status");
         assertEquals(0, r.code());
@@ -131,6 +131,78 @@ class CliTest {
         r = raw("status", "--url", "http://127.0.0.1:" + free, "--token-file", wrong.toString());
         assertEquals(ExitCode.NO_DAEMON, r.code());
         assertTrue(r.err().contains("no Stowage daemon answers at http://127.0.0.1:" + free), r.err());
+    }
+
+    @Test
+    void snapshotsAreNamedVolumeAtSnapshotAndRollBack() throws Exception {
+        io.stowage.volume.BlockDevice dev = daemon.targets().find("iqn.2026-11.io.stowage:demo").scsi().luns().get(0)
+                .device();
+        java.nio.ByteBuffer a = java.nio.ByteBuffer.allocateDirect(4096);
+        while (a.hasRemaining()) a.put((byte) 'A');
+        dev.write(0, a.flip(), false).toCompletableFuture().join();
+        Run r = cli("snapshot", "create", "demo@before");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("snapshot demo@before created\n", r.out());
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(4096);
+        while (b.hasRemaining()) b.put((byte) 'B');
+        dev.write(0, b.flip(), false).toCompletableFuture().join();
+        assertEquals(ExitCode.DUPLICATE, cli("snapshot", "create", "demo@before").code());
+        assertEquals(ExitCode.USAGE, cli("snapshot", "create", "demo").code(), "no @");
+        assertEquals(ExitCode.USAGE, cli("snapshot", "create", "demo@bad name").code());
+        assertEquals(ExitCode.NOT_FOUND, cli("snapshot", "create", "nope@x").code());
+        assertEquals(ExitCode.NOT_FOUND, cli("snapshot", "rollback", "demo@never").code());
+        r = cli("snapshot", "list", "demo");
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("demo@before ")), r.out());
+        JsonNode list = AdminClient.JSON.readTree(cli("snapshot", "list", "demo", "--json").out());
+        assertEquals("before", list.get(0).path("name").asText());
+        assertEquals(0, cli("snapshot", "rollback", "demo@before").code());
+        java.nio.ByteBuffer back = java.nio.ByteBuffer.allocateDirect(4096);
+        dev.read(0, back).toCompletableFuture().join();
+        assertEquals('A', back.get(0), "rolled back to what the snapshot holds");
+        assertEquals(0, cli("snapshot", "delete", "demo@before").code());
+        assertEquals(ExitCode.NOT_FOUND, cli("snapshot", "delete", "demo@before").code());
+        // an unexported volume is opened for its snapshots
+        assertEquals(0, cli("volume", "create", "cold", "--size", "16M").code());
+        assertEquals(0, cli("snapshot", "create", "cold@s1").code());
+        assertEquals(1, AdminClient.JSON.readTree(cli("snapshot", "list", "cold", "--json").out()).size());
+    }
+
+    @Test
+    void anAclIsListedAddedRemovedAndCleared() throws Exception {
+        assertEquals("iqn.2026-11.io.stowage:demo admits every initiator\n", cli("acl", "list", "demo").out());
+        Run r = cli("acl", "add", "demo", "iqn.2026-11.io.stowage:host1");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("set with the CLI") && r.out().contains("  iqn.2026-11.io.stowage:host1"), r.out());
+        assertEquals(ExitCode.DUPLICATE, cli("acl", "add", "demo", "iqn.2026-11.io.stowage:host1").code());
+        assertEquals(ExitCode.USAGE, cli("acl", "add", "demo", "not-an-iqn").code());
+        r = cli("acl", "remove", "demo", "iqn.2026-11.io.stowage:host1");
+        assertEquals(ExitCode.USAGE, r.code(), "the last one");
+        assertTrue(r.err().contains("stowage acl clear demo"), r.err());
+        assertEquals(ExitCode.NOT_FOUND, cli("acl", "remove", "demo", "iqn.2026-11.io.stowage:nobody").code());
+        assertEquals(0, cli("acl", "clear", "iqn.2026-11.io.stowage:demo").code());
+        JsonNode acl = AdminClient.JSON.readTree(cli("acl", "list", "demo", "--json").out());
+        assertEquals("everyone", acl.path("source").asText());
+    }
+
+    @Test
+    void aScrubRunsAsAJobAndReportsWhatItDid() throws Exception {
+        Run r = cli("scrub", "start", "demo", "--wait");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("scrub of demo done: "), r.out());
+        r = cli("scrub", "start", "demo", "--json");
+        long id = AdminClient.JSON.readTree(r.out()).path("id").asLong();
+        assertTrue(id >= 2, r.out());
+        JsonNode status = null;
+        for (int i = 0; i < 100; i++) {
+            status = AdminClient.JSON.readTree(cli("scrub", "status", "demo", "--json").out());
+            JsonNode last = status.path("jobs").get(status.path("jobs").size() - 1);
+            if (last.path("state").asText().equals("DONE")) break;
+            Thread.sleep(100);
+        }
+        assertTrue(status.path("open").asBoolean());
+        assertEquals(2, status.path("jobs").size());
+        assertEquals("DONE", status.path("jobs").get(1).path("state").asText());
+        assertEquals(ExitCode.NOT_FOUND, cli("scrub", "start", "nope").code());
     }
 
     @Test

@@ -38,6 +38,9 @@ final class ClusterReader {
     private final NamespaceMap ancestors;
     /** SCOs deleted by scrubbing so far; a read that fails while it moves retries (see read). */
     private final AtomicLong scrubDeletions = new AtomicLong();
+    /** Clusters read from the local cache and from the backend (metrics: the cache hit ratio). */
+    private final java.util.concurrent.atomic.LongAdder cacheHits = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder cacheMisses = new java.util.concurrent.atomic.LongAdder();
 
     ClusterReader(String name, ClusterMap map, ScoCache scos, ObjectStore store, Supplier<VolumeHeader> header,
                   Consumer<Throwable> halt) {
@@ -63,6 +66,14 @@ final class ClusterReader {
     /** SCOs deleted by scrubbing so far (metrics). */
     long scrubDeletions() {
         return scrubDeletions.get();
+    }
+
+    long cacheHitClusters() {
+        return cacheHits.sum();
+    }
+
+    long cacheMissClusters() {
+        return cacheMisses.sum();
     }
 
     /** Fills {@code dst} (position to limit) with the bytes at {@code offset}; the caller checked the range. */
@@ -157,6 +168,7 @@ final class ClusterReader {
                     if (r < 0) throw new IOException("SCO " + number + " of volume " + name + " is truncated");
                     p += r;
                 }
+                cacheHits.add(clusters);
                 return;
             } catch (ClosedChannelException e) {
                 // evicted meanwhile: it is in the backend
@@ -168,6 +180,7 @@ final class ClusterReader {
         }
         try {
             store.get(ObjectNames.sco(scoEpoch, number, 0), pos, clusters * CLUSTER, dst.duplicate());
+            cacheMisses.add(clusters);
         } catch (ObjectStore.FencedException e) {
             halt.accept(e);
             throw e;

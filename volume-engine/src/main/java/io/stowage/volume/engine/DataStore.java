@@ -131,6 +131,17 @@ final class DataStore {
         if (openSco != null) out.add(openSco);
     }
 
+    /** Adds what {@link #takeUnsynced} is about to take, as DTL extents, to {@code out}; call it first. */
+    void dtlExtents(List<io.stowage.volume.dtl.Extent> out) {
+        for (ScoCache.Sco s : unsynced) out.add(scoExtent(s, true));
+        if (openSco != null) out.add(scoExtent(openSco, false));
+    }
+
+    static io.stowage.volume.dtl.Extent scoExtent(ScoCache.Sco s, boolean complete) {
+        return new io.stowage.volume.dtl.Extent(io.stowage.volume.dtl.Extent.Kind.SCO, s.number, s.file, s.channel,
+                s.bytes, complete, () -> s.state == ScoCache.State.UPLOADED);
+    }
+
     /** An SCO's CRC (in its SCO_SEALED entry) is the CRC32C of its clusters' CRC32Cs, in order: one pass of data. */
     static void updateScoCrc(CRC32C scoCrc, int clusterCrc) {
         scoCrc.update(clusterCrc >>> 24);

@@ -56,6 +56,11 @@ final class DirtyBudget {
         return dirty.get();
     }
 
+    /** The dirty bytes are above the limit: a writer would wait. */
+    boolean over() {
+        return dirty.get() > limitBytes;
+    }
+
     /** Waits until the dirty bytes are within the limit; {@code halted} is checked while waiting. */
     void await(HaltCheck halted) throws IOException {
         if (dirty.get() <= limitBytes) return;

@@ -7,12 +7,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiFunction;
+import java.util.function.LongSupplier;
+import io.stowage.volume.dtl.DtlWriter;
+import io.stowage.volume.dtl.Extent;
+import io.stowage.volume.store.ObjectStore;
 
 /**
  * Group commit ({@code flush}: SYNCHRONIZE CACHE, FUA, WRITE AND VERIFY): fsyncs every SCO and TLog written since
  * the last flush, and the SCO and TLog directories, outside the append lock; concurrent flushes share one round.
  * A failed fsync is never retried and never forgotten: it halts the volume (after a writeback error Linux may drop
- * the dirty pages and a second fsync would report success).
+ * the dirty pages and a second fsync would report success). With the DTL on, the round also ships what it made
+ * durable to the volume's DTL objects in the backend (one write for the round): a flush returns only once it is
+ * there too. A DTL write refused for fencing halts the volume; one that keeps failing fails the flush (the next
+ * round ships what it did not).
  *
  * <p>Threads and locks: {@link #appended} is called under the append lock by every append. {@link #flush} takes
  * this class's lock (one round at a time), then the append lock only to take what is unsynced, never across an
@@ -29,6 +36,9 @@ final class GroupCommit {
     private final ScoCache scos;
     private final DirectorySync tlogDir;
     private final Halt halt;
+    /** The DTL, or null if it is off. */
+    private final DtlWriter dtl;
+    private final LongSupplier committedTlog;
     private final Object syncLock = new Object();
     /** Appends made (guarded by appendLock). */
     private long appendSeq;
@@ -36,13 +46,15 @@ final class GroupCommit {
     private long syncedSeq;
 
     GroupCommit(ReentrantLock appendLock, DataStore data, TLogSequence tlogs, ScoCache scos, DirectorySync tlogDir,
-                Halt halt) {
+                Halt halt, DtlWriter dtl, LongSupplier committedTlog) {
         this.appendLock = appendLock;
         this.data = data;
         this.tlogs = tlogs;
         this.scos = scos;
         this.tlogDir = tlogDir;
         this.halt = halt;
+        this.dtl = dtl;
+        this.committedTlog = committedTlog;
     }
 
     /** One more append is in the page cache; caller holds the append lock. */
@@ -68,9 +80,14 @@ final class GroupCommit {
             long upTo;
             List<ScoCache.Sco> s = new ArrayList<>();
             List<TLogWriter> t = new ArrayList<>();
+            List<Extent> shipped = new ArrayList<>();
             appendLock.lock();
             try {
                 upTo = appendSeq;
+                if (dtl != null) { // the same cut as the fsyncs: whole appends only
+                    data.dtlExtents(shipped);
+                    tlogs.dtlExtents(shipped, committedTlog);
+                }
                 data.takeUnsynced(s);
                 tlogs.takeUnsynced(t);
             } finally {
@@ -91,6 +108,13 @@ final class GroupCommit {
                 tlogDir.sync();
             } catch (IOException e) {
                 throw halt.apply("fsync failed", e);
+            }
+            if (dtl != null) {
+                try {
+                    dtl.ship(shipped);
+                } catch (ObjectStore.FencedException e) {
+                    throw halt.apply("DTL write refused", e);
+                }
             }
             syncedSeq = upTo;
         }

@@ -76,6 +76,11 @@ final class Scrubber {
     /** Set by stop: a running scrub pass stops at its next safe point, no new one starts. */
     private volatile boolean stopping;
     private long scrubbedAtTlog = -1; // the background thread's only
+    // progress for metrics: written under passLock (one pass at a time), read by scrapes
+    private volatile long passes;
+    private volatile long movedTotal;
+    private volatile long passClusters;
+    private volatile long passMoved;
     /** Progress, over the volume's life in this process: bytes of committed SCOs looked at, bytes deleted. */
     private final java.util.concurrent.atomic.AtomicLong examined = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong reclaimed = new java.util.concurrent.atomic.AtomicLong();
@@ -190,6 +195,8 @@ final class Scrubber {
                 }
             });
             long moved = 0;
+            passClusters = addresses.size();
+            passMoved = 0;
             ByteBuffer buf = ByteBuffer.allocate(CLUSTER);
             for (long a : addresses) {
                 if (stopping) {
@@ -205,6 +212,8 @@ final class Scrubber {
                     reader.readClusters(a, 1, buf.duplicate());
                     owner.append(a, buf.duplicate());
                     moved++;
+                    passMoved = moved;
+                    movedTotal++;
                 }
             }
             if (moved > 0) {
@@ -241,8 +250,16 @@ final class Scrubber {
             halt.accept(e);
             throw e;
         } finally {
+            passClusters = 0;
+            passMoved = 0;
+            passes++;
             passLock.unlock();
         }
+    }
+
+    /** Passes run; clusters moved in all; clusters the running pass moves and has moved (0, 0 between passes). */
+    Volume.ScrubProgress progress() {
+        return new Volume.ScrubProgress(passes, movedTotal, passClusters, passMoved);
     }
 
     /**

@@ -201,7 +201,7 @@ public final class Snapshots {
         try {
             volume.exclusiveOfScrub(() -> {
                 synchronized (lock) {
-                    volume.quiesced(() -> rollbackQuiesced(name));
+                    volume.quiesced(() -> rollbackQuiesced(name), uploadWaitMillis);
                 }
                 return null;
             });

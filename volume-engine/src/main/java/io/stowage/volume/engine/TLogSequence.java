@@ -32,6 +32,8 @@ final class TLogSequence {
     private final List<ScoCache.Sco> scos = new ArrayList<>();
     /** Closed TLogs the next flush fsyncs (the uploader's close fsyncs them too; whichever comes first). */
     private final List<TLogWriter> unsynced = new ArrayList<>();
+    /** The sequence numbers of {@link #unsynced}, in the same order (for the DTL). */
+    private final List<Long> unsyncedSeqs = new ArrayList<>();
 
     TLogSequence(Path cacheDir, long epoch, LocalFiles files, DirectorySync dirSync, Consumer<Uploader.Job> queue) {
         this.tlogDir = cacheDir.resolve("tlog");
@@ -126,6 +128,7 @@ final class TLogSequence {
             throw e;
         }
         unsynced.add(tlog);
+        unsyncedSeqs.add(seq);
         queue.accept(new Uploader.Job(seq, epoch, file(seq), tlog, List.copyOf(scos), cut));
         seq++;
         tlog = next;
@@ -154,7 +157,24 @@ final class TLogSequence {
     void takeUnsynced(List<TLogWriter> out) {
         out.addAll(unsynced);
         unsynced.clear();
+        unsyncedSeqs.clear();
         out.add(tlog);
+    }
+
+    /**
+     * Adds what {@link #takeUnsynced} is about to take, as DTL extents (file and bytes written), to {@code out};
+     * {@code committedSeq} is the last committed TLog. Call it first, under the same hold of the append lock.
+     */
+    void dtlExtents(List<io.stowage.volume.dtl.Extent> out, java.util.function.LongSupplier committedSeq) {
+        for (int i = 0; i < unsynced.size(); i++) out.add(tlogExtent(unsyncedSeqs.get(i), unsynced.get(i), true,
+                committedSeq));
+        out.add(tlogExtent(seq, tlog, false, committedSeq));
+    }
+
+    private io.stowage.volume.dtl.Extent tlogExtent(long s, TLogWriter w, boolean complete,
+                                                    java.util.function.LongSupplier committedSeq) {
+        return new io.stowage.volume.dtl.Extent(io.stowage.volume.dtl.Extent.Kind.TLOG, s, file(s), null,
+                w.entries() * TLogEntry.SIZE, complete, () -> s <= committedSeq.getAsLong());
     }
 
     void close() throws IOException {

@@ -37,11 +37,17 @@ final class Uploader {
 
     /**
      * A closed TLog waiting for upload, with the SCOs it covers; {@code cut} is a snapshot of the state after it,
-     * committed in the same header commit as the TLog (or null).
+     * committed in the same header commit as the TLog (or null). {@code queuedNanos}: when it was closed (its wait,
+     * the upload lag, counts from there).
      */
-    record Job(long seq, long tlogEpoch, Path file, TLogWriter writer, List<ScoCache.Sco> scos, Cut cut) {
+    record Job(long seq, long tlogEpoch, Path file, TLogWriter writer, List<ScoCache.Sco> scos, Cut cut,
+               long queuedNanos) {
         Job(long seq, long tlogEpoch, Path file, TLogWriter writer, List<ScoCache.Sco> scos) {
             this(seq, tlogEpoch, file, writer, scos, null);
+        }
+
+        Job(long seq, long tlogEpoch, Path file, TLogWriter writer, List<ScoCache.Sco> scos, Cut cut) {
+            this(seq, tlogEpoch, file, writer, scos, cut, System.nanoTime());
         }
     }
 
@@ -91,6 +97,8 @@ final class Uploader {
     private final Owner owner;
     private final LinkedBlockingQueue<Job> queue = new LinkedBlockingQueue<>();
     private final AtomicLong pending = new AtomicLong();
+    /** The job being uploaded (taken off the queue), for the upload lag; null between jobs. */
+    private volatile Job current;
     private final AtomicLong uploadedBytes = new AtomicLong();
     private final AtomicLong uploadedTlogs = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
@@ -148,6 +156,14 @@ final class Uploader {
         return pending.get();
     }
 
+    /** How long the oldest closed TLog not yet committed has waited; 0 when none waits. */
+    long lagNanos() {
+        Job oldest = current;
+        if (oldest == null) oldest = queue.peek();
+        if (oldest == null || oldest == STOP) return 0;
+        return Math.max(0, System.nanoTime() - oldest.queuedNanos());
+    }
+
     long uploadedBytes() {
         return uploadedBytes.get();
     }
@@ -189,7 +205,9 @@ final class Uploader {
                 owner.idle();
                 continue;
             }
+            current = job;
             upload(job);
+            current = null;
             if (owner.halted()) return;
         }
     }
@@ -231,7 +249,8 @@ final class Uploader {
                 Cut cut = job.cut();
                 VolumeHeader before = headers.commit(h -> {
                     VolumeHeader next = h.withTlog(record, bytes);
-                    if (cut == null) return next;
+                    // a name already committed (never by create, which refuses duplicates) must not block uploads
+                    if (cut == null || next.snapshot(cut.name()) != null) return next;
                     return next.withSnapshot(new VolumeHeader.Snapshot(cut.name(), job.seq(), cut.createdMillis(),
                             next.retention().writtenBytes(), 0));
                 });

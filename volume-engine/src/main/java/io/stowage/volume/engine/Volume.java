@@ -65,6 +65,8 @@ public final class Volume implements AutoCloseable {
     private final DataStore data;
     /** flush (group commit). */
     private final GroupCommit groupCommit;
+    /** The DTL (flushes also go to the backend), or null if it is off. */
+    private final io.stowage.volume.dtl.DtlWriter dtl;
     /** SCOs, TLogs and header commits to the backend; LMDB absorbs what is committed. */
     private final Uploader uploader;
     /** Backpressure: bytes not yet committed, against the dirty limit. */
@@ -148,6 +150,7 @@ public final class Volume implements AutoCloseable {
                     @Override
                     public void idle() {
                         maybeRollByAge();
+                        if (dtl != null) dtl.trim(headers.header().lastTlogSeq());
                     }
 
                     @Override
@@ -157,7 +160,9 @@ public final class Volume implements AutoCloseable {
                 });
         this.tlogs = new TLogSequence(cacheDir, epoch, files, tlogDir, uploader::enqueue);
         this.data = new DataStore(scos, map, tlogs, dirty, epoch, config.scoClusters(), config.scosPerTlog());
-        this.groupCommit = new GroupCommit(appendLock, data, tlogs, scos, tlogDir, this::halt);
+        this.dtl = config.dtl() ? new io.stowage.volume.dtl.DtlWriter(name, store, epoch) : null;
+        this.groupCommit = new GroupCommit(appendLock, data, tlogs, scos, tlogDir, this::halt, dtl,
+                () -> headers.header().lastTlogSeq());
         this.scrubber = new Scrubber(name, config.scrubIntervalMillis(), store, map, scos, headers, reader, stripes,
                 new Scrubber.Owner() {
                     @Override
@@ -203,7 +208,20 @@ public final class Volume implements AutoCloseable {
     }
 
     /** Called by the loader before start: TLogs recovery rewrote, to be uploaded first. */
-    void recovered(List<Uploader.Job> jobs) {
+    void recovered(List<Uploader.Job> jobs) throws IOException {
+        if (dtl != null) {
+            // before it serves: what recovery (or a DTL replay) brought back goes into this owner's own DTL, so
+            // losing this node before the uploads commit it loses nothing either
+            List<io.stowage.volume.dtl.Extent> extents = new java.util.ArrayList<>();
+            for (Uploader.Job j : jobs) {
+                for (ScoCache.Sco s : j.scos()) extents.add(DataStore.scoExtent(s, true));
+                long seq = j.seq();
+                extents.add(new io.stowage.volume.dtl.Extent(io.stowage.volume.dtl.Extent.Kind.TLOG, seq, j.file(),
+                        null, java.nio.file.Files.size(j.file()), true, () -> seq <= headers.header().lastTlogSeq()));
+            }
+            dtl.ship(extents);
+            io.stowage.volume.dtl.DtlReplay.dropEarlier(store, epoch);
+        }
         for (Uploader.Job j : jobs) uploader.enqueue(j);
     }
 
@@ -606,8 +624,20 @@ public final class Volume implements AutoCloseable {
         groupCommit.flush(this::checkHalted);
     }
 
+    /**
+     * Waits for the dirty budget. Never while holding the I/O gate: a writer waiting for uploads (a backend outage)
+     * would keep a rollback waiting for the gate, and the rollback's queued exclusive claim every new command; so the
+     * caller's holds are given up during the wait (the caller holds no stripe lock here) and taken again after.
+     */
     private void waitForDirtyBudget() throws IOException {
-        dirty.await(this::checkHalted);
+        if (!dirty.over()) return;
+        int held = gate.getReadHoldCount();
+        for (int i = 0; i < held; i++) gate.readLock().unlock();
+        try {
+            dirty.await(this::checkHalted);
+        } finally {
+            for (int i = 0; i < held; i++) gate.readLock().lock();
+        }
     }
 
     // ------------------------------------------------------------------ read path
@@ -740,17 +770,29 @@ public final class Volume implements AutoCloseable {
         return scrubber.scrub(maxLiveRatio, maxVictims);
     }
 
-    /** A snapshot of the volume's counters, for metrics. */
+    /**
+     * A snapshot of the volume's counters and gauges, for metrics. {@code cacheHitClusters}/{@code cacheMissClusters}:
+     * clusters read from the local cache and from the backend; {@code cachedBytes}: SCO bytes in the cache;
+     * {@code uploadLagNanos}: how long the oldest closed TLog not yet committed has waited (0 when none waits);
+     * {@code scrub}: scrub passes and the running pass's progress.
+     */
     public record Stats(long bytesWritten, long bytesRead, long flushes, long dirtyBytes, long uploadedBytes,
                         long uploadedTlogs, long uploadFailures, long pendingUploads, long epoch, boolean halted,
-                        long scrubbedScos, long scrubExaminedBytes, long scrubReclaimedBytes, int snapshots) {
+                        long scrubbedScos, long scrubExaminedBytes, long scrubReclaimedBytes, int snapshots,
+                        long cacheHitClusters, long cacheMissClusters, long cachedBytes, long uploadLagNanos,
+                        ScrubProgress scrub) {
+    }
+
+    /** Scrub passes run, clusters moved in all, and the running pass's clusters to move and moved (0 when idle). */
+    public record ScrubProgress(long passes, long movedClusters, long passClusters, long passMoved) {
     }
 
     public Stats stats() {
         return new Stats(bytesWritten.sum(), bytesRead.sum(), flushes.sum(), dirty.bytes(), uploader.uploadedBytes(),
                 uploader.uploadedTlogs(), uploader.failures(), uploader.pending(), epoch, halted != null,
                 reader.scrubDeletions(), scrubber.examinedBytes(), scrubber.reclaimedBytes(),
-                headers.header().retention().snapshots().size());
+                headers.header().retention().snapshots().size(), reader.cacheHitClusters(), reader.cacheMissClusters(),
+                scos.totalBytes(), uploader.lagNanos(), scrubber.progress());
     }
 
     // ------------------------------------------------------------------ snapshots
@@ -805,8 +847,10 @@ public final class Volume implements AutoCloseable {
     }
 
     /** Runs {@code task} with I/O quiesced: commands in flight have finished, new ones wait until it returns. */
-    void quiesced(Task task) throws Exception {
-        gate.writeLock().lock();
+    void quiesced(Task task, long waitMillis) throws Exception {
+        if (!gate.writeLock().tryLock(waitMillis, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            throw new IOException("volume " + name + ": I/O did not quiesce within " + waitMillis + " ms");
+        }
         try {
             checkHalted();
             task.run();

@@ -8,12 +8,21 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.LongAdder;
 
-/** A {@link Volume} as the SCSI layer's {@link BlockDevice}: its blocking calls run on the I/O executor. */
+/**
+ * A {@link Volume} as the SCSI layer's {@link BlockDevice}: its blocking calls run on the I/O executor. It counts
+ * what a dashboard shows of the device: operations in flight (queue depth, from submission to completion: the
+ * executor's queue included) and read and write latency histograms (their counts are the IOPS). The counting is
+ * two {@code nanoTime} calls and a few {@link LongAdder} increments per I/O: no lock, no allocation.
+ */
 public final class VolumeBlockDevice implements BlockDevice {
     private final Volume volume;
     private final Executor io;
     private final boolean writeThrough;
+    private final LatencyHistogram readLatency = new LatencyHistogram();
+    private final LatencyHistogram writeLatency = new LatencyHistogram();
+    private final LongAdder inFlight = new LongAdder();
 
     public VolumeBlockDevice(Volume volume, Executor io) {
         this(volume, io, false);
@@ -30,6 +39,21 @@ public final class VolumeBlockDevice implements BlockDevice {
         return volume;
     }
 
+    /** Reads (READ commands of any size) from submission to completion. */
+    public LatencyHistogram readLatency() {
+        return readLatency;
+    }
+
+    /** Writes (WRITE commands, FUA included) from submission to completion. */
+    public LatencyHistogram writeLatency() {
+        return writeLatency;
+    }
+
+    /** Operations submitted and not yet completed: the device's queue depth. */
+    public long queueDepth() {
+        return inFlight.sum();
+    }
+
     @Override
     public VolumeInfo info() {
         return volume.info();
@@ -37,12 +61,12 @@ public final class VolumeBlockDevice implements BlockDevice {
 
     @Override
     public CompletionStage<Void> read(long offset, ByteBuffer dst) {
-        return run(() -> volume.read(offset, dst));
+        return run(readLatency, () -> volume.read(offset, dst));
     }
 
     @Override
     public CompletionStage<Void> write(long offset, ByteBuffer src, boolean fua) {
-        return run(() -> volume.write(offset, src, fua || writeThrough));
+        return run(writeLatency, () -> volume.write(offset, src, fua || writeThrough));
     }
 
     @Override
@@ -70,15 +94,23 @@ public final class VolumeBlockDevice implements BlockDevice {
 
     @Override
     public CompletionStage<Integer> compareAndWrite(long offset, ByteBuffer expected, ByteBuffer data) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                int r = volume.compareAndWrite(offset, expected, data);
-                if (r < 0 && writeThrough) volume.flush();
-                return r;
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }, io);
+        inFlight.increment();
+        try {
+            return CompletableFuture.supplyAsync(() -> {
+                try {
+                    int r = volume.compareAndWrite(offset, expected, data);
+                    if (r < 0 && writeThrough) volume.flush();
+                    return r;
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                } finally {
+                    inFlight.decrement();
+                }
+            }, io);
+        } catch (RuntimeException rejected) {
+            inFlight.decrement();
+            throw rejected;
+        }
     }
 
     @Override
@@ -162,13 +194,28 @@ public final class VolumeBlockDevice implements BlockDevice {
     }
 
     private CompletionStage<Void> run(IoAction a) {
-        return CompletableFuture.runAsync(() -> {
-            try {
-                a.run();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }, io);
+        return run(null, a);
+    }
+
+    /** Runs {@code a} on the executor, counted in flight and, with a histogram, timed into it. */
+    private CompletionStage<Void> run(LatencyHistogram latency, IoAction a) {
+        long start = System.nanoTime();
+        inFlight.increment();
+        try {
+            return CompletableFuture.runAsync(() -> {
+                try {
+                    a.run();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                } finally {
+                    inFlight.decrement();
+                    if (latency != null) latency.record(System.nanoTime() - start);
+                }
+            }, io);
+        } catch (RuntimeException rejected) { // an executor shut down: the action never runs
+            inFlight.decrement();
+            throw rejected;
+        }
     }
 
     @Override

@@ -13,14 +13,16 @@ package io.stowage.volume.engine;
  *                         {@link #METADATA_MAP_FROM_VOLUME_SIZE} (the default) sizes it from the volume
  * @param uploadParallelism SCOs of one TLog put to the backend concurrently (RADOS gains from several in flight)
  * @param scrubIntervalMillis a scrub pass (garbage collection of overwritten data) runs this often; 0 = never
+ * @param dtl              a flush (and FUA, write-through) returns only once what it covers is also in the volume's
+ *                         DTL objects in the backend (io.stowage.volume.dtl): it survives the loss of the node
  */
 public record VolumeConfig(int scoClusters, int scosPerTlog, long tlogMaxAgeMillis, long dirtyLimitBytes,
                            long cacheLimitBytes, long metadataMapBytes, int uploadParallelism,
-                           long scrubIntervalMillis) {
+                           long scrubIntervalMillis, boolean dtl) {
     /** {@code metadataMapBytes} value: size the LMDB map from the volume's size ({@code ClusterMap.mapSizeFor}). */
     public static final long METADATA_MAP_FROM_VOLUME_SIZE = 0;
     public static final VolumeConfig DEFAULT = new VolumeConfig(1024, 8, 5000, 256L << 20, 2L << 30,
-            METADATA_MAP_FROM_VOLUME_SIZE, 4, 60_000);
+            METADATA_MAP_FROM_VOLUME_SIZE, 4, 60_000, false);
     /** A scrub pass moves SCOs whose live share is at most this, ... */
     public static final double SCRUB_MAX_LIVE_RATIO = 0.5;
     /** ... at most this many per pass (bounds one pass's extra writes to 64 × 4 MiB / 2 by default). */
@@ -37,7 +39,19 @@ public record VolumeConfig(int scoClusters, int scosPerTlog, long tlogMaxAgeMill
     }
 
     public VolumeConfig(int scoClusters, int scosPerTlog, long tlogMaxAgeMillis, long dirtyLimitBytes,
+                        long cacheLimitBytes, long metadataMapBytes, int uploadParallelism, long scrubIntervalMillis) {
+        this(scoClusters, scosPerTlog, tlogMaxAgeMillis, dirtyLimitBytes, cacheLimitBytes, metadataMapBytes,
+                uploadParallelism, scrubIntervalMillis, false);
+    }
+
+    public VolumeConfig(int scoClusters, int scosPerTlog, long tlogMaxAgeMillis, long dirtyLimitBytes,
                         long cacheLimitBytes, long metadataMapBytes) {
         this(scoClusters, scosPerTlog, tlogMaxAgeMillis, dirtyLimitBytes, cacheLimitBytes, metadataMapBytes, 4, 0);
+    }
+
+    /** This config with the DTL on or off. */
+    public VolumeConfig withDtl(boolean on) {
+        return new VolumeConfig(scoClusters, scosPerTlog, tlogMaxAgeMillis, dirtyLimitBytes, cacheLimitBytes,
+                metadataMapBytes, uploadParallelism, scrubIntervalMillis, on);
     }
 }

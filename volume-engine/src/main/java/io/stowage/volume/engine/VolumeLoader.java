@@ -69,6 +69,13 @@ final class VolumeLoader {
         reserve.release();
         // before anything in the cache is read: what another owner's commits made stale is set aside
         CacheClaim.claim(name, cacheDir, header, cacheState, epoch);
+        if (config.dtl() || io.stowage.volume.dtl.DtlReplay.any(store)) {
+            // the former owner's DTL is fenced; unless this cache is its own (which holds all it flushed and
+            // more), what it flushed beyond the committed header is rebuilt here from the DTL
+            boolean formerOwnersCache = cacheState.isPresent() && cacheState.get().epoch() == raw.epoch();
+            io.stowage.volume.dtl.DtlReplay.recover(name, store, raw.epoch(), epoch, !formerOwnersCache,
+                    cacheDir.resolve("tlog"), cacheDir.resolve("sco"), header.lastTlogSeq(), header.lastSco());
+        }
 
         long mapBytes = config.metadataMapBytes() == VolumeConfig.METADATA_MAP_FROM_VOLUME_SIZE
                 ? ClusterMap.mapSizeFor(header.sizeBytes()) : config.metadataMapBytes(); // it grows when full

@@ -64,8 +64,12 @@ class SnapshotTest {
     VolumeEngine engine;
 
     private Volume create() throws IOException {
+        return create(CONFIG);
+    }
+
+    private Volume create(VolumeConfig config) throws IOException {
         backend = new HookedBackend(dir.resolve("objects"));
-        engine = new VolumeEngine(dir.resolve("cache"), backend, CONFIG);
+        engine = new VolumeEngine(dir.resolve("cache"), backend, config);
         engine.create("v", (long) CLUSTERS * Volume.CLUSTER);
         return engine.open("v");
     }
@@ -291,6 +295,42 @@ class SnapshotTest {
         engine.dropCache("v");
         try (Volume v = engine.open("v")) {
             assertFilled(v, 'D');
+        }
+    }
+
+    @Test
+    void aRollbackDuringABackendOutageFailsInTimeAndIoGoesOn() throws Exception {
+        try (Volume v = create(new VolumeConfig(16, 1, 60_000, 256 << 10, 64L << 20, 64L << 20))) {
+            fill(v, 'A');
+            v.snapshots().create("s");
+            v.syncToBackend(30_000);
+            backend.hook = (op, n) -> {
+                if (op.equals("put") || op.equals("header")) throw new IOException("backend down (test)");
+            };
+            Thread writer = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 128; i++) {
+                        v.write((long) (i % CLUSTERS) * Volume.CLUSTER, ByteBuffer.wrap(filled(Volume.CLUSTER, 'W')),
+                                false);
+                    }
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            writer.start();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (v.dirtyBytes() < (256 << 10) && System.nanoTime() < deadline) Thread.sleep(5);
+            Thread.sleep(50); // the writer now waits for the budget
+            v.snapshots().uploadWaitMillis = 300;
+            assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
+                    () -> assertThrows(IOException.class, () -> v.snapshots().rollback("s")),
+                    "a writer waiting for uploads must not wedge the rollback");
+            assertTimeoutPreemptively(java.time.Duration.ofSeconds(5),
+                    () -> v.read(0, ByteBuffer.allocate(Volume.CLUSTER)), "reads go on");
+            backend.hook = (op, n) -> { };
+            writer.join(30_000);
+            assertFalse(writer.isAlive());
+            assertCluster(v, 0, 'W');
         }
     }
 

@@ -1,0 +1,200 @@
+package io.stowage.volume.dtl;
+
+import io.stowage.volume.store.ObjectStore;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The owner's side of the DTL: {@link #ship} writes one DTL object holding what the given extents added since the
+ * last ship (one backend write per group-commit round, however many flushes share it), {@link #trim} deletes the
+ * objects whose TLogs are committed. Objects are named with this owner's epoch and created exclusively: once a new
+ * owner has fenced this epoch ({@link DtlReplay}) the next ship meets its fence and is refused
+ * ({@link ObjectStore.FencedException}), so a former owner can never acknowledge a flush the new owner does not see.
+ *
+ * <p>A ship that fails keeps what it did not ship: the next one carries it (the caller's flush failed, so nothing was
+ * acknowledged). A write whose outcome is unknown (a timeout) is retried under the same name; finding it already
+ * there with the same bytes is success.
+ *
+ * <p>Threads: {@link #ship} is called by one group-commit round at a time (the caller's lock) and {@link #trim} by the
+ * uploader; both take this object's lock only for bookkeeping, never across a backend call of the other.
+ */
+public final class DtlWriter {
+    private static final Logger log = LoggerFactory.getLogger(DtlWriter.class);
+    private final String volume;
+    private final ObjectStore store;
+    private final long epoch;
+    /** Files with bytes not yet shipped, or not yet complete (guarded by this). */
+    private final Map<Extent.Key, Extent> open = new LinkedHashMap<>();
+    /** How far each open file was shipped (guarded by this). */
+    private final Map<Extent.Key, Long> shipped = new HashMap<>();
+    /** Objects written: index and the highest TLog they carry, oldest first (guarded by this). */
+    private final Deque<long[]> written = new ArrayDeque<>();
+    private long nextIndex;
+    private ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+
+    public DtlWriter(String volume, ObjectStore store, long epoch) {
+        this.volume = volume;
+        this.store = store;
+        this.epoch = epoch;
+    }
+
+    /**
+     * Makes what {@code extents} cover durable in the backend (with anything an earlier failed ship left). Returns
+     * when the DTL object is written; throws {@link ObjectStore.FencedException} if another owner fenced this one.
+     * Called by one thread at a time.
+     */
+    public void ship(Collection<Extent> extents) throws IOException {
+        List<Extent> batch;
+        synchronized (this) {
+            for (Extent e : extents) open.merge(e.key(), e, (old, e2) -> e2.end() >= old.end() ? e2 : old);
+            batch = new ArrayList<>(open.values());
+        }
+        ByteBuffer b = encode(batch);
+        long maxTlog = -1;
+        for (Extent e : batch) if (e.kind() == Extent.Kind.TLOG) maxTlog = Math.max(maxTlog, e.number());
+        if (b != null) put(DtlObjects.name(epoch, nextIndex), b);
+        synchronized (this) {
+            if (b != null) written.addLast(new long[] {nextIndex++, maxTlog});
+            for (Extent e : batch) {
+                if (e.complete() || e.committed().getAsBoolean()) {
+                    open.remove(e.key());
+                    shipped.remove(e.key());
+                } else {
+                    shipped.put(e.key(), e.end());
+                }
+            }
+        }
+    }
+
+    /** The new bytes of {@code batch} as one DTL object, or null if there are none. */
+    private ByteBuffer encode(List<Extent> batch) throws IOException {
+        long total = 4;
+        long[] from = new long[batch.size()];
+        synchronized (this) {
+            for (int i = 0; i < batch.size(); i++) {
+                Extent e = batch.get(i);
+                from[i] = shipped.getOrDefault(e.key(), 0L);
+                if (e.end() > from[i]) total += DtlObjects.RECORD_HEADER + 4 + (e.end() - from[i]);
+            }
+        }
+        if (total == 4) return null;
+        if (total > Integer.MAX_VALUE - 64) throw new IOException("DTL batch of " + total + " bytes is too large");
+        if (buffer.capacity() < total) buffer = ByteBuffer.allocate((int) Math.max(total, 2L * buffer.capacity()));
+        ByteBuffer b = buffer.clear();
+        b.putInt(DtlObjects.MAGIC);
+        boolean any = false;
+        for (int i = 0; i < batch.size(); i++) {
+            Extent e = batch.get(i);
+            if (e.end() <= from[i] || e.committed().getAsBoolean()) continue;
+            int start = b.position();
+            b.put((byte) e.kind().ordinal()).putLong(e.number()).putLong(from[i]).putInt((int) (e.end() - from[i]));
+            if (!read(e, from[i], b)) {
+                b.position(start); // committed meanwhile: its file may be gone, and it needs no DTL
+                continue;
+            }
+            CRC32C crc = new CRC32C();
+            crc.update(b.array(), start, b.position() - start);
+            b.putInt((int) crc.getValue());
+            any = true;
+        }
+        return any ? b.flip() : null;
+    }
+
+    /** Reads {@code [from, end)} of the file into {@code b}; false if it was committed and its file closed or gone. */
+    private static boolean read(Extent e, long from, ByteBuffer b) throws IOException {
+        int limit = b.limit();
+        b.limit(b.position() + (int) (e.end() - from));
+        try {
+            if (e.channel() != null) {
+                readFully(e.channel(), from, b, e);
+            } else {
+                try (FileChannel ch = FileChannel.open(e.file(), StandardOpenOption.READ)) {
+                    readFully(ch, from, b, e);
+                }
+            }
+            return true;
+        } catch (ClosedChannelException | NoSuchFileException ex) {
+            if (e.committed().getAsBoolean()) return false;
+            throw ex;
+        } finally {
+            b.limit(limit);
+        }
+    }
+
+    private static void readFully(FileChannel ch, long pos, ByteBuffer b, Extent e) throws IOException {
+        while (b.hasRemaining()) {
+            int n = ch.read(b, pos);
+            if (n < 0) throw new IOException(e.file() + " is shorter than the " + e.end() + " bytes written");
+            pos += n;
+        }
+    }
+
+    private void put(String name, ByteBuffer b) throws IOException {
+        long backoff = 50;
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (true) {
+            try {
+                store.putExclusive(name, b.duplicate());
+                return;
+            } catch (FileAlreadyExistsException e) {
+                byte[] there = store.getAll(name);
+                byte[] ours = new byte[b.remaining()];
+                b.duplicate().get(ours);
+                if (Arrays.equals(there, ours)) return; // an earlier attempt of ours landed
+                throw new ObjectStore.FencedException("DTL object " + name + " of volume " + volume
+                        + " exists: another node took the volume over (epoch " + epoch + " is fenced)");
+            } catch (ObjectStore.FencedException e) {
+                throw e;
+            } catch (IOException e) {
+                if (System.nanoTime() > deadline) throw e;
+                log.warn("volume {}: DTL write {} failed ({}); retrying", volume, name, e.getMessage());
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted writing " + name);
+                }
+                backoff = Math.min(1000, backoff * 2);
+            }
+        }
+    }
+
+    /**
+     * Deletes the DTL objects whose TLogs are all committed ({@code committedTlog} and before), except the newest:
+     * it stays as the mark a new owner's fence goes after. A failed delete is tried again next time.
+     */
+    public void trim(long committedTlog) {
+        List<Long> drop = new ArrayList<>();
+        synchronized (this) {
+            while (written.size() > 1 && written.peekFirst()[1] <= committedTlog) drop.add(written.pollFirst()[0]);
+        }
+        for (int i = 0; i < drop.size(); i++) {
+            try {
+                store.delete(DtlObjects.name(epoch, drop.get(i)));
+            } catch (IOException e) {
+                log.warn("volume {}: DTL trim failed ({}); retried later", volume, e.getMessage());
+                synchronized (this) {
+                    for (int j = drop.size() - 1; j >= i; j--) written.addFirst(new long[] {drop.get(j), -1});
+                }
+                return;
+            }
+        }
+    }
+}
