@@ -79,15 +79,30 @@ final class Clones {
             throw new IllegalStateException("volume " + parent + " is a clone " + p.lineage().size()
                     + " deep: a clone of it would be deeper than " + MAX_DEPTH);
         }
-        long seq = Math.max(1, s.seq());
         Path scratch = cacheRoot.resolve(clone + ".seed");
-        VolumeLoader.deleteTree(scratch);
-        Files.createDirectories(scratch);
         VolumeHeader.Checkpoint seed;
-        try {
-            seed = writeSeed(parent, parentStore, p, s, seq, scratch, cloneStore);
-        } finally {
+        for (int attempt = 0; ; attempt++) {
             VolumeLoader.deleteTree(scratch);
+            Files.createDirectories(scratch);
+            try {
+                seed = writeSeed(parent, parentStore, p, s, Math.max(1, s.seq()), scratch, cloneStore);
+                break;
+            } catch (IOException e) {
+                // an open parent committing meanwhile (a checkpoint replacing the snapshot's base) collects objects
+                // the header read before names: read the snapshot again from the new header
+                VolumeHeader now = open != null ? open.header() : parentHeader(parent, parentStore);
+                if (attempt >= 4 || now.equals(p)) throw e;
+                log.info("volume {}: its header changed while clone {} was seeded ({}); seeding again", parent,
+                        clone, e.toString());
+                p = now;
+                s = p.snapshot(snapshot);
+                if (s == null) {
+                    throw new Snapshots.SnapshotRefusedException(Snapshots.Refusal.NOT_FOUND, "volume " + parent
+                            + " has no snapshot '" + snapshot + "' any more");
+                }
+            } finally {
+                VolumeLoader.deleteTree(scratch);
+            }
         }
         List<VolumeHeader.Ancestor> lineage = new ArrayList<>();
         lineage.add(new VolumeHeader.Ancestor(parent, p.uuid(), snapshot, s.seq()));

@@ -207,6 +207,35 @@ class CloneTest {
         }
     }
 
+    /**
+     * The open parent commits (a checkpoint can replace the snapshot's base and delete the old one) while the seed is
+     * read from the header read before: the seed is read again from the new header (CloneTimeIT at 16 GiB hit it).
+     */
+    @Test
+    void aParentHeaderChangingWhileTheSeedIsReadIsReadAgain() throws Exception {
+        try (Volume p = create("p")) {
+            fill(p, 'A');
+            p.snapshots().create("s");
+            p.syncToBackend(30_000);
+            java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+            backend.hook = (v, op, n) -> {
+                if (v.equals("p") && op.equals("get") && (n.startsWith("tlog.") || n.startsWith("checkpoint."))
+                        && once.compareAndSet(false, true)) {
+                    p.write(0, ByteBuffer.wrap(filled(Volume.CLUSTER, 'B')), false); // the parent commits
+                    p.syncToBackend(30_000);
+                    throw new java.nio.file.NoSuchFileException(n); // what it read was collected meanwhile
+                }
+            };
+            engine.clone("p", "s", "c");
+            backend.hook = (v, op, n) -> { };
+            assertTrue(once.get(), "the hook ran");
+            try (Volume c = engine.open("c")) {
+                assertFilled(c, 'A');
+            }
+            assertEquals(1, clonesOf(p, "s"));
+        }
+    }
+
     @Test
     void aCrashDuringCreationLeavesNoHalfClone() throws Exception {
         try (Volume p = create("p")) {
