@@ -196,6 +196,12 @@ public final class RadosObjectStore implements ObjectStore {
         return stat(name) >= 0;
     }
 
+    /** One stat, not the default's read of the whole object (scrub asks it of every SCO it may delete). */
+    @Override
+    public long size(String name) throws IOException {
+        return Math.max(0, stat(name));
+    }
+
     @Override
     public void delete(String name) throws IOException {
         try {

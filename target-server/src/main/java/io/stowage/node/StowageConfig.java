@@ -8,8 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.commons.configuration2.PropertiesConfiguration;
 import org.apache.commons.configuration2.ex.ConfigurationException;
 
@@ -284,31 +282,11 @@ public final class StowageConfig {
     }
 
     static long size(String key, String v) throws ConfigException {
-        Matcher m = Pattern.compile("(\\d+)\\s*([KMGT]?)(i?B)?", Pattern.CASE_INSENSITIVE).matcher(v);
-        if (!m.matches()) {
-            throw new ConfigException(key, "expected a size such as 8G, got '" + v + "'");
-        }
-        int shift = switch (m.group(2).toUpperCase()) {
-            case "K" -> 10;
-            case "M" -> 20;
-            case "G" -> 30;
-            case "T" -> 40;
-            default -> 0;
-        };
-        long n;
         try {
-            n = Long.parseLong(m.group(1));
-        } catch (NumberFormatException e) {
-            throw new ConfigException(key, "size too large: '" + v + "'");
+            return io.stowage.node.admin.Sizes.bytes(v);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key, e.getMessage());
         }
-        if (n <= 0 || n > (1L << 50 >> shift)) {
-            throw new ConfigException(key, "size out of range: '" + v + "'");
-        }
-        long bytes = n << shift;
-        if (bytes % 4096 != 0) {
-            throw new ConfigException(key, "size must be a multiple of 4 KiB, got '" + v + "'");
-        }
-        return bytes;
     }
 
     /** {@code bytes} as the config file writes it: the largest binary unit that divides it (4096 → 4K). */

@@ -12,9 +12,22 @@ public final class Sizes {
 
     /** Bytes of {@code text}; a multiple of 4 KiB, at most 1 PiB. Refused with an error naming {@code field}. */
     public static long parse(String field, String text) {
+        try {
+            return bytes(text);
+        } catch (IllegalArgumentException e) {
+            throw AdminException.invalid(field, e.getMessage());
+        }
+    }
+
+    /**
+     * Bytes of {@code text} (the config file's sizes too); a multiple of 4 KiB, at most 1 PiB.
+     *
+     * @throws IllegalArgumentException saying what is wrong with it, for the caller to name its key or field
+     */
+    public static long bytes(String text) {
         Matcher m = SIZE.matcher(text == null ? "" : text.strip());
         if (!m.matches()) {
-            throw AdminException.invalid(field, "expected a size such as 8G (K, M, G, T), got '" + text + "'");
+            throw new IllegalArgumentException("expected a size such as 8G (K, M, G, T), got '" + text + "'");
         }
         int shift = switch (m.group(2).toUpperCase()) {
             case "K" -> 10;
@@ -27,14 +40,14 @@ public final class Sizes {
         try {
             n = Long.parseLong(m.group(1));
         } catch (NumberFormatException e) {
-            throw AdminException.invalid(field, "size too large: '" + text + "'");
+            throw new IllegalArgumentException("size too large: '" + text + "'");
         }
         if (n <= 0 || n > (1L << 50 >> shift)) {
-            throw AdminException.invalid(field, "size out of range (1 byte to 1P): '" + text + "'");
+            throw new IllegalArgumentException("size out of range (1 byte to 1P): '" + text + "'");
         }
         long bytes = n << shift;
         if (bytes % 4096 != 0) {
-            throw AdminException.invalid(field, "size must be a multiple of 4K, got '" + text + "'");
+            throw new IllegalArgumentException("size must be a multiple of 4K, got '" + text + "'");
         }
         return bytes;
     }

@@ -117,13 +117,16 @@ public final class Snapshots {
     public List<SnapshotInfo> list() {
         List<SnapshotInfo> out = new ArrayList<>();
         long previous = 0;
+        // pending first, then the header: the uploader commits a snapshot before it drops it from pending, so one
+        // committed in between is in this header (read later), never missing from both
+        List<PendingSnapshots.Pending> cut = pending.all();
         VolumeHeader h = volume.header();
         for (VolumeHeader.Snapshot s : h.retention().snapshots()) {
             out.add(new SnapshotInfo(s.name(), Instant.ofEpochMilli(s.createdMillis()), s.writtenBytes() - previous,
                     s.clones(), s.seq(), true));
             previous = s.writtenBytes();
         }
-        for (PendingSnapshots.Pending p : pending.all()) {
+        for (PendingSnapshots.Pending p : cut) {
             if (h.snapshot(p.name()) == null) {
                 out.add(new SnapshotInfo(p.name(), Instant.ofEpochMilli(p.createdMillis()), -1, 0, p.seq(), false));
             }

@@ -24,6 +24,8 @@ public final class ObjectStoreContract {
         s.putExclusive("tlog.00000001.000000000001", ByteBuffer.wrap(new byte[] {9, 9}));
         assertTrue(s.exists("sco.00000001.000000000001.00"));
         assertFalse(s.exists("sco.00000001.000000000002.00"));
+        assertEquals(8, s.size("sco.00000001.000000000001.00"));
+        assertEquals(0, s.size("sco.00000001.000000000002.00"), "a missing object has size 0");
         ByteBuffer part = ByteBuffer.allocate(3);
         s.get("sco.00000001.000000000001.00", 2, 3, part);
         assertArrayEquals(new byte[] {3, 4, 5}, part.array());
