@@ -50,7 +50,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=30)
     ap.add_argument("--bs", default="4k")
     ap.add_argument("--qd", type=int, default=32)
-    ap.add_argument("--rw", default="randwrite", help="fio rw= (randwrite, randread, read, write, ...)")
+    ap.add_argument("--rw", default="randwrite", help="fio rw= (randwrite, randread, read, write, randrw, ...)")
+    ap.add_argument("--mix", type=int, default=50, help="fio rwmixread= for randrw (percent reads)")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     args = ap.parse_args()
     fio = subprocess.run(["bash", os.path.join(HERE, "build-fio.sh")], check=True, stdout=subprocess.PIPE,
@@ -82,7 +83,7 @@ def main():
         subprocess.run(["jcmd", java, "JFR.start", "name=profile", "settings=profile"], check=True,
                        stdout=subprocess.DEVNULL)
         out = subprocess.run([fio, "--name=w", "--ioengine=libiscsi", "--filename=" + url, "--rw=" + args.rw,
-                              "--bs=" + args.bs, f"--iodepth={args.qd}", "--thread", f"--runtime={args.seconds}", "--time_based", "--size=1g",
+                              "--bs=" + args.bs, f"--iodepth={args.qd}", f"--rwmixread={args.mix}", "--thread", f"--runtime={args.seconds}", "--time_based", "--size=1g",
                               "--output-format=json"], check=True, stdout=subprocess.PIPE, text=True).stdout
         job = json.loads(out[out.index("{"):])["jobs"][0]
         iops = round(job["read"]["iops"] + job["write"]["iops"])

@@ -50,7 +50,7 @@ public final class Daemon implements AutoCloseable {
     private final NodeResources resources;
     /** Everything opened, closed in reverse: by {@link #close}, or by a start that fails half-way. */
     private final CloseStack opened = new CloseStack();
-    private StowageConfig config;
+    private volatile StowageConfig config; // replaced by reload; the snapshot schedule reads it
 
     /**
      * Opens, in this order: the I/O executor, the backend, the catalogue's volumes and targets, the node's timers,
@@ -84,6 +84,9 @@ public final class Daemon implements AutoCloseable {
             operations = opened.push("the volumes", new Operations(engine, new CatalogueStore(backend.nodeStore()),
                     directory, registry, buffers, io, config.nodeId(), fileSettings(config)));
             operations.start();
+            // closed before the volumes are
+            opened.push("the snapshot schedule", new SnapshotSchedule(() -> this.config.snapshotPolicies(),
+                    operations::openVolumes, java.time.Clock.systemUTC(), 30));
             // in-flight I/O completes before its volume closes
             opened.defer("draining the I/O executor", () -> {
                 io.shutdown();

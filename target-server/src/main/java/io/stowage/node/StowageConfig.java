@@ -39,6 +39,8 @@ public final class StowageConfig {
     private final Map<String, java.util.Set<String>> allowedInitiators = new LinkedHashMap<>();
     private final Map<String, io.stowage.iscsi.login.ChapCredentials> chap = new LinkedHashMap<>();
     private final java.util.Set<String> writeThrough = new java.util.HashSet<>();
+    private final Map<String, Integer> snapshotEvery = new LinkedHashMap<>();
+    private final Map<String, Integer> snapshotKeep = new LinkedHashMap<>();
 
     /** The value of a fixed key: as given, or its default. */
     public <T> T get(Property<T> p) {
@@ -121,6 +123,10 @@ public final class StowageConfig {
                 volumeSizes.put(name, (Long) value);
             } else if (p == StowageProperties.VOLUME_WRITE_THROUGH) {
                 if ((Boolean) value) writeThrough.add(name);
+            } else if (p == StowageProperties.VOLUME_SNAPSHOT_EVERY) {
+                snapshotEvery.put(name, (Integer) value);
+            } else if (p == StowageProperties.VOLUME_SNAPSHOT_KEEP) {
+                snapshotKeep.put(name, (Integer) value);
             } else if (p.name().startsWith("target.NAME.chap.")) {
                 chapKeys.computeIfAbsent(name, n -> new LinkedHashMap<>())
                         .put(p.name().substring("target.NAME.chap.".length()), (String) value);
@@ -313,7 +319,17 @@ public final class StowageConfig {
                 get(StowageProperties.SCOS_PER_TLOG), 1000L * get(StowageProperties.TLOG_MAX_AGE),
                 get(StowageProperties.DIRTY_LIMIT), get(StowageProperties.CACHE_LIMIT),
                 io.stowage.volume.engine.VolumeConfig.METADATA_MAP_FROM_VOLUME_SIZE,
-                get(StowageProperties.UPLOAD_PARALLELISM), 1000L * get(StowageProperties.SCRUB_INTERVAL));
+                get(StowageProperties.UPLOAD_PARALLELISM), 1000L * get(StowageProperties.SCRUB_INTERVAL), false,
+                readCacheLimit());
+    }
+
+    private static final long DEFAULT_RADOS_READ_CACHE = 512L << 20;
+
+    /** engine.read-cache-limit, else by backend: the directory backend's objects are local files already. */
+    private long readCacheLimit() {
+        Long set = get(StowageProperties.READ_CACHE_LIMIT);
+        if (set != null) return set;
+        return get(StowageProperties.BACKEND).equals("rados") ? DEFAULT_RADOS_READ_CACHE : 0;
     }
 
     /** The RADOS backend's settings, or null when the objects live in the local directory (backend = directory). */
@@ -419,6 +435,16 @@ public final class StowageConfig {
     /** Volumes configured {@code volume.NAME.write-through = yes}: every write durable when acknowledged. */
     public boolean writeThrough(String volume) {
         return writeThrough.contains(volume);
+    }
+
+    /** Scheduled snapshots by volume name ({@code volume.VOLUME.snapshot-every} > 0). */
+    public Map<String, SnapshotSchedule.Policy> snapshotPolicies() {
+        Map<String, SnapshotSchedule.Policy> out = new LinkedHashMap<>();
+        int keepDefault = StowageProperties.VOLUME_SNAPSHOT_KEEP.defaultValue();
+        snapshotEvery.forEach((volume, every) -> {
+            if (every > 0) out.put(volume, new SnapshotSchedule.Policy(every, snapshotKeep.getOrDefault(volume, keepDefault)));
+        });
+        return out;
     }
 
     public Map<String, Long> volumeSizes() {

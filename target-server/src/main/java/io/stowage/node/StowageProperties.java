@@ -81,6 +81,14 @@ public final class StowageProperties {
             "data not yet uploaded above this makes writes wait");
     public static final Property<Long> CACHE_LIMIT = size("engine.cache-limit", "2G", 4096, 1L << 50,
             "uploaded SCOs are evicted (LRU) above this");
+    /** No fixed default: 512M with backend = rados, 0 with the directory backend (see StowageConfig.volumeConfig). */
+    public static final Property<Long> READ_CACHE_LIMIT = new Property<>("engine.read-cache-limit", Long.class, null,
+            "0, 4K..", "per volume, the local read cache of evicted clusters; 0 = off", (k, v) -> {
+                if (v.strip().equals("0")) return 0L;
+                long b = StowageConfig.size(k, v);
+                if (b < 4096) throw new ConfigException(k, "must be 0 or at least 4K, got '" + v + "'");
+                return b;
+            });
     public static final Property<Integer> UPLOAD_PARALLELISM = integer("engine.upload-parallelism", "4", 1, 64,
             "SCOs of one TLog put to the backend at once");
     public static final Property<Integer> SCRUB_INTERVAL = integer("engine.scrub-interval", "60", 0, 86400,
@@ -147,6 +155,10 @@ public final class StowageProperties {
             "size of the volume, created thin at first start");
     public static final Property<Boolean> VOLUME_WRITE_THROUGH = bool("volume.VOLUME.write-through", "no",
             "every write flushed before it is acknowledged (WCE = 0)");
+    public static final Property<Integer> VOLUME_SNAPSHOT_EVERY = integer("volume.VOLUME.snapshot-every", "0", 0,
+            525600, "minutes between scheduled snapshots (auto-<UTC time>) of the volume; 0: none");
+    public static final Property<Integer> VOLUME_SNAPSHOT_KEEP = integer("volume.VOLUME.snapshot-keep", "24", 1,
+            10000, "scheduled snapshots kept; older ones are deleted, except one a clone depends on");
 
     /** Every key, in the order the docs list them. */
     public static final List<Property<?>> ALL = List.of(PORTAL, METRICS, ADMIN_LISTEN, ADMIN_TOKEN_FILE, NODE_NAME,
@@ -154,12 +166,12 @@ public final class StowageProperties {
             MAX_RECV_DATA_SEGMENT_LENGTH, MAX_BURST_LENGTH, FIRST_BURST_LENGTH, IMMEDIATE_DATA, INITIAL_R2T, DIGESTS,
             NOP_IN_INTERVAL, LOGIN_TIMEOUT, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, MAX_SESSIONS_PER_TARGET,
             DATA_OUT_TIMEOUT, DATA_OUT_BUDGET, AUTH_FAILURES_PER_MINUTE,
-            SCO_SIZE, SCOS_PER_TLOG, TLOG_MAX_AGE, DIRTY_LIMIT, CACHE_LIMIT, UPLOAD_PARALLELISM, SCRUB_INTERVAL,
+            SCO_SIZE, SCOS_PER_TLOG, TLOG_MAX_AGE, DIRTY_LIMIT, CACHE_LIMIT, READ_CACHE_LIMIT, UPLOAD_PARALLELISM, SCRUB_INTERVAL,
             BACKEND, RADOS_CONF, RADOS_CLIENT_ID, RADOS_POOL, RADOS_OBJECT_PREFIX, RADOS_TIMEOUT,
             TARGET_IQN, TARGET_LUN, TARGET_CHAP_USER, TARGET_CHAP_SECRET, TARGET_CHAP_MUTUAL_USER,
             TARGET_CHAP_MUTUAL_SECRET, TARGET_ALLOWED_INITIATORS,
             DISCOVERY_CHAP_USER, DISCOVERY_CHAP_SECRET, DISCOVERY_CHAP_MUTUAL_USER, DISCOVERY_CHAP_MUTUAL_SECRET,
-            VOLUME_SIZE, VOLUME_WRITE_THROUGH);
+            VOLUME_SIZE, VOLUME_WRITE_THROUGH, VOLUME_SNAPSHOT_EVERY, VOLUME_SNAPSHOT_KEEP);
 
     /** The property {@code key} is (for a per-target or per-volume key: an instance of), if any. */
     public static Optional<Property<?>> find(String key) {

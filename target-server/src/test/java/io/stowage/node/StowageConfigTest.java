@@ -46,6 +46,21 @@ class StowageConfigTest {
         assertFalse(c.writeThrough("va"));
     }
 
+    /** The read cache of evicted clusters: on by default where the objects are remote, off where they are local. */
+    @Test
+    void readCacheLimitDefaultsByBackendAndCanBeSet() throws Exception {
+        assertEquals(0, StowageConfig.defaults().volumeConfig().readCacheBytes(), "directory backend: objects are local");
+        Path f = dir.resolve("rados.conf");
+        Files.writeString(f, "backend = rados\n");
+        assertEquals(512L << 20, StowageConfig.load(f).volumeConfig().readCacheBytes());
+        Files.writeString(f, "backend = rados\nengine.read-cache-limit = 2G\n");
+        assertEquals(2L << 30, StowageConfig.load(f).volumeConfig().readCacheBytes());
+        Files.writeString(f, "engine.read-cache-limit = 64M\n");
+        assertEquals(64L << 20, StowageConfig.load(f).volumeConfig().readCacheBytes());
+        Files.writeString(f, "backend = rados\nengine.read-cache-limit = 0\n");
+        assertEquals(0, StowageConfig.load(f).volumeConfig().readCacheBytes());
+    }
+
     @Test
     void badValuesAreOneLineErrorsNamingTheKey() {
         assertError(Map.of("portal", "nowhere"), "config key 'portal': expected address:port");

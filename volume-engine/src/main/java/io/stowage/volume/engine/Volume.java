@@ -116,7 +116,9 @@ public final class Volume implements AutoCloseable {
         this.scos = scos;
         this.epoch = epoch;
         this.dirty = new DirtyBudget(name, config.dirtyLimitBytes());
-        this.reader = new ClusterReader(name, map, scos, store, headers::header, this::halt, ancestors);
+        this.reader = new ClusterReader(name, map, scos,
+                ClusterCache.open(cacheDir.resolve(ClusterCache.FILE), config.readCacheBytes(), files), store,
+                headers::header, this::halt, ancestors);
         this.checkpoints = new Checkpoints(name, store, map, cacheDir, epoch, headers, this::halt);
         this.retainedScos = new SnapshotReferences(name, store);
         this.snapshots = new Snapshots(this, new PendingSnapshots(cacheDir, files, pendingSnapshots));
@@ -959,6 +961,7 @@ public final class Volume implements AutoCloseable {
                 appendLock.unlock();
             }
             scos.closeAll();
+            reader.close();
             map.close();
             store.close();
         }
@@ -982,6 +985,7 @@ public final class Volume implements AutoCloseable {
             // crash stand-in
         }
         scos.closeAll();
+        reader.close();
         map.close();
         try {
             store.close();

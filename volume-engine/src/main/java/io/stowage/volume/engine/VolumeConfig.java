@@ -15,14 +15,16 @@ package io.stowage.volume.engine;
  * @param scrubIntervalMillis a scrub pass (garbage collection of overwritten data) runs this often; 0 = never
  * @param dtl              a flush (and FUA, write-through) returns only once what it covers is also in the volume's
  *                         DTL objects in the backend (io.stowage.volume.dtl): it survives the loss of the node
+ * @param readCacheBytes   local read cache of clusters read from the backend after eviction ({@link ClusterCache},
+ *                         one file of at most this many bytes per volume); 0 = none
  */
 public record VolumeConfig(int scoClusters, int scosPerTlog, long tlogMaxAgeMillis, long dirtyLimitBytes,
                            long cacheLimitBytes, long metadataMapBytes, int uploadParallelism,
-                           long scrubIntervalMillis, boolean dtl) {
+                           long scrubIntervalMillis, boolean dtl, long readCacheBytes) {
     /** {@code metadataMapBytes} value: size the LMDB map from the volume's size ({@code ClusterMap.mapSizeFor}). */
     public static final long METADATA_MAP_FROM_VOLUME_SIZE = 0;
     public static final VolumeConfig DEFAULT = new VolumeConfig(1024, 8, 5000, 256L << 20, 2L << 30,
-            METADATA_MAP_FROM_VOLUME_SIZE, 4, 60_000, false);
+            METADATA_MAP_FROM_VOLUME_SIZE, 4, 60_000, false, 0);
     /** A scrub pass moves SCOs whose live share is at most this, ... */
     public static final double SCRUB_MAX_LIVE_RATIO = 0.5;
     /** ... at most this many per pass (bounds one pass's extra writes to 64 × 4 MiB / 2 by default). */
@@ -36,6 +38,15 @@ public record VolumeConfig(int scoClusters, int scosPerTlog, long tlogMaxAgeMill
         if (uploadParallelism < 1 || uploadParallelism > 64) {
             throw new IllegalArgumentException("uploadParallelism " + uploadParallelism);
         }
+        if (readCacheBytes < 0) throw new IllegalArgumentException("readCacheBytes " + readCacheBytes);
+    }
+
+    /** Without a read cache. */
+    public VolumeConfig(int scoClusters, int scosPerTlog, long tlogMaxAgeMillis, long dirtyLimitBytes,
+                        long cacheLimitBytes, long metadataMapBytes, int uploadParallelism, long scrubIntervalMillis,
+                        boolean dtl) {
+        this(scoClusters, scosPerTlog, tlogMaxAgeMillis, dirtyLimitBytes, cacheLimitBytes, metadataMapBytes,
+                uploadParallelism, scrubIntervalMillis, dtl, 0);
     }
 
     public VolumeConfig(int scoClusters, int scosPerTlog, long tlogMaxAgeMillis, long dirtyLimitBytes,
@@ -52,6 +63,6 @@ public record VolumeConfig(int scoClusters, int scosPerTlog, long tlogMaxAgeMill
     /** This config with the DTL on or off. */
     public VolumeConfig withDtl(boolean on) {
         return new VolumeConfig(scoClusters, scosPerTlog, tlogMaxAgeMillis, dirtyLimitBytes, cacheLimitBytes,
-                metadataMapBytes, uploadParallelism, scrubIntervalMillis, on);
+                metadataMapBytes, uploadParallelism, scrubIntervalMillis, on, readCacheBytes);
     }
 }

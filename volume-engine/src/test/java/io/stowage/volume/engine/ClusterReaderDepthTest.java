@@ -60,7 +60,7 @@ class ClusterReaderDepthTest {
         map.put(1, map.written(ClusterLocation.of(1, 5, 0), crc(pp)));
         map.put(2, map.written(ClusterLocation.of(2, 5, 1), crc(g)));
         try {
-            ClusterReader reader = new ClusterReader("c", map, scos, own, () -> mine, e -> { },
+            ClusterReader reader = new ClusterReader("c", map, scos, null, own, () -> mine, e -> { },
                     NamespaceMap.open(mine, backend));
             ByteBuffer out = ByteBuffer.allocate(3 * Volume.CLUSTER);
             reader.readClusters(0, 3, out.duplicate());
