@@ -319,7 +319,7 @@ public final class StowageConfig {
                 get(StowageProperties.SCOS_PER_TLOG), 1000L * get(StowageProperties.TLOG_MAX_AGE),
                 get(StowageProperties.DIRTY_LIMIT), get(StowageProperties.CACHE_LIMIT),
                 io.stowage.volume.engine.VolumeConfig.METADATA_MAP_FROM_VOLUME_SIZE,
-                get(StowageProperties.UPLOAD_PARALLELISM), 1000L * get(StowageProperties.SCRUB_INTERVAL), false,
+                get(StowageProperties.UPLOAD_PARALLELISM), 1000L * get(StowageProperties.SCRUB_INTERVAL), dtl(),
                 readCacheLimit());
     }
 
@@ -330,6 +330,12 @@ public final class StowageConfig {
         Long set = get(StowageProperties.READ_CACHE_LIMIT);
         if (set != null) return set;
         return get(StowageProperties.BACKEND).equals("rados") ? DEFAULT_RADOS_READ_CACHE : 0;
+    }
+
+    /** engine.dtl: auto is the DTL in RADOS with backend = rados (several nodes can take over), off otherwise. */
+    private boolean dtl() {
+        String v = get(StowageProperties.DTL);
+        return v.equals("backend") || v.equals("auto") && get(StowageProperties.BACKEND).equals("rados");
     }
 
     /** The RADOS backend's settings, or null when the objects live in the local directory (backend = directory). */

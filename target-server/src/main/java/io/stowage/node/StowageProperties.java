@@ -94,6 +94,15 @@ public final class StowageProperties {
     public static final Property<Integer> SCRUB_INTERVAL = integer("engine.scrub-interval", "60", 0, 86400,
             "seconds between scrub passes; 0 = off");
 
+    public static final Property<String> DTL = new Property<>("engine.dtl", String.class, "auto",
+            "auto, backend, off", "where a flush is durable besides the local disk: backend = in the volume's DTL "
+            + "objects (survives node loss); auto = backend with backend = rados, off otherwise", (k, v) -> {
+                if (!v.equals("auto") && !v.equals("backend") && !v.equals("off")) {
+                    throw new ConfigException(k, "must be 'auto', 'backend' or 'off', got '" + v + "'");
+                }
+                return v;
+            });
+
     public static final Property<String> BACKEND = new Property<>("backend", String.class, "directory",
             "directory, rados", "where the objects live: data-dir/objects or a Ceph pool", (k, v) -> {
                 if (!v.equals("directory") && !v.equals("rados")) {
@@ -166,7 +175,8 @@ public final class StowageProperties {
             MAX_RECV_DATA_SEGMENT_LENGTH, MAX_BURST_LENGTH, FIRST_BURST_LENGTH, IMMEDIATE_DATA, INITIAL_R2T, DIGESTS,
             NOP_IN_INTERVAL, LOGIN_TIMEOUT, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, MAX_SESSIONS_PER_TARGET,
             DATA_OUT_TIMEOUT, DATA_OUT_BUDGET, AUTH_FAILURES_PER_MINUTE,
-            SCO_SIZE, SCOS_PER_TLOG, TLOG_MAX_AGE, DIRTY_LIMIT, CACHE_LIMIT, READ_CACHE_LIMIT, UPLOAD_PARALLELISM, SCRUB_INTERVAL,
+            SCO_SIZE, SCOS_PER_TLOG, TLOG_MAX_AGE, DIRTY_LIMIT, CACHE_LIMIT, READ_CACHE_LIMIT, UPLOAD_PARALLELISM,
+            SCRUB_INTERVAL, DTL,
             BACKEND, RADOS_CONF, RADOS_CLIENT_ID, RADOS_POOL, RADOS_OBJECT_PREFIX, RADOS_TIMEOUT,
             TARGET_IQN, TARGET_LUN, TARGET_CHAP_USER, TARGET_CHAP_SECRET, TARGET_CHAP_MUTUAL_USER,
             TARGET_CHAP_MUTUAL_SECRET, TARGET_ALLOWED_INITIATORS,

@@ -89,6 +89,16 @@ class StowageConfigTest {
         assertError(Map.of("metrics", "nowhere"), "config key 'metrics'");
     }
 
+    @Test
+    void theDtlIsOnByDefaultOnRadosAndOffOnTheDirectoryStore() throws Exception {
+        assertFalse(StowageConfig.from(Map.of()).volumeConfig().dtl(), "directory: local disk only");
+        assertTrue(StowageConfig.from(Map.of("backend", "rados")).volumeConfig().dtl(), "rados: flushes in RADOS");
+        assertFalse(StowageConfig.from(Map.of("backend", "rados", "engine.dtl", "off")).volumeConfig().dtl());
+        assertTrue(StowageConfig.from(Map.of("engine.dtl", "backend")).volumeConfig().dtl(),
+                "the directory store keeps a DTL too when asked (tests, a shared directory)");
+        assertError(Map.of("engine.dtl", "peer"), "config key 'engine.dtl'");
+    }
+
     private static void assertError(Map<String, String> values, String prefix) {
         ConfigException e = assertThrows(ConfigException.class, () -> StowageConfig.from(values));
         assertTrue(e.getMessage().startsWith(prefix), e.getMessage());

@@ -47,13 +47,43 @@ public final class DtlWriter {
     /** Objects written: index and the highest TLog they carry, oldest first (guarded by this). */
     private final Deque<long[]> written = new ArrayDeque<>();
     private long nextIndex;
-    private ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+    /** Reused for every object (direct: RADOS takes it without a copy). */
+    private final ByteBuffer buffer = ByteBuffer.allocateDirect(MAX_OBJECT);
 
     public DtlWriter(String volume, ObjectStore store, long epoch) {
         this.volume = volume;
         this.store = store;
         this.epoch = epoch;
     }
+
+    /** Ships on another thread, so that the caller's local fsyncs and the backend write overlap. */
+    public java.util.concurrent.CompletableFuture<Void> shipAsync(Collection<Extent> extents) {
+        return java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                ship(extents);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, SHIPPERS);
+    }
+
+    /** Waits for {@link #shipAsync}; rethrows its failure as it was. */
+    public static void await(java.util.concurrent.CompletableFuture<Void> f) throws IOException {
+        try {
+            f.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof java.io.UncheckedIOException u) throw u.getCause();
+            throw e;
+        }
+    }
+
+    /** Threads for {@link #shipAsync}, shared by the volumes of the process; idle ones go after a minute. */
+    private static final java.util.concurrent.ExecutorService SHIPPERS =
+            java.util.concurrent.Executors.newCachedThreadPool(r -> {
+                Thread t = new Thread(r, "stowage-dtl");
+                t.setDaemon(true);
+                return t;
+            });
 
     /**
      * Makes what {@code extents} cover durable in the backend (with anything an earlier failed ship left). Returns
@@ -62,16 +92,43 @@ public final class DtlWriter {
      */
     public void ship(Collection<Extent> extents) throws IOException {
         List<Extent> batch;
+        long[] from;
         synchronized (this) {
             for (Extent e : extents) open.merge(e.key(), e, (old, e2) -> e2.end() >= old.end() ? e2 : old);
             batch = new ArrayList<>(open.values());
+            from = new long[batch.size()];
+            for (int i = 0; i < batch.size(); i++) from[i] = shipped.getOrDefault(batch.get(i).key(), 0L);
         }
-        ByteBuffer b = encode(batch);
         long maxTlog = -1;
         for (Extent e : batch) if (e.kind() == Extent.Kind.TLOG) maxTlog = Math.max(maxTlog, e.number());
-        if (b != null) put(DtlObjects.name(epoch, nextIndex), b);
+        // records in objects of at most MAX_OBJECT bytes (RADOS wants small objects; one 4 MiB buffer per volume)
+        ByteBuffer b = begin();
+        boolean any = false;
+        for (int i = 0; i < batch.size(); i++) {
+            Extent e = batch.get(i);
+            long pos = from[i];
+            while (pos < e.end() && !e.committed().getAsBoolean()) {
+                if (b.remaining() < RECORD_MIN) {
+                    write(b, maxTlog);
+                    b = begin();
+                    any = false;
+                }
+                int n = (int) Math.min(e.end() - pos, b.remaining() - DtlObjects.RECORD_HEADER - 4);
+                int start = b.position();
+                b.put((byte) e.kind().ordinal()).putLong(e.number()).putLong(pos).putInt(n);
+                if (!read(e, pos, n, b)) {
+                    b.position(start); // committed meanwhile: its file may be gone, and it needs no DTL
+                    break;
+                }
+                CRC32C crc = new CRC32C();
+                crc.update(b.duplicate().flip().position(start));
+                b.putInt((int) crc.getValue());
+                any = true;
+                pos += n;
+            }
+        }
+        if (any) write(b, maxTlog);
         synchronized (this) {
-            if (b != null) written.addLast(new long[] {nextIndex++, maxTlog});
             for (Extent e : batch) {
                 if (e.complete() || e.committed().getAsBoolean()) {
                     open.remove(e.key());
@@ -83,44 +140,26 @@ public final class DtlWriter {
         }
     }
 
-    /** The new bytes of {@code batch} as one DTL object, or null if there are none. */
-    private ByteBuffer encode(List<Extent> batch) throws IOException {
-        long total = 4;
-        long[] from = new long[batch.size()];
-        synchronized (this) {
-            for (int i = 0; i < batch.size(); i++) {
-                Extent e = batch.get(i);
-                from[i] = shipped.getOrDefault(e.key(), 0L);
-                if (e.end() > from[i]) total += DtlObjects.RECORD_HEADER + 4 + (e.end() - from[i]);
-            }
-        }
-        if (total == 4) return null;
-        if (total > Integer.MAX_VALUE - 64) throw new IOException("DTL batch of " + total + " bytes is too large");
-        if (buffer.capacity() < total) buffer = ByteBuffer.allocate((int) Math.max(total, 2L * buffer.capacity()));
-        ByteBuffer b = buffer.clear();
-        b.putInt(DtlObjects.MAGIC);
-        boolean any = false;
-        for (int i = 0; i < batch.size(); i++) {
-            Extent e = batch.get(i);
-            if (e.end() <= from[i] || e.committed().getAsBoolean()) continue;
-            int start = b.position();
-            b.put((byte) e.kind().ordinal()).putLong(e.number()).putLong(from[i]).putInt((int) (e.end() - from[i]));
-            if (!read(e, from[i], b)) {
-                b.position(start); // committed meanwhile: its file may be gone, and it needs no DTL
-                continue;
-            }
-            CRC32C crc = new CRC32C();
-            crc.update(b.array(), start, b.position() - start);
-            b.putInt((int) crc.getValue());
-            any = true;
-        }
-        return any ? b.flip() : null;
+    /** The largest DTL object: RADOS objects should stay small (osd_max_object_size is 128 MiB). */
+    static final int MAX_OBJECT = 4 << 20;
+    private static final int RECORD_MIN = DtlObjects.RECORD_HEADER + 4 + 4096;
+
+    private ByteBuffer begin() {
+        return buffer.clear().putInt(DtlObjects.MAGIC);
     }
 
-    /** Reads {@code [from, end)} of the file into {@code b}; false if it was committed and its file closed or gone. */
-    private static boolean read(Extent e, long from, ByteBuffer b) throws IOException {
+    /** Writes {@code b} (filled from 0 to its position) as the next DTL object. */
+    private void write(ByteBuffer b, long maxTlog) throws IOException {
+        put(DtlObjects.name(epoch, nextIndex), b.flip());
+        synchronized (this) {
+            written.addLast(new long[] {nextIndex++, maxTlog});
+        }
+    }
+
+    /** Reads {@code n} bytes at {@code from} of the file into {@code b}; false if it was committed and is gone. */
+    private static boolean read(Extent e, long from, int n, ByteBuffer b) throws IOException {
         int limit = b.limit();
-        b.limit(b.position() + (int) (e.end() - from));
+        b.limit(b.position() + n);
         try {
             if (e.channel() != null) {
                 readFully(e.channel(), from, b, e);

@@ -93,6 +93,8 @@ final class GroupCommit {
             } finally {
                 appendLock.unlock();
             }
+            // the DTL write and the local fsyncs overlap: the round costs the slower of the two
+            java.util.concurrent.CompletableFuture<Void> remote = dtl == null ? null : dtl.shipAsync(shipped);
             try {
                 for (ScoCache.Sco sco : s) {
                     try {
@@ -107,11 +109,12 @@ final class GroupCommit {
                 scos.syncDirectory(); // and the names of new files (POSIX: an fsync covers data, not the name)
                 tlogDir.sync();
             } catch (IOException e) {
+                if (remote != null) remote.exceptionally(x -> null).join(); // no two rounds' ships at once
                 throw halt.apply("fsync failed", e);
             }
-            if (dtl != null) {
+            if (remote != null) {
                 try {
-                    dtl.ship(shipped);
+                    DtlWriter.await(remote);
                 } catch (ObjectStore.FencedException e) {
                     throw halt.apply("DTL write refused", e);
                 }

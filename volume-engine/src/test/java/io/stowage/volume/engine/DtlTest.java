@@ -104,6 +104,22 @@ class DtlTest {
     }
 
     @Test
+    void aFlushCoveringMoreThanOneDtlObjectLosesNothing() throws Exception {
+        NoCommits backend = new NoCommits(dir.resolve("obj"));
+        VolumeEngine a = new VolumeEngine(dir.resolve("cacheA"), backend, SMALL.withDtl(true));
+        a.create("v", 16 << 20);
+        Volume v = a.open("v");
+        byte[] big = random(5 << 20, 8); // more than one DTL object's worth (4 MiB), in one round
+        v.write(0, ByteBuffer.wrap(big), false);
+        v.flush();
+        v.abandon();
+        assertTrue(new DirectoryObjectStore(dir.resolve("obj/v")).list("dtl.00000001.").size() >= 2);
+        Volume nv = new VolumeEngine(dir.resolve("cacheB"), backend, SMALL.withDtl(true)).open("v");
+        assertArrayEquals(big, read(nv, 0, big.length));
+        nv.abandon();
+    }
+
+    @Test
     void aNewOwnersCrashBeforeItCommitsTheReplayLosesNothingEither() throws Exception {
         NoCommits backend = new NoCommits(dir.resolve("obj"));
         VolumeEngine a = new VolumeEngine(dir.resolve("cacheA"), backend, SMALL.withDtl(true));
@@ -117,6 +133,30 @@ class DtlTest {
         Volume third = new VolumeEngine(dir.resolve("cacheC"), backend, SMALL.withDtl(true)).open("v");
         assertArrayEquals(data, read(third, 0, data.length), "the second owner's DTL carries the replayed writes");
         third.abandon();
+    }
+
+    @Test
+    void aCrashAndRestartOnTheSameNodeRecoversFromTheCacheAndItsDtlStillCoversIt() throws Exception {
+        NoCommits backend = new NoCommits(dir.resolve("obj"));
+        VolumeEngine a = new VolumeEngine(dir.resolve("cacheA"), backend, SMALL.withDtl(true));
+        a.create("v", 4 << 20);
+        Volume v = a.open("v");
+        byte[] data = random(3 * 65536, 9);
+        v.write(0, ByteBuffer.wrap(data), false);
+        v.flush();
+        v.abandon(); // a crash: the node comes back with its cache
+        Volume again = a.open("v");
+        assertArrayEquals(data, read(again, 0, data.length), "recovered from the node's own cache");
+        again.abandon(); // ... and then the node is lost before anything was committed
+        Volume nv = new VolumeEngine(dir.resolve("cacheB"), backend, SMALL.withDtl(true)).open("v");
+        assertArrayEquals(data, read(nv, 0, data.length), "the restarted owner put what it recovered in its DTL");
+        nv.abandon();
+        DirectoryObjectStore store = new DirectoryObjectStore(dir.resolve("obj/v"));
+        for (String n : store.list("dtl.")) {
+            if (!n.startsWith("dtl.00000003.")) {
+                assertEquals(0, store.size(n), "earlier epochs keep only their fence (or last) object: " + n);
+            }
+        }
     }
 
     @Test

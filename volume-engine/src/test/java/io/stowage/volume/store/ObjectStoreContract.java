@@ -80,6 +80,30 @@ public final class ObjectStoreContract {
         assertNull(s.getState("reservations"), "null deletes it");
         s.putState(1, "reservations", null); // deleting what is not there is fine
         checkVersioned(s);
+        checkDtlFencing(s);
+    }
+
+    /**
+     * What the DTL's fencing relies on (io.stowage.volume.dtl): an exclusive create of an existing name fails with
+     * FileAlreadyExistsException and leaves the object as it was, an empty object (a fence) can be created, a missing
+     * object reads as NoSuchFileException, and names list in order.
+     */
+    public static void checkDtlFencing(ObjectStore s) throws Exception {
+        s.putExclusive("dtl.00000003.000000000000", ByteBuffer.wrap(new byte[] {1, 2, 3}));
+        assertThrows(java.nio.file.FileAlreadyExistsException.class,
+                () -> s.putExclusive("dtl.00000003.000000000000", ByteBuffer.wrap(new byte[] {4})));
+        assertArrayEquals(new byte[] {1, 2, 3}, s.getAll("dtl.00000003.000000000000"), "the first writer's bytes stay");
+        s.putExclusive("dtl.00000003.000000000001", ByteBuffer.allocate(0));
+        assertThrows(java.nio.file.FileAlreadyExistsException.class,
+                () -> s.putExclusive("dtl.00000003.000000000001", ByteBuffer.wrap(new byte[] {5})),
+                "an empty object fences its name");
+        assertArrayEquals(new byte[0], s.getAll("dtl.00000003.000000000001"));
+        assertThrows(java.nio.file.NoSuchFileException.class, () -> s.getAll("dtl.00000003.000000000002"));
+        s.putExclusive("dtl.00000002.000000000007", ByteBuffer.wrap(new byte[] {6}));
+        assertEquals(List.of("dtl.00000002.000000000007", "dtl.00000003.000000000000", "dtl.00000003.000000000001"),
+                s.list("dtl."));
+        for (String n : s.list("dtl.")) s.delete(n);
+        assertEquals(List.of(), s.list("dtl."));
     }
 
     /** Versioned objects (the catalogue): compare-and-swap on a version, so two writers never lose an update. */
