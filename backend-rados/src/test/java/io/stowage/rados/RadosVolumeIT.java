@@ -78,6 +78,47 @@ class RadosVolumeIT {
         }
     }
 
+    /** A thin clone on RADOS reads its parent's snapshot in place, while the parent is overwritten, and opens from RADOS alone. */
+    @Test
+    void aCloneReadsItsParentsSnapshotFromRadosAndOpensFromRadosAlone() throws Exception {
+        VolumeConfig cfg = new VolumeConfig(256, 4, 200, 64L << 20, 2L << 20, 64L << 20);
+        RadosBackendConfig rc = ceph.config(CephCluster.uniquePrefix("clone-it"));
+        byte[] image = new byte[8 << 20];
+        new Random(3).nextBytes(image);
+        byte[] own = new byte[BLOCK];
+        Arrays.fill(own, (byte) 'C');
+        try (RadosBackend backend = new RadosBackend(rc)) {
+            VolumeEngine engine = new VolumeEngine(tmp.resolve("cache"), backend, cfg);
+            engine.create("p", image.length);
+            try (Volume p = engine.open("p")) {
+                p.write(0, ByteBuffer.wrap(image), false);
+                p.snapshots().create("s");
+                p.write(0, ByteBuffer.wrap(new byte[image.length]), false); // overwritten with zeros
+                long t0 = System.nanoTime();
+                engine.clone("p", "s", "c");
+                System.out.printf("CLONE-TIME rados, 8 MiB written: clone %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+                p.syncToBackend(60_000);
+                p.scrub(1.0, 1000);
+                try (Volume c = engine.open("c")) {
+                    c.write(0, ByteBuffer.wrap(own), false);
+                    System.arraycopy(own, 0, image, 0, BLOCK);
+                    assertArrayEquals(image, read(c, 0, image.length), "the snapshot's data, read from p's objects");
+                }
+            }
+            engine.dropCache("c");
+            engine.dropCache("p");
+        }
+        try (RadosBackend backend = new RadosBackend(rc)) {
+            VolumeEngine engine = new VolumeEngine(tmp.resolve("other-node-cache"), backend, cfg);
+            try (Volume c = engine.open("c")) {
+                assertArrayEquals(image, read(c, 0, image.length), "the clone from RADOS alone");
+            }
+            assertThrows(IllegalArgumentException.class, () -> engine.delete("p"), "p has a clone");
+            engine.delete("c");
+            engine.delete("p");
+        }
+    }
+
     /**
      * Node A writes under load with uploads running all the time; node B takes the volume over. A's later
      * uploads and header commits are refused, A halts the volume, and B sees only what A had committed plus its

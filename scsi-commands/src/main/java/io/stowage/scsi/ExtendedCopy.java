@@ -15,7 +15,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * descriptors (02h) between copy targets named by identification descriptors (E4h) that carry the NAA of VPD 83h;
  * any LU served by this node can be a source or a destination. The copy itself goes through the block devices in
  * 1 MiB chunks, except within one LU whose device can remap (a log-structured volume, cluster-aligned segments):
- * there the copy is metadata only, and no data moves (VAAI clones of VMDKs within a datastore LUN).
+ * there the copy is metadata only, and no data moves (VAAI clones of VMDKs within a datastore LUN); between two LUs
+ * whose devices share clusters (a clone and its parent volume) the shared clusters are remapped and only the rest
+ * is copied by the device ({@code BlockDevice.copyFrom}).
  */
 final class ExtendedCopy {
     static final int MAX_CSCD_DESCRIPTORS = 8;
@@ -192,11 +194,15 @@ final class ExtendedCopy {
         return u;
     }
 
-    /** Remaps within one device when it can, else copies the data. */
+    /** Remaps within one device, or between two that share clusters, when it can; else copies the data. */
     private static CompletableFuture<Void> copy(Command c, BlockDevice from, BlockDevice to, long src, long dst,
                                                 long length) {
         if (length == 0) return CompletableFuture.completedFuture(null);
-        if (from != to) return copyData(c, from, to, src, dst, length);
+        if (from != to) { // metadata-only where the devices share clusters (a clone and its parent)
+            return to.copyFrom(from, src, dst, length).toCompletableFuture()
+                    .thenCompose(remapped -> remapped ? CompletableFuture.completedFuture(null)
+                            : copyData(c, from, to, src, dst, length));
+        }
         return from.copyWithin(src, dst, length).toCompletableFuture()
                 .thenCompose(remapped -> remapped ? CompletableFuture.completedFuture(null)
                         : copyData(c, from, to, src, dst, length));

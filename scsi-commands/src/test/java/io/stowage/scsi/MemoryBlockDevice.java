@@ -9,7 +9,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** An in-memory volume for handler tests; counts flushes and FUA writes so tests can see durability requests. */
-final class MemoryBlockDevice implements BlockDevice {
+class MemoryBlockDevice implements BlockDevice { // not final: a test overrides copyFrom
     final byte[] bytes;
     final VolumeInfo info;
     final AtomicInteger flushes = new AtomicInteger();

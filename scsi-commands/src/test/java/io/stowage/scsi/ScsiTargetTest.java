@@ -355,6 +355,43 @@ class ScsiTargetTest {
     }
 
     @Test
+    void extendedCopyBetweenDevicesThatShareClustersLeavesTheCopyToTheDestination() {
+        java.util.concurrent.atomic.AtomicLong asked = new java.util.concurrent.atomic.AtomicLong(-1);
+        MemoryBlockDevice sharing = new MemoryBlockDevice(SIZE) { // a clone's parent: remaps what it shares
+            @Override
+            public io.stowage.volume.VolumeInfo info() { // its own NAA
+                return new io.stowage.volume.VolumeInfo("sharing",
+                        java.util.UUID.fromString("0badc0de-9abc-4def-8123-456789abcdef"), SIZE);
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<Boolean> copyFrom(io.stowage.volume.BlockDevice source,
+                                                                          long src, long dst, long length) {
+                asked.set(length);
+                return java.util.concurrent.CompletableFuture.completedFuture(true);
+            }
+        };
+        target.addLun(6, new LogicalUnit(sharing));
+        byte[] data = new byte[4096];
+        Arrays.fill(data, (byte) 7);
+        run(0, "2a 00 00 00 00 10 00 00 08 00", data);
+        ByteBuffer p = ByteBuffer.allocate(16 + 64 + 28);
+        p.put(0, (byte) 8);
+        p.putShort(2, (short) 64);
+        p.putInt(8, 28);
+        p.put(16, cscd(target.luns().get(0))).put(48, cscd(target.luns().get(6)));
+        int seg = 80;
+        p.put(seg, (byte) 0x02).putShort(seg + 2, (short) 0x18).putShort(seg + 4, (short) 0).putShort(seg + 6, (short) 1)
+                .putShort(seg + 10, (short) 8).putLong(seg + 12, 0x10).putLong(seg + 20, 0x100);
+        ScsiResult r = run(0, "83 00 00 00 00 00 00 00 00 00 00 00 00 6c 00 00", p.array());
+        assertEquals(ScsiStatus.GOOD, r.status(), r.toString());
+        assertEquals(4096, asked.get(), "the destination was asked to copy from the source");
+        ScsiResult back = run(6, "28 00 00 00 01 00 00 00 08 00", null);
+        assertArrayEquals(new byte[4096], data(back), "no data moved by the command: the device remapped it");
+        back.release();
+    }
+
+    @Test
     void orWriteOrsTheDataIn() {
         byte[] a = new byte[512];
         Arrays.fill(a, (byte) 0x0F);

@@ -113,6 +113,15 @@ public interface BlockDevice extends Closeable {
         return CompletableFuture.completedFuture(false);
     }
 
+    /**
+     * Copies {@code length} bytes at {@code src} of device {@code source} to {@code dst} of this one, without moving
+     * the data where the two share it (a clone and its parent); completes with false, having done nothing, when
+     * this device cannot, and the caller copies the data itself.
+     */
+    default CompletionStage<Boolean> copyFrom(BlockDevice source, long src, long dst, long length) {
+        return CompletableFuture.completedFuture(false);
+    }
+
     @Override
     void close();
 }

@@ -107,6 +107,10 @@ public final class AdminApi implements AutoCloseable {
             fields(b, Set.of("size"));
             return ok(ops.resizeVolume(p.get("name"), size(b, "size")));
         }));
+        r.add(new Route("POST", "/v1/volumes/{name}/clone", (p, b) -> {
+            fields(b, Set.of("snapshot", "clone"));
+            return new Answer(201, ops.cloneVolume(p.get("name"), text(b, "snapshot", true), text(b, "clone", true)));
+        }));
         r.add(new Route("DELETE", "/v1/volumes/{name}", (p, b) -> {
             ops.deleteVolume(p.get("name"));
             return new Answer(200, Map.of("deleted", p.get("name")));

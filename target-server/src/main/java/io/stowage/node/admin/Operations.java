@@ -23,6 +23,7 @@ import io.stowage.volume.BlockDevice;
 import io.stowage.volume.VolumeInfo;
 import io.stowage.volume.engine.Volume;
 import io.stowage.volume.engine.VolumeBlockDevice;
+import io.stowage.volume.engine.Snapshots;
 import io.stowage.volume.engine.VolumeConfig;
 import io.stowage.volume.engine.VolumeEngine;
 import java.io.IOException;
@@ -380,6 +381,42 @@ public final class Operations implements AutoCloseable {
         return volume(name);
     }
 
+    /**
+     * Creates volume {@code name} as a thin clone of {@code parent@snapshot} (the engine's clone: no data copied; the
+     * snapshot and the parent cannot be deleted while it exists), catalogued with the parent's size.
+     */
+    public synchronized VolumeView cloneVolume(String parent, String snapshot, String name) throws IOException {
+        refresh();
+        if (!current.volumes().containsKey(parent)) throw unknownVolume("name", parent);
+        if (name == null || !VolumeEngine.isValidName(name)) {
+            throw AdminException.invalid("clone", "a volume name is 1 to 64 letters, digits, '.', '_' or '-', "
+                    + "beginning with a letter or digit; got '" + name + "'");
+        }
+        if (current.volumes().containsKey(name) || engine.find(name).isPresent()) {
+            throw new AdminException(Kind.DUPLICATE, "clone", "volume " + name + " already exists");
+        }
+        VolumeInfo info;
+        try {
+            info = engine.clone(parent, snapshot, name);
+        } catch (Snapshots.SnapshotRefusedException e) {
+            throw new AdminException(e.reason() == Snapshots.Refusal.NOT_FOUND
+                    ? Kind.NOT_FOUND : Kind.INVALID, "snapshot", e.getMessage());
+        }
+        try {
+            change(c -> {
+                if (c.volumes().containsKey(name)) {
+                    throw new AdminException(Kind.DUPLICATE, "clone", "volume " + name + " already exists");
+                }
+                return c.withVolume(name, new Catalogue.VolumeEntry(info.sizeBytes()));
+            });
+        } catch (IOException | RuntimeException e) {
+            engine.delete(name);
+            throw e;
+        }
+        log.info("volume {} created as a clone of {}@{}", name, parent, snapshot);
+        return volume(name);
+    }
+
     public synchronized List<VolumeView> volumes() throws IOException {
         refresh();
         List<VolumeView> out = new ArrayList<>();
@@ -418,8 +455,13 @@ public final class Operations implements AutoCloseable {
         return volume(name);
     }
 
-    /** Deletes a volume and its data; refused while a target exports it. */
+    /** Deletes a volume and its data; refused while a target exports it or a clone reads one of its snapshots. */
     public synchronized void deleteVolume(String name) throws IOException {
+        try {
+            engine.checkDeletable(name); // before the catalogue forgets it
+        } catch (Snapshots.SnapshotRefusedException e) {
+            throw new AdminException(Kind.IN_USE, "name", e.getMessage());
+        }
         change(c -> {
             if (!c.volumes().containsKey(name)) throw unknownVolume("name", name);
             List<Catalogue.Export> exports = c.exportsOf(name);

@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * The {@code stowage} admin subcommands (picocli), each one request to the running daemon's admin API:
- * {@code volume create|list|show|resize|delete}, {@code snapshot create|list|delete|rollback} (names
+ * {@code volume create|list|show|resize|clone|delete}, {@code snapshot create|list|delete|rollback} (names
  * {@code volume@snapshot}, as rbd), {@code target create|list|delete}, {@code export add|remove|list},
  * {@code session list}, {@code status}. Human tables by default, {@code --json} for scripts, sizes in K/M/G/T,
  * and the exit codes of {@link ExitCode}. {@code stowage serve} is {@code io.stowage.node.Main}'s, unchanged.
@@ -208,6 +208,21 @@ public final class Cli {
                            description = "the new size, e.g. 20G") String size) {
             JsonNode v = c.api().post("v1/volumes/" + seg(name) + "/resize", Map.of("size", size("--size", size)));
             return c.print(v, o -> o.println("volume " + v.path("name").asText() + " is now " + v.path("size").asText()));
+        }
+
+        @Command(name = "clone", mixinStandardHelpOptions = true, description = "Create a thin clone of a volume's snapshot (no data copied; the snapshot and the volume cannot be deleted while it exists).")
+        int cloneVolume(@Mixin Client c, @Parameters(index = "0", paramLabel = "VOLUME@SNAPSHOT") String source,
+                        @Parameters(index = "1", paramLabel = "NAME", description = "the clone's name") String name) {
+            int at = source.lastIndexOf('@');
+            if (at <= 0 || at == source.length() - 1) {
+                throw new CliFailure(ExitCode.USAGE, "expected VOLUME@SNAPSHOT, got '" + source + "'");
+            }
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("snapshot", source.substring(at + 1));
+            body.put("clone", name);
+            JsonNode v = c.api().post("v1/volumes/" + seg(source.substring(0, at)) + "/clone", body);
+            return c.print(v, o -> o.println("volume " + v.path("name").asText() + " created as a clone of "
+                    + source + " (" + v.path("size").asText() + ", thin)"));
         }
 
         @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a volume and its data (refused while exported).")

@@ -92,6 +92,30 @@ class AdminApiTest {
     }
 
     @Test
+    void aSnapshotIsClonedAndItsVolumeCannotBeDeletedWhileTheCloneExists() throws Exception {
+        assertEquals(201, call("POST", "/v1/volumes", "{\"name\":\"base\",\"size\":\"64M\"}").status());
+        assertEquals(201, call("POST", "/v1/volumes/base/snapshots", "{\"name\":\"s\"}").status());
+        Reply r = call("POST", "/v1/volumes/base/clone", "{\"snapshot\":\"s\",\"clone\":\"copy\"}");
+        assertEquals(201, r.status(), r.body().toString());
+        assertEquals("copy", r.body().path("name").asText());
+        assertEquals(64L << 20, r.body().path("sizeBytes").asLong());
+        assertEquals(200, call("GET", "/v1/volumes/copy", null).status());
+        assertError(call("POST", "/v1/volumes/base/clone", "{\"snapshot\":\"s\",\"clone\":\"copy\"}"), 409,
+                "duplicate", "clone");
+        assertError(call("POST", "/v1/volumes/base/clone", "{\"snapshot\":\"nope\",\"clone\":\"c2\"}"), 404,
+                "not-found", "snapshot");
+        assertError(call("POST", "/v1/volumes/none/clone", "{\"snapshot\":\"s\",\"clone\":\"c2\"}"), 404,
+                "not-found", "name");
+        assertError(call("DELETE", "/v1/volumes/base", null), 409, "in-use", "name");
+        assertEquals(200, call("GET", "/v1/volumes/base", null).status(), "still catalogued");
+        assertError(call("DELETE", "/v1/volumes/base/snapshots/s", null), 409, "in-use", "snapshot");
+        assertEquals(1, call("GET", "/v1/volumes/base/snapshots", null).body().get(0).path("clones").asInt());
+        assertEquals(200, call("DELETE", "/v1/volumes/copy", null).status());
+        assertEquals(0, call("GET", "/v1/volumes/base/snapshots", null).body().get(0).path("clones").asInt());
+        assertEquals(200, call("DELETE", "/v1/volumes/base", null).status());
+    }
+
+    @Test
     void volumesTargetsAndExportsWithErrorsNamingTheField() throws Exception {
         Reply created = call("POST", "/v1/volumes", "{\"name\":\"data\",\"size\":\"1G\"}");
         assertEquals(201, created.status(), created.body().toString());

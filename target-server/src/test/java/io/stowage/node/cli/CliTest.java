@@ -96,6 +96,11 @@ class CliTest {
         Run r = cli("volume", "show", "nope");
         assertEquals(ExitCode.NOT_FOUND, r.code());
         assertEquals("stowage: no volume named 'nope' (stowage volume list)\n", r.err());
+        r = cli("volume", "clone", "nosnapshot", "c");
+        assertEquals(ExitCode.USAGE, r.code());
+        assertTrue(r.err().contains("VOLUME@SNAPSHOT"), r.err());
+        r = cli("volume", "clone", "nope@s", "c");
+        assertEquals(ExitCode.NOT_FOUND, r.code(), r.err());
         r = cli("volume", "create", "x", "--size", "12Q");
         assertEquals(ExitCode.USAGE, r.code());
         assertTrue(r.err().contains("expected a size such as 8G"), r.err());
@@ -204,6 +209,6 @@ class CliTest {
     void helpListsTheSubcommandsAndExitCodes() {
         Run r = raw("volume", "--help");
         assertEquals(0, r.code());
-        for (String sub : List.of("create", "list", "show", "resize", "delete")) assertTrue(r.out().contains(sub), r.out());
+        for (String sub : List.of("create", "list", "show", "resize", "clone", "delete")) assertTrue(r.out().contains(sub), r.out());
     }
 }

@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
  * The read path: looks clusters up in the {@link ClusterMap}, reads each run within one SCO with one read from the
  * cache or, once evicted, from the local read cache ({@link ClusterCache}) if it holds the whole run, else with one
  * ranged read of the committed SCO object (whose clusters then go into the read cache once checked), and checks
- * every cluster's CRC32C. Unmapped clusters read as zeros. A read that races a scrub deleting the SCO it looked up retries with a fresh lookup.
+ * every cluster's CRC32C. Unmapped clusters read as zeros. A location of clone depth d &gt; 0 is read from the d-th
+ * ancestor's SCO in place (ranged, never through the SCO cache, which holds this volume's own SCOs by number, nor
+ * the read cache). A read that races a scrub deleting the SCO it looked up retries with a fresh lookup.
  *
  * <p>Threads and locks: any number of threads at once; it takes no lock of its own (the map's lookup is lock-free,
  * the cache channels allow concurrent positional reads). Callers that need a stable view (read-modify-write, scrub
@@ -36,6 +38,8 @@ final class ClusterReader {
     private final ObjectStore store;
     private final Supplier<VolumeHeader> header;
     private final Consumer<Throwable> halt;
+    /** Where locations of clone depth 1 and more are read (a clone's ancestors); the cache holds depth 0 only. */
+    private final NamespaceMap ancestors;
     /** SCOs deleted by scrubbing so far; a read that fails while it moves retries (see read). */
     private final AtomicLong scrubDeletions = new AtomicLong();
     /** Clusters read from the local cache and from the backend (metrics: the cache hit ratio). */
@@ -44,6 +48,12 @@ final class ClusterReader {
 
     ClusterReader(String name, ClusterMap map, ScoCache scos, ClusterCache readCache, ObjectStore store,
                   Supplier<VolumeHeader> header, Consumer<Throwable> halt) {
+        this(name, map, scos, readCache, store, header, halt, NamespaceMap.NONE);
+    }
+
+    ClusterReader(String name, ClusterMap map, ScoCache scos, ClusterCache readCache, ObjectStore store,
+                  Supplier<VolumeHeader> header, Consumer<Throwable> halt, NamespaceMap ancestors) {
+        this.ancestors = ancestors;
         this.name = name;
         this.map = map;
         this.scos = scos;
@@ -152,6 +162,17 @@ final class ClusterReader {
         long loc = m[from].location();
         long number = ClusterLocation.sco(loc);
         long pos = (long) ClusterLocation.offset(loc) * CLUSTER;
+        int depth = ClusterLocation.cloneDepth(loc);
+        if (depth > 0) { // an ancestor's sealed SCO, read in place; the SCO cache is keyed by this volume's numbers
+            NamespaceMap.Namespace ns = ancestors.at(depth);
+            long e = ns.scoEpoch(number);
+            if (e < 0) {
+                throw new IOException("SCO " + number + " of volume " + ns.ancestor.volume() + " (clone depth "
+                        + depth + " of volume " + name + ") is not committed");
+            }
+            ns.store.get(ObjectNames.sco(e, number, 0), pos, clusters * CLUSTER, dst.duplicate());
+            return -1; // not put in the read cache: it holds this volume's own SCOs' clusters
+        }
         ScoCache.Sco sco = scos.get(number);
         if (sco != null) {
             try {

@@ -49,6 +49,12 @@ final class MetadataCheckpoint {
      * does not wait for a large checkpoint.
      */
     static Written write(ClusterMap map, Path file, BooleanSupplier cancelled) throws IOException {
+        return write(map, file, cancelled, java.util.function.LongUnaryOperator.identity());
+    }
+
+    /** As {@link #write}, each location passed through {@code relocate} (a clone's seed: one clone depth deeper). */
+    static Written write(ClusterMap map, Path file, BooleanSupplier cancelled,
+                         java.util.function.LongUnaryOperator relocate) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ByteBuffer buf = ByteBuffer.allocate(CHUNK);
@@ -59,7 +65,7 @@ final class MetadataCheckpoint {
                     if (cancelled.getAsBoolean()) throw new IOException("checkpoint cancelled: volume closing");
                     drain(ch, buf, crc);
                 }
-                buf.putLong(address).putLong(location).putInt(c);
+                buf.putLong(address).putLong(relocate.applyAsLong(location)).putInt(c);
                 count[0]++;
             });
             drain(ch, buf, crc);

@@ -162,7 +162,11 @@ final class Scrubber {
             VolumeHeader committed = headers.header();
             long clusters = committed.sizeBytes() / CLUSTER;
             Map<Long, Integer> live = new HashMap<>();
-            forEachMapping(clusters, false, (a, m) -> live.merge(ClusterLocation.sco(m.location()), 1, Integer::sum));
+            forEachMapping(clusters, false, (a, m) -> { // a clone's ancestors' clusters are not in its SCOs
+                if (ClusterLocation.cloneDepth(m.location()) == 0) {
+                    live.merge(ClusterLocation.sco(m.location()), 1, Integer::sum);
+                }
+            });
             // committed SCOs still in the backend, and how full each is of live data
             Set<Long> retained = owner.retainedScos(); // what a snapshot references stays, whole
             List<long[]> candidates = new ArrayList<>(); // {number, live}
@@ -185,7 +189,10 @@ final class Scrubber {
 
             List<Long> addresses = new ArrayList<>();
             forEachMapping(clusters, false, (a, m) -> {
-                if (victims.contains(ClusterLocation.sco(m.location()))) addresses.add(a);
+                if (ClusterLocation.cloneDepth(m.location()) == 0
+                        && victims.contains(ClusterLocation.sco(m.location()))) {
+                    addresses.add(a);
+                }
             });
             long moved = 0;
             passClusters = addresses.size();

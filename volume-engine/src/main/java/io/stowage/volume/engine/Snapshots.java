@@ -174,6 +174,23 @@ public final class Snapshots {
     }
 
     /**
+     * Counts a clone made of snapshot {@code name} ({@code delta} 1) or deleted (-1), committed in the header under
+     * this lock, so a delete or rollback never misses it; the snapshot is committed to the backend first (a clone
+     * reads its objects there). Returns the header it committed.
+     */
+    VolumeHeader countClone(String name, int delta) throws IOException {
+        synchronized (lock) {
+            validate(name);
+            if (volume.header().snapshot(name) == null && pending.contains(name)) {
+                volume.syncToBackend(uploadWaitMillis);
+            }
+            existing(volume.header(), name);
+            if (delta != 0) volume.headers.commit(h -> h.withClones(existing(h, name).name(), delta));
+            return volume.header();
+        }
+    }
+
+    /**
      * Rolls the volume back to snapshot {@code name}, while it stays exported: I/O is quiesced (in-flight commands
      * finish, new ones wait), everything written is committed, the map is rebuilt as of the snapshot (its base
      * checkpoint plus its TLogs) and written as a new checkpoint, and one header commit makes it the volume's state
@@ -205,6 +222,13 @@ public final class Snapshots {
         volume.checkpoints.exclusive(() -> {
             VolumeHeader h = volume.header();
             VolumeHeader.Snapshot s = existing(h, name);
+            for (VolumeHeader.Snapshot later : h.retention().snapshots()) {
+                if (later.seq() > s.seq() && later.clones() > 0) { // it would be dropped: a clone reads it
+                    throw new SnapshotRefusedException(Refusal.HAS_CLONES, "volume " + volume.name + " cannot roll "
+                            + "back to '" + name + "': the later snapshot '" + later.name() + "' has "
+                            + later.clones() + " clone(s)");
+                }
+            }
             long n = volume.emptyOpenTlog(); // the rolled-back map is checkpoint n: after every committed TLog
             ClusterMap map = volume.map;
             Path file = volume.cacheDir.resolve("checkpoint.tmp");

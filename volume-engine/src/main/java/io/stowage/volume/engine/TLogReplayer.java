@@ -124,9 +124,10 @@ final class TLogReplayer {
                 } else if (e.type() == TLogEntry.REMAP) {
                     // the data lives in an SCO written earlier: committed, or local and surviving this replay
                     long number = ClusterLocation.sco(e.value());
-                    ScoCache.Sco sco = local.get(number);
-                    boolean ok = sco == null ? header.scoEpoch(number) >= 0
-                            : sco.state == ScoCache.State.UPLOADED || intact(sco, e);
+                    ScoCache.Sco sco = ClusterLocation.cloneDepth(e.value()) > 0 ? null : local.get(number);
+                    boolean ok = ClusterLocation.cloneDepth(e.value()) > 0 // an ancestor's sealed SCO
+                            || (sco == null ? header.scoEpoch(number) >= 0
+                            : sco.state == ScoCache.State.UPLOADED || intact(sco, e));
                     if (!ok) {
                         cut = true;
                         break;

@@ -103,7 +103,7 @@ public final class Volume implements AutoCloseable {
 
     Volume(String name, ObjectStore store, VolumeConfig config, Path cacheDir, VolumeHeader header,
            ClusterMap map, ScoCache scos, long epoch, LocalFiles files, SpaceReserve reserve,
-           List<PendingSnapshots.Pending> pendingSnapshots) {
+           List<PendingSnapshots.Pending> pendingSnapshots, NamespaceMap ancestors) {
         this.name = name;
         this.files = files;
         this.reserve = reserve;
@@ -118,7 +118,7 @@ public final class Volume implements AutoCloseable {
         this.dirty = new DirtyBudget(name, config.dirtyLimitBytes());
         this.reader = new ClusterReader(name, map, scos,
                 ClusterCache.open(cacheDir.resolve(ClusterCache.FILE), config.readCacheBytes(), files), store,
-                headers::header, this::halt);
+                headers::header, this::halt, ancestors);
         this.checkpoints = new Checkpoints(name, store, map, cacheDir, epoch, headers, this::halt);
         this.retainedScos = new SnapshotReferences(name, store);
         this.snapshots = new Snapshots(this, new PendingSnapshots(cacheDir, files, pendingSnapshots));
@@ -459,13 +459,27 @@ public final class Volume implements AutoCloseable {
      * overlapping ranges are walked in the direction that reads every source cluster before it is overwritten.
      */
     public void copyClusters(long src, long dst, long count) throws IOException {
+        copyClusters(map::lookup, true, src, dst, count);
+    }
+
+    /** Where {@link #copyClusters} takes its sources: this volume's map, or another's translated (a clone's). */
+    interface CopySource {
+        /** Fills {@code out} with the mappings of the clusters from {@code first}; {@link #KEEP} skips one. */
+        void lookup(long first, ClusterMap.Mapping[] out) throws IOException;
+    }
+
+    /** A source cluster a {@link CopySource} does not give: its destination is left as it is (copied otherwise). */
+    static final ClusterMap.Mapping KEEP = new ClusterMap.Mapping(-1, 0);
+
+    /** {@link #copyClusters}, from {@code source}: this volume's own clusters ({@code within}) or another's. */
+    void copyClusters(CopySource source, boolean within, long src, long dst, long count) throws IOException {
         gate.readLock().lock();
         try {
-            checkUsable(src * CLUSTER, count * CLUSTER);
+            if (within) checkUsable(src * CLUSTER, count * CLUSTER);
             checkUsable(dst * CLUSTER, count * CLUSTER);
-            if (count == 0 || src == dst) return;
+            if (count == 0 || (within && src == dst)) return;
             final int batch = 256;
-            boolean backwards = dst > src && dst < src + count;
+            boolean backwards = within && dst > src && dst < src + count;
             long batches = (count + batch - 1) / batch;
             ClusterMap.Mapping[] m = new ClusterMap.Mapping[batch];
             ByteBuffer entries = ByteBuffer.allocate(batch * TLogEntry.SIZE);
@@ -473,29 +487,39 @@ public final class Volume implements AutoCloseable {
                 long off = (backwards ? batches - 1 - b : b) * batch;
                 int n = (int) Math.min(batch, count - off);
                 waitForDirtyBudget();
-                try (StripeLocks.Held held = stripes.lock(src + off, n, dst + off, n)) {
+                try (StripeLocks.Held held = within ? stripes.lock(src + off, n, dst + off, n)
+                        : stripes.lock(dst + off, n)) {
                     ClusterMap.Mapping[] got = n == batch ? m : new ClusterMap.Mapping[n];
-                    map.lookup(src + off, got);
+                    source.lookup(src + off, got);
                     appendLock.lock();
                     try {
                         checkHalted();
                         entries.clear();
                         int k = 0;
-                        for (int i = 0; i < n; k++) { // all of this batch's sources were looked up above
+                        for (int i = 0; i < n; ) { // all of this batch's sources were looked up above
                             int j = i + 1;
+                            if (got[i] == KEEP) {
+                                while (j < n && got[j] == KEEP) j++;
+                                i = j;
+                                continue;
+                            }
                             if (got[i] == null) {
                                 while (j < n && got[j] == null) j++;
                                 TLogEntry.discard(dst + off + i, j - i).writeTo(entries);
                             } else {
                                 TLogEntry.remap(dst + off + i, got[i].location(), got[i].crc()).writeTo(entries);
                             }
+                            k++;
                             i = j;
                         }
+                        if (k == 0) continue; // the appendLock is released by finally
                         // first: the overlay never shows what the TLog does not hold (so a full disk can be undone)
                         logEntries(entries.flip(), true);
                         for (int i = 0; i < n; ) {
                             int j = i + 1;
-                            if (got[i] == null) {
+                            if (got[i] == KEEP) {
+                                while (j < n && got[j] == KEEP) j++;
+                            } else if (got[i] == null) {
                                 while (j < n && got[j] == null) j++;
                                 map.discard(dst + off + i, j - i, tlogs.seq());
                             } else {
@@ -941,6 +965,11 @@ public final class Volume implements AutoCloseable {
             map.close();
             store.close();
         }
+    }
+
+    /** Closed or closing (the engine then no longer routes header changes through it). */
+    boolean closed() {
+        return closing;
     }
 
     /** Abandons the volume without flushing or uploading (tests: the in-process stand-in for a crash). */

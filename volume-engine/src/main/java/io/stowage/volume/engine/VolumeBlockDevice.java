@@ -178,6 +178,21 @@ public final class VolumeBlockDevice implements BlockDevice {
         }).thenApply(v -> true);
     }
 
+    /** From another volume of the same engine: metadata-only where they share clusters ({@link CrossVolumeCopy}). */
+    @Override
+    public CompletionStage<Boolean> copyFrom(BlockDevice source, long src, long dst, long length) {
+        int c = Volume.CLUSTER;
+        if (!(source instanceof VolumeBlockDevice from) || from == this || src % c != 0 || dst % c != 0
+                || length % c != 0) {
+            return CompletableFuture.completedFuture(false);
+        }
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        return run(() -> {
+            done.set(CrossVolumeCopy.copy(from.volume, volume, src / c, dst / c, length / c));
+            if (done.get() && writeThrough) volume.flush();
+        }).thenApply(v -> done.get());
+    }
+
     private CompletionStage<Void> run(IoAction a) {
         return run(null, a);
     }

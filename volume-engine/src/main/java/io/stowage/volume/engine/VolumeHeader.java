@@ -30,21 +30,32 @@ import java.util.UUID;
  * a commit tell which).
  *
  * <p>Format: {@code stowage-volume-header 1} (no checkpoint; what releases before checkpoints wrote and read),
- * {@code 2} (with {@code checkpoint=} and {@code scos=} lines) or {@code 3} (with snapshots or retained objects:
+ * {@code 2} (with {@code checkpoint=} and {@code scos=} lines), {@code 3} (with snapshots or retained objects:
  * {@code snapshot=}, {@code retained-checkpoint=}, {@code retained-tlog=}; a release before snapshots would
- * collect a snapshot's TLogs, so it must refuse such a header). A header is written in the oldest format that holds
+ * collect a snapshot's TLogs, so it must refuse such a header) or {@code 4} (a clone: {@code ancestor=} lines,
+ * the {@linkplain #lineage lineage}; a release before clones would read its parent's clusters from its own
+ * namespace). A header is written in the oldest format that holds
  * it. A header in a format this code does not know is refused, never misread.
  */
 public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoClusters, long epoch,
                            List<TLogRecord> tlogs, Checkpoint checkpoint, List<ScoSegment> foldedScos,
-                           long tlogCommitEpoch, Retention retention) {
+                           long tlogCommitEpoch, Retention retention, List<Ancestor> lineage) {
     static final String MAGIC = "stowage-volume-header ";
-    static final int NEWEST_FORMAT = 3;
+    static final int NEWEST_FORMAT = 4;
+
+    /**
+     * One volume a clone reads untouched clusters from: {@code lineage.get(d - 1)} is the volume at clone depth
+     * {@code d} (1 = the parent), named with its UUID (a volume of that name created later is not it) and the
+     * snapshot of it the clone (or, for d &gt; 1, the clone's ancestor at depth d - 1) was made from.
+     */
+    public record Ancestor(String volume, UUID uuid, String snapshot, long seq) {
+    }
 
     /**
      * A snapshot: the state after TLog {@code seq}, made at {@code createdMillis}; {@code writtenBytes} is the
      * volume's {@link Retention#writtenBytes} at the cut (so the bytes written between two snapshots are a
-     * difference); {@code clones} counts the clones that depend on it (none yet: clones are not built).
+     * difference); {@code clones} counts the clones made of it (each reads clusters of this snapshot in place: see
+     * {@link Clones}).
      */
     public record Snapshot(String name, long seq, long createdMillis, long writtenBytes, int clones) {
     }
@@ -87,17 +98,18 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
     public VolumeHeader {
         tlogs = List.copyOf(tlogs);
         foldedScos = List.copyOf(foldedScos);
+        lineage = List.copyOf(lineage);
     }
 
     public VolumeHeader(String name, UUID uuid, long sizeBytes, int scoClusters, long epoch, List<TLogRecord> tlogs) {
         this(name, uuid, sizeBytes, scoClusters, epoch, tlogs, null, List.of(), newestEpoch(tlogs, List.of()),
-                Retention.NONE);
+                Retention.NONE, List.of());
     }
 
     public VolumeHeader(String name, UUID uuid, long sizeBytes, int scoClusters, long epoch, List<TLogRecord> tlogs,
                         Checkpoint checkpoint, List<ScoSegment> foldedScos, long tlogCommitEpoch) {
         this(name, uuid, sizeBytes, scoClusters, epoch, tlogs, checkpoint, foldedScos, tlogCommitEpoch,
-                Retention.NONE);
+                Retention.NONE, List.of());
     }
 
     /** What a header without a tlog-commit-epoch implies: no commit is newer than its newest record or segment. */
@@ -149,23 +161,45 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
         l.add(r);
         Retention k = new Retention(retention.snapshots(), retention.checkpoints(), retention.tlogs(),
                 retention.writtenBytes() + dataBytes);
-        return new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, l, checkpoint, foldedScos, epoch, k);
+        return new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, l, checkpoint, foldedScos, epoch, k, lineage);
     }
 
     public VolumeHeader withSize(long bytes) {
         return new VolumeHeader(name, uuid, bytes, scoClusters, epoch, tlogs, checkpoint, foldedScos, tlogCommitEpoch,
-                retention);
+                retention, lineage);
     }
 
     public VolumeHeader withEpoch(long e) {
         return new VolumeHeader(name, uuid, sizeBytes, scoClusters, e, tlogs, checkpoint, foldedScos, tlogCommitEpoch,
-                retention);
+                retention, lineage);
     }
 
     /** The snapshot named {@code name}, or null. */
     public Snapshot snapshot(String name) {
         for (Snapshot s : retention.snapshots()) if (s.name().equals(name)) return s;
         return null;
+    }
+
+    /** This header with snapshot {@code name}'s clone count changed by {@code delta} (at least 0). */
+    VolumeHeader withClones(String name, int delta) {
+        List<Snapshot> l = new ArrayList<>();
+        boolean found = false;
+        for (Snapshot s : retention.snapshots()) {
+            if (s.name().equals(name)) {
+                s = new Snapshot(s.name(), s.seq(), s.createdMillis(), s.writtenBytes(), Math.max(0, s.clones() + delta));
+                found = true;
+            }
+            l.add(s);
+        }
+        if (!found) throw new IllegalArgumentException("no snapshot " + name);
+        return new VolumeHeader(name(), uuid, sizeBytes, scoClusters, epoch, tlogs, checkpoint, foldedScos,
+                tlogCommitEpoch, new Retention(l, retention.checkpoints(), retention.tlogs(),
+                retention.writtenBytes()), lineage);
+    }
+
+    /** Snapshots with clones (a volume with any cannot be deleted, nor rolled back past them). */
+    List<Snapshot> clonedSnapshots() {
+        return retention.snapshots().stream().filter(s -> s.clones() > 0).toList();
     }
 
     /** This header with snapshot {@code s} added after the others (its cut is the newest). */
@@ -200,7 +234,7 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
         List<TLogRecord> upToCut = tlogs.stream().filter(t -> t.seq() <= s.seq()).toList();
         VolumeHeader cut = new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, upToCut, checkpoint,
                 foldedScos, tlogCommitEpoch, new Retention(kept, retention.checkpoints(), retention.tlogs(),
-                s.writtenBytes()));
+                s.writtenBytes()), lineage);
         return cut.withCheckpoint(c);
     }
 
@@ -249,7 +283,7 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
     private VolumeHeader withRetention(List<Snapshot> snaps, List<Checkpoint> candidateCheckpoints,
                                        List<TLogRecord> candidateTlogs, long written) {
         VolumeHeader all = new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, tlogs, checkpoint, foldedScos,
-                tlogCommitEpoch, new Retention(snaps, candidateCheckpoints, candidateTlogs, written));
+                tlogCommitEpoch, new Retention(snaps, candidateCheckpoints, candidateTlogs, written), lineage);
         java.util.Set<Checkpoint> cps = new java.util.LinkedHashSet<>();
         java.util.Set<TLogRecord> recs = new java.util.LinkedHashSet<>();
         for (Snapshot s : snaps) {
@@ -261,7 +295,7 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
         List<Checkpoint> keptCps = candidateCheckpoints.stream().filter(cps::contains).toList();
         List<TLogRecord> keptRecs = candidateTlogs.stream().filter(recs::contains).toList();
         return new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, tlogs, checkpoint, foldedScos,
-                tlogCommitEpoch, new Retention(snaps, keptCps, keptRecs, written));
+                tlogCommitEpoch, new Retention(snaps, keptCps, keptRecs, written), lineage);
     }
 
     /**
@@ -289,7 +323,7 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
             }
         }
         return new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, later, c, segments, tlogCommitEpoch,
-                retention).withRetention(retention.snapshots(), candidateCheckpoints, candidateTlogs,
+                retention, lineage).withRetention(retention.snapshots(), candidateCheckpoints, candidateTlogs,
                 retention.writtenBytes());
     }
 
@@ -300,7 +334,7 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
 
     public byte[] serialize() {
         boolean v2 = checkpoint != null || !foldedScos.isEmpty();
-        int format = retention.holdsAnything() ? 3 : v2 ? 2 : 1;
+        int format = !lineage.isEmpty() ? 4 : retention.holdsAnything() ? 3 : v2 ? 2 : 1;
         StringBuilder sb = new StringBuilder(MAGIC).append(format).append('\n');
         sb.append("name=").append(name).append('\n');
         sb.append("uuid=").append(uuid).append('\n');
@@ -308,6 +342,11 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
         sb.append("sco-clusters=").append(scoClusters).append('\n');
         sb.append("epoch=").append(epoch).append('\n');
         sb.append("tlog-commit-epoch=").append(tlogCommitEpoch).append('\n'); // older readers skip unknown keys
+        for (int d = 1; d <= lineage.size(); d++) {
+            Ancestor a = lineage.get(d - 1);
+            sb.append("ancestor=").append(d).append(',').append(a.uuid()).append(',').append(a.seq()).append(',')
+                    .append(a.volume()).append(',').append(a.snapshot()).append('\n');
+        }
         if (retention.writtenBytes() != 0) sb.append("written-bytes=").append(retention.writtenBytes()).append('\n');
         for (Snapshot x : retention.snapshots()) {
             sb.append("snapshot=").append(x.seq()).append(',').append(x.createdMillis()).append(',')
@@ -364,6 +403,7 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
         List<Snapshot> snaps = new ArrayList<>();
         List<Checkpoint> keptCheckpoints = new ArrayList<>();
         List<TLogRecord> keptTlogs = new ArrayList<>();
+        List<Ancestor> lineage = new ArrayList<>();
         String[] lines = new String(bytes, StandardCharsets.UTF_8).split("\n");
         if (lines.length == 0 || !lines[0].startsWith(MAGIC)) {
             throw new IllegalArgumentException("not a Stowage volume header");
@@ -420,11 +460,17 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
                     keptTlogs.add(new TLogRecord(Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]),
                             Long.parseLong(p[3])));
                 }
+                case "ancestor" -> { // volume and snapshot names hold no ','
+                    String[] p = v.split(",", 5);
+                    if (Integer.parseInt(p[0]) != lineage.size() + 1) throw new IllegalArgumentException("ancestor "
+                            + p[0] + " out of order");
+                    lineage.add(new Ancestor(p[3], UUID.fromString(p[1]), p[4], Long.parseLong(p[2])));
+                }
                 default -> { }
             }
         }
         if (tlogCommitEpoch < 0) tlogCommitEpoch = newestEpoch(tlogs, segments); // a header from before the line
         return new VolumeHeader(name, uuid, size, sco, epoch, tlogs, checkpoint, segments, tlogCommitEpoch,
-                new Retention(snaps, keptCheckpoints, keptTlogs, written));
+                new Retention(snaps, keptCheckpoints, keptTlogs, written), lineage);
     }
 }

@@ -46,12 +46,19 @@ final class VolumeLoader {
 
     static Volume open(String name, ObjectStore store, Path cacheDir, VolumeConfig config, LocalFiles files)
             throws IOException {
+        return open(name, store, cacheDir, config, files, null);
+    }
+
+    /** With {@code backend} to reach a clone's ancestors (see {@link NamespaceMap}); null: the volume is no clone. */
+    static Volume open(String name, ObjectStore store, Path cacheDir, VolumeConfig config, LocalFiles files,
+                       io.stowage.volume.store.Backend backend) throws IOException {
         long t0 = System.nanoTime();
         Optional<CacheState> cacheState = CacheState.read(cacheDir); // an unknown format fails before the claim
         store.fencePreviousOwner();
         ObjectStore.VolumeHeaderBytes raw = store.readHeader()
                 .orElseThrow(() -> new IOException("volume " + name + " does not exist"));
         VolumeHeader committed = VolumeHeader.parse(raw, name, store);
+        NamespaceMap ancestors = NamespaceMap.open(committed, backend); // before the claim: a missing parent fails here
         long epoch = raw.epoch() + 1;
         VolumeHeader header = committed.withEpoch(epoch);
         store.commitHeader(raw.epoch(), raw.lastTlog(),
@@ -127,7 +134,8 @@ final class VolumeLoader {
                         p.seq());
             }
         }
-        Volume v = new Volume(name, store, config, cacheDir, header, map, scos, epoch, files, reserve, kept);
+        Volume v = new Volume(name, store, config, cacheDir, header, map, scos, epoch, files, reserve, kept,
+                ancestors);
         if (!kept.equals(pending)) new PendingSnapshots(cacheDir, files, pending).replace(kept);
         v.recovered(jobs);
         boolean cut = replay.cut();

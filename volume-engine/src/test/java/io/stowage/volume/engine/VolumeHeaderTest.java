@@ -46,9 +46,9 @@ class VolumeHeaderTest {
         assertTrue(new String(v2.serialize(), StandardCharsets.UTF_8).startsWith("stowage-volume-header 2\n"));
         assertEquals(v2, VolumeHeader.parse(v2.serialize()));
         byte[] future = new String(v2.serialize(), StandardCharsets.UTF_8)
-                .replace("stowage-volume-header 2", "stowage-volume-header 4").getBytes(StandardCharsets.UTF_8);
+                .replace("stowage-volume-header 2", "stowage-volume-header 5").getBytes(StandardCharsets.UTF_8);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VolumeHeader.parse(future));
-        assertTrue(e.getMessage().contains("format 4"), e.getMessage());
+        assertTrue(e.getMessage().contains("format 5"), e.getMessage());
     }
 
     @Test
