@@ -324,6 +324,34 @@ class SnapshotTest {
         }
     }
 
+    /** A snapshot keeps what its map points at, not what was overwritten before it was taken. */
+    @Test
+    void dataOverwrittenBeforeASnapshotIsCollectableWhileTheSnapshotStays() throws Exception {
+        try (Volume v = create()) {
+            fill(v, 'A');
+            v.snapshots().create("s1");
+            fill(v, 'B');
+            v.snapshots().create("s2");
+            fill(v, 'C');
+            fill(v, 'D'); // C: overwritten before s3, in no snapshot's map
+            v.snapshots().create("s3");
+            v.snapshots().delete("s2"); // B: now in no snapshot's map either (s3 holds D)
+            fill(v, 'E');
+            v.syncToBackend(30_000);
+            long before = objectBytes();
+            Volume.ScrubResult r = v.scrub(0.5, 64);
+            long after = objectBytes();
+            // B and C (an SCO each of 64 clusters' worth, 16 per SCO): 8 SCOs
+            assertTrue(before - after >= 8L * 16 * Volume.CLUSTER, "B and C collected: " + before + " -> " + after
+                    + " bytes, " + r);
+            assertFilled(v, 'E');
+            v.snapshots().rollback("s3");
+            assertFilled(v, 'D');
+            v.snapshots().rollback("s1");
+            assertFilled(v, 'A');
+        }
+    }
+
     @Test
     void aRollbackDuringABackendOutageFailsInTimeAndIoGoesOn() throws Exception {
         try (Volume v = create(new VolumeConfig(16, 1, 60_000, 256 << 10, 64L << 20, 64L << 20))) {
