@@ -235,7 +235,17 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
         VolumeHeader cut = new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, upToCut, checkpoint,
                 foldedScos, tlogCommitEpoch, new Retention(kept, retention.checkpoints(), retention.tlogs(),
                 s.writtenBytes()), lineage);
-        return cut.withCheckpoint(c);
+        VolumeHeader folded = cut.withCheckpoint(c);
+        // the SCOs of the dropped TLogs stay covered (their number and epoch): the scrubber collects only committed
+        // SCOs it can tell are this lineage's, and an open after the rollback numbers new SCOs after them
+        List<ScoSegment> segments = new ArrayList<>(folded.foldedScos());
+        for (TLogRecord t : tlogs) {
+            if (t.seq() > s.seq() && t.lastSco() >= t.firstSco()) {
+                segments.add(new ScoSegment(t.epoch(), t.firstSco(), t.lastSco()));
+            }
+        }
+        return new VolumeHeader(name, uuid, sizeBytes, scoClusters, epoch, folded.tlogs(), folded.checkpoint(),
+                segments, tlogCommitEpoch, folded.retention(), lineage);
     }
 
     /** The checkpoint a snapshot's map starts from: the newest one at or before its cut, or null (an empty map). */

@@ -324,6 +324,25 @@ class SnapshotTest {
         }
     }
 
+    /** What a rollback dropped (the SCOs written after the snapshot) is the scrubber's to collect. */
+    @Test
+    void theScosWrittenAfterASnapshotAreCollectedAfterARollbackToIt() throws Exception {
+        try (Volume v = create()) {
+            fill(v, 'A');
+            v.snapshots().create("s");
+            fill(v, 'B');
+            v.syncToBackend(30_000);
+            v.snapshots().rollback("s");
+            v.syncToBackend(30_000);
+            long before = objectBytes();
+            Volume.ScrubResult r = v.scrub(0.5, 64);
+            long after = objectBytes();
+            assertTrue(before - after >= 4L * 16 * Volume.CLUSTER, "B collected: " + before + " -> " + after
+                    + " bytes, " + r);
+            assertFilled(v, 'A');
+        }
+    }
+
     /** A snapshot keeps what its map points at, not what was overwritten before it was taken. */
     @Test
     void dataOverwrittenBeforeASnapshotIsCollectableWhileTheSnapshotStays() throws Exception {
