@@ -108,7 +108,8 @@ class VolumeModelTest {
             int kind = r.nextInt(100);
             String what = "seed " + seed + " op " + op;
             int cloneOp = clones.nextInt(1000);
-            if (cloneOp < 15 && vols.size() <= LIVE_CLONES) { // clone a random snapshot; early on, a clone's
+            // clone a random snapshot (a clone's while no clone of a clone exists)
+            if (cloneOp < 15 && vols.size() <= LIVE_CLONES) {
                 List<Modelled> sources = vols.stream().filter(m -> !m.snapshots.isEmpty()).toList();
                 if (maxDepth < 2 && vols.size() > 1) sources = vols.subList(1, vols.size()); // a clone of a clone
                 if (!sources.isEmpty()) {
@@ -179,7 +180,8 @@ class VolumeModelTest {
                 verify(s, what + " after rollback to " + names.get(i));
             }
             // the other operations are on the volume two times in three, else on a random clone
-            Modelled m = vols.size() == 1 || clones.nextInt(3) > 0 ? main : vols.get(1 + clones.nextInt(vols.size() - 1));
+            Modelled m = vols.size() == 1 || clones.nextInt(3) > 0 ? main
+                    : vols.get(1 + clones.nextInt(vols.size() - 1));
             if (m != main) onClones++;
             Volume v = m.volume;
             byte[] model = m.bytes;
@@ -265,7 +267,8 @@ class VolumeModelTest {
                 assertEquals(x.clonesOf(info.name()), info.clones(), "clones of " + x.name + "@" + info.name());
             }
             assertEquals(new ArrayList<>(x.snapshots.keySet()),
-                    x.volume.snapshots().list().stream().map(Snapshots.SnapshotInfo::name).toList(), "snapshots of " + x.name);
+                    x.volume.snapshots().list().stream().map(Snapshots.SnapshotInfo::name).toList(),
+                    "snapshots of " + x.name);
             List<String> names = new ArrayList<>(x.snapshots.keySet());
             for (int i = names.size() - 1; i >= 0; i--) { // every snapshot left still holds its bytes
                 x.volume.snapshots().rollback(names.get(i));
