@@ -29,13 +29,12 @@ class CheckpointTest {
     @TempDir Path dir;
 
     /** Counts reads of TLog and checkpoint objects (what an open from the backend costs). */
-    static final class CountingBackend implements Backend {
-        final DirectoryBackend real;
+    static final class CountingBackend extends ForwardingBackend {
         final AtomicInteger tlogReads = new AtomicInteger();
         final AtomicInteger checkpointReads = new AtomicInteger();
 
         CountingBackend(Path root) throws IOException {
-            real = new DirectoryBackend(root);
+            super(root);
         }
 
         private void count(String n) {
@@ -54,15 +53,6 @@ class CheckpointTest {
             };
         }
 
-        @Override
-        public List<String> volumes() throws IOException {
-            return real.volumes();
-        }
-
-        @Override
-        public void deleteVolume(String name) throws IOException {
-            real.deleteVolume(name);
-        }
     }
 
     /** Commits {@code tlogs} TLogs of random single-cluster writes and discards, recorded in {@code expected}. */

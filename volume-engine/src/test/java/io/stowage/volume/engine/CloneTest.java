@@ -25,8 +25,7 @@ class CloneTest {
     @TempDir Path dir;
 
     /** A directory backend whose stores call {@link #hook} (volume, operation, object) before each operation. */
-    static final class HookedBackend implements Backend {
-        final DirectoryBackend real;
+    static final class HookedBackend extends ForwardingBackend {
         volatile Hook hook = (v, op, n) -> { };
 
         interface Hook {
@@ -34,7 +33,7 @@ class CloneTest {
         }
 
         HookedBackend(Path root) throws IOException {
-            real = new DirectoryBackend(root);
+            super(root);
         }
 
         @Override
@@ -53,15 +52,6 @@ class CloneTest {
             };
         }
 
-        @Override
-        public List<String> volumes() throws IOException {
-            return real.volumes();
-        }
-
-        @Override
-        public void deleteVolume(String name) throws IOException {
-            real.deleteVolume(name);
-        }
     }
 
     HookedBackend backend;

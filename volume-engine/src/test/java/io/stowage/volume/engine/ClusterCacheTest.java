@@ -23,12 +23,11 @@ class ClusterCacheTest {
     @TempDir Path dir;
 
     /** The directory backend, counting ranged reads of SCO objects. */
-    static final class CountingBackend implements Backend {
-        final DirectoryBackend real;
+    static final class CountingBackend extends ForwardingBackend {
         final AtomicInteger scoReads = new AtomicInteger();
 
         CountingBackend(Path root) throws IOException {
-            real = new DirectoryBackend(root);
+            super(root);
         }
 
         @Override
@@ -41,15 +40,6 @@ class ClusterCacheTest {
             };
         }
 
-        @Override
-        public List<String> volumes() throws IOException {
-            return real.volumes();
-        }
-
-        @Override
-        public void deleteVolume(String name) throws IOException {
-            real.deleteVolume(name);
-        }
     }
 
     private static byte[] random(int n, long seed) {

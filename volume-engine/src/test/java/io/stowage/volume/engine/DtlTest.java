@@ -24,12 +24,11 @@ class DtlTest {
     @TempDir Path dir;
 
     /** The volume's SCO, TLog and header writes fail while {@code uploadsDown} is set; DTL objects still go through. */
-    static final class NoCommits implements Backend {
-        final DirectoryBackend real;
+    static final class NoCommits extends ForwardingBackend {
         volatile boolean uploadsDown = true;
 
         NoCommits(Path root) throws IOException {
-            real = new DirectoryBackend(root);
+            super(root);
         }
 
         @Override
@@ -52,15 +51,6 @@ class DtlTest {
             };
         }
 
-        @Override
-        public List<String> volumes() throws IOException {
-            return real.volumes();
-        }
-
-        @Override
-        public void deleteVolume(String name) throws IOException {
-            real.deleteVolume(name);
-        }
     }
 
     private static byte[] random(int n, long seed) {

@@ -27,12 +27,11 @@ class DurabilityContractTest {
     @TempDir Path dir;
 
     /** A backend that can be taken down: every call fails while {@code down} is set. */
-    static final class FlakyBackend implements Backend {
-        final DirectoryBackend real;
+    static final class FlakyBackend extends ForwardingBackend {
         volatile boolean down;
 
         FlakyBackend(Path root) throws IOException {
-            real = new DirectoryBackend(root);
+            super(root);
         }
 
         @Override
@@ -46,15 +45,6 @@ class DurabilityContractTest {
             };
         }
 
-        @Override
-        public List<String> volumes() throws IOException {
-            return real.volumes();
-        }
-
-        @Override
-        public void deleteVolume(String name) throws IOException {
-            real.deleteVolume(name);
-        }
     }
 
     private static byte[] random(int n, long seed) {

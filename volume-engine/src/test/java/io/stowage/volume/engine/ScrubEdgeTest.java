@@ -21,12 +21,11 @@ class ScrubEdgeTest {
     @TempDir Path dir;
 
     /** The directory backend, whose stores run {@link #onList} (if set) when the scrub lists its SCO objects. */
-    static final class HookedBackend implements Backend {
-        final DirectoryBackend real;
+    static final class HookedBackend extends ForwardingBackend {
         volatile Runnable onList;
 
         HookedBackend(Path root) throws IOException {
-            real = new DirectoryBackend(root);
+            super(root);
         }
 
         @Override
@@ -44,15 +43,6 @@ class ScrubEdgeTest {
             };
         }
 
-        @Override
-        public List<String> volumes() throws IOException {
-            return real.volumes();
-        }
-
-        @Override
-        public void deleteVolume(String name) throws IOException {
-            real.deleteVolume(name);
-        }
     }
 
     private static byte[] random(int n, long seed) {

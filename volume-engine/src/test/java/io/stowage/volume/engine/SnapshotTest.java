@@ -27,8 +27,7 @@ class SnapshotTest {
     @TempDir Path dir;
 
     /** A backend whose stores call {@link #hook} before each operation (to fail one). */
-    static final class HookedBackend implements Backend {
-        final DirectoryBackend real;
+    static final class HookedBackend extends ForwardingBackend {
         volatile Hook hook = (op, n) -> { };
 
         interface Hook {
@@ -36,7 +35,7 @@ class SnapshotTest {
         }
 
         HookedBackend(Path root) throws IOException {
-            real = new DirectoryBackend(root);
+            super(root);
         }
 
         @Override
@@ -49,15 +48,6 @@ class SnapshotTest {
             };
         }
 
-        @Override
-        public List<String> volumes() throws IOException {
-            return real.volumes();
-        }
-
-        @Override
-        public void deleteVolume(String name) throws IOException {
-            real.deleteVolume(name);
-        }
     }
 
     HookedBackend backend;
