@@ -1,5 +1,7 @@
 package io.stowage.volume.engine;
 
+import static io.stowage.volume.engine.TestBytes.random;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -40,12 +42,6 @@ class ClusterCacheTest {
             };
         }
 
-    }
-
-    private static byte[] random(int n, long seed) {
-        byte[] b = new byte[n];
-        new Random(seed).nextBytes(b);
-        return b;
     }
 
     private static byte[] read(Volume v, long offset, int n) throws IOException {

@@ -1,5 +1,8 @@
 package io.stowage.volume.engine;
 
+import static io.stowage.volume.engine.TestBytes.random;
+import static io.stowage.volume.engine.TestBytes.read;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.stowage.volume.store.Backend;
@@ -51,18 +54,6 @@ class DtlTest {
             };
         }
 
-    }
-
-    private static byte[] random(int n, long seed) {
-        byte[] b = new byte[n];
-        new Random(seed).nextBytes(b);
-        return b;
-    }
-
-    private static byte[] read(Volume v, long off, int len) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(len);
-        v.read(off, b);
-        return b.array();
     }
 
     @Test

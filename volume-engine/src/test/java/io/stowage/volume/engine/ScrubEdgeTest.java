@@ -1,5 +1,8 @@
 package io.stowage.volume.engine;
 
+import static io.stowage.volume.engine.TestBytes.random;
+import static io.stowage.volume.engine.TestBytes.read;
+
 import io.stowage.volume.store.Backend;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -43,18 +46,6 @@ class ScrubEdgeTest {
             };
         }
 
-    }
-
-    private static byte[] random(int n, long seed) {
-        byte[] b = new byte[n];
-        new Random(seed).nextBytes(b);
-        return b;
-    }
-
-    private static byte[] read(Volume v, long off, int len) throws IOException {
-        ByteBuffer b = ByteBuffer.allocate(len);
-        v.read(off, b);
-        return b.array();
     }
 
     @Test

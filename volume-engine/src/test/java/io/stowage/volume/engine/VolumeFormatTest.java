@@ -1,5 +1,7 @@
 package io.stowage.volume.engine;
 
+import static io.stowage.volume.engine.TestBytes.random;
+
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.stowage.volume.store.DirectoryObjectStore;
@@ -23,12 +25,6 @@ class VolumeFormatTest {
     static final VolumeConfig FIXTURE_CONFIG = new VolumeConfig(16, 2, 60_000, 64 << 20, 64 << 20, 16L << 20);
     static final int SIZE = 1 << 20;
     @TempDir Path dir;
-
-    private static byte[] random(int n, long seed) {
-        byte[] b = new byte[n];
-        new Random(seed).nextBytes(b);
-        return b;
-    }
 
     /** What the generator wrote, as a plain array: committed operations, then (if {@code withTail}) the tail. */
     private static byte[] expected(boolean withTail) {
