@@ -163,15 +163,17 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * The admin API, or null when off. A port already taken is logged and the node serves iSCSI without it: the
-     * initiators' service matters more than the operator's (the CLI then says no daemon answers).
+     * The admin API, or null when off. A port already taken fails the start, as for the portal and the metrics: a
+     * node whose operator cannot reach it is not one to leave running unnoticed (systemd shows the one line naming
+     * the key, and Restart=on-failure retries).
      */
-    private AdminApi startAdmin(StowageConfig config) {
+    private AdminApi startAdmin(StowageConfig config) throws IOException {
         if (config.admin() == null) return null;
+        AdminToken token = AdminToken.loadOrCreate(config.adminTokenFile());
+        String backendName = config.rados() != null ? "rados:" + config.rados().pool() : "directory";
+        AdminApi api;
         try {
-            AdminToken token = AdminToken.loadOrCreate(config.adminTokenFile());
-            String backendName = config.rados() != null ? "rados:" + config.rados().pool() : "directory";
-            AdminApi api = new AdminApi(config.admin(), token, operations,
+            api = new AdminApi(config.admin(), token, operations,
                     () -> {
                         try {
                             InetSocketAddress p = portal.boundAddress();
@@ -180,17 +182,16 @@ public final class Daemon implements AutoCloseable {
                             throw new java.io.UncheckedIOException(e);
                         }
                     });
-            log.info("admin API at http://{}:{}/v1/ (token in {})", api.address().getHostString(),
-                    api.address().getPort(), config.adminTokenFile());
-            return api;
         } catch (IOException e) {
-            log.error("admin API off: config key 'admin.listen': cannot serve on {}: {}", config.admin(),
-                    e.getMessage());
-            return null;
+            throw new IOException("config key 'admin.listen': cannot listen on " + config.admin().getHostString() + ":"
+                    + config.admin().getPort() + ": " + e.getMessage(), e);
         }
+        log.info("admin API at http://{}:{}/v1/ (token in {})", api.address().getHostString(),
+                api.address().getPort(), config.adminTokenFile());
+        return api;
     }
 
-    /** Where the admin API listens, or null (off, or its port was taken). */
+    /** Where the admin API listens, or null (admin.listen = off). */
     public InetSocketAddress adminAddress() {
         return admin == null ? null : admin.address();
     }
