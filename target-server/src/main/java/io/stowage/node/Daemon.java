@@ -77,10 +77,8 @@ public final class Daemon implements AutoCloseable {
             this.engine = new VolumeEngine(config.dataDir().resolve("cache"), backend, config.volumeConfig());
             // volumes, targets and LUNs come from the catalogue in the backend (seeded from the config at first
             // start); every volume the operations open, now or later, closes after the portal and the drain
-            directory = new TargetDirectory(List.of(), config.discoveryChap());
-            if (config.discoveryChap() != null) {
-                log.info("discovery sessions require CHAP{}", config.discoveryChap().mutual() ? " (mutual)" : "");
-            }
+            // discovery CHAP too: the catalogue's if set (stowage chap set --discovery), else the file's
+            directory = new TargetDirectory(List.of());
             operations = opened.push("the volumes", new Operations(engine, new CatalogueStore(backend.nodeStore()),
                     directory, registry, buffers, io, config.nodeId(), fileSettings(config)));
             operations.start();
@@ -159,7 +157,7 @@ public final class Daemon implements AutoCloseable {
         c.targets().forEach((name, t) -> targets.put(name,
                 new io.stowage.node.catalogue.Catalogue.TargetEntry(t.iqn(), t.luns())));
         return new Operations.FileSettings(c.nodeName(), c.volumeSizes(), targets, c::chap, c::allowedInitiators,
-                c::writeThrough);
+                c::writeThrough, c.discoveryChap());
     }
 
     /**
