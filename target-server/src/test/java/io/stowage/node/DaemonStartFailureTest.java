@@ -28,6 +28,7 @@ class DaemonStartFailureTest {
     static void warmUp(@TempDir Path warm) throws Exception {
         StowageConfig c = StowageConfig.from(Map.of("target.t.lun.0", "v", "volume.v.size", "16M"));
         c.overrideDataDir(warm);
+        c.overrideAdmin("127.0.0.1:0"); // a free port: the default 7260 may be taken, which refuses the start
         c.overridePort(0);
         new Daemon(c).close();
     }
@@ -35,6 +36,7 @@ class DaemonStartFailureTest {
     private StowageConfig config(Map<String, String> keys, int portalPort) throws ConfigException {
         StowageConfig c = StowageConfig.from(keys);
         c.overrideDataDir(dir);
+        c.overrideAdmin("127.0.0.1:0"); // a free port: the default 7260 may be taken, which refuses the start
         c.overridePort(portalPort);
         return c;
     }
