@@ -162,7 +162,7 @@ class Bench:
     def start_stowage(self, name, port, extra_conf, multi=False):
         conf = os.path.join(self.work, f"{name}.conf")
         with open(conf, "w") as f:
-            f.write(f"portal = 127.0.0.1:{port}\ndata-dir = {self.work}/{name}-var\n"
+            f.write(f"portal = 127.0.0.1:{port}\ndata-dir = {self.work}/{name}-var\nadmin.listen = off\n"
                     f"target.bench.iqn = iqn.2026-11.io.stowage:bench\ntarget.bench.lun.0 = bench\n"
                     f"volume.bench.size = 1G\nadmin.listen = off\n{extra_conf}")
             if multi:

@@ -26,6 +26,7 @@ class ConfigReloadTest {
     private StowageConfig config(Map<String, String> keys) throws Exception {
         StowageConfig c = StowageConfig.from(keys);
         c.overrideDataDir(dir);
+        c.overrideAdmin("127.0.0.1:0"); // a free port: the default 7260 may be taken, which refuses the start
         c.overridePort(0);
         return c;
     }
