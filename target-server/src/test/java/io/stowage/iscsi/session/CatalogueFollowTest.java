@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.*;
 import io.stowage.node.Daemon;
 import io.stowage.node.admin.Operations;
 import io.stowage.scsi.LogicalUnit;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -29,17 +28,11 @@ class CatalogueFollowTest {
         }
     }
 
-    /** TEST UNIT READY on {@code lun}: 0 for GOOD, else (ASC << 8 | ASCQ) of the sense. */
-    private static int testUnitReady(TestInitiator t, long lun, int itt) throws Exception {
-        ByteBuffer h = TestInitiator.bhs(0x01, 0x81, 0);
-        h.putLong(8, lun << 48);
-        h.putInt(16, itt);
-        h.putInt(24, t.cmdSn++);
-        t.send(h, null);
-        TestInitiator.Rx r = t.next();
-        assertEquals(0x21, r.opcode());
-        if (r.bhs()[3] == 0) return 0;
-        return (r.data()[2 + 12] & 0xFF) << 8 | (r.data()[2 + 13] & 0xFF);
+
+    /** Node gw-X on the shared directory backend, serving target tX (LUN 0 = volume vX), polling every {@code poll} s. */
+    private static Daemon node(Path dir, String x, int id, String poll) throws Exception {
+        return LoopbackDaemon.start(dir, Map.of("node.name", "gw-" + x, "catalogue.poll-interval", poll,
+                "node.id", Integer.toString(id), "target.t" + x + ".lun.0", "v" + x, "volume.v" + x + ".size", "16M"));
     }
 
     private static LogicalUnit lun(Daemon d, int lun) {
@@ -49,21 +42,19 @@ class CatalogueFollowTest {
 
     @Test
     void nodeBServesWhatNodeAChangesInItsTargetsWithoutARestart() throws Exception {
-        Daemon a = LoopbackDaemon.start(dir, Map.of("node.name", "gw-a", "catalogue.poll-interval", "1",
-                "target.ta.lun.0", "va", "volume.va.size", "16M"));
-        Daemon b = LoopbackDaemon.start(dir, Map.of("node.name", "gw-b", "catalogue.poll-interval", "1",
-                "node.id", "2", "target.tb.lun.0", "vb", "volume.vb.size", "16M"));
+        Daemon a = node(dir, "a", 1, "1");
+        Daemon b = node(dir, "b", 2, "1");
         Operations onA = a.operations();
         try (TestInitiator t = new TestInitiator(b.portalAddress())) {
             assertNull(a.targets().find(TB), "tb is gw-b's");
             assertEquals(0, t.login(TB, Map.of()).bhs()[36]);
-            assertEquals(0x2900, testUnitReady(t, 0, 1), "POWER ON first");
+            assertEquals(0x2900, t.testUnitReady(0, 1), "POWER ON first");
 
             onA.createVolume("shared", 16L << 20);
             assertEquals(1, onA.addExport("tb", "shared", null).lun());
             assertNull(a.targets().find(TB), "A does not serve B's target");
             await(() -> lun(b, 1) != null, "LUN 1 added");
-            assertEquals(0x3F0E, testUnitReady(t, 0, 2), "REPORTED LUNS DATA HAS CHANGED on B's session");
+            assertEquals(0x3F0E, t.testUnitReady(0, 2), "REPORTED LUNS DATA HAS CHANGED on B's session");
             assertEquals(java.util.Set.of("va"), a.operations().openVolumes().keySet(), "A opened none of B's volumes");
 
             onA.resizeVolume("shared", 32L << 20);
@@ -77,8 +68,8 @@ class CatalogueFollowTest {
 
             onA.removeExport("tb", 1);
             await(() -> lun(b, 1) == null, "LUN 1 removed");
-            assertEquals(0x3F0E, testUnitReady(t, 0, 3), "told of the removal too");
-            assertEquals(0, testUnitReady(t, 0, 4), "the session logged in before all this still works");
+            assertEquals(0x3F0E, t.testUnitReady(0, 3), "told of the removal too");
+            assertEquals(0, t.testUnitReady(0, 4), "the session logged in before all this still works");
 
             onA.deleteVolume("shared");
             await(() -> !b.operations().openVolumes().containsKey("shared"), "deleted volume closed");
@@ -94,10 +85,8 @@ class CatalogueFollowTest {
 
     @Test
     void withPollingOffANodeFollowsAtItsOwnOperations() throws Exception {
-        Daemon a = LoopbackDaemon.start(dir, Map.of("node.name", "gw-a", "catalogue.poll-interval", "0",
-                "target.ta.lun.0", "va", "volume.va.size", "16M"));
-        Daemon b = LoopbackDaemon.start(dir, Map.of("node.name", "gw-b", "catalogue.poll-interval", "0",
-                "node.id", "2", "target.tb.lun.0", "vb", "volume.vb.size", "16M"));
+        Daemon a = node(dir, "a", 1, "0");
+        Daemon b = node(dir, "b", 2, "0");
         try {
             a.operations().createVolume("shared", 16L << 20);
             a.operations().addExport("tb", "shared", null);
