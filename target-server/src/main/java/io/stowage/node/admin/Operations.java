@@ -571,19 +571,19 @@ public final class Operations implements AutoCloseable {
     /**
      * A backend restart of {@code volume}, as a job: its writes are flushed and uploaded, it is closed, its local
      * cache (SCOs, TLogs, LMDB) is dropped and it is opened again from the backend alone (the map rebuilt from the
-     * header, checkpoint and TLogs), as after a lost cache disk. Refused while a target exports it here (the LU
-     * would lose its device) and while another job works on it; the cache is kept if the uploads do not finish.
+     * header, checkpoint and TLogs), as after a lost cache disk. Refused while a target exports it (here the LU would
+     * lose its device; on another node, opening it here would take it from that node) and while another job works on
+     * it; the cache is kept if the uploads do not finish.
      */
     public synchronized Jobs.JobView rebuild(String volume) throws IOException {
         refresh();
         if (volume == null || !current.volumes().containsKey(volume)) throw unknownVolume("name", volume);
-        for (ExportedTarget t : live.values()) {
-            for (Map.Entry<Integer, LogicalUnit> lun : t.scsi().luns().entrySet()) {
-                if (lun.getValue().volume().name().equals(volume)) {
-                    throw new AdminException(Kind.IN_USE, "name", "volume " + volume + " is exported as LUN "
-                            + lun.getKey() + " of " + t.name() + " here; remove the export first");
-                }
-            }
+        List<Catalogue.Export> exports = current.exportsOf(volume); // on any node: opening it here would take it over
+        if (!exports.isEmpty()) {
+            Catalogue.Export e = exports.get(0);
+            throw new AdminException(Kind.IN_USE, "name", "volume " + volume + " is exported as LUN " + e.lun()
+                    + " of target " + e.target() + "; remove the export first (stowage export remove " + e.target()
+                    + " " + e.lun() + ")");
         }
         busy(volume, "backend restart");
         units.remove(volume);

@@ -240,7 +240,7 @@ public final class Cli {
 
         @Command(name = "rebuild", mixinStandardHelpOptions = true, description = "Backend restart: flush and upload"
                 + " VOLUME's writes, drop its local cache and open it again from the backend alone (as after a lost "
-                + "cache disk). Refused while exported here.")
+                + "cache disk). Refused while exported.")
         int rebuild(@Mixin Client c, @Parameters(paramLabel = "NAME") String name, @Mixin NoWait noWait) {
             AdminClient api = c.api();
             JsonNode job = api.post("v1/volumes/" + seg(name) + "/rebuild", Map.of());
