@@ -82,6 +82,9 @@ public final class Daemon implements AutoCloseable {
             operations = opened.push("the volumes", new Operations(engine, new CatalogueStore(backend.nodeStore()),
                     directory, registry, buffers, io, config.nodeId(), fileSettings(config)));
             operations.start();
+            // other nodes' changes to the shared catalogue, served here live; stops before the volumes close
+            opened.push("the catalogue follower", new CatalogueFollower(config.cataloguePollInterval(),
+                    operations::follow));
             // closed before the volumes are
             opened.push("the snapshot schedule", new SnapshotSchedule(() -> this.config.snapshotPolicies(),
                     operations::openVolumes, java.time.Clock.systemUTC(), 30));
@@ -144,6 +147,9 @@ public final class Daemon implements AutoCloseable {
         }
         if (!fresh.portal().equals(config.portal())) report.add("portal changed: needs a restart");
         if (fresh.nodeId() != config.nodeId()) report.add("node.id changed: needs a restart");
+        if (fresh.cataloguePollInterval() != config.cataloguePollInterval()) {
+            report.add("catalogue.poll-interval changed: needs a restart");
+        }
         if (!fresh.volumeConfig().equals(config.volumeConfig())) report.add("engine.* changed: needs a restart");
         config = fresh;
         for (String line : report) log.info("reload: {}", line);

@@ -409,6 +409,11 @@ public final class StowageConfig {
         return get(StowageProperties.NODE_ID);
     }
 
+    /** Seconds between two polls of the catalogue's version (0: no polling). */
+    public int cataloguePollInterval() {
+        return get(StowageProperties.CATALOGUE_POLL_INTERVAL);
+    }
+
     public int nopInInterval() {
         return get(StowageProperties.NOP_IN_INTERVAL);
     }

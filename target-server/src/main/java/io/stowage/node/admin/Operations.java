@@ -281,10 +281,21 @@ public final class Operations implements AutoCloseable {
                 }
             }
         }
-        for (Map.Entry<String, BlockDevice> d : devices.entrySet()) {
+        for (Map.Entry<String, BlockDevice> d : List.copyOf(devices.entrySet())) {
             Catalogue.VolumeEntry wanted = c.volumes().get(d.getKey());
             BlockDevice dev = d.getValue();
-            if (wanted == null || wanted.sizeBytes() <= dev.sizeBytes()) continue;
+            if (wanted == null) { // deleted on another node (it was exported nowhere, or the delete was refused)
+                units.remove(d.getKey());
+                devices.remove(d.getKey());
+                try {
+                    dev.close();
+                } catch (RuntimeException ex) {
+                    log.warn("closing volume {} failed: {}", d.getKey(), ex.toString());
+                }
+                report.add("volume " + d.getKey() + " closed: deleted from the catalogue");
+                continue;
+            }
+            if (wanted.sizeBytes() <= dev.sizeBytes()) continue;
             try {
                 ((VolumeBlockDevice) dev).volume().resize(wanted.sizeBytes());
                 LogicalUnit u = units.get(d.getKey());
@@ -399,6 +410,7 @@ public final class Operations implements AutoCloseable {
             throw e;
         }
         log.info("volume {} created ({} bytes, thin)", name, sizeBytes);
+        reconcile(new ArrayList<>()); // the catalogue stored may hold other nodes' changes too
         return volume(name);
     }
 
@@ -435,6 +447,7 @@ public final class Operations implements AutoCloseable {
             throw e;
         }
         log.info("volume {} created as a clone of {}@{}", name, parent, snapshot);
+        reconcile(new ArrayList<>());
         return volume(name);
     }
 
@@ -500,6 +513,7 @@ public final class Operations implements AutoCloseable {
         if (dev != null) dev.close();
         engine.delete(name);
         log.info("volume {} deleted", name);
+        reconcile(new ArrayList<>());
     }
 
     // ---- snapshots (the engine's Volume.snapshots(); the volume is opened if it was not)
@@ -557,19 +571,19 @@ public final class Operations implements AutoCloseable {
     /**
      * A backend restart of {@code volume}, as a job: its writes are flushed and uploaded, it is closed, its local
      * cache (SCOs, TLogs, LMDB) is dropped and it is opened again from the backend alone (the map rebuilt from the
-     * header, checkpoint and TLogs), as after a lost cache disk. Refused while a target exports it here (the LU
-     * would lose its device) and while another job works on it; the cache is kept if the uploads do not finish.
+     * header, checkpoint and TLogs), as after a lost cache disk. Refused while a target exports it (here the LU would
+     * lose its device; on another node, opening it here would take it from that node) and while another job works on
+     * it; the cache is kept if the uploads do not finish.
      */
     public synchronized Jobs.JobView rebuild(String volume) throws IOException {
         refresh();
         if (volume == null || !current.volumes().containsKey(volume)) throw unknownVolume("name", volume);
-        for (ExportedTarget t : live.values()) {
-            for (Map.Entry<Integer, LogicalUnit> lun : t.scsi().luns().entrySet()) {
-                if (lun.getValue().volume().name().equals(volume)) {
-                    throw new AdminException(Kind.IN_USE, "name", "volume " + volume + " is exported as LUN "
-                            + lun.getKey() + " of " + t.name() + " here; remove the export first");
-                }
-            }
+        List<Catalogue.Export> exports = current.exportsOf(volume); // on any node: opening it here would take it over
+        if (!exports.isEmpty()) {
+            Catalogue.Export e = exports.get(0);
+            throw new AdminException(Kind.IN_USE, "name", "volume " + volume + " is exported as LUN " + e.lun()
+                    + " of target " + e.target() + "; remove the export first (stowage export remove " + e.target()
+                    + " " + e.lun() + ")");
         }
         busy(volume, "backend restart");
         units.remove(volume);
@@ -965,13 +979,30 @@ public final class Operations implements AutoCloseable {
         return out;
     }
 
-    /** Reads the catalogue again: another node may have changed it (served here at the next change or reload). */
+    /**
+     * Reads the catalogue again and, if another node changed it, serves what it says now, as if the change had been
+     * made here ({@link #reconcile}: targets, LUNs with their unit attentions, ACLs, CHAP, grown volumes).
+     */
     private void refresh() throws IOException {
         Optional<CatalogueStore.Versioned> v = store.read();
         if (v.isPresent() && v.get().version() != version) {
+            log.info("catalogue version {} (this node had {}): applying what changed elsewhere", v.get().version(),
+                    version);
             current = v.get().catalogue();
             version = v.get().version();
+            reconcile(new ArrayList<>());
         }
+    }
+
+    /**
+     * Follows the catalogue (the daemon calls this every {@code catalogue.poll-interval}): one read of the stored
+     * catalogue, and if its version moved, the changes other nodes made are served here. Returns the catalogue
+     * version this node now serves.
+     */
+    public synchronized long follow() throws IOException {
+        if (closed) return version;
+        refresh();
+        return version;
     }
 
     private static List<ExportView> exportViews(List<Catalogue.Export> exports) {

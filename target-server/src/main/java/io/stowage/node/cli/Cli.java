@@ -25,18 +25,24 @@ import picocli.CommandLine.Spec;
  * {@code volume create|list|show|resize|clone|rebuild|delete}, {@code snapshot create|list|delete|rollback} (names
  * {@code volume@snapshot}, as rbd), {@code target create|list|delete}, {@code acl}, {@code chap},
  * {@code export add|remove|list}, {@code scrub}, {@code job list|show}, {@code session list}, {@code status}.
- * Long operations (rollback, backend restart) are jobs the command follows to their end unless {@code --no-wait}. Human tables by default, {@code --json} for scripts, sizes in K/M/G/T,
- * and the exit codes of {@link ExitCode}. {@code stowage serve} is {@code io.stowage.node.Main}'s, unchanged.
+ * Long operations (rollback, backend restart) are jobs the command follows to their end unless {@code --no-wait}.
+ * Human tables by default, {@code --json} for scripts, sizes in K/M/G/T, and the exit codes of {@link ExitCode}.
+ * {@code stowage serve} is run by {@code io.stowage.node.Main}; its options are {@link ServeCommand}'s, listed here so
+ * that help, completion and the man page ({@link ManPage}) come from one set of definitions.
  */
 @Command(name = "stowage", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         description = "Manage a running Stowage node: volumes, snapshots, targets, LUN exports, ACLs, CHAP, jobs, "
                 + "sessions.%n"
                 + "(`stowage serve` runs the node itself; see stowage serve --help.)",
-        subcommands = {Cli.VolumeCommands.class, Cli.SnapshotCommands.class, Cli.TargetCommands.class, Cli.AclCommands.class, ChapCommands.class, Cli.ExportCommands.class, Cli.ScrubCommands.class,
-                JobCommands.class, Cli.SessionCommands.class, Cli.StatusCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {ServeCommand.class, Cli.VolumeCommands.class, Cli.SnapshotCommands.class,
+                Cli.TargetCommands.class, Cli.AclCommands.class, ChapCommands.class, Cli.ExportCommands.class,
+                Cli.ScrubCommands.class, JobCommands.class, Cli.SessionCommands.class, Cli.StatusCommand.class,
+                CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:success", "1:the daemon failed the operation (or the job did)", "2:bad usage or a refused value (bad size, bad name)",
-                "3:no such volume, target or LUN", "4:the name is already taken", "5:in use (delete of an exported volume)",
+        exitCodeList = {"0:success", "1:the daemon failed the operation (or the job did)",
+                "2:bad usage or a refused value (bad size, bad name)",
+                "3:no such volume, target, LUN, snapshot or job", "4:the name (IQN, LUN, snapshot) is already taken",
+                "5:in use (a volume exported or with clones, a target with LUNs, a volume a job works on)",
                 "6:no token or a wrong one", "7:no daemon answers"},
         footer = {"%nSee docs/operations.md; the admin API's description: GET /v1/openapi.json."})
 public final class Cli {
@@ -56,6 +62,11 @@ public final class Cli {
         cl.setOut(o);
         cl.setErr(e);
         return cl.execute(args);
+    }
+
+    /** The usage of {@code stowage} and its subcommands, as --help prints it (no colours). */
+    public static String usage() {
+        return commandLine().getUsageMessage(CommandLine.Help.Ansi.OFF);
     }
 
     static CommandLine commandLine() {
@@ -229,7 +240,7 @@ public final class Cli {
 
         @Command(name = "rebuild", mixinStandardHelpOptions = true, description = "Backend restart: flush and upload"
                 + " VOLUME's writes, drop its local cache and open it again from the backend alone (as after a lost "
-                + "cache disk). Refused while exported here.")
+                + "cache disk). Refused while exported.")
         int rebuild(@Mixin Client c, @Parameters(paramLabel = "NAME") String name, @Mixin NoWait noWait) {
             AdminClient api = c.api();
             JsonNode job = api.post("v1/volumes/" + seg(name) + "/rebuild", Map.of());

@@ -138,11 +138,7 @@ class ChapLiveTest {
             }
 
             // the session logged in before any of this still works
-            ByteBuffer tur = TestInitiator.bhs(0x01, 0x81, 0);
-            tur.putInt(16, 5);
-            tur.putInt(24, before.cmdSn++);
-            before.send(tur, null);
-            assertEquals(0x21, before.next().opcode(), "the old session still answers");
+            assertEquals(0x2900, before.testUnitReady(0, 5), "the old session still answers (its POWER ON first)");
 
             ChapView cleared = ops.clearChap("demo");
             assertEquals("none", cleared.mode());
