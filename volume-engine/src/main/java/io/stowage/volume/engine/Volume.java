@@ -976,6 +976,7 @@ public final class Volume implements AutoCloseable {
     void abandon() {
         closing = true;
         halted = new IOException("abandoned"); // first: a scrub pass waiting for uploads stops now, not in 300 s
+        if (dtl != null) dtl.stop(); // and a flush waiting for a DTL write that keeps failing
         stopScrubber();
         uploader.stop(0); // a crash leaves no thread behind either; it stops after its current step
         checkpoints.stop();
