@@ -14,8 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Long operations (a scrub pass) run as jobs, one at a time on their own thread, so an API request answers at once
- * with a job the client polls. The last {@value #KEPT} jobs are remembered (not across a restart). Thread-safe.
+ * Long operations (a rollback, a backend restart, a scrub pass) run as jobs, one at a time on their own thread, so an
+ * API request answers at once with a job the client polls (a job queued behind another is QUEUED until it starts). The last {@value #KEPT} jobs are remembered (not across a restart). Thread-safe.
  */
 public final class Jobs implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Jobs.class);

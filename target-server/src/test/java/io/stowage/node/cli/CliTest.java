@@ -235,6 +235,21 @@ class CliTest {
         assertEquals("DONE", AdminClient.JSON.readTree(r.out()).path("state").asText());
     }
 
+    /** On a terminal the progress is one line redrawn in place (carriage returns), ended by a newline. */
+    @Test
+    void onATerminalTheProgressIsOneLineRedrawn() throws Exception {
+        AdminClient api = new AdminClient(java.net.URI.create(url + "/"), dir.resolve("admin.token"));
+        assertEquals(0, cli("snapshot", "create", "demo@t").code());
+        JsonNode job = api.post("v1/volumes/demo/snapshots/t/rollback", Map.of());
+        java.io.StringWriter w = new java.io.StringWriter();
+        JsonNode done = JobWaiter.follow(api, job, "rollback of demo@t", new java.io.PrintWriter(w), false, true);
+        assertEquals("DONE", done.path("state").asText());
+        String shown = w.toString();
+        assertTrue(shown.startsWith("\rrollback of demo@t: "), shown);
+        assertTrue(shown.endsWith(" s  \n") && shown.contains("\rrollback of demo@t: done "), shown);
+        assertEquals(1, shown.chars().filter(ch -> ch == '\n').count(), "one line, redrawn: " + shown);
+    }
+
     @Test
     void anAclIsListedAddedRemovedAndCleared() throws Exception {
         assertEquals("iqn.2026-11.io.stowage:demo admits every initiator\n", cli("acl", "list", "demo").out());
