@@ -164,7 +164,7 @@ class Bench:
         with open(conf, "w") as f:
             f.write(f"portal = 127.0.0.1:{port}\ndata-dir = {self.work}/{name}-var\nadmin.listen = off\n"
                     f"target.bench.iqn = iqn.2026-11.io.stowage:bench\ntarget.bench.lun.0 = bench\n"
-                    f"volume.bench.size = 1G\nadmin.listen = off\n{extra_conf}")
+                    f"volume.bench.size = 1G\n{extra_conf}")
             if multi:
                 for n in range(1, MULTI_LUNS + 1):
                     f.write(f"\ntarget.bench.lun.{n} = m{n}\nvolume.m{n}.size = {MULTI_LUN_BYTES >> 20}M\n")
