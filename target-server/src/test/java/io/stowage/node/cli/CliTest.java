@@ -176,6 +176,8 @@ class CliTest {
         Run r = cli("chap", "set", "demo", "--user", "alice", "--secret-file", secret.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith("demo (iqn.2026-11.io.stowage:demo): one-way CHAP (set with the CLI)"), r.out());
+        r = cli("chap", "set", "demo", "--user", "alice", "--secret", "initiator-secret-1");
+        assertEquals(0, r.code(), "the value may follow as the next word: " + r.err());
         r = cli("chap", "set", "demo", "--user", "alice", "--secret=initiator-secret-1", "--mutual-user", "demo-t",
                 "--mutual-secret-file", mutual.toString());
         assertEquals(0, r.code(), r.err());
