@@ -152,9 +152,9 @@ public final class Operations implements AutoCloseable {
         return new ArrayList<>(lines.get(0));
     }
 
-    /** {@code c} with the config file's volumes and targets applied where they changed since {@code c.seed()}. */
+    /** {@code c} with the config file's volumes and targets applied where they changed since this node's seed. */
     private static Catalogue seeded(Catalogue c, FileSettings cfg, List<String> report) {
-        Catalogue.Seed seed = c.seed();
+        Catalogue.Seed seed = c.seedOf(cfg.nodeName());
         for (Map.Entry<String, Long> e : cfg.volumeSizes().entrySet()) {
             String name = e.getKey();
             long size = e.getValue();
@@ -211,7 +211,7 @@ public final class Operations implements AutoCloseable {
                         + " (stowage target delete " + gone + ")");
             }
         }
-        return c.withSeed(new Catalogue.Seed(new TreeMap<>(cfg.volumeSizes()), seededTargets));
+        return c.withSeed(cfg.nodeName(), new Catalogue.Seed(new TreeMap<>(cfg.volumeSizes()), seededTargets));
     }
 
     /**
