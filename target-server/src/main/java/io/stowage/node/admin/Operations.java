@@ -585,6 +585,10 @@ public final class Operations implements AutoCloseable {
                     + " of target " + e.target() + "; remove the export first (stowage export remove " + e.target()
                     + " " + e.lun() + ")");
         }
+        if (!devices.containsKey(volume) && engine.find(volume).isEmpty()) {
+            throw AdminException.invalid("name", "volume " + volume + " was never opened: the backend holds nothing"
+                    + " to restart it from yet");
+        }
         busy(volume, "backend restart");
         units.remove(volume);
         BlockDevice open = devices.remove(volume);
