@@ -680,7 +680,10 @@ public final class Operations implements AutoCloseable {
         if (volume == null || !current.volumes().containsKey(volume)) throw unknownVolume("name", volume);
         Volume v = ((VolumeBlockDevice) device(volume, current)).volume();
         return jobs.start("scrub", volume, () -> v.scrub(VolumeConfig.SCRUB_MAX_LIVE_RATIO,
-                VolumeConfig.SCRUB_MAX_VICTIMS));
+                VolumeConfig.SCRUB_MAX_VICTIMS), () -> {
+                    Volume.ScrubProgress p = v.stats().scrub();
+                    return p.passClusters() > 0 ? (double) p.passMoved() / p.passClusters() : null;
+                });
     }
 
     public synchronized ScrubView scrubStatus(String volume) throws IOException {

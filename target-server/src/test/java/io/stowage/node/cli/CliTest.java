@@ -250,6 +250,9 @@ class CliTest {
         assertTrue(shown.startsWith("\rrollback of demo@t: "), shown);
         assertTrue(shown.endsWith(" s  \n") && shown.contains("\rrollback of demo@t: done "), shown);
         assertEquals(1, shown.chars().filter(ch -> ch == '\n').count(), "one line, redrawn: " + shown);
+        JsonNode half = AdminClient.JSON.readTree("{\"state\":\"RUNNING\",\"progress\":0.5}");
+        assertEquals("[##########..........]  50% ", JobWaiter.bar(half), "a bar when the job tells its progress");
+        assertEquals("", JobWaiter.bar(AdminClient.JSON.readTree("{\"state\":\"RUNNING\",\"progress\":null}")));
     }
 
     @Test
