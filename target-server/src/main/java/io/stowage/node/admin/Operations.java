@@ -99,8 +99,10 @@ public final class Operations implements AutoCloseable {
     private final Map<String, LogicalUnit> units = new LinkedHashMap<>();
     /** Served targets, by catalogue name. */
     private final Map<String, ExportedTarget> live = new LinkedHashMap<>();
-    /** Long operations (scrub passes) the API answers with a job for. */
+    /** Long operations (rollback, backend restart, scrub passes) the API answers with a job for. */
     private final Jobs jobs = new Jobs();
+    /** Volumes a job works on (rollback, backend restart), and what: deleting or exporting them is refused. */
+    private final Map<String, String> busy = new java.util.concurrent.ConcurrentHashMap<>();
     private boolean closed;
 
     public Operations(VolumeEngine engine, CatalogueStore store, TargetDirectory directory, SessionRegistry registry,
@@ -285,6 +287,7 @@ public final class Operations implements AutoCloseable {
             Catalogue.VolumeEntry wanted = c.volumes().get(d.getKey());
             BlockDevice dev = d.getValue();
             if (wanted == null) { // deleted on another node (it was exported nowhere, or the delete was refused)
+                if (busy.containsKey(d.getKey())) continue; // a job works on it: the next reconcile after it ends
                 units.remove(d.getKey());
                 devices.remove(d.getKey());
                 try {
@@ -628,9 +631,6 @@ public final class Operations implements AutoCloseable {
             devices.put(volume, dev);
         }
     }
-
-    /** Volumes a job works on (rollback, backend restart), and what: deleting or exporting them is refused. */
-    private final Map<String, String> busy = new java.util.concurrent.ConcurrentHashMap<>();
 
     private void busy(String volume, String what) {
         String other = busy.putIfAbsent(volume, what);
