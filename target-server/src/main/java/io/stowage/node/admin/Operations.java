@@ -287,7 +287,7 @@ public final class Operations implements AutoCloseable {
             Catalogue.VolumeEntry wanted = c.volumes().get(d.getKey());
             BlockDevice dev = d.getValue();
             if (wanted == null) { // deleted on another node (it was exported nowhere, or the delete was refused)
-                if (busy.containsKey(d.getKey())) continue; // a job works on it: the next reconcile after it ends
+                if (busy.containsKey(d.getKey())) continue; // a job works on it: closed at a later change
                 units.remove(d.getKey());
                 devices.remove(d.getKey());
                 try {
