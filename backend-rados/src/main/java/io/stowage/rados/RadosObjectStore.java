@@ -326,6 +326,13 @@ public final class RadosObjectStore implements ObjectStore {
         }
     }
 
+    /** The version xattr alone (one small read on the OSD; the body is not fetched). */
+    @Override
+    public long versionOf(String name) throws IOException {
+        String v = xattr(name, VERSION_XATTR);
+        return v == null ? 0 : Long.parseLong(v);
+    }
+
     /**
      * One compound operation on the OSD: exclusive create (version 0) or compare the version xattr, then write the
      * whole body and set the next version, so two gateways never both win.

@@ -99,8 +99,10 @@ public final class Operations implements AutoCloseable {
     private final Map<String, LogicalUnit> units = new LinkedHashMap<>();
     /** Served targets, by catalogue name. */
     private final Map<String, ExportedTarget> live = new LinkedHashMap<>();
-    /** Long operations (scrub passes) the API answers with a job for. */
+    /** Long operations (rollback, backend restart, scrub passes) the API answers with a job for. */
     private final Jobs jobs = new Jobs();
+    /** Volumes a job works on (rollback, backend restart), and what: deleting or exporting them is refused. */
+    private final Map<String, String> busy = new java.util.concurrent.ConcurrentHashMap<>();
     private boolean closed;
 
     public Operations(VolumeEngine engine, CatalogueStore store, TargetDirectory directory, SessionRegistry registry,
@@ -152,9 +154,9 @@ public final class Operations implements AutoCloseable {
         return new ArrayList<>(lines.get(0));
     }
 
-    /** {@code c} with the config file's volumes and targets applied where they changed since {@code c.seed()}. */
+    /** {@code c} with the config file's volumes and targets applied where they changed since this node's seed. */
     private static Catalogue seeded(Catalogue c, FileSettings cfg, List<String> report) {
-        Catalogue.Seed seed = c.seed();
+        Catalogue.Seed seed = c.seedOf(cfg.nodeName());
         for (Map.Entry<String, Long> e : cfg.volumeSizes().entrySet()) {
             String name = e.getKey();
             long size = e.getValue();
@@ -211,7 +213,7 @@ public final class Operations implements AutoCloseable {
                         + " (stowage target delete " + gone + ")");
             }
         }
-        return c.withSeed(new Catalogue.Seed(new TreeMap<>(cfg.volumeSizes()), seededTargets));
+        return c.withSeed(cfg.nodeName(), new Catalogue.Seed(new TreeMap<>(cfg.volumeSizes()), seededTargets));
     }
 
     /**
@@ -285,6 +287,7 @@ public final class Operations implements AutoCloseable {
             Catalogue.VolumeEntry wanted = c.volumes().get(d.getKey());
             BlockDevice dev = d.getValue();
             if (wanted == null) { // deleted on another node (it was exported nowhere, or the delete was refused)
+                if (busy.containsKey(d.getKey())) continue; // a job works on it: closed at a later change
                 units.remove(d.getKey());
                 devices.remove(d.getKey());
                 try {
@@ -585,6 +588,10 @@ public final class Operations implements AutoCloseable {
                     + " of target " + e.target() + "; remove the export first (stowage export remove " + e.target()
                     + " " + e.lun() + ")");
         }
+        if (!devices.containsKey(volume) && engine.find(volume).isEmpty()) {
+            throw AdminException.invalid("name", "volume " + volume + " was never opened: the backend holds nothing"
+                    + " to restart it from yet");
+        }
         busy(volume, "backend restart");
         units.remove(volume);
         BlockDevice open = devices.remove(volume);
@@ -624,9 +631,6 @@ public final class Operations implements AutoCloseable {
             devices.put(volume, dev);
         }
     }
-
-    /** Volumes a job works on (rollback, backend restart), and what: deleting or exporting them is refused. */
-    private final Map<String, String> busy = new java.util.concurrent.ConcurrentHashMap<>();
 
     private void busy(String volume, String what) {
         String other = busy.putIfAbsent(volume, what);
@@ -676,7 +680,10 @@ public final class Operations implements AutoCloseable {
         if (volume == null || !current.volumes().containsKey(volume)) throw unknownVolume("name", volume);
         Volume v = ((VolumeBlockDevice) device(volume, current)).volume();
         return jobs.start("scrub", volume, () -> v.scrub(VolumeConfig.SCRUB_MAX_LIVE_RATIO,
-                VolumeConfig.SCRUB_MAX_VICTIMS));
+                VolumeConfig.SCRUB_MAX_VICTIMS), () -> {
+                    Volume.ScrubProgress p = v.stats().scrub();
+                    return p.passClusters() > 0 ? (double) p.passMoved() / p.passClusters() : null;
+                });
     }
 
     public synchronized ScrubView scrubStatus(String volume) throws IOException {
@@ -996,12 +1003,12 @@ public final class Operations implements AutoCloseable {
 
     /**
      * Follows the catalogue (the daemon calls this every {@code catalogue.poll-interval}): one read of the stored
-     * catalogue, and if its version moved, the changes other nodes made are served here. Returns the catalogue
+     * catalogue's version, and if it moved, the catalogue is read and the changes other nodes made are served here. Returns the catalogue
      * version this node now serves.
      */
     public synchronized long follow() throws IOException {
         if (closed) return version;
-        refresh();
+        if (store.version() != version) refresh(); // the version alone first: an xattr on RADOS, 8 bytes on disk
         return version;
     }
 
