@@ -83,6 +83,10 @@ public final class Daemon implements AutoCloseable {
             }
             operations = opened.push("the volumes", new Operations(engine, new CatalogueStore(backend.nodeStore()),
                     directory, registry, buffers, io, config.nodeId(), fileSettings(config)));
+            if (config.leases() != null) { // every node exports the targets; each volume is its lease holder's
+                operations.useLeases(new io.stowage.node.ownership.Ownership(engine, backend, config.nodeId(),
+                        config.nodeName(), config.leases(), io));
+            }
             operations.start();
             // closed before the volumes are
             opened.push("the snapshot schedule", new SnapshotSchedule(() -> this.config.snapshotPolicies(),
@@ -146,6 +150,9 @@ public final class Daemon implements AutoCloseable {
         }
         if (!fresh.portal().equals(config.portal())) report.add("portal changed: needs a restart");
         if (fresh.nodeId() != config.nodeId()) report.add("node.id changed: needs a restart");
+        if (!java.util.Objects.equals(fresh.leases(), config.leases())) {
+            report.add("node.ownership or lease.* changed: needs a restart");
+        }
         if (!fresh.volumeConfig().equals(config.volumeConfig())) report.add("engine.* changed: needs a restart");
         config = fresh;
         for (String line : report) log.info("reload: {}", line);
@@ -159,7 +166,7 @@ public final class Daemon implements AutoCloseable {
         c.targets().forEach((name, t) -> targets.put(name,
                 new io.stowage.node.catalogue.Catalogue.TargetEntry(t.iqn(), t.luns())));
         return new Operations.FileSettings(c.nodeName(), c.volumeSizes(), targets, c::chap, c::allowedInitiators,
-                c::writeThrough);
+                c::writeThrough, c.leases() != null);
     }
 
     /**

@@ -68,7 +68,19 @@ public final class Operations implements AutoCloseable {
     public record FileSettings(String nodeName, Map<String, Long> volumeSizes, Map<String, Catalogue.TargetEntry> targets,
                                java.util.function.Function<String, ChapCredentials> chap,
                                java.util.function.Function<String, java.util.Set<String>> allowedInitiators,
-                               java.util.function.Predicate<String> writeThrough) {
+                               java.util.function.Predicate<String> writeThrough, boolean sharedTargets) {
+        /** Targets belong to this node (static ownership). */
+        public FileSettings(String nodeName, Map<String, Long> volumeSizes, Map<String, Catalogue.TargetEntry> targets,
+                            java.util.function.Function<String, ChapCredentials> chap,
+                            java.util.function.Function<String, java.util.Set<String>> allowedInitiators,
+                            java.util.function.Predicate<String> writeThrough) {
+            this(nodeName, volumeSizes, targets, chap, allowedInitiators, writeThrough, false);
+        }
+
+        /** The node a target made here is catalogued as served by: none (every node) under leases. */
+        String targetNode() {
+            return sharedTargets ? null : nodeName;
+        }
     }
 
     private final VolumeEngine engine;
@@ -94,6 +106,8 @@ public final class Operations implements AutoCloseable {
     private final Map<String, ExportedTarget> live = new LinkedHashMap<>();
     /** Long operations (scrub passes) the API answers with a job for. */
     private final Jobs jobs = new Jobs();
+    /** With node.ownership = lease: who serves each volume (its LU is standby here unless this node holds the lease). */
+    private io.stowage.node.ownership.Ownership ownership;
 
     public Operations(VolumeEngine engine, CatalogueStore store, TargetDirectory directory, SessionRegistry registry,
                       BufferPool buffers, ExecutorService io, int portalGroupTag, FileSettings config) {
@@ -105,6 +119,16 @@ public final class Operations implements AutoCloseable {
         this.io = io;
         this.portalGroupTag = portalGroupTag;
         this.config = config;
+    }
+
+    /** Serve volumes under leases (before {@link #start}); closed with the operations. */
+    public synchronized void useLeases(io.stowage.node.ownership.Ownership leases) {
+        this.ownership = leases;
+    }
+
+    /** The volumes' ownership under leases, or null (static ownership). */
+    public io.stowage.node.ownership.Ownership ownership() {
+        return ownership;
     }
 
     /**
@@ -173,7 +197,7 @@ public final class Operations implements AutoCloseable {
                     report.add("target " + name + " not added: IQN " + t.iqn() + " is target " + clash + "'s");
                     continue;
                 }
-                cur = new Catalogue.TargetEntry(t.iqn(), null, cfg.nodeName());
+                cur = new Catalogue.TargetEntry(t.iqn(), null, cfg.targetNode());
             }
             for (Map.Entry<Integer, String> lun : t.luns().entrySet()) {
                 if (before != null && lun.getValue().equals(before.luns().get(lun.getKey()))) continue;
@@ -262,7 +286,9 @@ public final class Operations implements AutoCloseable {
                 }
             }
         }
-        for (Map.Entry<String, BlockDevice> d : devices.entrySet()) {
+        Map<String, BlockDevice> open = new LinkedHashMap<>(devices);
+        if (ownership != null) open.putAll(ownership.ownedDevices());
+        for (Map.Entry<String, BlockDevice> d : open.entrySet()) {
             Catalogue.VolumeEntry wanted = c.volumes().get(d.getKey());
             BlockDevice dev = d.getValue();
             if (wanted == null || wanted.sizeBytes() <= dev.sizeBytes()) continue;
@@ -315,6 +341,17 @@ public final class Operations implements AutoCloseable {
     private LogicalUnit unit(String volume, Catalogue c) throws IOException {
         LogicalUnit u = units.get(volume);
         if (u != null) return u;
+        if (ownership != null) { // standby until this node holds the volume's lease
+            Catalogue.VolumeEntry entry = c.volumes().get(volume);
+            if (entry == null) throw new IOException("volume " + volume + " is not in the catalogue");
+            io.stowage.node.ownership.VolumeOwnership o = ownership.join(volume, entry::sizeBytes,
+                    config.writeThrough().test(volume));
+            LogicalUnit unit = new LogicalUnit(o.device());
+            o.bind(unit::changeAccessState);
+            units.put(volume, unit);
+            ownership.start(o);
+            return unit;
+        }
         u = new LogicalUnit(device(volume, c));
         units.put(volume, u);
         return u;
@@ -324,6 +361,11 @@ public final class Operations implements AutoCloseable {
     private BlockDevice device(String volume, Catalogue c) throws IOException {
         BlockDevice open = devices.get(volume);
         if (open != null) return open;
+        if (ownership != null) {
+            BlockDevice owned = ownership.owned(volume);
+            if (owned == null) throw new AdminException(Kind.IN_USE, "volume", ownership.notServedHere(volume));
+            return owned;
+        }
         Catalogue.VolumeEntry entry = c.volumes().get(volume);
         if (entry == null) throw new IOException("volume " + volume + " is not in the catalogue");
         if (engine.find(volume).isEmpty()) {
@@ -474,6 +516,7 @@ public final class Operations implements AutoCloseable {
             return c.withoutVolume(name);
         });
         units.remove(name);
+        if (ownership != null) ownership.leave(name);
         BlockDevice dev = devices.remove(name);
         if (dev != null) dev.close();
         engine.delete(name);
@@ -557,6 +600,7 @@ public final class Operations implements AutoCloseable {
         if (volume == null || !current.volumes().containsKey(volume)) throw unknownVolume("name", volume);
         List<Jobs.JobView> ofVolume = jobs.all().stream().filter(j -> j.volume().equals(volume)).toList();
         BlockDevice dev = devices.get(volume);
+        if (dev == null && ownership != null) dev = ownership.owned(volume);
         if (dev == null) return new ScrubView(volume, false, 0, 0, 0, ofVolume);
         Volume.Stats st = ((VolumeBlockDevice) dev).volume().stats();
         return new ScrubView(volume, true, st.scrubbedScos(), st.scrubExaminedBytes(), st.scrubReclaimedBytes(),
@@ -592,7 +636,7 @@ public final class Operations implements AutoCloseable {
             if (clash != null) {
                 throw new AdminException(Kind.DUPLICATE, "iqn", "IQN " + fullIqn + " is already target " + clash + "'s");
             }
-            return c.withTarget(name, new Catalogue.TargetEntry(fullIqn, null, config.nodeName()));
+            return c.withTarget(name, new Catalogue.TargetEntry(fullIqn, null, config.targetNode()));
         });
         reconcile(new ArrayList<>());
         return target(name);
@@ -786,6 +830,7 @@ public final class Operations implements AutoCloseable {
         devices.forEach((name, dev) -> {
             if (dev instanceof VolumeBlockDevice vbd) out.put(name, vbd.volume());
         });
+        if (ownership != null) ownership.ownedDevices().forEach((name, dev) -> out.put(name, dev.volume()));
         return out;
     }
 
@@ -795,6 +840,7 @@ public final class Operations implements AutoCloseable {
         devices.forEach((name, dev) -> {
             if (dev instanceof VolumeBlockDevice vbd) out.put(name, vbd);
         });
+        if (ownership != null) out.putAll(ownership.ownedDevices());
         return out;
     }
 
@@ -823,6 +869,7 @@ public final class Operations implements AutoCloseable {
     @Override
     public synchronized void close() {
         jobs.close();
+        if (ownership != null) ownership.close(); // served volumes handed over: flushed, closed, leases released
         for (Map.Entry<String, BlockDevice> d : devices.entrySet()) {
             try {
                 d.getValue().close();

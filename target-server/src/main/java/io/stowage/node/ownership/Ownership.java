@@ -124,6 +124,18 @@ public final class Ownership implements AutoCloseable {
         return o != null && o.device().active() instanceof VolumeBlockDevice v ? v : null;
     }
 
+    /** Why an operation that needs the opened volume cannot run here: who serves it, and how to bring it here. */
+    public String notServedHere(String volume) {
+        String who;
+        try {
+            who = holder(volume).map(h -> "node " + h.nodeName() + " (node.id " + h.nodeId() + ")").orElse("no node");
+        } catch (IOException e) {
+            who = "another node (the lease cannot be read: " + e.getMessage() + ")";
+        }
+        return "volume " + volume + " is served by " + who + ", not this one; run this there, or move it here first"
+                + " (stowage volume move " + volume + " --to " + me.nodeName() + ")";
+    }
+
     /** The volumes this node serves now, by name. */
     public synchronized Map<String, VolumeBlockDevice> ownedDevices() {
         Map<String, VolumeBlockDevice> out = new TreeMap<>();

@@ -213,7 +213,7 @@ public final class VolumeOwnership {
         try {
             Optional<Lease.MoveRequest> move = lease.moveRequest();
             if (move.isPresent() && clocks.wallMillis() < move.get().untilMillis() && !me.is(move.get().toNode())) {
-                handOver("moved to node " + move.get().toNode() + " on request", move.get().untilMillis());
+                handOver("moved to node " + move.get().toNode() + " on request", 0); // the request keeps it away
             }
         } catch (IOException e) {
             log.debug("volume {}: cannot read the move request: {}", volume, e.getMessage());
@@ -242,6 +242,8 @@ public final class VolumeOwnership {
         if (real != null) {
             try {
                 real.flush().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                log.debug("volume {}: the node is stopping; the close flushes", volume);
             } catch (Exception e) {
                 log.warn("volume {}: flush before the hand-over failed: {}", volume, e.toString());
             }
