@@ -42,7 +42,15 @@ public final class Negotiator {
     /** Negotiates every offered pair in order and returns the answers to send back (in the same order). */
     public LinkedHashMap<String, String> negotiate(Map<String, String> offered) {
         LinkedHashMap<String, String> answers = new LinkedHashMap<>();
+        // SessionType may follow the keys it makes irrelevant in the same request
+        boolean discovery = "Discovery".equals(offered.get(TextKey.SESSION_TYPE.keyName))
+                || "Discovery".equals(results.get(TextKey.SESSION_TYPE));
         offered.forEach((name, value) -> {
+            TextKey key = TextKey.byName(name);
+            if (discovery && key != null && key.irrelevantInDiscovery()) {
+                answers.put(name, "Irrelevant");
+                return;
+            }
             String answer = answer(name, value);
             if (answer != null) {
                 answers.put(name, answer);
@@ -118,7 +126,7 @@ public final class Negotiator {
     }
 
     /** A decimal or 0x-hex number within the key's range, or null (§6.1 numerical values). */
-    static Long number(String value, TextKey key) {
+    public static Long number(String value, TextKey key) {
         try {
             long n = value.startsWith("0x") || value.startsWith("0X") ? Long.parseLong(value.substring(2), 16)
                     : Long.parseLong(value);

@@ -23,6 +23,12 @@ public record SessionParameters(boolean headerDigest, boolean dataDigest, boolea
                 intOr(n.result(TextKey.MAX_OUTSTANDING_R2T), 1));
     }
 
+    /** These parameters with the initiator's MaxRecvDataSegmentLength declared anew (a full feature Text Request). */
+    public SessionParameters withInitiatorMaxRecvDataSegmentLength(int n) {
+        return new SessionParameters(headerDigest, dataDigest, initialR2T, immediateData, n,
+                targetMaxRecvDataSegmentLength, maxBurstLength, firstBurstLength, maxOutstandingR2T);
+    }
+
     private static int intOr(String v, int dflt) {
         return v == null ? dflt : Integer.parseInt(v);
     }

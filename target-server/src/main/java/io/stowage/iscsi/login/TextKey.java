@@ -74,6 +74,18 @@ public enum TextKey {
         this.max = max;
     }
 
+    /**
+     * Keys RFC 7143 marks "Irrelevant when: SessionType=Discovery" (§13.2, 13.10, 13.11, 13.13, 13.14, 13.17-13.19):
+     * a discovery session answers them Irrelevant instead of negotiating them.
+     */
+    public boolean irrelevantInDiscovery() {
+        return switch (this) {
+            case MAX_CONNECTIONS, INITIAL_R2T, IMMEDIATE_DATA, MAX_BURST_LENGTH, FIRST_BURST_LENGTH,
+                 MAX_OUTSTANDING_R2T, DATA_PDU_IN_ORDER, DATA_SEQUENCE_IN_ORDER -> true;
+            default -> false;
+        };
+    }
+
     public static TextKey byName(String name) {
         for (TextKey k : values()) {
             if (k.keyName.equals(name)) {

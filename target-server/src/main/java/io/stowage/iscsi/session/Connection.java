@@ -76,7 +76,8 @@ public final class Connection implements ConnectionHandler {
     private CompletionStage<Void> predecessorEnded = CompletableFuture.completedFuture(null);
     /** Completed once the connection is closed and its last task has stopped touching the volume. */
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
-    private SessionParameters params;
+    /** Set at login; replaced when a Text Request declares a new MaxRecvDataSegmentLength (read on any thread). */
+    private volatile SessionParameters params;
     private int loginCmdSn;
     private int cid;             // this connection's CID, from its login
 
@@ -554,6 +555,11 @@ public final class Connection implements ConnectionHandler {
         byte[] request = KeyValues.bytes(pdu.data());
         admit(pdu, bhs.getInt(InitiatorPdus.Text.CMD_SN),
                 () -> textExchange.answer(session, params.initiatorMaxRecvDataSegmentLength(), itt, ttt, request));
+    }
+
+    /** The initiator declared a new MaxRecvDataSegmentLength in full feature phase (§13.12): later PDUs obey it. */
+    void initiatorDeclared(int maxRecvDataSegmentLength) {
+        params = params.withInitiatorMaxRecvDataSegmentLength(maxRecvDataSegmentLength);
     }
 
     private void onLogout(Pdu pdu) {

@@ -33,8 +33,12 @@ final class TaskTable {
         return tasks.get(itt);
     }
 
-    /** A new command; it replaces a finished task of the same ITT. */
+    /**
+     * A new command; it replaces a finished task of the same ITT, and the ITT no longer names an aborted task (its
+     * later Data-Out belongs to this one, or is for an unknown task once this one is done).
+     */
     void put(Task task) {
+        recentlyAborted.remove(task.itt);
         tasks.put(task.itt, task);
     }
 

@@ -1,6 +1,7 @@
 package io.stowage.iscsi.session;
 
 import io.stowage.iscsi.login.KeyValues;
+import io.stowage.iscsi.login.Negotiator;
 import io.stowage.iscsi.login.TextKey;
 import io.stowage.iscsi.pdu.Bhs;
 import io.stowage.iscsi.pdu.TargetPdus;
@@ -14,7 +15,8 @@ import java.util.Map;
 
 /**
  * Text negotiation in full feature phase (RFC 7143 §6.1, §11.10, §11.11): SendTargets (§13.3, appendix C) is
- * answered, every other key is NotUnderstood or Reject; a response longer than the initiator's
+ * answered, MaxRecvDataSegmentLength may be declared anew (§13.12; it applies once the response is sent), every
+ * other key is NotUnderstood or Reject; a response longer than the initiator's
  * MaxRecvDataSegmentLength goes out in parts (C bit), each asked for by a Text Request echoing our TTT.
  *
  * <p>Threads: receive thread only (called in CmdSN order from the session's admission); the pending response is
@@ -47,11 +49,15 @@ final class TextExchange {
         Map<String, String> offered = KeyValues.parse(text);
         Map<String, String> answers = new LinkedHashMap<>();
         StringBuilder targets = new StringBuilder();
+        Long[] declared = {null};
         offered.forEach((key, value) -> {
             if (value == null) {
                 answers.put(key, "Reject"); // "key" without "=value": malformed (RFC 7143 §6.1), not fatal
             } else if (key.equals("SendTargets")) {
                 targets.append(sendTargets(session, value));
+            } else if (key.equals(TextKey.MAX_RECV_DATA_SEGMENT_LENGTH.keyName)) {
+                declared[0] = Negotiator.number(value, TextKey.MAX_RECV_DATA_SEGMENT_LENGTH);
+                if (declared[0] == null) answers.put(key, "Reject"); // out of range: the old limit stays
             } else {
                 answers.put(key, TextKey.byName(key) == null ? "NotUnderstood" : "Reject");
             }
@@ -60,6 +66,7 @@ final class TextExchange {
                 .getBytes(StandardCharsets.UTF_8);
         offset = 0;
         sendChunk(itt, mrdsl);
+        if (declared[0] != null) connection.initiatorDeclared(declared[0].intValue());
     }
 
     /** SendTargets (§13.3, appendix C): every target in a discovery session, ours in a normal one. */

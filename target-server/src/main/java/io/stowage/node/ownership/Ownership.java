@@ -136,6 +136,11 @@ public final class Ownership implements AutoCloseable {
                 + " (stowage volume move " + volume + " --to " + me.nodeName() + ")";
     }
 
+    /** The volumes with a state machine here (exported by this node at some point). */
+    public synchronized java.util.List<String> volumes() {
+        return java.util.List.copyOf(volumes.keySet());
+    }
+
     /** The volumes this node serves now, by name. */
     public synchronized Map<String, VolumeBlockDevice> ownedDevices() {
         Map<String, VolumeBlockDevice> out = new TreeMap<>();

@@ -95,4 +95,37 @@ class NegotiatorTest {
         assertEquals("16384", b.get("FirstBurstLength"));
         assertEquals(16384, n.parameters().firstBurstLength());
     }
+
+    /**
+     * RFC 7143 §13.10, 13.11, 13.13, 13.14, 13.17-13.19 (and §13.2's MaxConnections): keys that mean nothing in a
+     * discovery session are answered Irrelevant there and not negotiated, whether SessionType comes before or
+     * after them; in a normal session the same offer is negotiated.
+     */
+    @Test
+    void keysIrrelevantToDiscoveryAreAnsweredIrrelevantThere() {
+        String[] keys = {"MaxConnections", "1", "InitialR2T", "No", "ImmediateData", "Yes", "MaxBurstLength",
+                "262144", "FirstBurstLength", "65536", "MaxOutstandingR2T", "1", "DataPDUInOrder", "Yes",
+                "DataSequenceInOrder", "Yes"};
+        LinkedHashMap<String, String> after = offer(keys);
+        after.put("SessionType", "Discovery");
+        LinkedHashMap<String, String> before = offer("SessionType", "Discovery");
+        before.putAll(offer(keys));
+        for (LinkedHashMap<String, String> o : java.util.List.of(after, before)) {
+            Negotiator n = new Negotiator(Map.of());
+            Map<String, String> a = n.negotiate(o);
+            for (int i = 0; i < keys.length; i += 2) {
+                assertEquals("Irrelevant", a.get(keys[i]), keys[i] + " in " + o.keySet());
+                assertNull(n.result(TextKey.byName(keys[i])), keys[i] + " must not be negotiated");
+            }
+        }
+        // later requests of the same discovery login too
+        Negotiator n = new Negotiator(Map.of());
+        n.negotiate(offer("SessionType", "Discovery", "InitiatorName", "iqn.x"));
+        assertEquals("Irrelevant", n.negotiate(offer("MaxBurstLength", "65536")).get("MaxBurstLength"));
+        assertTrue(n.negotiate(offer("MaxRecvDataSegmentLength", "65536")).isEmpty(), "declared, not answered");
+        assertEquals("65536", n.result(TextKey.MAX_RECV_DATA_SEGMENT_LENGTH), "declarations still count there");
+        Map<String, String> normal = new Negotiator(Map.of()).negotiate(offer(keys));
+        assertEquals("262144", normal.get("MaxBurstLength"));
+        assertEquals("No", normal.get("InitialR2T"));
+    }
 }

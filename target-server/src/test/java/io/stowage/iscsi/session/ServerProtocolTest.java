@@ -417,6 +417,30 @@ class ServerProtocolTest {
         }
     }
 
+    /**
+     * RFC 7143 §13.12: MaxRecvDataSegmentLength is declarative and may be declared again in a Text Request in full
+     * feature phase. It is not rejected, and the Data-In that follow respect the new limit.
+     */
+    @Test
+    void aFullFeatureTextRequestMayDeclareANewMaxRecvDataSegmentLength() throws Exception {
+        try (TestInitiator t = session(Map.of("MaxRecvDataSegmentLength", "65536"))) {
+            t.text(0x31, "MaxRecvDataSegmentLength=4096\0");
+            TestInitiator.Rx r = t.next();
+            assertEquals(0x24, r.opcode(), "a Text Response");
+            assertFalse(new String(r.data()).contains("Reject"), new String(r.data()));
+            t.command(0x32, read10(0, 16), 8192, true, false, null, true);
+            int got = 0;
+            while (got < 8192) {
+                TestInitiator.Rx d = t.next();
+                assertEquals(0x25, d.opcode(), "Data-In");
+                assertTrue(d.data().length <= 4096, "split by the newly declared limit: " + d.data().length);
+                got += d.data().length;
+            }
+            t.text(0x33, "MaxRecvDataSegmentLength=100\0"); // below the RFC's 512: refused, the limit stays
+            assertTrue(new String(t.next().data()).contains("MaxRecvDataSegmentLength=Reject"));
+        }
+    }
+
     /** A key without '=' (found by PduFuzzIT: SendTargets without a value dropped the connection with an NPE). */
     @Test
     void aTextKeyWithoutAValueIsRejectedNotFatal() throws Exception {
