@@ -75,10 +75,12 @@ final class RadosLeases implements LeaseStore {
 
         @Override
         public boolean acquire(Duration duration) throws IOException {
+            // MAY_RENEW: a lock this very handle still holds (it stopped serving after a stall) is simply extended;
+            // any other client's, or another instance's of this node (a restart), is EBUSY
             int rc = lib.rados_lock_exclusive(conn.ioPtr, oid, LOCK, cookie, "stowage volume owner", timeval(duration),
-                    (byte) 0);
+                    LibRados.LOCK_FLAG_MAY_RENEW);
             if (rc == 0) return true;
-            if (rc == -EBUSY || rc == -EEXIST) return false; // another's, or an earlier lock of ours: renew() it
+            if (rc == -EBUSY || rc == -EEXIST) return false;
             throw new IOException("lock " + oid + " failed: " + RadosObjectStore.errno(rc));
         }
 

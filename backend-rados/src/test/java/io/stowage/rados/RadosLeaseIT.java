@@ -27,6 +27,7 @@ class RadosLeaseIT {
             assertEquals(Optional.empty(), b.holder(), "nobody holds a fresh volume's lease");
             assertFalse(a.renew(d), "a lease never taken cannot be renewed");
             assertTrue(a.acquire(d));
+            assertTrue(a.acquire(d), "taking what this handle holds extends it");
             assertFalse(b.acquire(d), "held by the other node");
             assertEquals(Optional.of(new Lease.Holder(1, "alpha")), b.holder());
             long until = System.nanoTime() + 3_000_000_000L;

@@ -193,7 +193,16 @@ public final class Ownership implements AutoCloseable {
             }
             Thread.sleep(100);
         }
-        return l.holder();
+        h = l.holder();
+        if (h.isEmpty() || !h.get().is(toNode)) {
+            // the named node did not take it (not running, or not exporting the volume): withdraw the request, so
+            // that any node, the former owner too, takes the volume at its next poll instead of after the request
+            Optional<Lease.MoveRequest> still = l.moveRequest();
+            if (still.isPresent() && still.get().untilMillis() == until) l.requestMove(null);
+            log.warn("volume {}: node {} did not take it within {} ms; move request withdrawn", volume, toNode,
+                    waitMillis);
+        }
+        return h;
     }
 
     /** Stops the volume's state machine here (deleted or unexported): handed over if served, lease released. */

@@ -44,7 +44,13 @@ class LeasedNodeTest {
             assertEquals(0, w.run(t, "35 00 00 00 00 00 00 00 00 00", 0, null).status());
 
             var owner = daemon.operations().ownership();
-            owner.move("demo", "delta", 2000); // no node delta runs: this one hands over, nobody takes it
+            // a move to node delta, which does not run: this node hands over, and nobody takes it while it stands
+            owner.of("demo").lease().requestMove(new io.stowage.volume.store.Lease.MoveRequest("delta",
+                    System.currentTimeMillis() + 60_000));
+            long handing = System.nanoTime() + 5_000_000_000L;
+            while (owner.of("demo").phase() != VolumeOwnership.Phase.STANDBY && System.nanoTime() < handing) {
+                Thread.sleep(50);
+            }
             assertEquals(VolumeOwnership.Phase.STANDBY, owner.of("demo").phase());
             uas.clear();
             AluaSessionTest.Answer tur = w.pastAttentions(t, "00 00 00 00 00 00", 0, null, uas);
@@ -71,6 +77,16 @@ class LeasedNodeTest {
             assertEquals(0, a.status(), "active again");
             AluaSessionTest.Answer read = w.run(t, "28 00 00 00 00 00 00 00 01 00", 512, null);
             assertArrayEquals(block, read.data(), "what was flushed before the hand-over");
+
+            // through the API's path: the named node never takes it, so the request is withdrawn and this node
+            // serves again at its next poll instead of leaving the volume unserved until the request lapses
+            assertTrue(owner.move("demo", "delta", 1500).isEmpty(), "nobody took it");
+            assertTrue(owner.of("demo").lease().moveRequest().isEmpty(), "withdrawn");
+            until = System.nanoTime() + 5_000_000_000L;
+            while (owner.of("demo").phase() != VolumeOwnership.Phase.ACTIVE && System.nanoTime() < until) {
+                Thread.sleep(50);
+            }
+            assertEquals(VolumeOwnership.Phase.ACTIVE, owner.of("demo").phase());
         } finally {
             daemon.close();
         }

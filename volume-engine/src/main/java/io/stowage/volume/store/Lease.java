@@ -28,8 +28,9 @@ public interface Lease extends AutoCloseable {
     }
 
     /**
-     * Takes the lease for {@code duration} if it is free or expired. Returns false, changing nothing, while another
-     * holder has it (or this node under an earlier handle: a restarted node never takes its old lease back).
+     * Takes the lease for {@code duration} if it is free or expired, or extends it if this handle holds it. Returns
+     * false, changing nothing, while another holder has it (also this node under an earlier handle: a restarted
+     * node never takes its old lease back before it expires).
      */
     boolean acquire(Duration duration) throws IOException;
 
