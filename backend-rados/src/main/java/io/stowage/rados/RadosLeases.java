@@ -25,11 +25,11 @@ final class RadosLeases implements LeaseStore {
     static final String OBJECT = "lease";
     static final String LOCK = "stowage.owner";
     static final String MOVE_XATTR = "stowage.move-to";
-    private static final int ENOENT = 2;
     private static final int EBUSY = 16;
-    private static final int EEXIST = 17;
-    private static final int ERANGE = 34;
-    private static final int ENODATA = 61;
+    private static final int ENOENT = RadosObjectStore.ENOENT;
+    private static final int EEXIST = RadosObjectStore.EEXIST;
+    private static final int ERANGE = RadosObjectStore.ERANGE;
+    private static final int ENODATA = RadosObjectStore.ENODATA;
 
     private final RadosConnection conn;
     private final RadosBackendConfig config;
