@@ -26,9 +26,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RadosFailoverIT {
     static final String IQN = "iqn.2026-11.io.stowage:ha";
-    static final int LEASE = 9;
-    static final int RENEW = 3;
-    static final int POLL = 1;
+    // short enough for the suite; -Dstowage.failover.lease=15 -Dstowage.failover.renew=3 -Dstowage.failover.poll=2
+    // measures the defaults
+    static final int LEASE = Integer.getInteger("stowage.failover.lease", 9);
+    static final int RENEW = Integer.getInteger("stowage.failover.renew", 3);
+    static final int POLL = Integer.getInteger("stowage.failover.poll", 1);
     static final int BLOCK = 64 << 10;
     static final int BLOCKS = 48; // 3 MiB
     @TempDir Path dir;
