@@ -90,6 +90,15 @@ public final class Operations implements AutoCloseable {
         String targetNode() {
             return sharedTargets ? null : nodeName;
         }
+
+        /**
+         * Whether this node serves the target: its own (catalogued with its name) and, under leases, the shared ones
+         * (no node). A node with static ownership never serves a shared target: it would open the volumes without
+         * their lease and fence the node holding it.
+         */
+        boolean serves(Catalogue.TargetEntry t) {
+            return t.node() == null ? sharedTargets : t.node().equals(nodeName);
+        }
     }
 
     private final VolumeEngine engine;
@@ -254,7 +263,7 @@ public final class Operations implements AutoCloseable {
         }
         for (String name : List.copyOf(live.keySet())) {
             Catalogue.TargetEntry entry = c.targets().get(name);
-            if (entry == null || !entry.servedBy(config.nodeName())) {
+            if (entry == null || !config.serves(entry)) {
                 ExportedTarget t = live.remove(name);
                 for (int lun : t.scsi().luns().keySet()) t.scsi().removeLun(lun);
                 directory.remove(t.name());
@@ -263,7 +272,7 @@ public final class Operations implements AutoCloseable {
             }
         }
         for (Map.Entry<String, Catalogue.TargetEntry> e : c.targets().entrySet()) {
-            if (!e.getValue().servedBy(config.nodeName())) continue; // another node's
+            if (!config.serves(e.getValue())) continue; // another node's, or shared under leases
             ExportedTarget t = live.get(e.getKey());
             if (t == null) {
                 t = serve(e.getKey(), e.getValue());

@@ -91,4 +91,21 @@ class LeasedNodeTest {
             daemon.close();
         }
     }
+
+    @Test
+    void aStaticNodeNeverServesASharedTargetItWouldTakeVolumesFromTheLeaseHolder() throws Exception {
+        Map<String, String> keys = new java.util.HashMap<>(Map.of("node.name", "gamma", "node.ownership", "lease",
+                "target.demo.lun.0", "demo", "volume.demo.size", "16M"));
+        LoopbackDaemon.start(dir, keys).close(); // the shared target is in the catalogue now
+        keys.put("node.ownership", "static");
+        keys.put("node.name", "epsilon");
+        Daemon staticNode = LoopbackDaemon.start(dir, keys);
+        try {
+            assertNull(staticNode.targets().find(IQN), "a static node serves its own targets only: opening the volume"
+                    + " here would fence the lease holder");
+            assertTrue(staticNode.operations().openVolumes().isEmpty());
+        } finally {
+            staticNode.close();
+        }
+    }
 }
