@@ -50,6 +50,9 @@ WORKLOADS = [
     # each), each sending a SYNCHRONIZE CACHE(16) after every 32 of its writes. One writer at QD32 can't say it:
     # fio's fsync=N at a depth > 1 sends a flush after nearly every write once the count reaches N.
     ("4k-randwrite-flush32-8x1", "randwrite", "4k", 1, None, ("--fsync=32", "--numjobs=8", "--group_reporting")),
+    # a journal that flushes after each of its writes: the FLUSH's own cost, one at a time (with the DTL on, a
+    # round trip to RADOS each)
+    ("4k-randwrite-flush1-qd1", "randwrite", "4k", 1, None, ("--fsync=1",)),
     # database page writes with FUA (build-fio.sh makes the libiscsi engine set FUA on WRITE(16) for sync=1)
     ("16k-randwrite-fua-qd16", "randwrite", "16k", 16, None, ("--sync=1",)),
 ]
@@ -71,7 +74,7 @@ MULTI_WORKLOADS = [("4k-randrw70-8luns-8x4", "randrw", "4k", 4, 70, ())]
 # (engine.dtl = off: a flush is durable on the local disk only), beside stowage-rados (dtl on, the RADOS default)
 # and tgt-rbd; the FLUSH latency (fio's sync percentiles) is set beside a 4 KiB `rados bench` write round trip
 DTL_OFF = "stowage-rados-dtl-off"
-DTL_WORKLOADS = {"4k-randwrite-flush32-8x1", "16k-randwrite-fua-qd16"}
+DTL_WORKLOADS = {"4k-randwrite-flush32-8x1", "4k-randwrite-flush1-qd1", "16k-randwrite-fua-qd16"}
 SMOKE = {"4k-randread-qd32", "4k-randwrite-qd32", "4k-randwrite-flush32-8x1", "16k-randwrite-fua-qd16"}
 
 # what a run needs: command -> Debian package (checked by path, so a hand-built tool counts too)
