@@ -225,7 +225,12 @@ public final class VolumeOwnership {
         phase = Phase.RELEASING;
         log.warn("volume {}: stops being served here: {}", volume, why);
         unit.accept(AccessState.TRANSITIONING);
-        closeQuietly(device.detach(1000));
+        BlockDevice real = device.detach(1000);
+        // standby before the close, which may take long (uploads retried while the cluster is away): another node
+        // may serve the volume by now, and initiators wait out a transitioning path for up to 30 s before they
+        // use another
+        unit.accept(AccessState.STANDBY);
+        closeQuietly(real);
         toStandby("standby since " + why);
     }
 

@@ -116,7 +116,7 @@ class VolumeOwnershipTest {
     }
 
     /** The opened volume: records what reached it; writes complete when the test says (or at once). */
-    static final class FakeVolume implements BlockDevice {
+    static class FakeVolume implements BlockDevice {
         final VolumeInfo info;
         final List<String> calls = new ArrayList<>();
         CompletableFuture<Void> pending;
@@ -164,6 +164,8 @@ class VolumeOwnershipTest {
         final FakeLease lease;
         final List<AccessState> states = new ArrayList<>();
         final List<FakeVolume> opened = new ArrayList<>();
+        /** The LU's state when each opened volume was closed. */
+        final List<AccessState> stateAtClose = new ArrayList<>();
         boolean openFails;
 
         Node(FakeStore store, FakeClocks clock, int id) {
@@ -172,11 +174,19 @@ class VolumeOwnershipTest {
             LeasedDevice dev = new LeasedDevice(info, BlockDevice.Capabilities.NONE, clock, k -> null);
             own = new VolumeOwnership("vol", lease, lease.me, S, clock, dev, () -> {
                 if (openFails) throw new IOException("cannot open");
-                FakeVolume v = new FakeVolume(info);
+                FakeVolume v = new FakeVolume(info) {
+                    @Override
+                    public void close() {
+                        stateAtClose.add(state());
+                        super.close();
+                    }
+                };
                 opened.add(v);
                 return v;
             });
-            own.bind(states::add);
+            own.bind(s -> { // what the LU sees: changes only (it ignores a change to the state it is in)
+                if (states.isEmpty() || states.get(states.size() - 1) != s) states.add(s);
+            });
         }
 
         AccessState state() {
@@ -256,6 +266,7 @@ class VolumeOwnershipTest {
         assertEquals(List.of(AccessState.STANDBY, AccessState.TRANSITIONING, AccessState.ACTIVE_OPTIMIZED,
                 AccessState.TRANSITIONING, AccessState.STANDBY), a.states, "02/04/0A, then standby; no error state");
         assertTrue(a.volume().closed, "the volume is closed: the next owner's now");
+        assertEquals(List.of(AccessState.STANDBY), a.stateAtClose, "standby before the close, which may take long");
     }
 
     @Test
