@@ -33,7 +33,8 @@ final class OwnershipApi {
             Ownership o = leases(ops);
             String volume = p.get("name");
             ops.volume(volume); // 404 for an unknown volume
-            long wait = o.settings().failoverBound().toMillis() + 30_000;
+            // within the CLI's 120 s request timeout, whatever the lease settings
+            long wait = Math.min(o.settings().failoverBound().toMillis() + 30_000, 90_000);
             Optional<Lease.Holder> h;
             try {
                 h = o.move(volume, to, wait);
