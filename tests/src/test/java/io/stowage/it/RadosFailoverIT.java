@@ -265,4 +265,61 @@ class RadosFailoverIT {
             if (b != null) b.close();
         }
     }
+
+    @Test
+    void anOwnerThatCannotRenewStopsServingBeforeItsLeaseCanExpireAndTheVolumeComesBack() throws Exception {
+        CephCluster ceph = CephCluster.get();
+        String prefix = CephCluster.uniquePrefix("outage");
+        StowageProcess a = start(ceph, prefix, 1, "outage-node1");
+        StowageProcess b = null;
+        try {
+            b = start(ceph, prefix, 2, "outage-node2");
+            long stoppedAfter;
+            try (Session onA = new Session(a.port)) {
+                assertEquals(0, onA.write(0, content(0, 1)).status());
+                assertEquals(0, onA.flush().status());
+                ceph.stopOsd(); // renewals go unanswered; nobody can take the lease either
+                long down = System.nanoTime();
+                Session.Answer last;
+                int i = 0;
+                do { // unflushed writes land in the cache while the owner may still serve
+                    last = onA.write(1, content(1, 100 + i++));
+                    stoppedAfter = (System.nanoTime() - down) / 1_000_000;
+                    if (last.status() != 0) break;
+                    Thread.sleep(200);
+                } while (stoppedAfter < 3L * LEASE * 1000);
+                System.out.println("the owner stopped serving " + stoppedAfter + " ms after the OSD stopped (lease "
+                        + LEASE + " s: it stops by the last renewal sent + " + LEASE * 0.8 + " s)");
+                assertEquals(0x0204, last.sense() >> 8, "NOT READY / ASYMMETRIC ACCESS, never a medium error: "
+                        + Integer.toHexString(last.sense()));
+                assertTrue(stoppedAfter < LEASE * 1000L, "stopped within the lease: " + stoppedAfter + " ms");
+            } finally {
+                ceph.startOsd();
+            }
+            long up = System.nanoTime();
+            long served = -1;
+            StowageProcess owner = null;
+            while (served < 0 && (System.nanoTime() - up) / 1_000_000 < 90_000) {
+                for (StowageProcess p : new StowageProcess[] {a, b}) {
+                    try (Session s = new Session(p.port)) {
+                        if (s.tur().status() == 0 && s.rtpg()[0] == 0) {
+                            served = (System.nanoTime() - up) / 1_000_000;
+                            owner = p;
+                            break;
+                        }
+                    }
+                }
+                Thread.sleep(250);
+            }
+            assertNotNull(owner, "a node serves the volume again once the cluster is back");
+            System.out.println("served again " + served + " ms after the OSD came back, by "
+                    + (owner == a ? "node1" : "node2"));
+            try (Session s = new Session(owner.port)) {
+                assertArrayEquals(content(0, 1), s.read(0), "the flushed block");
+            }
+        } finally {
+            if (b != null) b.close();
+            a.close();
+        }
+    }
 }
