@@ -104,6 +104,13 @@ class LeasedNodeTest {
             assertNull(staticNode.targets().find(IQN), "a static node serves its own targets only: opening the volume"
                     + " here would fence the lease holder");
             assertTrue(staticNode.operations().openVolumes().isEmpty());
+            keys.put("node.ownership", "lease"); // a reload cannot switch it: it would serve without leases
+            io.stowage.node.StowageConfig fresh = io.stowage.node.StowageConfig.from(keys);
+            fresh.overrideDataDir(dir);
+            fresh.overridePort(0);
+            assertTrue(staticNode.reload(fresh).contains("node.ownership or lease.* changed: needs a restart"));
+            assertNull(staticNode.targets().find(IQN), "still not served after the reload");
+            assertTrue(staticNode.operations().openVolumes().isEmpty());
         } finally {
             staticNode.close();
         }
