@@ -190,6 +190,11 @@ public final class VolumeOwnership {
             stop("its lease was not renewed in time (renewals unanswered)");
             return;
         }
+        BlockDevice real = device.active();
+        if (real != null && real.halted()) {
+            giveUp();
+            return;
+        }
         if (now - nextRenew < 0) return;
         long sent = now;
         boolean ok;
@@ -232,6 +237,19 @@ public final class VolumeOwnership {
         unit.accept(AccessState.STANDBY);
         closeQuietly(real);
         toStandby("standby since " + why);
+    }
+
+    /**
+     * The volume halted here (a local failure: the engine refuses its I/O until it is reopened). Renewing would keep
+     * it unserved, so the lease is released for another node to take it over at once (from the backend and the
+     * DTL); this node leaves it alone for two lease durations.
+     */
+    private void giveUp() {
+        String why = "the volume halted here";
+        stop(why);
+        releaseQuietly();
+        holdOffUntil = clocks.wallMillis() + 2 * settings.duration().toMillis();
+        log.warn("volume {}: lease released for another node to take over ({})", volume, why);
     }
 
     /**

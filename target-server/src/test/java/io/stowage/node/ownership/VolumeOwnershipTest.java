@@ -122,6 +122,12 @@ class VolumeOwnershipTest {
         CompletableFuture<Void> pending;
         boolean holdWrites;
         boolean closed;
+        boolean halted;
+
+        @Override
+        public boolean halted() {
+            return halted;
+        }
 
         FakeVolume(VolumeInfo info) {
             this.info = info;
@@ -358,5 +364,24 @@ class VolumeOwnershipTest {
         assertEquals(VolumeOwnership.Phase.STANDBY, a.own.phase());
         assertEquals(AccessState.STANDBY, a.state());
         assertTrue(store.holder == null, "released for another node to try");
+    }
+
+    @Test
+    void anOwnerWhoseVolumeHaltedGivesTheLeaseUpAtOnceAndAnotherNodeTakesIt() {
+        Node a = new Node(store, clock, 1);
+        Node b = new Node(store, clock, 2);
+        a.own.tick();
+        run(5_000, a, b);
+        a.volume().halted = true; // a local failure (its cache disk): it refuses all I/O until reopened
+        long halted = clock.nanos;
+        run(5_000, a, b);
+        assertEquals(VolumeOwnership.Phase.ACTIVE, b.own.phase(), "taken over without waiting for the lease to run out");
+        assertTrue(clock.nanos - halted <= S.pollInterval().toNanos() + S.renewInterval().toNanos() + 1_000 * MS);
+        assertEquals(VolumeOwnership.Phase.STANDBY, a.own.phase());
+        assertEquals(AccessState.STANDBY, a.state());
+        assertTrue(a.volume().closed);
+        run(60_000, a, b);
+        assertEquals(VolumeOwnership.Phase.ACTIVE, b.own.phase(), "and keeps it");
+        assertEquals(1, a.opened.size(), "the node that halted does not take it back while another serves it");
     }
 }
