@@ -39,10 +39,10 @@ public final class RadosObjectStore implements ObjectStore {
     static final String LAST_TLOG_XATTR = "stowage.last-tlog";
     static final String STATE_XATTR = "stowage.state.";
     static final String VERSION_XATTR = "stowage.version";
-    private static final int ERANGE = 34;
-    private static final int ENOENT = 2;
-    private static final int EEXIST = 17;
-    private static final int ENODATA = 61;
+    static final int ERANGE = 34;
+    static final int ENOENT = 2;
+    static final int EEXIST = 17;
+    static final int ENODATA = 61;
     private static final int ECANCELED = 125;
     private static final int EBLOCKLISTED = 108; // ESHUTDOWN
 

@@ -50,7 +50,8 @@ public record Catalogue(int format, SortedMap<String, VolumeEntry> volumes, Sort
 
     /**
      * A target: its IQN, LUN → volume name, the node that serves it ({@code node.name}; a volume has one owner at a
-     * time, so two nodes must not serve the same LUNs; null: every node, never written so), the initiators it
+     * time, so two nodes must not serve the same LUNs; null: shared, made under {@code node.ownership = lease} and
+     * served by every node running under leases, where each volume's lease picks its owner), the initiators it
      * admits ({@code allowedInitiators}: null = not set here, the config file's key applies; empty = every one) and
      * its CHAP ({@code chap}: null = not set here, the config file's keys apply; {@link ChapEntry#NONE}: none).
      */
@@ -93,7 +94,7 @@ public record Catalogue(int format, SortedMap<String, VolumeEntry> volumes, Sort
             return new TargetEntry(iqn, luns, node, allowedInitiators, c);
         }
 
-        /** Whether the node named {@code nodeName} serves this target. */
+        /** Whether the target is {@code nodeName}'s or shared (a node with static ownership serves only its own). */
         public boolean servedBy(String nodeName) {
             return node == null || node.equals(nodeName);
         }

@@ -166,7 +166,7 @@ public final class Cli {
     }
 
     @Command(name = "volume", mixinStandardHelpOptions = true, description = "Create, list, show, grow and delete volumes.",
-            subcommands = CommandLine.HelpCommand.class)
+            subcommands = {CommandLine.HelpCommand.class, OwnershipCommands.Move.class, OwnershipCommands.Owner.class})
     static final class VolumeCommands {
         @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a thin volume (not exported yet: see export add).")
         int create(@Mixin Client c, @Parameters(paramLabel = "NAME", description = "the volume's name") String name,
