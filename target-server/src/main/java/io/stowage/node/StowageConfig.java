@@ -185,6 +185,13 @@ public final class StowageConfig {
         } else if (!radosKeys.isEmpty()) {
             throw new ConfigException(radosKeys.keySet().iterator().next(), "needs backend = rados");
         }
+        if (get(StowageProperties.NODE_OWNERSHIP).equals("lease") && get(StowageProperties.BACKEND).equals("rados")
+                && get(StowageProperties.DTL).equals("off")) {
+            // a takeover replays the DTL; without it every write the former owner acknowledged since its last
+            // committed TLog is lost
+            throw new ConfigException(StowageProperties.DTL.name(), "must not be off with node.ownership = lease: "
+                    + "another node taking a volume over could not see the writes its owner acknowledged");
+        }
         if (get(StowageProperties.LEASE_RENEW_INTERVAL) * 3 > get(StowageProperties.LEASE_DURATION)) {
             throw new ConfigException(StowageProperties.LEASE_RENEW_INTERVAL.name(), "must be at most a third of "
                     + StowageProperties.LEASE_DURATION.name() + " (" + get(StowageProperties.LEASE_DURATION) + ")");

@@ -397,8 +397,10 @@ public final class Operations implements AutoCloseable {
         if (ownership != null) { // standby until this node holds the volume's lease
             Catalogue.VolumeEntry entry = c.volumes().get(volume);
             if (entry == null) throw new IOException("volume " + volume + " is not in the catalogue");
-            io.stowage.node.ownership.VolumeOwnership o = ownership.join(volume, entry::sizeBytes,
-                    config.writeThrough().test(volume));
+            // always write-through under leases: a write-back cache lives on one node, and when that node dies
+            // between GOOD for a write and the FLUSH covering it, the initiator retries the FLUSH on the new owner,
+            // which answers GOOD for a write it never saw (MultipathGuestIT lost such writes with WCE = 1)
+            io.stowage.node.ownership.VolumeOwnership o = ownership.join(volume, entry::sizeBytes, true);
             LogicalUnit unit = new LogicalUnit(o.device());
             o.bind(unit::changeAccessState);
             units.put(volume, unit);

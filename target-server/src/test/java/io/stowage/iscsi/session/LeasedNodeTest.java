@@ -24,6 +24,31 @@ class LeasedNodeTest {
     static final String IQN = "iqn.2026-11.io.stowage:demo";
     @TempDir Path dir;
 
+    /**
+     * Under leases a volume's writes are acknowledged only once durable (WCE = 0): a write-back cache lives on one
+     * node, so when that node dies after GOOD for a write and before the FLUSH that covers it, the initiator's
+     * retry of the FLUSH on the new owner answers GOOD for a write it never saw (MultipathGuestIT lost such writes).
+     */
+    @Test
+    void aLeasedVolumeIsWriteThrough() throws Exception {
+        Daemon daemon = LoopbackDaemon.start(dir, Map.of("node.ownership", "lease", "lease.duration", "3",
+                "lease.renew-interval", "1", "lease.poll-interval", "1", "target.demo.lun.0", "demo",
+                "volume.demo.size", "16M"));
+        AluaSessionTest w = new AluaSessionTest();
+        try (TestInitiator t = new TestInitiator(daemon.portalAddress())) {
+            assertEquals(0, t.login(IQN, Map.of()).bhs()[36]);
+            List<Integer> uas = new ArrayList<>();
+            assertEquals(0, w.pastAttentions(t, "00 00 00 00 00 00", 0, null, uas).status());
+            AluaSessionTest.Answer caching = w.run(t, "1a 08 08 00 ff 00", 255, null); // MODE SENSE(6), DBD, page 08h
+            assertEquals(0, caching.status());
+            byte[] page = caching.data();
+            assertEquals(0x08, page[4] & 0x3F, "the caching page");
+            assertEquals(0, page[6] & 0x04, "WCE = 0: no write-back cache to lose in a failover");
+        } finally {
+            daemon.close();
+        }
+    }
+
     @Test
     void aLeasedVolumeIsActiveOnTheHolderAndStandbyOnceHandedOver() throws Exception {
         Daemon daemon = LoopbackDaemon.start(dir, Map.of("node.id", "3", "node.name", "gamma", "node.ownership",
