@@ -32,7 +32,9 @@ public final class DirectoryBackend implements Backend {
     public ObjectStore nodeStore() throws IOException {
         Path dir = root.resolve("_node");
         DirectoryObjectStore store = new DirectoryObjectStore(dir);
-        if (Files.getFileStore(dir).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
+        // the file system's views, not Files.getFileStore: that looks the directory up in the mount table, which
+        // a chroot or container without /proc lacks ("Mount point not found": the .deb test's daemon exited)
+        if (dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
             Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
         }
         return store;
