@@ -56,35 +56,6 @@ public final class DtlWriter {
         this.epoch = epoch;
     }
 
-    /** Ships on another thread, so that the caller's local fsyncs and the backend write overlap. */
-    public java.util.concurrent.CompletableFuture<Void> shipAsync(Collection<Extent> extents) {
-        return java.util.concurrent.CompletableFuture.runAsync(() -> {
-            try {
-                ship(extents);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }, SHIPPERS);
-    }
-
-    /** Waits for {@link #shipAsync}; rethrows its failure as it was. */
-    public static void await(java.util.concurrent.CompletableFuture<Void> f) throws IOException {
-        try {
-            f.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            if (e.getCause() instanceof java.io.UncheckedIOException u) throw u.getCause();
-            throw e;
-        }
-    }
-
-    /** Threads for {@link #shipAsync}, shared by the volumes of the process; idle ones go after a minute. */
-    private static final java.util.concurrent.ExecutorService SHIPPERS =
-            java.util.concurrent.Executors.newCachedThreadPool(r -> {
-                Thread t = new Thread(r, "stowage-dtl");
-                t.setDaemon(true);
-                return t;
-            });
-
     /**
      * Makes what {@code extents} cover durable in the backend (with anything an earlier failed ship left). Returns
      * when the DTL object is written; throws {@link ObjectStore.FencedException} if another owner fenced this one.

@@ -49,8 +49,8 @@ final class CacheClaim {
      * Sets aside what is not the committed lineage of {@code header}, then records {@code epoch} as this cache's.
      * {@code previous} is the cache's state as read before the claim.
      */
-    static void claim(String volume, Path cacheDir, VolumeHeader header, Optional<CacheState> previous, long epoch)
-            throws IOException {
+    static void claim(String volume, Path cacheDir, VolumeHeader header, Optional<CacheState> previous, long epoch,
+                      boolean flushesInDtl) throws IOException {
         Path tlogDir = Files.createDirectories(cacheDir.resolve("tlog"));
         Path scoDir = cacheDir.resolve("sco");
         if (previous.isPresent() && !previous.get().uuid().equals(header.uuid())) {
@@ -90,7 +90,7 @@ final class CacheClaim {
                 }
             }
         }
-        new CacheState(header.uuid(), epoch).write(cacheDir);
+        new CacheState(header.uuid(), epoch, flushesInDtl).write(cacheDir);
     }
 
     /** The cache's TLog and SCO files that the committed header does not hold. */

@@ -16,10 +16,12 @@ import io.stowage.volume.store.ObjectStore;
  * Group commit ({@code flush}: SYNCHRONIZE CACHE, FUA, WRITE AND VERIFY): fsyncs every SCO and TLog written since
  * the last flush, and the SCO and TLog directories, outside the append lock; concurrent flushes share one round.
  * A failed fsync is never retried and never forgotten: it halts the volume (after a writeback error Linux may drop
- * the dirty pages and a second fsync would report success). With the DTL on, the round also ships what it made
- * durable to the volume's DTL objects in the backend (one write for the round): a flush returns only once it is
- * there too. A DTL write refused for fencing halts the volume; one that keeps failing fails the flush (the next
- * round ships what it did not).
+ * the dirty pages and a second fsync would report success). With the DTL on, the round ships what the appends
+ * wrote to the volume's DTL objects in the backend instead (one write for the round) and does not fsync locally: the
+ * DTL is where the flush is durable (it also survives the node), the local files are fsynced before their upload,
+ * and after a power cut the next open rebuilds from the DTL what the cache lost ({@link CacheState#flushesInDtl}).
+ * A DTL write refused for fencing halts the volume; one that keeps failing fails the flush (the next round ships
+ * what it did not).
  *
  * <p>Threads and locks: {@link #appended} is called under the append lock by every append. {@link #flush} takes
  * this class's lock (one round at a time), then the append lock only to take what is unsynced, never across an
@@ -93,8 +95,15 @@ final class GroupCommit {
             } finally {
                 appendLock.unlock();
             }
-            // the DTL write and the local fsyncs overlap: the round costs the slower of the two
-            java.util.concurrent.CompletableFuture<Void> remote = dtl == null ? null : dtl.shipAsync(shipped);
+            if (dtl != null) { // durable in the DTL: no local fsync on the flush's path (see the class comment)
+                try {
+                    dtl.ship(shipped);
+                } catch (ObjectStore.FencedException e) {
+                    throw halt.apply("DTL write refused", e);
+                }
+                syncedSeq = upTo;
+                return;
+            }
             try {
                 for (ScoCache.Sco sco : s) {
                     try {
@@ -109,15 +118,7 @@ final class GroupCommit {
                 scos.syncDirectory(); // and the names of new files (POSIX: an fsync covers data, not the name)
                 tlogDir.sync();
             } catch (IOException e) {
-                if (remote != null) remote.exceptionally(x -> null).join(); // no two rounds' ships at once
                 throw halt.apply("fsync failed", e);
-            }
-            if (remote != null) {
-                try {
-                    DtlWriter.await(remote);
-                } catch (ObjectStore.FencedException e) {
-                    throw halt.apply("DTL write refused", e);
-                }
             }
             syncedSeq = upTo;
         }

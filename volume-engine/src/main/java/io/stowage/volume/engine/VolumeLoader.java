@@ -68,11 +68,14 @@ final class VolumeLoader {
         SpaceReserve reserve = new SpaceReserve(cacheDir.resolve("reserve"));
         reserve.release();
         // before anything in the cache is read: what another owner's commits made stale is set aside
-        CacheClaim.claim(name, cacheDir, header, cacheState, epoch);
+        CacheClaim.claim(name, cacheDir, header, cacheState, epoch, config.dtl());
         if (config.dtl() || io.stowage.volume.dtl.DtlReplay.any(store)) {
             // the former owner's DTL is fenced; unless this cache is its own (which holds all it flushed and
             // more), what it flushed beyond the committed header is rebuilt here from the DTL
-            boolean formerOwnersCache = cacheState.isPresent() && cacheState.get().epoch() == raw.epoch();
+            // ... and a cache whose owner flushed to the DTL only (no local fsync per flush) may lack flushed
+            // writes after a power cut: the DTL is rebuilt into it too
+            boolean formerOwnersCache = cacheState.isPresent() && cacheState.get().epoch() == raw.epoch()
+                    && !cacheState.get().flushesInDtl();
             // (a cache this node claimed in an open the power cut short is not the former owner's either: its
             // uncommitted files make way for the rebuild, which holds all they flushed)
             io.stowage.volume.dtl.DtlReplay.recover(name, store, raw.epoch(), epoch, !formerOwnersCache,

@@ -120,4 +120,21 @@ class VolumeFormatTest {
         assertEquals(epoch, new DirectoryObjectStore(root.resolve("objects/fixture")).readHeader().orElseThrow()
                 .epoch(), "refused before the claim");
     }
+
+    /**
+     * A cache whose owner flushed to the DTL only says so (format 2, so a release that knows format 1 refuses it
+     * rather than trusting a cache that may lack flushed writes); format 1 is still read, as a cache that fsynced.
+     */
+    @Test
+    void aCacheStateRecordsWhetherItsFlushesWereInTheDtlOnly() throws Exception {
+        Path dir = Files.createDirectories(Files.createTempDirectory("cache-state"));
+        java.util.UUID uuid = java.util.UUID.randomUUID();
+        new CacheState(uuid, 7, true).write(dir);
+        assertTrue(Files.readString(dir.resolve(CacheState.FILE)).startsWith("stowage-cache-state 2\n"));
+        assertEquals(new CacheState(uuid, 7, true), CacheState.read(dir).orElseThrow());
+        new CacheState(uuid, 8, false).write(dir);
+        assertTrue(Files.readString(dir.resolve(CacheState.FILE)).startsWith("stowage-cache-state 1\n"),
+                "without the DTL the format an older release reads");
+        assertEquals(new CacheState(uuid, 8, false), CacheState.read(dir).orElseThrow());
+    }
 }
