@@ -45,8 +45,13 @@ public final class StowageProcess implements AutoCloseable {
 
     public static StowageProcess startWith(String name, Path dataDir, java.util.Map<String, String> env, String... extraArgs)
             throws Exception {
+        return startOn(freePort(), name, dataDir, env, extraArgs);
+    }
+
+    /** As {@link #startWith}, on the given iSCSI port (a node restarted where its initiators look for it). */
+    public static StowageProcess startOn(int port, String name, Path dataDir, java.util.Map<String, String> env,
+            String... extraArgs) throws Exception {
         Files.createDirectories(LOGS);
-        int port = freePort();
         Path log = LOGS.resolve(name + ".log");
         List<String> cmd = new ArrayList<>(List.of(REPO.resolve("stowage").toString(), "serve",
                 "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
