@@ -1,14 +1,17 @@
 /*
  * The multipath guest's writer (built static on the host by multipath-test.sh, run in the guest).
- *   mpath-writer write DEV STATE SECONDS STOPFILE   write checksummed blocks round the device's first NBLOCKS
- *                                                   blocks, each pwrite followed by fsync, until SECONDS passed or
- *                                                   STOPFILE exists; any error ends it with "FAIL"
+ *   mpath-writer write DEV STATE SECONDS STOPFILE [N]  write checksummed blocks one after the other from the start
+ *                                                   of the device, N pwrites (default 1) then an fsync, until
+ *                                                   SECONDS passed or STOPFILE exists; any error ends it with "FAIL"
  *   mpath-writer verify DEV STATE                   read every block STATE says an fsync acknowledged and check it
  * Blocks are BS bytes, written and read with O_DIRECT (the page cache is never what is verified). A block holds a
  * header (magic, block number, sequence number, CRC32 of the payload) and a payload generated from the sequence
- * number, so a verify checks the CRC and regenerates the payload. STATE (a file in the guest's RAM) keeps, per block,
- * the sequence number of its last acknowledged write; a later "write" continues the numbering.
- * Every write+fsync's latency is measured: the longest one, and when it started, is the guest-side failover time.
+ * number, so a verify checks the CRC and regenerates the payload. Block n gets write n: nothing is ever overwritten,
+ * so a verify checks every write that was ever acknowledged (a write lost in a failover cannot hide under a later
+ * one); reaching the end of the device is a FAIL (give the test a bigger volume). STATE (a file in the guest's RAM)
+ * keeps the number of acknowledged writes; a later "write" continues after them.
+ * A write counts as acknowledged once the fsync after it returned. Every round's latency (N pwrites + fsync) is
+ * measured: the longest one, and when it started, is the guest-side failover time.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,8 +23,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
 #define BS 65536
-#define NBLOCKS 512
 #define MAGIC 0x53544f5741474531ULL /* "STOWAGE1" */
 
 struct header {
@@ -68,53 +74,70 @@ static double now(clockid_t clock) {
     return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static void load(const char *path, uint64_t *acked) {
-    memset(acked, 0, NBLOCKS * sizeof *acked);
-    FILE *f = fopen(path, "rb");
-    if (!f) return;
-    if (fread(acked, sizeof *acked, NBLOCKS, f) != NBLOCKS) memset(acked, 0, NBLOCKS * sizeof *acked);
+/* the number of acknowledged writes (0 without a state file) */
+static uint64_t load(const char *path) {
+    unsigned long long n = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    if (fscanf(f, "%llu", &n) != 1) n = 0;
     fclose(f);
+    return n;
 }
 
-static int save(const char *path, const uint64_t *acked) {
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(acked, sizeof *acked, NBLOCKS, f) != NBLOCKS || fclose(f) != 0) return -1;
+static int save(const char *path, uint64_t acked) {
+    FILE *f = fopen(path, "w");
+    if (!f || fprintf(f, "%llu\n", (unsigned long long) acked) < 0 || fclose(f) != 0) return -1;
     return 0;
 }
 
-static int write_phase(const char *dev, const char *state, double seconds, const char *stop) {
-    static uint64_t acked[NBLOCKS];
+/* blocks of a block device, or of a file (a test run on the host) */
+static uint64_t blocks_of(int fd) {
+    uint64_t bytes = 0;
+    struct stat st;
+    if (ioctl(fd, BLKGETSIZE64, &bytes) != 0) bytes = fstat(fd, &st) == 0 ? (uint64_t) st.st_size : 0;
+    return bytes / BS;
+}
+
+static int write_phase(const char *dev, const char *state, double seconds, const char *stop, int batch) {
     unsigned char *buf;
-    uint64_t seq = 0, writes = 0;
-    load(state, acked);
-    for (int b = 0; b < NBLOCKS; b++) if (acked[b] > seq) seq = acked[b];
+    uint64_t acked = load(state), seq = acked, writes = 0, before_max = 0;
     if (posix_memalign((void **) &buf, 4096, BS)) return 2;
     int fd = open(dev, O_RDWR | O_DIRECT);
     if (fd < 0) { printf("FAIL writer: open %s: %s\n", dev, strerror(errno)); return 1; }
-    double t0 = now(CLOCK_MONOTONIC), last_report = t0, max = 0, max_at = 0, max_wall = 0;
+    uint64_t nblocks = blocks_of(fd);
+    double t0 = now(CLOCK_MONOTONIC), last_report = t0, max = 0, max_at = 0, max_wall = 0, max_write = 0;
     int rc = 0;
-    printf("WRITER start seq=%llu\n", (unsigned long long) seq + 1);
+    printf("WRITER start seq=%llu, %d write(s) per fsync\n", (unsigned long long) seq + 1, batch);
     fflush(stdout);
-    while (now(CLOCK_MONOTONIC) - t0 < seconds && access(stop, F_OK) != 0) {
-        uint64_t b = seq % NBLOCKS;
-        seq++;
-        fill(buf, b, seq);
+    while (rc == 0 && now(CLOCK_MONOTONIC) - t0 < seconds && access(stop, F_OK) != 0) {
         double s = now(CLOCK_MONOTONIC), wall = now(CLOCK_REALTIME);
-        ssize_t n = pwrite(fd, buf, BS, (off_t) b * BS);
-        if (n != BS) {
-            printf("FAIL writer: pwrite of block %llu (seq %llu) returned %zd: %s\n", (unsigned long long) b,
-                   (unsigned long long) seq, n, n < 0 ? strerror(errno) : "short write");
-            rc = 1; break;
+        for (int i = 0; i < batch; i++) {
+            uint64_t b = seq;
+            if (b >= nblocks) {
+                printf("FAIL writer: reached the end of the device (%llu blocks of %d bytes)\n",
+                       (unsigned long long) nblocks, BS);
+                rc = 1; break;
+            }
+            seq++;
+            fill(buf, b, seq);
+            ssize_t n = pwrite(fd, buf, BS, (off_t) b * BS);
+            if (n != BS) {
+                printf("FAIL writer: pwrite of block %llu (seq %llu) returned %zd: %s\n", (unsigned long long) b,
+                       (unsigned long long) seq, n, n < 0 ? strerror(errno) : "short write");
+                rc = 1; break;
+            }
         }
+        if (rc) break;
+        double w = now(CLOCK_MONOTONIC);
         if (fsync(fd) != 0) {
-            printf("FAIL writer: fsync after block %llu (seq %llu): %s\n", (unsigned long long) b,
+            printf("FAIL writer: fsync after block %llu (seq %llu): %s\n", (unsigned long long) seq - 1,
                    (unsigned long long) seq, strerror(errno));
             rc = 1; break;
         }
         double e = now(CLOCK_MONOTONIC);
-        acked[b] = seq;
-        writes++;
-        if (e - s > max) { max = e - s; max_at = s - t0; max_wall = wall; }
+        writes += seq - acked;
+        if (e - s > max) { max = e - s; max_at = s - t0; max_wall = wall; before_max = acked; max_write = w - s; }
+        acked = seq; /* only now: a write counts once the fsync after it returned */
         if (e - last_report >= 5) {
             printf("WRITER t=%.0fs writes=%llu longest=%.0fms\n", e - t0, (unsigned long long) writes, max * 1000);
             fflush(stdout);
@@ -123,47 +146,51 @@ static int write_phase(const char *dev, const char *state, double seconds, const
     }
     close(fd);
     if (save(state, acked) != 0) { printf("FAIL writer: cannot save %s\n", state); return 1; }
-    printf("WRITER done writes=%llu seconds=%.1f longest_stall_ms=%.0f at_s=%.1f at_wall=%.3f\n",
-           (unsigned long long) writes, now(CLOCK_MONOTONIC) - t0, max * 1000, max_at, max_wall);
+    printf("WRITER done writes=%llu seconds=%.1f longest_stall_ms=%.0f at_s=%.1f at_wall=%.3f acked_before=%llu"
+           " pwrite_ms=%.0f fsync_ms=%.0f\n", (unsigned long long) writes, now(CLOCK_MONOTONIC) - t0, max * 1000,
+           max_at, max_wall, (unsigned long long) before_max, max_write * 1000, (max - max_write) * 1000);
     fflush(stdout);
     return rc;
 }
 
 static int verify_phase(const char *dev, const char *state) {
-    static uint64_t acked[NBLOCKS];
     unsigned char *buf, *want;
-    int bad = 0, checked = 0;
-    load(state, acked);
+    uint64_t acked = load(state), bad = 0, checked = 0, first_bad = 0, last_bad = 0;
     if (posix_memalign((void **) &buf, 4096, BS) || posix_memalign((void **) &want, 4096, BS)) return 2;
     int fd = open(dev, O_RDONLY | O_DIRECT);
     if (fd < 0) { printf("FAIL verify: open %s: %s\n", dev, strerror(errno)); return 1; }
-    for (uint64_t b = 0; b < NBLOCKS; b++) {
-        if (!acked[b]) continue;
+    for (uint64_t b = 0; b < acked; b++) {
+        uint64_t seq = b + 1;
         ssize_t n = pread(fd, buf, BS, (off_t) b * BS);
         if (n != BS) { printf("FAIL verify: read of block %llu: %s\n", (unsigned long long) b, strerror(errno)); bad++; continue; }
         struct header *h = (struct header *) buf;
-        fill(want, b, acked[b]);
+        fill(want, b, seq);
         checked++;
-        if (h->magic != MAGIC || h->block != b || h->seq != acked[b]
+        if (h->magic != MAGIC || h->block != b || h->seq != seq
                 || h->crc != crc32(buf + sizeof *h, BS - sizeof *h) || memcmp(buf, want, BS) != 0) {
+            if (!bad) first_bad = b;
+            last_bad = b;
             if (bad < 10)
-                printf("FAIL verify: block %llu holds seq %llu (magic %s, crc %s), its acknowledged write was seq %llu\n",
+                printf("VERIFY bad block %llu holds seq %llu (magic %s, crc %s), its acknowledged write was seq %llu\n",
                        (unsigned long long) b, (unsigned long long) h->seq, h->magic == MAGIC ? "ok" : "bad",
                        h->crc == crc32(buf + sizeof *h, BS - sizeof *h) ? "ok" : "bad",
-                       (unsigned long long) acked[b]);
+                       (unsigned long long) seq);
             bad++;
         }
     }
     close(fd);
-    printf("VERIFY blocks=%d bad=%d\n", checked, bad);
+    if (bad) printf("VERIFY bad: blocks from %llu to %llu (writes %llu to %llu)\n", (unsigned long long) first_bad,
+                    (unsigned long long) last_bad, (unsigned long long) first_bad + 1, (unsigned long long) last_bad + 1);
+    printf("VERIFY blocks=%llu bad=%llu\n", (unsigned long long) checked, (unsigned long long) bad);
     return bad ? 1 : 0;
 }
 
 int main(int argc, char **argv) {
     crc_init();
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (argc == 6 && !strcmp(argv[1], "write")) return write_phase(argv[2], argv[3], atof(argv[4]), argv[5]);
+    if ((argc == 6 || argc == 7) && !strcmp(argv[1], "write"))
+        return write_phase(argv[2], argv[3], atof(argv[4]), argv[5], argc == 7 ? atoi(argv[6]) : 1);
     if (argc == 4 && !strcmp(argv[1], "verify")) return verify_phase(argv[2], argv[3]);
-    fprintf(stderr, "usage: mpath-writer write DEV STATE SECONDS STOPFILE | verify DEV STATE\n");
+    fprintf(stderr, "usage: mpath-writer write DEV STATE SECONDS STOPFILE [WRITES_PER_FSYNC] | verify DEV STATE\n");
     return 2;
 }

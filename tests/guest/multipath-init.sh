@@ -15,7 +15,11 @@ dump() {
 fail() { echo "FAIL $*"; dump; sync; poweroff -f; }
 step() { echo; echo "STEP $*"; }
 for p in $(cat /proc/cmdline); do
-  case $p in stowage.portals=*) portals=$(echo "${p#*=}" | tr , ' ') ;; stowage.iqn=*) iqn=${p#*=} ;; esac
+  case $p in
+    stowage.portals=*) portals=$(echo "${p#*=}" | tr , ' ') ;;
+    stowage.iqn=*) iqn=${p#*=} ;;
+    stowage.batch=*) batch=${p#*=} ;; # the writer's pwrites per fsync
+  esac
 done
 for m in $(cat /lib/modules/order); do insmod /lib/modules/$m 2>/dev/null; done
 ip link set lo up; ip link set eth0 up
@@ -100,12 +104,12 @@ owner=$(portal_of "$owner_disk")
 echo "MARK paths owner=$owner"
 
 step io
-mpath-writer write /dev/dm-0 /tmp/mp/state 3 /tmp/mp/stop || fail "writes through the map"
+mpath-writer write /dev/dm-0 /tmp/mp/state 3 /tmp/mp/stop "$batch" || fail "writes through the map"
 mpath-writer verify /dev/dm-0 /tmp/mp/state || fail "reads through the map"
 
 step load
 rm -f /tmp/mp/stop
-mpath-writer write /dev/dm-0 /tmp/mp/state 200 /tmp/mp/stop > /tmp/mp/writer.log 2>&1 &
+mpath-writer write /dev/dm-0 /tmp/mp/state 200 /tmp/mp/stop "$batch" > /tmp/mp/writer.log 2>&1 &
 writer=$!
 sleep 1
 echo "MARK load"
@@ -139,7 +143,7 @@ await_paths 60 "$home" || { show_paths; fail "the path to $owner is not active/o
 show_paths
 before=$(awk '{print $7}' /sys/block/$owner_disk/stat)
 rm -f /tmp/mp/stop
-mpath-writer write /dev/dm-0 /tmp/mp/state 8 /tmp/mp/stop || fail "writes after the move back"
+mpath-writer write /dev/dm-0 /tmp/mp/state 8 /tmp/mp/stop "$batch" || fail "writes after the move back"
 after=$(awk '{print $7}' /sys/block/$owner_disk/stat)
 echo "MOVED sectors written through $owner_disk ($owner): $((after - before))"
 [ $((after - before)) -gt 0 ] || fail "no write went through $owner after the move back"

@@ -35,7 +35,10 @@ guest_initramfs "$work" "$here/multipath-init.sh" \
 rm -f "$work/ctl.in" "$work/ctl.out"
 mkfifo "$work/ctl.in" "$work/ctl.out"
 # QEMU holds both FIFOs open read-write, so the host's writes never block and the guest's echo goes nowhere
-guest_boot "$work" "${STOWAGE_GUEST_SECONDS:-600}" "stowage.portals=10.0.2.2:$port_a,10.0.2.2:$port_b stowage.iqn=$iqn" \
+# STOWAGE_GUEST_WRITES_PER_FSYNC: the writer's pwrites before each fsync (8: a database's commit, writes that the
+# target acknowledged before the flush that covers them)
+guest_boot "$work" "${STOWAGE_GUEST_SECONDS:-600}" \
+  "stowage.portals=10.0.2.2:$port_a,10.0.2.2:$port_b stowage.iqn=$iqn stowage.batch=${STOWAGE_GUEST_WRITES_PER_FSYNC:-8}" \
   -serial mon:stdio -serial "pipe:$work/ctl"
 tr -d '\r' < "$work/console.log" | grep -oE "(STEP [a-z]+|MARK .*|PATH .*|WRITER done.*|VERIFY .*|MOVED .*|PASS$|FAIL .*)" || true
 # the paths' own I/O errors during the failover are expected (dm-multipath retries them); one that reached the

@@ -30,6 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 class MultipathGuestIT {
     static final String IQN = "iqn.2026-11.io.stowage:mpath";
     static final String VOLUME = "mpdisk";
+    /** The guest writer's pwrites (64 KiB, O_DIRECT) before each fsync. */
+    static final int WRITES_PER_FSYNC = Integer.getInteger("stowage.multipath.writes-per-fsync", 8);
     @TempDir Path dir;
 
     private Path config(CephCluster ceph, String prefix, String node, int id) throws IOException {
@@ -38,7 +40,11 @@ class MultipathGuestIT {
                 "rados.object-prefix = " + prefix, "rados.timeout-seconds = 5", "node.name = " + node,
                 "node.id = " + id, "node.ownership = lease", "lease.duration = 15", "lease.renew-interval = 3",
                 "lease.poll-interval = 2",
-                "volume." + VOLUME + ".size = 256M", "target.mp.iqn = " + IQN, "target.mp.lun.0 = " + VOLUME, ""));
+                // the default on RADOS; -Dstowage.multipath.dtl=off shows the test failing without the DTL
+                "engine.dtl = " + System.getProperty("stowage.multipath.dtl", "auto"),
+                "volume." + VOLUME + ".size = 2G",
+                // write-back (WCE = 1, the default); -Dstowage.multipath.write-through=yes for WCE = 0
+                "volume." + VOLUME + ".write-through = " + System.getProperty("stowage.multipath.write-through", "no"), "target.mp.iqn = " + IQN, "target.mp.lun.0 = " + VOLUME, ""));
         return f;
     }
 
@@ -129,9 +135,11 @@ class MultipathGuestIT {
             awaitLog(a, "volume " + VOLUME + ": served here", 60);
             awaitLog(b, "volume " + VOLUME + ": ALUA access state ACTIVE_OPTIMIZED -> STANDBY", 60);
             Path runLog = StowageProcess.LOGS.resolve("multipath-guest-run.log");
-            guest = new ProcessBuilder(StowageProcess.REPO.resolve("tests/guest/multipath-test.sh").toString(),
+            ProcessBuilder pb = new ProcessBuilder(StowageProcess.REPO.resolve("tests/guest/multipath-test.sh").toString(),
                     Integer.toString(a.port), Integer.toString(b.port), IQN, work.toString())
-                    .redirectErrorStream(true).redirectOutput(runLog.toFile()).start();
+                    .redirectErrorStream(true).redirectOutput(runLog.toFile());
+            pb.environment().put("STOWAGE_GUEST_WRITES_PER_FSYNC", Integer.toString(WRITES_PER_FSYNC));
+            guest = pb.start();
 
             // the map: A's path active/optimized (prio 50), B's standby (prio 1, ghost)
             Matcher owner = await(work, guest, "^MARK paths owner=(\\S+)$", 420);
@@ -146,13 +154,16 @@ class MultipathGuestIT {
             report.append("host: SIGKILL of node A to TEST UNIT READY GOOD on node B: ").append(failoverMs).append(" ms\n");
             Thread.sleep(15_000); // the guest writes through B for a while
             tell(work, "stop");
-            Matcher done = await(work, guest, "^STEP load\\n(?:.*\\n)*?WRITER done writes=(\\d+) seconds=(\\S+) longest_stall_ms=(\\d+) at_s=(\\S+).*$", 120);
+            Matcher done = await(work, guest, "^STEP load\\n(?:.*\\n)*?WRITER done writes=(\\d+) seconds=(\\S+) longest_stall_ms=(\\d+) at_s=\\S+ at_wall=\\S+ acked_before=(\\d+) pwrite_ms=(\\d+) fsync_ms=(\\d+)$", 120);
             Matcher verified = await(work, guest, "^STEP verify\\n(?:.*\\n)*?VERIFY blocks=(\\d+) bad=0$", 120);
             await(work, guest, "^MARK verified$", 60);
-            report.append("guest: ").append(done.group(1)).append(" write+fsync of 64 KiB in ").append(done.group(2))
-                    .append(" s, none failed; longest write+fsync ").append(done.group(3)).append(" ms (the failover, seen by the writer)\n");
+            report.append("guest: ").append(done.group(1)).append(" writes of 64 KiB, ").append(WRITES_PER_FSYNC)
+                    .append(" per fsync, in ").append(done.group(2)).append(" s, none failed; longest round (pwrites + fsync) ")
+                    .append(done.group(3)).append(" ms (the failover, seen by the writer: ").append(done.group(5))
+                    .append(" ms in pwrite, ").append(done.group(6)).append(" ms in fsync); writes 1-")
+                    .append(done.group(4)).append(" were acknowledged before it (by node A)\n");
             report.append("guest: every block whose fsync was acknowledged verified after the failover (")
-                    .append(verified.group(1)).append(" blocks, CRC and content)\n");
+                    .append(verified.group(1)).append(" blocks of 64 KiB, none overwritten, CRC and content)\n");
             assertTrue(b.output().contains("volume " + VOLUME + ": lease taken, opening it (takeover)"), b.output());
 
             // A returns: standby, not owner
