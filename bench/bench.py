@@ -50,6 +50,9 @@ WORKLOADS = [
     # each), each sending a SYNCHRONIZE CACHE(16) after every 32 of its writes. One writer at QD32 can't say it:
     # fio's fsync=N at a depth > 1 sends a flush after nearly every write once the count reaches N.
     ("4k-randwrite-flush32-8x1", "randwrite", "4k", 1, None, ("--fsync=32", "--numjobs=8", "--group_reporting")),
+    # a journal that flushes after each of its writes: the FLUSH's own cost, one at a time (with the DTL on, a
+    # round trip to RADOS each)
+    ("4k-randwrite-flush1-qd1", "randwrite", "4k", 1, None, ("--fsync=1",)),
     # database page writes with FUA (build-fio.sh makes the libiscsi engine set FUA on WRITE(16) for sync=1)
     ("16k-randwrite-fua-qd16", "randwrite", "16k", 16, None, ("--sync=1",)),
 ]
@@ -67,6 +70,11 @@ COLD_TARGETS = ("stowage-rados-cold", "stowage-rados-cold-norc")
 MULTI_LUNS = 8
 MULTI_LUN_BYTES = 128 << 20
 MULTI_WORKLOADS = [("4k-randrw70-8luns-8x4", "randrw", "4k", 4, 70, ())]
+# the DTL's cost (issue 15): on the RADOS pair, the workloads with flushes also run on a Stowage with the DTL off
+# (engine.dtl = off: a flush is durable on the local disk only), beside stowage-rados (dtl on, the RADOS default)
+# and tgt-rbd; the FLUSH latency (fio's sync percentiles) is set beside a 4 KiB `rados bench` write round trip
+DTL_OFF = "stowage-rados-dtl-off"
+DTL_WORKLOADS = {"4k-randwrite-flush32-8x1", "4k-randwrite-flush1-qd1", "16k-randwrite-fua-qd16"}
 SMOKE = {"4k-randread-qd32", "4k-randwrite-qd32", "4k-randwrite-flush32-8x1", "16k-randwrite-fua-qd16"}
 
 # what a run needs: command -> Debian package (checked by path, so a hand-built tool counts too)
@@ -157,7 +165,7 @@ class Bench:
     def start_stowage(self, name, port, extra_conf, multi=False):
         conf = os.path.join(self.work, f"{name}.conf")
         with open(conf, "w") as f:
-            f.write(f"portal = 127.0.0.1:{port}\ndata-dir = {self.work}/{name}-var\n"
+            f.write(f"portal = 127.0.0.1:{port}\ndata-dir = {self.work}/{name}-var\nadmin.listen = off\n"
                     f"target.bench.iqn = iqn.2026-11.io.stowage:bench\ntarget.bench.lun.0 = bench\n"
                     f"volume.bench.size = 1G\n{extra_conf}")
             if multi:
@@ -235,6 +243,10 @@ class Bench:
                     f"backend = rados\nrados.conf = {conf}\nrados.pool = stowage\nrados.object-prefix = {name}.\n"
                     f"metrics = 127.0.0.1:{self.cold_metrics_ports[i]}\nengine.cache-limit = {COLD_CACHE_LIMIT}\n"
                     f"engine.read-cache-limit = {read_cache}\n"))
+            self.targets.append(self.start_stowage(
+                DTL_OFF, base + 5,
+                f"backend = rados\nrados.conf = {conf}\nrados.pool = stowage\nrados.object-prefix = {DTL_OFF}.\n"
+                f"engine.dtl = off\n"))
             sh("rbd", "-c", conf, "create", "--size", "1024", "stowage/tgtbench")
             self.targets.append(self.tgt_lun(2, "tgt-rbd", "stowage/tgtbench",
                                              ("--bstype", "rbd", "--bsopts", f"conf={conf};id=admin")))
@@ -308,6 +320,9 @@ class Bench:
             "errors": job["error"],
             "ios": ios,
             "flushes": job.get("sync", {}).get("total_ios", 0),  # SYNCHRONIZE CACHEs sent (not counted in ios)
+            # their latency, where fio reports it (fsync=N jobs)
+            "flush_p50_us": round(job.get("sync", {}).get("lat_ns", {}).get("percentile", {}).get("50.000000", 0)
+                                  / 1000),
             "runtime_ms": run,
             "wall_s": round(time.time() - t0, 1),
             **({"fio_messages": [l for l in out[:out.index("{")].splitlines() if l.strip()][-5:]}
@@ -378,6 +393,14 @@ class Bench:
                 vals[m.group(1)] = int(m.group(2))
         return vals
 
+    def rados_write_latency(self):
+        """A 4 KiB write round trip to the pool (`rados bench`, one in flight), the yardstick for the DTL's FLUSH."""
+        out = sh("rados", "-c", self.ceph_conf, "-p", "stowage", "bench", "5", "write", "-t", "1", "-b", "4096",
+                 "--run-name", "stowage-lat", timeout=120).stdout
+        sh("rados", "-c", self.ceph_conf, "-p", "stowage", "cleanup", "--run-name", "stowage-lat", check=False)
+        m = re.search(r"Average Latency\(s\):\s+([0-9.]+)", out)
+        return {"avg_latency_us": round(float(m.group(1)) * 1e6) if m else None}
+
     def upload_throughput(self, seconds):
         """Engine → RADOS upload rate under a 1 MiB sequential write load, next to `rados bench` on the same pool."""
         t = next(t for t in self.targets if t.name == "stowage-rados")
@@ -420,6 +443,8 @@ class Bench:
                     continue
                 if t.name not in (*COLD_TARGETS, "tgt-rbd") if cold else t.name in COLD_TARGETS:
                     continue
+                if t.name == DTL_OFF and wl[0] not in DTL_WORKLOADS:
+                    continue
                 if cold:  # the working set is read once before it is re-read at random (see COLD_WORKLOADS)
                     self.fio(t, ("warm-up", "read", "1M", 8, None, ("--time_based=0", "--runtime=0")), 600)
                 r = self.fio_multi(t, wl, seconds) if multi else self.fio(t, wl, seconds)
@@ -431,7 +456,7 @@ class Bench:
                       + (f"  fio error {r['errors']}: {' / '.join(r.get('fio_messages', []))}" if r["errors"] else ""),
                       flush=True)
         if not self.args.smoke and not self.args.only:
-            for t in [t for t in self.targets if t.name not in COLD_TARGETS]:
+            for t in [t for t in self.targets if t.name not in (*COLD_TARGETS, DTL_OFF)]:
                 for check, run in (("iscsi-perf 4k-randread-qd32", lambda: self.iscsi_perf(t, seconds)),
                                    ("qemu-img bench -w 4k-seqwrite-qd32", lambda: self.qemu_bench(t, 50000))):
                     try:
@@ -443,6 +468,8 @@ class Bench:
                             "iops": 0, "cpu_us_per_io": 0, "failed": type(e).__name__}
             if self.args.rados:
                 results["rados_upload"] = u = self.upload_throughput(seconds)
+                results["rados_write_4k"] = w = self.rados_write_latency()
+                print(f"rados bench 4 KiB writes, one at a time: {w['avg_latency_us']} us average", flush=True)
                 print(f"upload to RADOS: engine {u['engine_upload_mbps']} MB/s "
                       f"({u['engine_uploaded_bytes'] >> 20} MiB in {u['engine_upload_seconds']} s), "
                       f"rados bench write 4 MiB x16: {u['rados_bench_write_4m_t16_mbps']} MB/s", flush=True)
@@ -450,7 +477,7 @@ class Bench:
 
 
 def ratios(results):
-    pairs = [("stowage", "tgt"), ("stowage-rados", "tgt-rbd"), ("stowage-rados-cold", "tgt-rbd"),
+    pairs = [("stowage", "tgt"), ("stowage-rados", "tgt-rbd"), (DTL_OFF, "tgt-rbd"), ("stowage-rados-cold", "tgt-rbd"),
              ("stowage-rados-cold-norc", "tgt-rbd")]
     out = {}
     for wl, per in results["runs"].items():
@@ -489,6 +516,21 @@ def table(results):
                      f"{results['cold_cache_bytes_before'] >> 20} MiB when its reads began); stowage-rados-cold with "
                      f"engine.read-cache-limit = {results['cold_read_cache_limit']}, -norc without a read cache "
                      f"(the engine before it). Each read its LUN once before the measured random reads.")
+    dtl = [(wl, per) for wl, per in results["runs"].items() if DTL_OFF in per and "stowage-rados" in per]
+    if dtl:
+        lines.append("\nThe DTL's cost (stowage-rados: `engine.dtl` on, the RADOS default; " + DTL_OFF
+                     + ": off, a flush durable on the local disk only):\n")
+        lines.append("| workload | dtl on / off IOPS | dtl on / tgt-rbd IOPS | FLUSH p50 on / off µs |")
+        lines.append("|---|---:|---:|---:|")
+        for wl, per in dtl:
+            on, off, rbd = per["stowage-rados"], per[DTL_OFF], per.get("tgt-rbd", {})
+            lines.append(f"| {wl} | {on['iops'] / max(off['iops'], 1):.2f}× | "
+                         + (f"{on['iops'] / max(rbd['iops'], 1):.2f}×" if rbd else "") + " | "
+                         + (f"{on['flush_p50_us']} / {off['flush_p50_us']}" if on.get("flush_p50_us") else "")
+                         + " |")
+        if results.get("rados_write_4k", {}).get("avg_latency_us"):
+            lines.append(f"\nA 4 KiB `rados bench` write, one in flight: "
+                         f"{results['rados_write_4k']['avg_latency_us']} µs on average.")
     if "rados_upload" in results:
         u = results["rados_upload"]
         lines.append(f"\nUpload to RADOS under a 1 MiB sequential write load: engine {u['engine_upload_mbps']} MB/s, "

@@ -60,7 +60,7 @@ def main():
     jfr = os.path.join(work, "writes.jfr")
     conf = os.path.join(work, "stowage.conf")
     with open(conf, "w") as f:
-        f.write(f"portal = 127.0.0.1:3395\ndata-dir = {work}/var\ntarget.bench.iqn = iqn.2026-11.io.stowage:bench\n"
+        f.write(f"portal = 127.0.0.1:3395\ndata-dir = {work}/var\nadmin.listen = off\ntarget.bench.iqn = iqn.2026-11.io.stowage:bench\n"
                 "target.bench.lun.0 = bench\nvolume.bench.size = 1G\n")
     env = dict(os.environ)
     log = open(os.path.join(work, "stowage.log"), "w")

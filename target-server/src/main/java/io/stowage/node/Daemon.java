@@ -77,13 +77,14 @@ public final class Daemon implements AutoCloseable {
             this.engine = new VolumeEngine(config.dataDir().resolve("cache"), backend, config.volumeConfig());
             // volumes, targets and LUNs come from the catalogue in the backend (seeded from the config at first
             // start); every volume the operations open, now or later, closes after the portal and the drain
-            directory = new TargetDirectory(List.of(), config.discoveryChap());
-            if (config.discoveryChap() != null) {
-                log.info("discovery sessions require CHAP{}", config.discoveryChap().mutual() ? " (mutual)" : "");
-            }
+            // discovery CHAP too: the catalogue's if set (stowage chap set --discovery), else the file's
+            directory = new TargetDirectory(List.of());
             operations = opened.push("the volumes", new Operations(engine, new CatalogueStore(backend.nodeStore()),
                     directory, registry, buffers, io, config.nodeId(), fileSettings(config)));
             operations.start();
+            // other nodes' changes to the shared catalogue, served here live; stops before the volumes close
+            opened.push("the catalogue follower", new CatalogueFollower(config.cataloguePollInterval(),
+                    operations::follow));
             // closed before the volumes are
             opened.push("the snapshot schedule", new SnapshotSchedule(() -> this.config.snapshotPolicies(),
                     operations::openVolumes, java.time.Clock.systemUTC(), 30));
@@ -146,6 +147,9 @@ public final class Daemon implements AutoCloseable {
         }
         if (!fresh.portal().equals(config.portal())) report.add("portal changed: needs a restart");
         if (fresh.nodeId() != config.nodeId()) report.add("node.id changed: needs a restart");
+        if (fresh.cataloguePollInterval() != config.cataloguePollInterval()) {
+            report.add("catalogue.poll-interval changed: needs a restart");
+        }
         if (!fresh.volumeConfig().equals(config.volumeConfig())) report.add("engine.* changed: needs a restart");
         config = fresh;
         for (String line : report) log.info("reload: {}", line);
@@ -159,19 +163,21 @@ public final class Daemon implements AutoCloseable {
         c.targets().forEach((name, t) -> targets.put(name,
                 new io.stowage.node.catalogue.Catalogue.TargetEntry(t.iqn(), t.luns())));
         return new Operations.FileSettings(c.nodeName(), c.volumeSizes(), targets, c::chap, c::allowedInitiators,
-                c::writeThrough);
+                c::writeThrough, c.discoveryChap());
     }
 
     /**
-     * The admin API, or null when off. A port already taken is logged and the node serves iSCSI without it: the
-     * initiators' service matters more than the operator's (the CLI then says no daemon answers).
+     * The admin API, or null when off. A port already taken fails the start, as for the portal and the metrics: a
+     * node whose operator cannot reach it is not one to leave running unnoticed (systemd shows the one line naming
+     * the key, and Restart=on-failure retries).
      */
-    private AdminApi startAdmin(StowageConfig config) {
+    private AdminApi startAdmin(StowageConfig config) throws IOException {
         if (config.admin() == null) return null;
+        AdminToken token = AdminToken.loadOrCreate(config.adminTokenFile());
+        String backendName = config.rados() != null ? "rados:" + config.rados().pool() : "directory";
+        AdminApi api;
         try {
-            AdminToken token = AdminToken.loadOrCreate(config.adminTokenFile());
-            String backendName = config.rados() != null ? "rados:" + config.rados().pool() : "directory";
-            AdminApi api = new AdminApi(config.admin(), token, operations,
+            api = new AdminApi(config.admin(), token, operations,
                     () -> {
                         try {
                             InetSocketAddress p = portal.boundAddress();
@@ -180,17 +186,16 @@ public final class Daemon implements AutoCloseable {
                             throw new java.io.UncheckedIOException(e);
                         }
                     });
-            log.info("admin API at http://{}:{}/v1/ (token in {})", api.address().getHostString(),
-                    api.address().getPort(), config.adminTokenFile());
-            return api;
         } catch (IOException e) {
-            log.error("admin API off: config key 'admin.listen': cannot serve on {}: {}", config.admin(),
-                    e.getMessage());
-            return null;
+            throw new IOException("config key 'admin.listen': cannot listen on " + config.admin().getHostString() + ":"
+                    + config.admin().getPort() + ": " + e.getMessage(), e);
         }
+        log.info("admin API at http://{}:{}/v1/ (token in {})", api.address().getHostString(),
+                api.address().getPort(), config.adminTokenFile());
+        return api;
     }
 
-    /** Where the admin API listens, or null (off, or its port was taken). */
+    /** Where the admin API listens, or null (admin.listen = off). */
     public InetSocketAddress adminAddress() {
         return admin == null ? null : admin.address();
     }

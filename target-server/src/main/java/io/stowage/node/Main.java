@@ -13,21 +13,20 @@ import java.util.concurrent.CountDownLatch;
  * Exit codes: 0 clean stop, 1 runtime failure, 2 usage or configuration error.
  */
 public final class Main {
-    static final String USAGE = """
-            Usage: stowage serve [--config FILE] [--port PORT] [--portal ADDRESS:PORT] [--data-dir DIR]
-                                [--admin ADDRESS:PORT|off]
-                   stowage volume|snapshot|target|export|session|status ...   (the admin CLI: docs/operations.md)
-                   stowage --help
+    /** {@code stowage --help}: serve's usage, then the admin subcommands', both from their picocli definitions. */
+    static String usage() {
+        java.io.StringWriter w = new java.io.StringWriter();
+        picocli.CommandLine serve = serveCommandLine(new io.stowage.node.cli.ServeCommand());
+        w.append(serve.getUsageMessage(picocli.CommandLine.Help.Ansi.OFF)).append('\n');
+        w.append(io.stowage.node.cli.Cli.usage());
+        return w.toString();
+    }
 
-            serve      Run the iSCSI target. Without --config it serves the embedded default: target
-                       iqn.2026-11.io.stowage:demo, LUN 0 = thin 8 GiB volume 'demo', data under ./var,
-                       portal 127.0.0.1:3260. Ctrl-C or SIGTERM stops it cleanly (volumes flushed).
-              --config FILE        read settings from FILE (see docs/configuration.md)
-              --port PORT          listen on PORT (overrides the config's portal port)
-              --portal ADDR:PORT   listen on ADDR:PORT
-              --data-dir DIR       keep volumes under DIR (overrides the config's data-dir)
-              --admin ADDR:PORT    serve the admin API there (overrides admin.listen; off: no API)
-            """;
+    private static picocli.CommandLine serveCommandLine(io.stowage.node.cli.ServeCommand options) {
+        picocli.CommandLine cl = new picocli.CommandLine(options);
+        cl.setCommandName("stowage serve");
+        return cl;
+    }
 
     private Main() {
     }
@@ -38,15 +37,20 @@ public final class Main {
 
     static int run(String[] args, PrintStream out, PrintStream err) {
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
-            out.print(USAGE);
+            out.print(usage());
             return args.length == 0 ? 2 : 0;
+        }
+        if (args[0].equals("serve") && java.util.Arrays.asList(args).contains("--help")) {
+            out.print(serveCommandLine(new io.stowage.node.cli.ServeCommand()).getUsageMessage(
+                    picocli.CommandLine.Help.Ansi.OFF));
+            return 0;
         }
         if (io.stowage.node.cli.Cli.COMMANDS.contains(args[0])) {
             return io.stowage.node.cli.Cli.run(args, out, err);
         }
         if (!args[0].equals("serve")) {
             err.println("stowage: unknown command '" + args[0] + "'");
-            err.print(USAGE);
+            err.print(usage());
             return 2;
         }
         StowageConfig config;
@@ -76,29 +80,26 @@ public final class Main {
     }
 
     static StowageConfig parseServe(String[] args) throws ConfigException {
-        Path configFile = null;
-        Integer port = null;
-        String portal = null;
-        Path dataDir = null;
-        String admin = null;
-        for (int i = 1; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("--help")) {
-                throw new ConfigException(a, "see 'stowage --help'");
+        io.stowage.node.cli.ServeCommand o = new io.stowage.node.cli.ServeCommand();
+        try {
+            serveCommandLine(o).parseArgs(java.util.Arrays.copyOfRange(args, 1, args.length));
+        } catch (picocli.CommandLine.UnmatchedArgumentException e) {
+            throw new ConfigException(e.getUnmatched().get(0), "unknown option (see 'stowage serve --help')");
+        } catch (picocli.CommandLine.ParameterException e) {
+            picocli.CommandLine.Model.ArgSpec at = e.getArgSpec();
+            if (at == null && e instanceof picocli.CommandLine.MissingParameterException m
+                    && !m.getMissing().isEmpty()) {
+                at = m.getMissing().get(0);
             }
-            if (i + 1 >= args.length) {
-                throw new ConfigException(a, "unknown option or missing value");
-            }
-            String v = args[++i];
-            switch (a) {
-                case "--config" -> configFile = Path.of(v);
-                case "--port" -> port = StowageConfig.intIn("--port", v, 1, 65535);
-                case "--portal" -> portal = v;
-                case "--data-dir" -> dataDir = Path.of(v);
-                case "--admin" -> admin = v;
-                default -> throw new ConfigException(a, "unknown option");
-            }
+            String option = at instanceof picocli.CommandLine.Model.OptionSpec os ? os.longestName() : "serve";
+            throw new ConfigException(option, e.getMessage());
         }
+        if (o.help) throw new ConfigException("--help", "see 'stowage serve --help'");
+        Path configFile = o.config;
+        Integer port = o.port == null ? null : StowageConfig.intIn("--port", o.port, 1, 65535);
+        String portal = o.portal;
+        Path dataDir = o.dataDir;
+        String admin = o.admin;
         StowageConfig config;
         if (configFile != null) {
             if (!Files.isReadable(configFile)) {

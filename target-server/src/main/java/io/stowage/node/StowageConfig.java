@@ -148,25 +148,12 @@ public final class StowageConfig {
     /** CHAP credentials from the keys under {@code p} (user, secret, mutual-user, mutual-secret), validated. */
     private static io.stowage.iscsi.login.ChapCredentials chapCredentials(String p, Map<String, String> k)
             throws ConfigException {
-        if (k.get("user") == null || k.get("secret") == null) {
-            throw new ConfigException(p + (k.get("user") == null ? "user" : "secret"), "CHAP needs both user and secret");
+        try {
+            return io.stowage.iscsi.login.ChapCredentials.of(k.get("user"), k.get("secret"), k.get("mutual-user"),
+                    k.get("mutual-secret"));
+        } catch (io.stowage.iscsi.login.ChapCredentials.InvalidException e) {
+            throw new ConfigException(p + e.field().key, e.getMessage());
         }
-        if ((k.get("mutual-user") == null) != (k.get("mutual-secret") == null)) {
-            throw new ConfigException(p + (k.get("mutual-user") == null ? "mutual-user" : "mutual-secret"),
-                    "mutual CHAP needs both mutual-user and mutual-secret");
-        }
-        for (String s : new String[] {"secret", "mutual-secret"}) {
-            String v = k.get(s);
-            if (v != null && (v.length() < 12 || v.length() > 255)) {
-                throw new ConfigException(p + s, "must be 12 to 255 characters (got " + v.length() + ")");
-            }
-        }
-        if (k.get("secret").equals(k.get("mutual-secret"))) {
-            throw new ConfigException(p + "mutual-secret", "must differ from the initiator's secret");
-        }
-        java.nio.charset.Charset u = java.nio.charset.StandardCharsets.UTF_8;
-        return new io.stowage.iscsi.login.ChapCredentials(k.get("user"), k.get("secret").getBytes(u),
-                k.get("mutual-user"), k.get("mutual-secret") == null ? null : k.get("mutual-secret").getBytes(u));
     }
 
     private void validate() throws ConfigException {
@@ -420,6 +407,11 @@ public final class StowageConfig {
     /** This node's id: its target port group, relative target port and portal group tag in every target. */
     public int nodeId() {
         return get(StowageProperties.NODE_ID);
+    }
+
+    /** Seconds between two polls of the catalogue's version (0: no polling). */
+    public int cataloguePollInterval() {
+        return get(StowageProperties.CATALOGUE_POLL_INTERVAL);
     }
 
     public int nopInInterval() {

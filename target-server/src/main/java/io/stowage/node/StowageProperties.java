@@ -45,6 +45,10 @@ public final class StowageProperties {
             io.stowage.scsi.TargetPortIdentity.MAX_NODE_ID,
             "this node among the nodes that export the same targets: its ALUA port group, relative port and TPGT");
 
+    public static final Property<Integer> CATALOGUE_POLL_INTERVAL = integer("catalogue.poll-interval", "5", 0, 3600,
+            "seconds between two reads of the catalogue's version: changes other nodes made are served here as if made"
+                    + " locally (0: only at this node's own changes, reads, start and reload)");
+
     public static final Property<Integer> MAX_RECV_DATA_SEGMENT_LENGTH = integer("iscsi.max-recv-data-segment-length",
             "262144", 512, 16777215, "the largest data segment we accept (declared at login)");
     public static final Property<Integer> MAX_BURST_LENGTH = integer("iscsi.max-burst-length", "16776192", 512,
@@ -171,7 +175,7 @@ public final class StowageProperties {
 
     /** Every key, in the order the docs list them. */
     public static final List<Property<?>> ALL = List.of(PORTAL, METRICS, ADMIN_LISTEN, ADMIN_TOKEN_FILE, NODE_NAME,
-            DATA_DIR, NODE_ID,
+            DATA_DIR, NODE_ID, CATALOGUE_POLL_INTERVAL,
             MAX_RECV_DATA_SEGMENT_LENGTH, MAX_BURST_LENGTH, FIRST_BURST_LENGTH, IMMEDIATE_DATA, INITIAL_R2T, DIGESTS,
             NOP_IN_INTERVAL, LOGIN_TIMEOUT, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, MAX_SESSIONS_PER_TARGET,
             DATA_OUT_TIMEOUT, DATA_OUT_BUDGET, AUTH_FAILURES_PER_MINUTE,

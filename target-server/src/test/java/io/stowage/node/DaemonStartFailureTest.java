@@ -28,6 +28,7 @@ class DaemonStartFailureTest {
     static void warmUp(@TempDir Path warm) throws Exception {
         StowageConfig c = StowageConfig.from(Map.of("target.t.lun.0", "v", "volume.v.size", "16M"));
         c.overrideDataDir(warm);
+        c.overrideAdmin("127.0.0.1:0"); // a free port: the default 7260 may be taken, which refuses the start
         c.overridePort(0);
         new Daemon(c).close();
     }
@@ -35,6 +36,7 @@ class DaemonStartFailureTest {
     private StowageConfig config(Map<String, String> keys, int portalPort) throws ConfigException {
         StowageConfig c = StowageConfig.from(keys);
         c.overrideDataDir(dir);
+        c.overrideAdmin("127.0.0.1:0"); // a free port: the default 7260 may be taken, which refuses the start
         c.overridePort(portalPort);
         return c;
     }
@@ -89,6 +91,37 @@ class DaemonStartFailureTest {
         }
         try (Daemon d = new Daemon(config(Map.of("target.t.lun.0", "v", "volume.v.size", "16M"), portalPort))) {
             assertEquals(portalPort, d.portalAddress().getPort());
+        }
+    }
+
+    /**
+     * The admin port already taken refuses the start with one line naming admin.listen (as for the portal and the
+     * metrics), and leaves nothing open: before, the node logged an error and served iSCSI without the API.
+     */
+    @Test
+    void adminPortTakenRefusesTheStartNamingTheKey() throws Exception {
+        Map<String, String> keys = Map.of("target.t.lun.0", "v", "volume.v.size", "16M");
+        int portalPort;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            portalPort = probe.getLocalPort();
+        }
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Set<Thread> before = liveThreads();
+            IOException e = assertThrows(IOException.class, () -> {
+                StowageConfig c = config(keys, portalPort);
+                c.overrideAdmin("127.0.0.1:" + taken.getLocalPort());
+                new Daemon(c).close();
+            });
+            assertTrue(e.getMessage().startsWith("config key 'admin.listen': cannot listen on 127.0.0.1:"
+                    + taken.getLocalPort()), e.getMessage());
+            assertFalse(e.getMessage().contains("\n"), "one line");
+            assertEquals(Set.of(), leakedThreads(before), "threads left by the failed start");
+        }
+        StowageConfig c = config(keys, portalPort);
+        c.overrideAdmin("127.0.0.1:0");
+        try (Daemon d = new Daemon(c)) {
+            assertEquals(portalPort, d.portalAddress().getPort(), "the portal was closed: a second start takes it");
+            assertNotNull(d.adminAddress());
         }
     }
 }

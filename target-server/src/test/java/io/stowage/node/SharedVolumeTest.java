@@ -25,6 +25,7 @@ class SharedVolumeTest {
         StowageConfig c = StowageConfig.from(Map.of("target.a.lun.0", "v", "target.b.lun.2", "v",
                 "volume.v.size", "16M"));
         c.overrideDataDir(dir);
+        c.overrideAdmin("127.0.0.1:0"); // a free port: the default 7260 may be taken, which refuses the start
         c.overridePort(0);
         try (Daemon d = new Daemon(c)) {
             ScsiTarget a = d.targets().find(StowageConfig.DEFAULT_IQN_PREFIX + "a").scsi();

@@ -92,6 +92,77 @@ class AdminCliIT {
         }
     }
 
+    /**
+     * The newer commands on a real daemon: CHAP set and cleared live (an initiator tool must prove it at once, the
+     * secret never printed, read from stdin when no value follows), rollback and a backend restart as jobs the CLI
+     * follows (plain progress lines off a terminal) or leaves with --no-wait, their error paths, and a second daemon
+     * refused at start because the admin port is taken.
+     */
+    @Test
+    void chapRollbackAndBackendRestartWithTheirErrorPaths() throws Exception {
+        try (StowageProcess s = StowageProcess.start("admin-cli-chap", dir.resolve("var"))) {
+            String lun0 = "iscsi://" + s.portal() + "/" + StowageProcess.IQN + "/0";
+            String withChap = "iscsi://alice%initiator-secret@" + s.portal() + "/" + StowageProcess.IQN + "/0";
+            assertTrue(Tools.run(30, "iscsi-inq", lun0).ok().output().contains("DIRECT_ACCESS"));
+            // the secret from stdin: no value after --secret and no terminal
+            Tools.Result r = Tools.run(60, "bash", "-c", "printf 'initiator-secret\\n' | STOWAGE_NO_BUILD=1 "
+                    + StowageProcess.REPO.resolve("stowage") + " chap set demo --user alice --secret --url "
+                    + s.adminUrl() + " --token-file " + s.dataDir.resolve("admin.token"));
+            assertEquals(0, r.exit(), r.output());
+            assertTrue(r.output().contains("one-way CHAP (set with the CLI)"), r.output());
+            assertNotEquals(0, Tools.run(30, "iscsi-inq", lun0).exit(), "no credentials, no login: applied live");
+            assertTrue(Tools.run(30, "iscsi-inq", withChap).ok().output().contains("DIRECT_ACCESS"));
+            String shown = cli(s, "chap", "show", "demo").ok().output() + cli(s, "chap", "list", "--json").ok().output();
+            assertTrue(shown.contains("alice (secret set)"), shown);
+            assertFalse(shown.contains("initiator-secret"), shown);
+            r = cli(s, "chap", "set", "demo", "--user", "alice", "--secret=short");
+            assertEquals(2, r.exit(), r.output());
+            assertTrue(r.output().contains("CHAP secret: must be 12 to 255 characters"), r.output());
+            r = cli(s, "chap", "set", "demo", "--user", "alice", "--secret=initiator-secret", "--mutual-user", "t",
+                    "--mutual-secret=initiator-secret");
+            assertEquals(2, r.exit(), r.output());
+            assertTrue(r.output().contains("mutualSecret: must differ"), r.output());
+            assertEquals(3, cli(s, "chap", "show", "nope").exit());
+            assertEquals(2, cli(s, "chap", "show").exit(), "neither TARGET nor --discovery");
+            cli(s, "chap", "clear", "demo").ok();
+            assertTrue(Tools.run(30, "iscsi-inq", lun0).ok().output().contains("DIRECT_ACCESS"), "cleared live");
+            assertFalse(s.output().contains("initiator-secret"), "secrets are never logged");
+
+            cli(s, "snapshot", "create", "demo@s").ok();
+            r = cli(s, "snapshot", "rollback", "demo@s");
+            assertEquals(0, r.exit(), r.output());
+            assertTrue(r.output().lines().anyMatch(l -> l.matches("volume demo rolled back to demo@s in \\d+ ms")),
+                    r.output());
+            assertTrue(r.output().lines().anyMatch(l -> l.matches("rollback of demo@s: job \\d+ done after \\d+ s")),
+                    "plain progress lines off a terminal: " + r.output());
+            r = cli(s, "snapshot", "rollback", "demo@s", "--no-wait");
+            assertEquals(0, r.exit(), r.output());
+            String id = r.output().replaceAll("(?s).*started: job (\\d+) .*", "$1");
+            assertTrue(cli(s, "job", "show", id, "--wait").ok().output().contains("state:    DONE"));
+            assertEquals(3, cli(s, "snapshot", "rollback", "demo@never").exit());
+            assertEquals(3, cli(s, "snapshot", "rollback", "nope@s").exit());
+            assertEquals(3, cli(s, "job", "show", "999").exit());
+            r = cli(s, "volume", "rebuild", "demo");
+            assertEquals(5, r.exit(), r.output());
+            assertTrue(r.output().contains("remove the export first"), r.output());
+            cli(s, "volume", "create", "cold", "--size", "64M").ok();
+            cli(s, "snapshot", "create", "cold@kept").ok();
+            r = cli(s, "volume", "rebuild", "cold");
+            assertEquals(0, r.exit(), r.output());
+            assertTrue(r.output().contains("volume cold opened again from the backend in"), r.output());
+            assertTrue(cli(s, "snapshot", "list", "cold").ok().output().contains("cold@kept"));
+
+            // a second daemon on the same admin port is refused at start, with one line naming the key
+            int adminPort = Integer.parseInt(s.adminUrl().replaceAll(".*:(\\d+)/?$", "$1"));
+            r = Tools.run(60, "env", "STOWAGE_NO_BUILD=1", StowageProcess.REPO.resolve("stowage").toString(), "serve",
+                    "--port", Integer.toString(StowageProcess.freePort()), "--data-dir", dir.resolve("other").toString(),
+                    "--admin", "127.0.0.1:" + adminPort);
+            assertEquals(1, r.exit(), r.output());
+            assertTrue(r.output().contains("stowage: config key 'admin.listen': cannot listen on 127.0.0.1:"
+                    + adminPort), r.output());
+        }
+    }
+
     /** An initiator writing and reading back a pattern on LUN 0 while the CLI adds and removes other LUNs. */
     @Test
     void aLoggedInInitiatorKeepsVerifiedIoWhileOtherLunsComeAndGo() throws Exception {

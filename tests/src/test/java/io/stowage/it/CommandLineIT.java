@@ -41,7 +41,7 @@ class CommandLineIT {
             assertEquals("LISTENING", lines.readLine());
             int port = StowageProcess.freePort();
             ProcessBuilder pb = new ProcessBuilder(stowage(), "serve", "--port", Integer.toString(port),
-                    "--data-dir", dir.resolve("var").toString()).redirectErrorStream(true)
+                    "--data-dir", dir.resolve("var").toString(), "--admin", "off").redirectErrorStream(true)
                     .redirectOutput(dir.resolve("notify-serve.log").toFile());
             pb.environment().put("STOWAGE_NO_BUILD", "1");
             pb.environment().put("NOTIFY_SOCKET", socket.toString());

@@ -7,12 +7,12 @@ import java.util.Map;
 
 /**
  * The targets this node serves, by IQN, and the CHAP secrets discovery sessions must prove (null: none). Targets
- * are added and removed while serving (the admin API); the map is replaced whole on each change (copy on write), so
- * lookups from the network threads never lock.
+ * are added and removed, and CHAP changed, while serving (the admin API); the map is replaced whole on each change
+ * (copy on write), so lookups from the network threads never lock.
  */
 public final class TargetDirectory {
     private volatile Map<String, ExportedTarget> targets;
-    private final io.stowage.iscsi.login.ChapCredentials discoveryChap;
+    private volatile io.stowage.iscsi.login.ChapCredentials discoveryChap;
 
     public TargetDirectory(Collection<ExportedTarget> targets) {
         this(targets, null);
@@ -31,6 +31,11 @@ public final class TargetDirectory {
 
     public io.stowage.iscsi.login.ChapCredentials discoveryChap() {
         return discoveryChap;
+    }
+
+    /** The CHAP secrets discovery sessions must prove from now on (null: none); sessions logged in stay. */
+    public void discoveryChap(io.stowage.iscsi.login.ChapCredentials chap) {
+        this.discoveryChap = chap;
     }
 
     public ExportedTarget find(String name) {

@@ -126,8 +126,11 @@ public final class AdminApi implements AutoCloseable {
         }));
         r.add(new Route("POST", "/v1/volumes/{name}/snapshots/{snapshot}/rollback", (p, b) -> {
             fields(b, Set.of());
-            ops.rollback(p.get("name"), p.get("snapshot"));
-            return ok(Map.of("rolledBack", p.get("name") + "@" + p.get("snapshot")));
+            return new Answer(202, ops.rollback(p.get("name"), p.get("snapshot")));
+        }));
+        r.add(new Route("POST", "/v1/volumes/{name}/rebuild", (p, b) -> {
+            fields(b, Set.of());
+            return new Answer(202, ops.rebuild(p.get("name")));
         }));
         r.add(new Route("POST", "/v1/volumes/{name}/scrub", (p, b) -> {
             fields(b, Set.of());
@@ -160,6 +163,13 @@ public final class AdminApi implements AutoCloseable {
         r.add(new Route("DELETE", "/v1/targets/{name}/acl/{initiator}",
                 (p, b) -> ok(ops.disallowInitiator(p.get("name"), p.get("initiator")))));
         r.add(new Route("DELETE", "/v1/targets/{name}/acl", (p, b) -> ok(ops.clearAcl(p.get("name")))));
+        r.add(new Route("GET", "/v1/chap", (p, b) -> ok(ops.chaps())));
+        r.add(new Route("GET", "/v1/targets/{name}/chap", (p, b) -> ok(ops.chap(p.get("name")))));
+        r.add(new Route("PUT", "/v1/targets/{name}/chap", (p, b) -> ok(setChap(ops, p.get("name"), b))));
+        r.add(new Route("DELETE", "/v1/targets/{name}/chap", (p, b) -> ok(ops.clearChap(p.get("name")))));
+        r.add(new Route("GET", "/v1/discovery/chap", (p, b) -> ok(ops.chap(null))));
+        r.add(new Route("PUT", "/v1/discovery/chap", (p, b) -> ok(setChap(ops, null, b))));
+        r.add(new Route("DELETE", "/v1/discovery/chap", (p, b) -> ok(ops.clearChap(null))));
         r.add(new Route("GET", "/v1/exports", (p, b) -> ok(ops.exports())));
         r.add(new Route("POST", "/v1/exports", (p, b) -> {
             fields(b, Set.of("target", "volume", "lun"));
@@ -182,6 +192,12 @@ public final class AdminApi implements AutoCloseable {
             }
         }));
         return r;
+    }
+
+    private static Views.ChapView setChap(Operations ops, String target, JsonNode b) throws IOException {
+        fields(b, Set.of("user", "secret", "mutualUser", "mutualSecret"));
+        return ops.setChap(target, text(b, "user", true), text(b, "secret", true), text(b, "mutualUser", false),
+                text(b, "mutualSecret", false));
     }
 
     private static Answer ok(Object value) {

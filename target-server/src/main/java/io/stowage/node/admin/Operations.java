@@ -63,12 +63,19 @@ public final class Operations implements AutoCloseable {
     /**
      * What the config file says that the operations use: this node's name (the targets it serves), the volumes and
      * targets that seed the catalogue, and the per-target and per-volume node settings (CHAP, ACLs,
-     * write-through). The daemon makes it from its config.
+     * write-through; CHAP and ACLs apply while the catalogue has none of its own), and discovery CHAP (null: none).
+     * The daemon makes it from its config.
      */
     public record FileSettings(String nodeName, Map<String, Long> volumeSizes, Map<String, Catalogue.TargetEntry> targets,
                                java.util.function.Function<String, ChapCredentials> chap,
                                java.util.function.Function<String, java.util.Set<String>> allowedInitiators,
-                               java.util.function.Predicate<String> writeThrough) {
+                               java.util.function.Predicate<String> writeThrough, ChapCredentials discoveryChap) {
+        public FileSettings(String nodeName, Map<String, Long> volumeSizes, Map<String, Catalogue.TargetEntry> targets,
+                            java.util.function.Function<String, ChapCredentials> chap,
+                            java.util.function.Function<String, java.util.Set<String>> allowedInitiators,
+                            java.util.function.Predicate<String> writeThrough) {
+            this(nodeName, volumeSizes, targets, chap, allowedInitiators, writeThrough, null);
+        }
     }
 
     private final VolumeEngine engine;
@@ -94,6 +101,7 @@ public final class Operations implements AutoCloseable {
     private final Map<String, ExportedTarget> live = new LinkedHashMap<>();
     /** Long operations (scrub passes) the API answers with a job for. */
     private final Jobs jobs = new Jobs();
+    private boolean closed;
 
     public Operations(VolumeEngine engine, CatalogueStore store, TargetDirectory directory, SessionRegistry registry,
                       BufferPool buffers, ExecutorService io, int portalGroupTag, FileSettings config) {
@@ -213,6 +221,11 @@ public final class Operations implements AutoCloseable {
     private List<String> reconcile(List<String> failures) {
         List<String> report = new ArrayList<>();
         Catalogue c = current;
+        ChapCredentials discovery = ChapSettings.effective(c.discoveryChap(), config.discoveryChap());
+        if (!ChapCredentials.same(directory.discoveryChap(), discovery)) {
+            directory.discoveryChap(discovery);
+            report.add("discovery " + ChapSettings.describe(discovery) + " for new logins");
+        }
         for (String name : List.copyOf(live.keySet())) {
             Catalogue.TargetEntry entry = c.targets().get(name);
             if (entry == null || !entry.servedBy(config.nodeName())) {
@@ -231,15 +244,21 @@ public final class Operations implements AutoCloseable {
                 report.add("target " + t.name() + " created");
             }
             java.util.Set<String> admits = admitted(e.getKey(), e.getValue());
-            if (!t.allowedInitiators().equals(admits)) {
+            ChapCredentials chap = ChapSettings.effective(e.getValue().chap(), config.chap().apply(e.getKey()));
+            if (!t.allowedInitiators().equals(admits) || !ChapCredentials.same(t.chap(), chap)) {
                 ExportedTarget old = t;
-                t = new ExportedTarget(old.name(), old.scsi(), old.portalGroupTag(), old.chap(), admits, old.alias());
+                t = new ExportedTarget(old.name(), old.scsi(), old.portalGroupTag(), chap, admits, old.alias());
                 ExportedTarget now = t;
                 live.put(e.getKey(), t);
-                directory.replace(t);
-                int closed = registry.closeSessionsOf(t, s -> !now.allows(s.initiatorName()), "taken off the ACL");
-                report.add("target " + t.name() + (admits.isEmpty() ? " admits every initiator" : " admits only "
-                        + admits) + (closed > 0 ? " (" + closed + " sessions closed)" : ""));
+                directory.replace(t); // new logins see it; sessions logged in stay
+                if (!old.allowedInitiators().equals(admits)) {
+                    int closed = registry.closeSessionsOf(t, s -> !now.allows(s.initiatorName()), "taken off the ACL");
+                    report.add("target " + t.name() + (admits.isEmpty() ? " admits every initiator" : " admits only "
+                            + admits) + (closed > 0 ? " (" + closed + " sessions closed)" : ""));
+                }
+                if (!ChapCredentials.same(old.chap(), chap)) {
+                    report.add("target " + t.name() + " " + ChapSettings.describe(chap) + " for new logins");
+                }
             }
             ScsiTarget scsi = t.scsi();
             for (Map.Entry<Integer, LogicalUnit> lun : scsi.luns().entrySet()) {
@@ -262,10 +281,21 @@ public final class Operations implements AutoCloseable {
                 }
             }
         }
-        for (Map.Entry<String, BlockDevice> d : devices.entrySet()) {
+        for (Map.Entry<String, BlockDevice> d : List.copyOf(devices.entrySet())) {
             Catalogue.VolumeEntry wanted = c.volumes().get(d.getKey());
             BlockDevice dev = d.getValue();
-            if (wanted == null || wanted.sizeBytes() <= dev.sizeBytes()) continue;
+            if (wanted == null) { // deleted on another node (it was exported nowhere, or the delete was refused)
+                units.remove(d.getKey());
+                devices.remove(d.getKey());
+                try {
+                    dev.close();
+                } catch (RuntimeException ex) {
+                    log.warn("closing volume {} failed: {}", d.getKey(), ex.toString());
+                }
+                report.add("volume " + d.getKey() + " closed: deleted from the catalogue");
+                continue;
+            }
+            if (wanted.sizeBytes() <= dev.sizeBytes()) continue;
             try {
                 ((VolumeBlockDevice) dev).volume().resize(wanted.sizeBytes());
                 LogicalUnit u = units.get(d.getKey());
@@ -289,14 +319,15 @@ public final class Operations implements AutoCloseable {
         return java.util.Set.copyOf(config.allowedInitiators().apply(name));
     }
 
-    /** A new target in the portal's directory, with no LUN yet; CHAP from the config file, the ACL as admitted. */
+    /** A new target in the portal's directory, with no LUN yet; CHAP and the ACL as the catalogue or file say. */
     private ExportedTarget serve(String name, Catalogue.TargetEntry entry) {
         String iqn = entry.iqn();
         // the node id is the portal group tag, and the ALUA port group and relative port (TargetPortIdentity.ofNode):
         // the same for every target and across restarts, whatever order the targets come in
         ScsiTarget scsi = new ScsiTarget(TargetPortIdentity.ofNode(iqn, portalGroupTag), new TreeMap<>(), buffers);
-        ExportedTarget t = new ExportedTarget(iqn, scsi, portalGroupTag, config.chap().apply(name),
-                admitted(name, entry), name); // catalogue name = alias
+        ExportedTarget t = new ExportedTarget(iqn, scsi, portalGroupTag,
+                ChapSettings.effective(entry.chap(), config.chap().apply(name)), admitted(name, entry),
+                name); // catalogue name = alias
         // EXTENDED COPY may name any LU of this node as source or destination
         scsi.onFindByNaa(naa -> directory.all().stream().map(x -> x.scsi().ownByNaa(naa))
                 .filter(Objects::nonNull).findFirst().orElse(null));
@@ -324,6 +355,7 @@ public final class Operations implements AutoCloseable {
     private BlockDevice device(String volume, Catalogue c) throws IOException {
         BlockDevice open = devices.get(volume);
         if (open != null) return open;
+        checkIdle(volume, "volume");
         Catalogue.VolumeEntry entry = c.volumes().get(volume);
         if (entry == null) throw new IOException("volume " + volume + " is not in the catalogue");
         if (engine.find(volume).isEmpty()) {
@@ -378,6 +410,7 @@ public final class Operations implements AutoCloseable {
             throw e;
         }
         log.info("volume {} created ({} bytes, thin)", name, sizeBytes);
+        reconcile(new ArrayList<>()); // the catalogue stored may hold other nodes' changes too
         return volume(name);
     }
 
@@ -414,6 +447,7 @@ public final class Operations implements AutoCloseable {
             throw e;
         }
         log.info("volume {} created as a clone of {}@{}", name, parent, snapshot);
+        reconcile(new ArrayList<>());
         return volume(name);
     }
 
@@ -457,6 +491,7 @@ public final class Operations implements AutoCloseable {
 
     /** Deletes a volume and its data; refused while a target exports it or a clone reads one of its snapshots. */
     public synchronized void deleteVolume(String name) throws IOException {
+        checkIdle(name, "name");
         try {
             engine.checkDeletable(name); // before the catalogue forgets it
         } catch (Snapshots.SnapshotRefusedException e) {
@@ -478,6 +513,7 @@ public final class Operations implements AutoCloseable {
         if (dev != null) dev.close();
         engine.delete(name);
         log.info("volume {} deleted", name);
+        reconcile(new ArrayList<>());
     }
 
     // ---- snapshots (the engine's Volume.snapshots(); the volume is opened if it was not)
@@ -510,14 +546,105 @@ public final class Operations implements AutoCloseable {
     }
 
     /**
-     * Rolls the volume back to a snapshot while it stays exported: I/O pauses, then every nexus of its LU gets a
-     * unit attention (NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED). Later snapshots are dropped.
+     * Rolls the volume back to a snapshot while it stays exported, as a job: I/O pauses, then every nexus of its LU
+     * gets a unit attention (NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED). Later snapshots are dropped. An
+     * unknown volume or snapshot is refused here, before any job; what fails later is the job's FAILED state.
      */
-    public synchronized void rollback(String volume, String name) throws IOException {
-        try {
-            snapshotsOf(volume).rollback(name);
-        } catch (io.stowage.volume.engine.Snapshots.SnapshotRefusedException e) {
-            throw refused(e);
+    public synchronized Jobs.JobView rollback(String volume, String name) throws IOException {
+        io.stowage.volume.engine.Snapshots snaps = snapshotsOf(volume);
+        if (snaps.list().stream().noneMatch(i -> i.name().equals(name))) {
+            throw AdminException.notFound("snapshot", "volume " + volume + " has no snapshot '" + name
+                    + "' (stowage snapshot list " + volume + ")");
+        }
+        busy(volume, "rollback");
+        return jobs.start("rollback", volume, () -> {
+            long t0 = System.nanoTime();
+            try {
+                snaps.rollback(name);
+            } finally {
+                idle(volume);
+            }
+            return Map.of("snapshot", volume + "@" + name, "millis", (System.nanoTime() - t0) / 1_000_000);
+        });
+    }
+
+    /**
+     * A backend restart of {@code volume}, as a job: its writes are flushed and uploaded, it is closed, its local
+     * cache (SCOs, TLogs, LMDB) is dropped and it is opened again from the backend alone (the map rebuilt from the
+     * header, checkpoint and TLogs), as after a lost cache disk. Refused while a target exports it (here the LU would
+     * lose its device; on another node, opening it here would take it from that node) and while another job works on
+     * it; the cache is kept if the uploads do not finish.
+     */
+    public synchronized Jobs.JobView rebuild(String volume) throws IOException {
+        refresh();
+        if (volume == null || !current.volumes().containsKey(volume)) throw unknownVolume("name", volume);
+        List<Catalogue.Export> exports = current.exportsOf(volume); // on any node: opening it here would take it over
+        if (!exports.isEmpty()) {
+            Catalogue.Export e = exports.get(0);
+            throw new AdminException(Kind.IN_USE, "name", "volume " + volume + " is exported as LUN " + e.lun()
+                    + " of target " + e.target() + "; remove the export first (stowage export remove " + e.target()
+                    + " " + e.lun() + ")");
+        }
+        busy(volume, "backend restart");
+        units.remove(volume);
+        BlockDevice open = devices.remove(volume);
+        boolean writeThrough = config.writeThrough().test(volume);
+        return jobs.start("rebuild", volume, () -> {
+            long t0 = System.nanoTime();
+            try {
+                if (open != null) {
+                    Volume v = ((VolumeBlockDevice) open).volume();
+                    try {
+                        v.flush();
+                        v.syncToBackend(300_000);
+                    } catch (IOException | RuntimeException e) {
+                        putBack(volume, open);
+                        throw new IOException("volume " + volume + " kept its cache: its writes did not reach the"
+                                + " backend (" + e.getMessage() + ")", e);
+                    }
+                    open.close();
+                }
+                engine.dropCache(volume);
+                long t1 = System.nanoTime();
+                Volume v = engine.open(volume);
+                long openMillis = (System.nanoTime() - t1) / 1_000_000;
+                putBack(volume, new VolumeBlockDevice(v, io, writeThrough));
+                log.info("volume {} opened from the backend alone in {} ms", volume, openMillis);
+                return Map.of("openMillis", openMillis, "millis", (System.nanoTime() - t0) / 1_000_000);
+            } finally {
+                idle(volume);
+            }
+        });
+    }
+
+    private synchronized void putBack(String volume, BlockDevice dev) {
+        if (closed) {
+            dev.close(); // the node stopped while the job ran
+        } else {
+            devices.put(volume, dev);
+        }
+    }
+
+    /** Volumes a job works on (rollback, backend restart), and what: deleting or exporting them is refused. */
+    private final Map<String, String> busy = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private void busy(String volume, String what) {
+        String other = busy.putIfAbsent(volume, what);
+        if (other != null) {
+            throw new AdminException(Kind.IN_USE, "name", "volume " + volume + " has a " + other + " job running"
+                    + " (stowage job list)");
+        }
+    }
+
+    private void idle(String volume) {
+        busy.remove(volume);
+    }
+
+    private void checkIdle(String volume, String field) {
+        String what = busy.get(volume);
+        if (what != null) {
+            throw new AdminException(Kind.IN_USE, field, "volume " + volume + " has a " + what + " job running;"
+                    + " wait for it (stowage job list)");
         }
     }
 
@@ -617,7 +744,8 @@ public final class Operations implements AutoCloseable {
         List<ExportView> luns = exportViews(current.exports().stream().filter(e -> e.target().equals(name)).toList());
         ExportedTarget served = live.get(name);
         int sessions = served == null ? 0
-                : (int) registry.all().stream().filter(s -> s.target() == served).count();
+                : (int) registry.all().stream().filter(s -> s.target() != null
+                        && s.target().name().equals(served.name())).count(); // the ACL or CHAP replaced the record
         return new TargetView(name, t.iqn(), t.node(), luns, sessions);
     }
 
@@ -700,6 +828,58 @@ public final class Operations implements AutoCloseable {
         return acl(named[0]);
     }
 
+    // ---- CHAP (of a target, or with target null of discovery sessions); secrets are never answered back
+
+    public synchronized Views.ChapView chap(String target) throws IOException {
+        refresh();
+        if (target == null) return ChapSettings.view(null, null, current.discoveryChap(), config.discoveryChap());
+        String name = current.targetName(target);
+        if (name == null) throw unknownTarget("target", target);
+        Catalogue.TargetEntry t = current.targets().get(name);
+        return ChapSettings.view(name, t.iqn(), t.chap(), config.chap().apply(name));
+    }
+
+    /** Discovery CHAP first, then every target's. */
+    public synchronized List<Views.ChapView> chaps() throws IOException {
+        refresh();
+        List<Views.ChapView> out = new ArrayList<>();
+        out.add(ChapSettings.view(null, null, current.discoveryChap(), config.discoveryChap()));
+        current.targets().forEach((name, t) -> out.add(ChapSettings.view(name, t.iqn(), t.chap(),
+                config.chap().apply(name))));
+        return out;
+    }
+
+    /**
+     * Requires CHAP for new logins to {@code target} (null: discovery sessions), one-way or with {@code mutualUser}
+     * and {@code mutualSecret} mutual; kept in the catalogue, where it wins over the config file's keys. Sessions
+     * logged in stay. Refused values name the field.
+     */
+    public synchronized Views.ChapView setChap(String target, String user, String secret, String mutualUser,
+                                               String mutualSecret) throws IOException {
+        Catalogue.ChapEntry entry = ChapSettings.entry(user, secret, mutualUser, mutualSecret);
+        return changeChap(target, entry);
+    }
+
+    /** No CHAP for new logins to {@code target} (null: discovery), whatever the config file says. */
+    public synchronized Views.ChapView clearChap(String target) throws IOException {
+        return changeChap(target, Catalogue.ChapEntry.NONE);
+    }
+
+    private Views.ChapView changeChap(String target, Catalogue.ChapEntry entry) throws IOException {
+        String[] named = new String[1];
+        change(c -> {
+            if (target == null) return c.withDiscoveryChap(entry);
+            String name = c.targetName(target);
+            if (name == null) throw unknownTarget("target", target);
+            named[0] = name;
+            return c.withTarget(name, c.targets().get(name).withChap(entry));
+        });
+        reconcile(new ArrayList<>());
+        log.info("CHAP of {} set through the admin API: {}", target == null ? "discovery" : "target " + named[0],
+                ChapSettings.describe(ChapSettings.effective(entry, null)));
+        return chap(named[0]);
+    }
+
     // ---- exports
 
     /** Exports {@code volume} as LUN {@code lun} (null: the lowest free) of {@code target}. */
@@ -713,6 +893,7 @@ public final class Operations implements AutoCloseable {
             String name = c.targetName(target == null ? "" : target);
             if (name == null) throw unknownTarget("target", target);
             if (volume == null || !c.volumes().containsKey(volume)) throw unknownVolume("volume", volume);
+            checkIdle(volume, "volume");
             Catalogue.TargetEntry t = c.targets().get(name);
             for (Map.Entry<Integer, String> e : t.luns().entrySet()) {
                 if (e.getValue().equals(volume)) {
@@ -798,13 +979,30 @@ public final class Operations implements AutoCloseable {
         return out;
     }
 
-    /** Reads the catalogue again: another node may have changed it (served here at the next change or reload). */
+    /**
+     * Reads the catalogue again and, if another node changed it, serves what it says now, as if the change had been
+     * made here ({@link #reconcile}: targets, LUNs with their unit attentions, ACLs, CHAP, grown volumes).
+     */
     private void refresh() throws IOException {
         Optional<CatalogueStore.Versioned> v = store.read();
         if (v.isPresent() && v.get().version() != version) {
+            log.info("catalogue version {} (this node had {}): applying what changed elsewhere", v.get().version(),
+                    version);
             current = v.get().catalogue();
             version = v.get().version();
+            reconcile(new ArrayList<>());
         }
+    }
+
+    /**
+     * Follows the catalogue (the daemon calls this every {@code catalogue.poll-interval}): one read of the stored
+     * catalogue, and if its version moved, the changes other nodes made are served here. Returns the catalogue
+     * version this node now serves.
+     */
+    public synchronized long follow() throws IOException {
+        if (closed) return version;
+        refresh();
+        return version;
     }
 
     private static List<ExportView> exportViews(List<Catalogue.Export> exports) {
@@ -822,6 +1020,7 @@ public final class Operations implements AutoCloseable {
     /** Flushes and closes every open volume. The portal must have stopped. */
     @Override
     public synchronized void close() {
+        closed = true;
         jobs.close();
         for (Map.Entry<String, BlockDevice> d : devices.entrySet()) {
             try {

@@ -30,6 +30,15 @@ public final class Views {
     public record AclView(String target, String iqn, List<String> initiators, String source) {
     }
 
+    /**
+     * The CHAP a target's logins (or, {@code discovery}, discovery sessions') must prove: {@code mode} none, one-way
+     * or mutual, the user names, whether each secret is set (secrets are never answered), and where it comes from:
+     * {@code catalogue} (set with the CLI), {@code config} (the file's chap keys) or {@code none}.
+     */
+    public record ChapView(String target, String iqn, boolean discovery, String mode, String user, boolean secretSet,
+                           String mutualUser, boolean mutualSecretSet, String source) {
+    }
+
     /** A LUN of a target that exports a volume. */
     public record ExportView(String target, String iqn, int lun, String volume) {
     }

@@ -15,8 +15,33 @@ import java.util.TreeMap;
  * the catalogue once and later only their changes apply (docs/operations.md, "Which wins").
  */
 public record Catalogue(int format, SortedMap<String, VolumeEntry> volumes, SortedMap<String, TargetEntry> targets,
-                        Seed seed) {
-    public static final int FORMAT = 1;
+                        Seed seed, ChapEntry discoveryChap) {
+    /**
+     * The newest format this release reads and writes. 2 once CHAP is catalogued: a release that reads only format 1
+     * then refuses the catalogue rather than rewrite it without the secrets (which would open the targets).
+     */
+    public static final int FORMAT = 2;
+    /** The format of a catalogue that holds no CHAP (what earlier releases wrote and still read). */
+    static final int FORMAT_WITHOUT_CHAP = 1;
+
+    /**
+     * CHAP credentials as catalogued (set with {@code stowage chap set}): the name and secret initiators prove and,
+     * for mutual CHAP, those the target proves back. {@link #NONE} (every value null) says no CHAP is required,
+     * whatever the config file says. Never printed: {@link #toString} hides the secrets.
+     */
+    public record ChapEntry(String user, String secret, String mutualUser, String mutualSecret) {
+        public static final ChapEntry NONE = new ChapEntry(null, null, null, null);
+
+        /** No CHAP required. */
+        public boolean none() {
+            return user == null;
+        }
+
+        @Override
+        public String toString() {
+            return none() ? "ChapEntry[none]" : "ChapEntry[user=" + user + ", mutualUser=" + mutualUser + ", secrets hidden]";
+        }
+    }
 
     /** A volume as catalogued: its size (the engine keeps its data and the size it has reached). */
     public record VolumeEntry(long sizeBytes) {
@@ -24,13 +49,19 @@ public record Catalogue(int format, SortedMap<String, VolumeEntry> volumes, Sort
 
     /**
      * A target: its IQN, LUN → volume name, the node that serves it ({@code node.name}; a volume has one owner at a
-     * time, so two nodes must not serve the same LUNs; null: every node, never written so), and the initiators it
-     * admits ({@code allowedInitiators}: null = not set here, the config file's key applies; empty = every one).
+     * time, so two nodes must not serve the same LUNs; null: every node, never written so), the initiators it
+     * admits ({@code allowedInitiators}: null = not set here, the config file's key applies; empty = every one) and
+     * its CHAP ({@code chap}: null = not set here, the config file's keys apply; {@link ChapEntry#NONE}: none).
      */
-    public record TargetEntry(String iqn, SortedMap<Integer, String> luns, String node, List<String> allowedInitiators) {
+    public record TargetEntry(String iqn, SortedMap<Integer, String> luns, String node, List<String> allowedInitiators,
+                              ChapEntry chap) {
         public TargetEntry {
             luns = frozen(luns);
             allowedInitiators = allowedInitiators == null ? null : List.copyOf(new java.util.TreeSet<>(allowedInitiators));
+        }
+
+        public TargetEntry(String iqn, SortedMap<Integer, String> luns, String node, List<String> allowedInitiators) {
+            this(iqn, luns, node, allowedInitiators, null);
         }
 
         public TargetEntry(String iqn, SortedMap<Integer, String> luns) {
@@ -44,17 +75,21 @@ public record Catalogue(int format, SortedMap<String, VolumeEntry> volumes, Sort
         public TargetEntry withLun(int lun, String volume) {
             TreeMap<Integer, String> m = new TreeMap<>(luns);
             m.put(lun, volume);
-            return new TargetEntry(iqn, m, node, allowedInitiators);
+            return new TargetEntry(iqn, m, node, allowedInitiators, chap);
         }
 
         public TargetEntry withoutLun(int lun) {
             TreeMap<Integer, String> m = new TreeMap<>(luns);
             m.remove(lun);
-            return new TargetEntry(iqn, m, node, allowedInitiators);
+            return new TargetEntry(iqn, m, node, allowedInitiators, chap);
         }
 
         public TargetEntry withAllowedInitiators(List<String> initiators) {
-            return new TargetEntry(iqn, luns, node, initiators);
+            return new TargetEntry(iqn, luns, node, initiators, chap);
+        }
+
+        public TargetEntry withChap(ChapEntry c) {
+            return new TargetEntry(iqn, luns, node, allowedInitiators, c);
         }
 
         /** Whether the node named {@code nodeName} serves this target. */
@@ -79,38 +114,60 @@ public record Catalogue(int format, SortedMap<String, VolumeEntry> volumes, Sort
         volumes = frozen(volumes);
         targets = frozen(targets);
         if (seed == null) seed = new Seed(null, null);
+        if (format == 0) format = FORMAT_WITHOUT_CHAP;
+    }
+
+    public Catalogue(int format, SortedMap<String, VolumeEntry> volumes, SortedMap<String, TargetEntry> targets,
+                     Seed seed) {
+        this(format, volumes, targets, seed, null);
     }
 
     public static Catalogue empty() {
-        return new Catalogue(FORMAT, null, null, null);
+        return new Catalogue(FORMAT_WITHOUT_CHAP, null, null, null, null);
+    }
+
+    /** Whether any CHAP is catalogued (the catalogue is then written in {@link #FORMAT}). */
+    public boolean holdsChap() {
+        return discoveryChap != null || targets.values().stream().anyMatch(t -> t.chap() != null);
+    }
+
+    /** The catalogue with discovery CHAP set ({@link ChapEntry#NONE}: none; null: the config file's applies). */
+    public Catalogue withDiscoveryChap(ChapEntry c) {
+        return new Catalogue(format, volumes, targets, seed, c).formatted();
+    }
+
+    /** In the format its content needs: 2 once it holds CHAP, never lowered. */
+    Catalogue formatted() {
+        int f = holdsChap() ? Math.max(format, FORMAT) : format;
+        return f == format ? this : new Catalogue(f, volumes, targets, seed, discoveryChap);
     }
 
     public Catalogue withVolume(String name, VolumeEntry v) {
         TreeMap<String, VolumeEntry> m = new TreeMap<>(volumes);
         m.put(name, v);
-        return new Catalogue(format, m, targets, seed);
+        return new Catalogue(format, m, targets, seed, discoveryChap);
     }
 
     public Catalogue withoutVolume(String name) {
         TreeMap<String, VolumeEntry> m = new TreeMap<>(volumes);
         m.remove(name);
-        return new Catalogue(format, m, targets, seed);
+        return new Catalogue(format, m, targets, seed, discoveryChap);
     }
 
     public Catalogue withTarget(String name, TargetEntry t) {
         TreeMap<String, TargetEntry> m = new TreeMap<>(targets);
         m.put(name, t);
-        return new Catalogue(format, volumes, m, seed);
+        return new Catalogue(format, volumes, m, seed, discoveryChap).formatted();
     }
 
     public Catalogue withoutTarget(String name) {
         TreeMap<String, TargetEntry> m = new TreeMap<>(targets);
         m.remove(name);
-        return new Catalogue(format, volumes, m, seed);
+        return new Catalogue(format, volumes, m, seed, discoveryChap);
     }
 
     public Catalogue withSeed(Seed s) {
-        return new Catalogue(format, volumes, targets, s);
+        return new Catalogue(format, volumes, targets, s, discoveryChap);
     }
 
     /** Every LUN mapping, by target then LUN. */

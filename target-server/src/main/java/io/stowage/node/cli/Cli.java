@@ -22,25 +22,33 @@ import picocli.CommandLine.Spec;
 
 /**
  * The {@code stowage} admin subcommands (picocli), each one request to the running daemon's admin API:
- * {@code volume create|list|show|resize|clone|delete}, {@code snapshot create|list|delete|rollback} (names
- * {@code volume@snapshot}, as rbd), {@code target create|list|delete}, {@code export add|remove|list},
- * {@code session list}, {@code status}. Human tables by default, {@code --json} for scripts, sizes in K/M/G/T,
- * and the exit codes of {@link ExitCode}. {@code stowage serve} is {@code io.stowage.node.Main}'s, unchanged.
+ * {@code volume create|list|show|resize|clone|rebuild|delete}, {@code snapshot create|list|delete|rollback} (names
+ * {@code volume@snapshot}, as rbd), {@code target create|list|delete}, {@code acl}, {@code chap},
+ * {@code export add|remove|list}, {@code scrub}, {@code job list|show}, {@code session list}, {@code status}.
+ * Long operations (rollback, backend restart) are jobs the command follows to their end unless {@code --no-wait}.
+ * Human tables by default, {@code --json} for scripts, sizes in K/M/G/T, and the exit codes of {@link ExitCode}.
+ * {@code stowage serve} is run by {@code io.stowage.node.Main}; its options are {@link ServeCommand}'s, listed here so
+ * that help, completion and the man page ({@link ManPage}) come from one set of definitions.
  */
 @Command(name = "stowage", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
-        description = "Manage a running Stowage node: volumes, targets, LUN exports, sessions.%n"
+        description = "Manage a running Stowage node: volumes, snapshots, targets, LUN exports, ACLs, CHAP, jobs, "
+                + "sessions.%n"
                 + "(`stowage serve` runs the node itself; see stowage serve --help.)",
-        subcommands = {Cli.VolumeCommands.class, Cli.SnapshotCommands.class, Cli.TargetCommands.class, Cli.AclCommands.class, Cli.ExportCommands.class, Cli.ScrubCommands.class,
-                Cli.SessionCommands.class, Cli.StatusCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {ServeCommand.class, Cli.VolumeCommands.class, Cli.SnapshotCommands.class,
+                Cli.TargetCommands.class, Cli.AclCommands.class, ChapCommands.class, Cli.ExportCommands.class,
+                Cli.ScrubCommands.class, JobCommands.class, Cli.SessionCommands.class, Cli.StatusCommand.class,
+                CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:success", "1:the daemon failed the operation", "2:bad usage or a refused value (bad size, bad name)",
-                "3:no such volume, target or LUN", "4:the name is already taken", "5:in use (delete of an exported volume)",
+        exitCodeList = {"0:success", "1:the daemon failed the operation (or the job did)",
+                "2:bad usage or a refused value (bad size, bad name)",
+                "3:no such volume, target, LUN, snapshot or job", "4:the name (IQN, LUN, snapshot) is already taken",
+                "5:in use (a volume exported or with clones, a target with LUNs, a volume a job works on)",
                 "6:no token or a wrong one", "7:no daemon answers"},
         footer = {"%nSee docs/operations.md; the admin API's description: GET /v1/openapi.json."})
 public final class Cli {
     /** The first words that are admin subcommands (anything else is Main's). */
-    public static final Set<String> COMMANDS = Set.of("volume", "snapshot", "target", "acl", "export", "scrub",
-            "session", "status");
+    public static final Set<String> COMMANDS = Set.of("volume", "snapshot", "target", "acl", "chap", "export",
+            "scrub", "job", "session", "status");
     static final String DEFAULT_URL = "http://127.0.0.1:7260";
 
     private Cli() {
@@ -54,6 +62,11 @@ public final class Cli {
         cl.setOut(o);
         cl.setErr(e);
         return cl.execute(args);
+    }
+
+    /** The usage of {@code stowage} and its subcommands, as --help prints it (no colours). */
+    public static String usage() {
+        return commandLine().getUsageMessage(CommandLine.Help.Ansi.OFF);
     }
 
     static CommandLine commandLine() {
@@ -225,10 +238,35 @@ public final class Cli {
                     + source + " (" + v.path("size").asText() + ", thin)"));
         }
 
+        @Command(name = "rebuild", mixinStandardHelpOptions = true, description = "Backend restart: flush and upload"
+                + " VOLUME's writes, drop its local cache and open it again from the backend alone (as after a lost "
+                + "cache disk). Refused while exported.")
+        int rebuild(@Mixin Client c, @Parameters(paramLabel = "NAME") String name, @Mixin NoWait noWait) {
+            AdminClient api = c.api();
+            JsonNode job = api.post("v1/volumes/" + seg(name) + "/rebuild", Map.of());
+            return noWait.finish(c, api, job, "backend restart of " + name, done -> "volume " + name
+                    + " opened again from the backend in " + done.path("result").path("openMillis").asLong() + " ms");
+        }
+
         @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a volume and its data (refused while exported).")
         int delete(@Mixin Client c, @Parameters(paramLabel = "NAME") String name) {
             JsonNode r = c.api().delete("v1/volumes/" + seg(name));
             return c.print(r, o -> o.println("volume " + name + " deleted"));
+        }
+    }
+
+    /** A long operation's command: follow its job to the end (progress on stderr), unless --no-wait. */
+    static final class NoWait {
+        @Option(names = "--no-wait", description = "answer with the job at once instead of following it "
+                + "(stowage job show ID --wait)")
+        boolean noWait;
+
+        int finish(Client c, AdminClient api, JsonNode job, String what,
+                   java.util.function.Function<JsonNode, String> doneLine) {
+            if (noWait) return c.print(job, o -> o.println(JobWaiter.started(what, job)));
+            JsonNode done = JobWaiter.follow(api, job, what, c.spec.commandLine().getErr(), c.json,
+                    JobWaiter.terminal());
+            return c.print(done, o -> o.println(doneLine.apply(done)));
         }
     }
 
@@ -277,10 +315,13 @@ public final class Cli {
 
         @Command(name = "rollback", mixinStandardHelpOptions = true, description = "Roll VOLUME back to the snapshot "
                 + "while it stays exported; initiators get a unit attention; later snapshots are dropped.")
-        int rollback(@Mixin Client c, @Parameters(paramLabel = "VOLUME@SNAPSHOT") String name) {
+        int rollback(@Mixin Client c, @Parameters(paramLabel = "VOLUME@SNAPSHOT") String name,
+                     @Mixin NoWait noWait) {
             String[] n = snapshotName(name);
-            JsonNode r = c.api().post("v1/volumes/" + seg(n[0]) + "/snapshots/" + seg(n[1]) + "/rollback", Map.of());
-            return c.print(r, o -> o.println("volume " + n[0] + " rolled back to " + name));
+            AdminClient api = c.api();
+            JsonNode job = api.post("v1/volumes/" + seg(n[0]) + "/snapshots/" + seg(n[1]) + "/rollback", Map.of());
+            return noWait.finish(c, api, job, "rollback of " + name, done -> "volume " + n[0] + " rolled back to "
+                    + name + " in " + done.path("result").path("millis").asLong() + " ms");
         }
     }
 
@@ -411,29 +452,8 @@ public final class Cli {
                 return c.print(job, o -> o.println("scrub of " + volume + " started: job " + job.path("id").asLong()
                         + " (stowage scrub status " + volume + ")"));
             }
-            long id = job.path("id").asLong();
-            long t0 = System.nanoTime();
-            PrintWriter err = c.spec.commandLine().getErr();
-            JsonNode now = job;
-            while (!now.path("state").asText().equals("DONE") && !now.path("state").asText().equals("FAILED")) {
-                if (!c.json) {
-                    err.print("\rscrub of " + volume + ": " + now.path("state").asText().toLowerCase() + " "
-                            + (System.nanoTime() - t0) / 1_000_000_000 + " s");
-                    err.flush();
-                }
-                try {
-                    Thread.sleep(250);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new CliFailure(ExitCode.FAILURE, "interrupted; job " + id + " goes on");
-                }
-                now = api.get("v1/jobs/" + id);
-            }
-            if (!c.json) err.println();
-            JsonNode done = now;
-            if (done.path("state").asText().equals("FAILED")) {
-                throw new CliFailure(ExitCode.FAILURE, "scrub of " + volume + " failed: " + done.path("message").asText());
-            }
+            JsonNode done = JobWaiter.follow(api, job, "scrub of " + volume, c.spec.commandLine().getErr(), c.json,
+                    JobWaiter.terminal());
             return c.print(done, o -> {
                 JsonNode r = done.path("result");
                 o.println("scrub of " + volume + " done: " + r.path("victims").asInt() + " SCOs examined as victims, "

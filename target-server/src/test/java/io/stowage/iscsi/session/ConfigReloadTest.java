@@ -26,24 +26,11 @@ class ConfigReloadTest {
     private StowageConfig config(Map<String, String> keys) throws Exception {
         StowageConfig c = StowageConfig.from(keys);
         c.overrideDataDir(dir);
+        c.overrideAdmin("127.0.0.1:0"); // a free port: the default 7260 may be taken, which refuses the start
         c.overridePort(0);
         return c;
     }
 
-    /** Sends TEST UNIT READY to {@code lun}; returns 0 for GOOD or (ASC << 8 | ASCQ) of a UNIT ATTENTION. */
-    private static int testUnitReady(TestInitiator t, long lun, int itt) throws Exception {
-        ByteBuffer h = TestInitiator.bhs(0x01, 0x81, 0);
-        h.putLong(8, lun << 48);
-        h.putInt(16, itt);
-        h.putInt(24, t.cmdSn++);
-        t.send(h, null);
-        TestInitiator.Rx r = t.next();
-        assertEquals(0x21, r.opcode());
-        if (r.bhs()[3] == 0) return 0;
-        assertEquals(0x02, r.bhs()[3], "CHECK CONDITION");
-        assertEquals(0x06, r.data()[2 + 2] & 0x0F, "UNIT ATTENTION");
-        return (r.data()[2 + 12] & 0xFF) << 8 | (r.data()[2 + 13] & 0xFF);
-    }
 
     private static long lastLba(TestInitiator t, long lun, int itt) throws Exception {
         byte[] cdb = new byte[16];
@@ -67,8 +54,8 @@ class ConfigReloadTest {
         Daemon daemon = new Daemon(config(keys));
         try (TestInitiator t = new TestInitiator(daemon.portalAddress())) {
             assertEquals(0, t.login(IQN, Map.of()).bhs()[36]);
-            assertEquals(0x2900, testUnitReady(t, 0, 1), "POWER ON first");
-            assertEquals(0, testUnitReady(t, 0, 2));
+            assertEquals(0x2900, t.testUnitReady(0, 1), "POWER ON first");
+            assertEquals(0, t.testUnitReady(0, 2));
             assertEquals((64L << 20) / 512 - 1, lastLba(t, 0, 3));
 
             keys.put("volume.demo.size", "128M");
@@ -83,20 +70,20 @@ class ConfigReloadTest {
                     report.toString());
             assertNotNull(daemon.targets().find("iqn.2026-11.io.stowage:other"), "a new target is served at once");
 
-            int first = testUnitReady(t, 0, 4);
-            int second = testUnitReady(t, 0, 5);
+            int first = t.testUnitReady(0, 4);
+            int second = t.testUnitReady(0, 5);
             assertEquals(Set.of(0x2A09, 0x3F0E), Set.of(first, second),
                     "CAPACITY DATA HAS CHANGED and REPORTED LUNS DATA HAS CHANGED, once each");
-            assertEquals(0, testUnitReady(t, 0, 6));
+            assertEquals(0, t.testUnitReady(0, 6));
             assertEquals((128L << 20) / 512 - 1, lastLba(t, 0, 7), "READ CAPACITY sees the new size");
-            assertEquals(0x2900, testUnitReady(t, 1, 8), "the new LU starts with POWER ON for this nexus");
+            assertEquals(0x2900, t.testUnitReady(1, 8), "the new LU starts with POWER ON for this nexus");
             assertEquals((16L << 20) / 512 - 1, lastLba(t, 1, 9));
 
             keys.put("volume.demo.size", "32M");
             report = daemon.reload(config(keys));
             assertTrue(report.stream().anyMatch(l -> l.startsWith("volume demo not resized: ")
                     && l.contains("cannot shrink")), report.toString());
-            assertEquals(0, testUnitReady(t, 0, 10), "no unit attention for a refused change");
+            assertEquals(0, t.testUnitReady(0, 10), "no unit attention for a refused change");
             assertEquals((128L << 20) / 512 - 1, lastLba(t, 0, 11));
         } finally {
             daemon.close();

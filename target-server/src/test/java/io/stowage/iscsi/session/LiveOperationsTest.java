@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.*;
 import io.stowage.node.Daemon;
 import io.stowage.node.admin.AdminException;
 import io.stowage.node.admin.Operations;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -20,20 +19,6 @@ class LiveOperationsTest {
     static final String IQN = "iqn.2026-11.io.stowage:demo";
     @TempDir Path dir;
 
-    /** TEST UNIT READY: 0 for GOOD, (ASC << 8 | ASCQ) of a UNIT ATTENTION, or -(key << 16 | ASC << 8 | ASCQ). */
-    private static int testUnitReady(TestInitiator t, long lun, int itt) throws Exception {
-        ByteBuffer h = TestInitiator.bhs(0x01, 0x81, 0);
-        h.putLong(8, lun << 48);
-        h.putInt(16, itt);
-        h.putInt(24, t.cmdSn++);
-        t.send(h, null);
-        TestInitiator.Rx r = t.next();
-        assertEquals(0x21, r.opcode());
-        if (r.bhs()[3] == 0) return 0;
-        int key = r.data()[2 + 2] & 0x0F;
-        int ascq = (r.data()[2 + 12] & 0xFF) << 8 | (r.data()[2 + 13] & 0xFF);
-        return key == 0x06 ? ascq : -(key << 16 | ascq);
-    }
 
     private static Daemon start(Path dir) throws Exception {
         return LoopbackDaemon.start(dir, Map.of("target.demo.lun.0", "demo", "volume.demo.size", "64M"));
@@ -45,32 +30,32 @@ class LiveOperationsTest {
         Operations ops = daemon.operations();
         try (TestInitiator t = new TestInitiator(daemon.portalAddress())) {
             assertEquals(0, t.login(IQN, Map.of()).bhs()[36]);
-            assertEquals(0x2900, testUnitReady(t, 0, 1), "POWER ON first");
-            assertEquals(0, testUnitReady(t, 0, 2));
+            assertEquals(0x2900, t.testUnitReady(0, 1), "POWER ON first");
+            assertEquals(0, t.testUnitReady(0, 2));
 
             ops.createVolume("extra", 16L << 20);
             assertEquals(1, ops.addExport("demo", "extra", null).lun(), "the lowest free LUN");
-            assertEquals(0x3F0E, testUnitReady(t, 0, 3), "REPORTED LUNS DATA HAS CHANGED on the LUN that stayed");
-            assertEquals(0x2900, testUnitReady(t, 1, 4), "the new LU starts with POWER ON");
-            assertEquals(0, testUnitReady(t, 1, 5));
+            assertEquals(0x3F0E, t.testUnitReady(0, 3), "REPORTED LUNS DATA HAS CHANGED on the LUN that stayed");
+            assertEquals(0x2900, t.testUnitReady(1, 4), "the new LU starts with POWER ON");
+            assertEquals(0, t.testUnitReady(1, 5));
 
             AdminException inUse = assertThrows(AdminException.class, () -> ops.deleteVolume("extra"));
             assertEquals(AdminException.Kind.IN_USE, inUse.kind());
             assertTrue(inUse.getMessage().contains("stowage export remove demo 1"), inUse.getMessage());
 
             ops.removeExport("demo", 1);
-            assertEquals(-(0x05 << 16 | 0x2500), testUnitReady(t, 1, 6), "LOGICAL UNIT NOT SUPPORTED once removed");
-            assertEquals(0x3F0E, testUnitReady(t, 0, 7), "REPORTED LUNS DATA HAS CHANGED on removal");
-            assertEquals(0, testUnitReady(t, 0, 8));
+            assertEquals(-(0x05 << 16 | 0x2500), t.testUnitReady(1, 6), "LOGICAL UNIT NOT SUPPORTED once removed");
+            assertEquals(0x3F0E, t.testUnitReady(0, 7), "REPORTED LUNS DATA HAS CHANGED on removal");
+            assertEquals(0, t.testUnitReady(0, 8));
 
             ops.resizeVolume("demo", 128L << 20);
-            assertEquals(0x2A09, testUnitReady(t, 0, 9), "CAPACITY DATA HAS CHANGED");
+            assertEquals(0x2A09, t.testUnitReady(0, 9), "CAPACITY DATA HAS CHANGED");
             AdminException shrink = assertThrows(AdminException.class, () -> ops.resizeVolume("demo", 64L << 20));
             assertEquals("size", shrink.field());
 
             ops.deleteVolume("extra");
             assertTrue(ops.volumes().stream().noneMatch(v -> v.name().equals("extra")));
-            assertEquals(0, testUnitReady(t, 0, 10), "the session never noticed the delete");
+            assertEquals(0, t.testUnitReady(0, 10), "the session never noticed the delete");
         } finally {
             daemon.close();
         }
@@ -114,7 +99,7 @@ class LiveOperationsTest {
             assertEquals("everyone", ops.acl("demo").source());
             ops.allowInitiator("demo", me);
             assertEquals(java.util.List.of(me), ops.acl("demo").initiators());
-            assertEquals(0x2900, testUnitReady(t, 0, 1), "still logged in: it is admitted");
+            assertEquals(0x2900, t.testUnitReady(0, 1), "still logged in: it is admitted");
             ops.allowInitiator("demo", "iqn.2026-11.io.stowage:other");
             AdminException last = assertThrows(AdminException.class, () -> {
                 ops.disallowInitiator("demo", "iqn.2026-11.io.stowage:other");

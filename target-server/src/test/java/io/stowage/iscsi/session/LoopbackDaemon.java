@@ -15,6 +15,7 @@ final class LoopbackDaemon {
     static Daemon start(Path dir, Map<String, String> keys) throws ConfigException, IOException {
         StowageConfig c = StowageConfig.from(keys);
         c.overrideDataDir(dir);
+        c.overrideAdmin("127.0.0.1:0"); // a free port: the default 7260 may be taken, which refuses the start
         c.overridePort(0);
         return new Daemon(c);
     }

@@ -142,6 +142,25 @@ final class TestInitiator implements AutoCloseable {
         decoder.setDigests(headerDigest, dataDigest);
     }
 
+    /**
+     * TEST UNIT READY to {@code lun} with tag {@code itt}: 0 for GOOD, (ASC << 8 | ASCQ) of a UNIT ATTENTION, or
+     * -(key << 16 | ASC << 8 | ASCQ) of any other CHECK CONDITION.
+     */
+    int testUnitReady(long lun, int itt) throws IOException {
+        ByteBuffer h = bhs(0x01, 0x81, 0);
+        h.putLong(8, lun << 48);
+        h.putInt(16, itt);
+        h.putInt(24, cmdSn++);
+        send(h, null);
+        Rx r = next();
+        if (r.opcode() != 0x21) throw new IOException("expected a SCSI Response, got opcode " + r.opcode());
+        if (r.bhs()[3] == 0) return 0;
+        if (r.bhs()[3] != 0x02) throw new IOException("expected CHECK CONDITION, got status " + r.bhs()[3]);
+        int key = r.data()[2 + 2] & 0x0F;
+        int ascq = (r.data()[2 + 12] & 0xFF) << 8 | (r.data()[2 + 13] & 0xFF);
+        return key == 0x06 ? ascq : -(key << 16 | ascq);
+    }
+
     static ByteBuffer bhs(int opcode, int flags, int dataLength) {
         ByteBuffer h = ByteBuffer.allocate(48);
         h.put(0, (byte) opcode);

@@ -160,6 +160,77 @@ class AdminApiTest {
         assertError(call("PUT", "/v1/volumes", "{}"), 405, "method-not-allowed", null);
     }
 
+    /** Polls a job until it ends. */
+    JsonNode waitForJob(JsonNode job) throws Exception {
+        for (int i = 0; i < 300; i++) {
+            JsonNode now = call("GET", "/v1/jobs/" + job.path("id").asLong(), null).body();
+            String state = now.path("state").asText();
+            if (state.equals("DONE") || state.equals("FAILED")) return now;
+            Thread.sleep(50);
+        }
+        throw new AssertionError("job did not end: " + job);
+    }
+
+    @Test
+    void rollbackAndBackendRestartAnswerAJobThatIsPolledToItsEnd() throws Exception {
+        assertEquals(201, call("POST", "/v1/volumes", "{\"name\":\"cold\",\"size\":\"16M\"}").status());
+        assertEquals(201, call("POST", "/v1/volumes/demo/snapshots", "{\"name\":\"s\"}").status());
+        assertError(call("POST", "/v1/volumes/demo/snapshots/never/rollback", null), 404, "not-found", "snapshot");
+        assertError(call("POST", "/v1/volumes/nope/snapshots/s/rollback", null), 404, "not-found", "volume");
+        Reply r = call("POST", "/v1/volumes/demo/snapshots/s/rollback", null);
+        assertEquals(202, r.status(), r.body().toString());
+        assertEquals("rollback", r.body().path("kind").asText());
+        JsonNode done = waitForJob(r.body());
+        assertEquals("DONE", done.path("state").asText(), done.toString());
+        assertEquals("demo@s", done.path("result").path("snapshot").asText());
+
+        assertError(call("POST", "/v1/volumes/demo/rebuild", null), 409, "in-use", "name");
+        assertError(call("POST", "/v1/volumes/nope/rebuild", null), 404, "not-found", "name");
+        assertEquals(201, call("POST", "/v1/volumes/cold/snapshots", "{\"name\":\"s1\"}").status(), "opens it");
+        r = call("POST", "/v1/volumes/cold/rebuild", null);
+        assertEquals(202, r.status(), r.body().toString());
+        done = waitForJob(r.body());
+        assertEquals("DONE", done.path("state").asText(), done.toString());
+        assertTrue(done.path("result").has("openMillis"), done.toString());
+        assertEquals("s1", call("GET", "/v1/volumes/cold/snapshots", null).body().get(0).path("name").asText(),
+                "opened again from the backend with its snapshot");
+        assertEquals(200, call("DELETE", "/v1/volumes/cold", null).status(), "no job holds it any more");
+    }
+
+    @Test
+    void chapIsSetShownAndClearedWithErrorsNamingTheFieldAndNoSecretAnswered() throws Exception {
+        String secret = "a-secret-of-13";
+        Reply r = call("PUT", "/v1/targets/demo/chap", "{\"user\":\"alice\",\"secret\":\"" + secret + "\"}");
+        assertEquals(200, r.status(), r.body().toString());
+        assertEquals("one-way", r.body().path("mode").asText());
+        assertTrue(r.body().path("secretSet").asBoolean());
+        assertNotNull(daemon.targets().find("iqn.2026-11.io.stowage:demo").chap(), "applied to the portal");
+        assertError(call("PUT", "/v1/targets/demo/chap", "{\"user\":\"alice\",\"secret\":\"short\"}"), 400,
+                "invalid", "secret");
+        assertError(call("PUT", "/v1/targets/demo/chap", "{\"secret\":\"" + secret + "\"}"), 400, "invalid", "user");
+        assertError(call("PUT", "/v1/targets/demo/chap", "{\"user\":\"a\",\"secret\":\"" + secret
+                + "\",\"mutualUser\":\"t\"}"), 400, "invalid", "mutualSecret");
+        assertError(call("PUT", "/v1/targets/demo/chap", "{\"user\":\"a\",\"secret\":\"" + secret
+                + "\",\"mutualUser\":\"t\",\"mutualSecret\":\"" + secret + "\"}"), 400, "invalid", "mutualSecret");
+        assertError(call("PUT", "/v1/targets/demo/chap", "{\"user\":\"a\",\"secret\":7}"), 400, "invalid", "secret");
+        assertError(call("PUT", "/v1/targets/demo/chap", "{\"user\":\"a\",\"pass\":\"x\"}"), 400, "invalid", "pass");
+        assertError(call("PUT", "/v1/targets/nope/chap", "{\"user\":\"a\",\"secret\":\"" + secret + "\"}"), 404,
+                "not-found", "target");
+        assertEquals(200, call("PUT", "/v1/discovery/chap", "{\"user\":\"scan\",\"secret\":\"discovery-secret\",\""
+                + "mutualUser\":\"node\",\"mutualSecret\":\"node-secret-xyz\"}").status());
+        assertEquals("mutual", call("GET", "/v1/discovery/chap", null).body().path("mode").asText());
+        String all = call("GET", "/v1/chap", null).body().toString() + call("GET", "/v1/targets/demo/chap", null).body()
+                + call("GET", "/v1/targets", null).body() + call("GET", "/v1/status", null).body();
+        for (String s : new String[] {secret, "discovery-secret", "node-secret-xyz"}) {
+            assertFalse(all.contains(s), "a secret answered back: " + all);
+        }
+        assertEquals(2, call("GET", "/v1/chap", null).body().size(), "discovery and demo");
+        assertEquals("none", call("DELETE", "/v1/targets/demo/chap", null).body().path("mode").asText());
+        assertNull(daemon.targets().find("iqn.2026-11.io.stowage:demo").chap());
+        assertEquals("none", call("DELETE", "/v1/discovery/chap", null).body().path("mode").asText());
+        assertNull(daemon.targets().discoveryChap());
+    }
+
     @Test
     void theOpenApiDescriptionHasExactlyTheRoutesAndItsReferencesResolve() throws Exception {
         JsonNode doc;

@@ -40,6 +40,33 @@ class CatalogueStoreTest {
         assertEquals(1, store.update(old -> old).version(), "no change, no write");
     }
 
+    /**
+     * CHAP round-trips, and a catalogue holding it is written in format 2, which a release that reads only format 1
+     * refuses instead of rewriting it without the secrets; one without CHAP stays format 1 (what earlier releases
+     * wrote and read). Printing a catalogue never shows a secret.
+     */
+    @Test
+    void chapIsKeptInFormat2AndNeverPrinted() throws Exception {
+        CatalogueStore store = new CatalogueStore(new DirectoryBackend(dir).nodeStore());
+        Catalogue plain = store.update(c -> c.withTarget("t", new Catalogue.TargetEntry("iqn.2026-11.io.stowage:t",
+                null))).catalogue();
+        assertEquals(1, plain.format(), "no CHAP: the format earlier releases read");
+        Catalogue.ChapEntry chap = new Catalogue.ChapEntry("alice", "initiator-secret", "t", "target-secret-x");
+        Catalogue withChap = store.update(c -> c.withTarget("t", c.targets().get("t").withChap(chap))
+                .withDiscoveryChap(Catalogue.ChapEntry.NONE)).catalogue();
+        assertEquals(Catalogue.FORMAT, withChap.format());
+        assertEquals(2, Catalogue.FORMAT);
+        Catalogue read = store.read().orElseThrow().catalogue();
+        assertEquals(withChap, read);
+        assertEquals(chap, read.targets().get("t").chap());
+        assertTrue(read.discoveryChap().none());
+        assertFalse(read.toString().contains("initiator-secret") || read.toString().contains("target-secret-x"),
+                read.toString());
+        Catalogue cleared = store.update(c -> c.withTarget("t", c.targets().get("t").withChap(null))
+                .withDiscoveryChap(null)).catalogue();
+        assertEquals(2, cleared.format(), "never lowered");
+    }
+
     @Test
     void twoNodesAddingVolumesAtOnceLoseNone() throws Exception {
         CatalogueStore a = new CatalogueStore(new DirectoryBackend(dir).nodeStore());

@@ -168,6 +168,74 @@ class CliTest {
     }
 
     @Test
+    void chapIsSetShownAndClearedAndNoSecretIsPrinted() throws Exception {
+        Path secret = dir.resolve("secret");
+        Files.writeString(secret, "initiator-secret-1\n");
+        Path mutual = dir.resolve("mutual");
+        Files.writeString(mutual, "target-secret-of-demo\n");
+        Run r = cli("chap", "set", "demo", "--user", "alice", "--secret-file", secret.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("demo (iqn.2026-11.io.stowage:demo): one-way CHAP (set with the CLI)"), r.out());
+        r = cli("chap", "set", "demo", "--user", "alice", "--secret=initiator-secret-1", "--mutual-user", "demo-t",
+                "--mutual-secret-file", mutual.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("mutual user: demo-t (secret set)"), r.out());
+        r = cli("chap", "show", "demo");
+        assertTrue(r.out().contains("user:        alice (secret set)"), r.out());
+        r = cli("chap", "list");
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("demo\\s+mutual\\s+alice\\s+demo-t\\s+catalogue")), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("\\(discovery\\)\\s+none\\s+-\\s+-\\s+none")), r.out());
+        String everything = r.out() + cli("chap", "show", "demo", "--json").out() + cli("chap", "list", "--json").out();
+        assertFalse(everything.contains("initiator-secret-1") || everything.contains("target-secret-of-demo"), everything);
+
+        assertEquals(ExitCode.USAGE, cli("chap", "set", "demo", "--user", "alice", "--secret=short").code());
+        r = cli("chap", "set", "demo", "--user", "alice", "--secret=initiator-secret-1", "--mutual-user", "t");
+        assertEquals(ExitCode.USAGE, r.code());
+        assertTrue(r.err().contains("mutualSecret"), r.err());
+        assertEquals(ExitCode.USAGE, cli("chap", "set", "demo", "--user", "alice").code(), "no secret");
+        assertEquals(ExitCode.USAGE, cli("chap", "show").code(), "neither TARGET nor --discovery");
+        assertEquals(ExitCode.USAGE, cli("chap", "show", "demo", "--discovery").code(), "both");
+        assertEquals(ExitCode.NOT_FOUND, cli("chap", "show", "nope").code());
+        assertEquals(ExitCode.NOT_FOUND, cli("chap", "set", "nope", "--user", "a", "--secret-file", secret.toString()).code());
+
+        assertEquals(0, cli("chap", "set", "--discovery", "--user", "scan", "--secret-file", secret.toString()).code());
+        assertTrue(cli("chap", "show", "--discovery").out().startsWith("discovery sessions: one-way CHAP"));
+        assertEquals(0, cli("chap", "clear", "--discovery").code());
+        r = cli("chap", "clear", "demo");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("demo (iqn.2026-11.io.stowage:demo): no CHAP (set with the CLI)"), r.out());
+    }
+
+    @Test
+    void rollbackAndRebuildFollowTheirJobUnlessNoWait() throws Exception {
+        assertEquals(0, cli("snapshot", "create", "demo@s").code());
+        Run r = cli("snapshot", "rollback", "demo@s");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().matches("volume demo rolled back to demo@s in \\d+ ms\n"), r.out());
+        assertTrue(r.err().lines().anyMatch(l -> l.matches("rollback of demo@s: job \\d+ done after \\d+ s")),
+                "plain progress lines off a terminal: " + r.err());
+        r = cli("snapshot", "rollback", "demo@s", "--no-wait");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("rollback of demo@s started: job "), r.out());
+        long id = Long.parseLong(r.out().replaceAll("(?s).*job (\\d+) .*", "$1"));
+        r = cli("job", "show", Long.toString(id), "--wait");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("state:    DONE"), r.out());
+        r = cli("job", "list");
+        assertTrue(r.out().lines().filter(l -> l.contains("rollback")).count() >= 2, r.out());
+        assertEquals(ExitCode.NOT_FOUND, cli("job", "show", "999").code());
+        assertEquals(ExitCode.USAGE, cli("job", "show", "x").code());
+
+        assertEquals(ExitCode.IN_USE, cli("volume", "rebuild", "demo").code(), "exported here");
+        assertEquals(ExitCode.NOT_FOUND, cli("volume", "rebuild", "nope").code());
+        assertEquals(0, cli("volume", "create", "cold", "--size", "16M").code());
+        r = cli("volume", "rebuild", "cold", "--json");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("", r.err(), "no progress lines with --json");
+        assertEquals("DONE", AdminClient.JSON.readTree(r.out()).path("state").asText());
+    }
+
+    @Test
     void anAclIsListedAddedRemovedAndCleared() throws Exception {
         assertEquals("iqn.2026-11.io.stowage:demo admits every initiator\n", cli("acl", "list", "demo").out());
         Run r = cli("acl", "add", "demo", "iqn.2026-11.io.stowage:host1");

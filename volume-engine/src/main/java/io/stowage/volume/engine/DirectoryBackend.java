@@ -24,10 +24,18 @@ public final class DirectoryBackend implements Backend {
         return new DirectoryObjectStore(root.resolve(name));
     }
 
-    /** {@code <root>/_node/}. */
+    /**
+     * {@code <root>/_node/}, owner-only (0700): the node's objects (the catalogue) hold CHAP secrets, so other users
+     * of the host must not read them whatever the umask.
+     */
     @Override
     public ObjectStore nodeStore() throws IOException {
-        return new DirectoryObjectStore(root.resolve("_node"));
+        Path dir = root.resolve("_node");
+        DirectoryObjectStore store = new DirectoryObjectStore(dir);
+        if (Files.getFileStore(dir).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        }
+        return store;
     }
 
     @Override

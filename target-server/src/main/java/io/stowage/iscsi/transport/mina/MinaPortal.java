@@ -33,7 +33,7 @@ public final class MinaPortal implements AutoCloseable {
     /** What login accepts before MaxRecvDataSegmentLength is declared (RFC 7143 §13.12 default). */
     public static final int LOGIN_MAX_DATA_SEGMENT = 8192;
     /** MINA's allocator is process-wide: set once, for every portal. */
-    static final ReadBuffers READ_BUFFERS = new ReadBuffers();
+    static final ReadBuffers READ_BUFFERS = ReadBuffers.INSTANCE;
 
     static {
         IoBuffer.setUseDirectBuffer(false);
