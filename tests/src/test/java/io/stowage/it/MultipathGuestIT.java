@@ -7,8 +7,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -84,14 +82,6 @@ class MultipathGuestIT {
             if (System.nanoTime() > deadline) fail(s.log + " has no '" + text + "':\n" + tail(s.output()));
             Thread.sleep(100);
         }
-    }
-
-    private static Tools.Result cli(StowageProcess s, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("env", "STOWAGE_NO_BUILD=1",
-                StowageProcess.REPO.resolve("stowage").toString()));
-        cmd.addAll(List.of(args));
-        cmd.addAll(List.of("--url", s.adminUrl(), "--token-file", s.dataDir.resolve("admin.token").toString()));
-        return Tools.run(120, cmd.toArray(String[]::new));
     }
 
     /**
@@ -175,7 +165,7 @@ class MultipathGuestIT {
 
             // moved back on request
             long m0 = System.nanoTime();
-            Tools.Result move = cli(b, "volume", "move", VOLUME, "--to", "gw-a");
+            Tools.Result move = b.cli("volume", "move", VOLUME, "--to", "gw-a");
             long moveMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - m0);
             assertEquals(0, move.exit(), move.output());
             awaitLog(a2, "volume " + VOLUME + ": served here", 30);

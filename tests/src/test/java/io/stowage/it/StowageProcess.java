@@ -98,6 +98,14 @@ public final class StowageProcess implements AutoCloseable {
         return "http://127.0.0.1:" + adminPort;
     }
 
+    /** The {@code stowage} CLI against this node's admin API (its URL and token file), with a 120 s timeout. */
+    public Tools.Result cli(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("env", "STOWAGE_NO_BUILD=1", REPO.resolve("stowage").toString()));
+        cmd.addAll(List.of(args));
+        cmd.addAll(List.of("--url", adminUrl(), "--token-file", dataDir.resolve("admin.token").toString()));
+        return Tools.run(120, cmd.toArray(String[]::new));
+    }
+
     public String output() throws IOException {
         return Files.readString(log);
     }
