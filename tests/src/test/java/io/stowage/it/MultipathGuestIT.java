@@ -145,13 +145,13 @@ class MultipathGuestIT {
             Thread.sleep(15_000); // the guest writes through B for a while
             tell(work, "stop");
             Matcher done = await(work, guest, "^STEP load\\n(?:.*\\n)*?WRITER done writes=(\\d+) seconds=(\\S+) longest_stall_ms=(\\d+) at_s=\\S+ at_wall=\\S+ acked_before=(\\d+) pwrite_ms=(\\d+) fsync_ms=(\\d+)$", 120);
-            Matcher verified = await(work, guest, "^STEP verify\\n(?:.*\\n)*?VERIFY blocks=(\\d+) bad=0$", 120);
-            await(work, guest, "^MARK verified$", 60);
             report.append("guest: ").append(done.group(1)).append(" writes of 64 KiB, ").append(WRITES_PER_FSYNC)
                     .append(" per fsync, in ").append(done.group(2)).append(" s, none failed; longest round (pwrites + fsync) ")
                     .append(done.group(3)).append(" ms (the failover, seen by the writer: ").append(done.group(5))
                     .append(" ms in pwrite, ").append(done.group(6)).append(" ms in fsync); writes 1-")
                     .append(done.group(4)).append(" were acknowledged before it (by node A)\n");
+            Matcher verified = await(work, guest, "^STEP verify\\n(?:.*\\n)*?VERIFY blocks=(\\d+) bad=0$", 120);
+            await(work, guest, "^MARK verified$", 60);
             report.append("guest: every block whose fsync was acknowledged verified after the failover (")
                     .append(verified.group(1)).append(" blocks of 64 KiB, none overwritten, CRC and content)\n");
             assertTrue(b.output().contains("volume " + VOLUME + ": lease taken, opening it (takeover)"), b.output());
@@ -178,11 +178,13 @@ class MultipathGuestIT {
             String run = Files.readString(runLog);
             assertEquals(0, guest.exitValue(), run + "\n" + tail(console(work)));
             assertTrue(run.contains("guest-test: PASS"), run);
+            report.append("PASS\n");
+        } finally {
+            // the figures so far, also when the test failed (then without the PASS line)
             System.out.print(report);
             Path r = StowageProcess.REPO.resolve("tests/target/reports/multipath-failover.txt");
             Files.createDirectories(r.getParent());
             Files.writeString(r, report.toString());
-        } finally {
             if (guest != null && guest.isAlive()) guest.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
             if (Files.exists(work.resolve("console.log"))) {
                 Files.copy(work.resolve("console.log"), StowageProcess.LOGS.resolve("multipath-guest-console.log"),
