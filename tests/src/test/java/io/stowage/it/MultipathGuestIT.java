@@ -150,6 +150,10 @@ class MultipathGuestIT {
                     .append(done.group(3)).append(" ms (the failover, seen by the writer: ").append(done.group(5))
                     .append(" ms in pwrite, ").append(done.group(6)).append(" ms in fsync); writes 1-")
                     .append(done.group(4)).append(" were acknowledged before it (by node A)\n");
+            // the bound: a dead owner's volume is served elsewhere within 30 s by default (lease 15 s here);
+            // the guest adds replacement_timeout (5 s) and multipathd's path checks (1-2 s)
+            assertTrue(failoverMs <= 30_000, "node B served within 30 s of the kill: " + failoverMs + " ms");
+            assertTrue(Long.parseLong(done.group(3)) <= 40_000, "the writer's longest round: " + done.group(3) + " ms");
             Matcher verified = await(work, guest, "^STEP verify\\n(?:.*\\n)*?VERIFY blocks=(\\d+) bad=0$", 120);
             await(work, guest, "^MARK verified$", 60);
             report.append("guest: every block whose fsync was acknowledged verified after the failover (")
