@@ -49,4 +49,25 @@ interface LibRados extends Library {
     void rados_buffer_free(Pointer buf);
 
     int rados_blocklist_add(Pointer cluster, String clientAddress, int expireSeconds);
+
+    /** LIBRADOS_LOCK_FLAG_MAY_RENEW: an existing lock of the same client and cookie is extended. */
+    byte LOCK_FLAG_MAY_RENEW = 0x1;
+    /** LIBRADOS_LOCK_FLAG_MUST_RENEW: only extends, ENOENT if the caller does not hold the lock (any more). */
+    byte LOCK_FLAG_MUST_RENEW = 0x2;
+
+    /** cls_lock: {@code duration} is a struct timeval {tv_sec, tv_usec} (two longs on LP64); null = forever. */
+    int rados_lock_exclusive(Pointer ioctx, String oid, String name, String cookie, String desc, long[] duration,
+                             byte flags);
+
+    int rados_unlock(Pointer ioctx, String oid, String name, String cookie);
+
+    /**
+     * The lock's holders: their count, or -ERANGE with the lengths set when a buffer is too small. {@code clients},
+     * {@code cookies} and {@code addrs} receive one NUL-terminated string per holder; the lengths are size_t.
+     */
+    long rados_list_lockers(Pointer ioctx, String oid, String name, int[] exclusive, byte[] tag, long[] tagLen,
+                            byte[] clients, long[] clientsLen, byte[] cookies, long[] cookiesLen, byte[] addrs,
+                            long[] addrsLen);
+
+    int rados_break_lock(Pointer ioctx, String oid, String name, String client, String cookie);
 }

@@ -1,6 +1,7 @@
 package io.stowage.rados;
 
 import io.stowage.volume.store.Backend;
+import io.stowage.volume.store.LeaseStore;
 import io.stowage.volume.store.ObjectStore;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -14,10 +15,18 @@ import java.util.List;
 public final class RadosBackend implements Backend, AutoCloseable {
     private final RadosBackendConfig config;
     private final RadosConnection shared;
+    private final RadosLeases leases;
 
     public RadosBackend(RadosBackendConfig config) throws IOException {
         this.config = config;
         this.shared = RadosConnection.open(config);
+        this.leases = new RadosLeases(shared, config);
+    }
+
+    /** Ceph exclusive locks with a duration on each volume's {@code lease} object, on the shared client. */
+    @Override
+    public LeaseStore leases() {
+        return leases;
     }
 
     @Override

@@ -39,10 +39,10 @@ public final class RadosObjectStore implements ObjectStore {
     static final String LAST_TLOG_XATTR = "stowage.last-tlog";
     static final String STATE_XATTR = "stowage.state.";
     static final String VERSION_XATTR = "stowage.version";
-    private static final int ERANGE = 34;
-    private static final int ENOENT = 2;
-    private static final int EEXIST = 17;
-    private static final int ENODATA = 61;
+    static final int ERANGE = 34;
+    static final int ENOENT = 2;
+    static final int EEXIST = 17;
+    static final int ENODATA = 61;
     private static final int ECANCELED = 125;
     private static final int EBLOCKLISTED = 108; // ESHUTDOWN
 
@@ -324,6 +324,13 @@ public final class RadosObjectStore implements ObjectStore {
                 return Optional.of(new Versioned(Long.parseLong(before), body));
             }
         }
+    }
+
+    /** The version xattr alone (one small read on the OSD; the body is not fetched). */
+    @Override
+    public long versionOf(String name) throws IOException {
+        String v = xattr(name, VERSION_XATTR);
+        return v == null ? 0 : Long.parseLong(v);
     }
 
     /**

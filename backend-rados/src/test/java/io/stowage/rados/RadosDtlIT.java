@@ -70,8 +70,8 @@ class RadosDtlIT {
                 put[i] = System.nanoTime() - t0;
             }
             for (int i = 0; i < put.length; i++) raw.delete("probe." + i);
-            System.out.printf("DTL cost: 4 KiB RADOS exclusive-create round trip p50 %.2f ms, p99 %.2f ms%n",
-                    p(put, 50), p(put, 99));
+            System.out.printf("DTL cost: 4 KiB RADOS exclusive-create round trip p50 %.2f ms, p99 %.2f ms; "
+                    + "`rados bench` 4 KiB writes, one in flight: %s%n", p(put, 50), p(put, 99), radosBench(rc));
             for (boolean dtl : new boolean[] {false, true}) {
                 VolumeConfig cfg = VolumeConfig.DEFAULT.withDtl(dtl);
                 VolumeEngine e = new VolumeEngine(tmp.resolve("c" + dtl), backend, cfg);
@@ -94,6 +94,19 @@ class RadosDtlIT {
                 e.delete(name);
             }
         }
+    }
+
+    /** The yardstick: `rados bench` 4 KiB writes one at a time on the same pool, its average latency. */
+    private static String radosBench(RadosBackendConfig rc) throws Exception {
+        Process p = new ProcessBuilder("rados", "-c", rc.cephConf().toString(), "-p", rc.pool(), "bench", "3",
+                "write", "-t", "1", "-b", "4096", "--run-name", "dtl-it").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        p.waitFor();
+        new ProcessBuilder("rados", "-c", rc.cephConf().toString(), "-p", rc.pool(), "cleanup", "--run-name",
+                "dtl-it").redirectErrorStream(true).start().waitFor();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("Average Latency\\(s\\):\\s+([0-9.]+)")
+                .matcher(out);
+        return m.find() ? String.format("%.2f ms average", Double.parseDouble(m.group(1)) * 1000) : "not measured";
     }
 
     /** 32 writers of random 4 KiB blocks; every 32nd write (over all of them) is followed by a FLUSH. */

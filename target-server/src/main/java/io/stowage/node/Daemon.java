@@ -80,7 +80,11 @@ public final class Daemon implements AutoCloseable {
             // discovery CHAP too: the catalogue's if set (stowage chap set --discovery), else the file's
             directory = new TargetDirectory(List.of());
             operations = opened.push("the volumes", new Operations(engine, new CatalogueStore(backend.nodeStore()),
-                    directory, registry, buffers, io, config.nodeId(), fileSettings(config)));
+                    directory, registry, buffers, io, config.nodeId(), fileSettings(config, config.leases() != null)));
+            if (config.leases() != null) { // every node exports the targets; each volume is its lease holder's
+                operations.useLeases(new io.stowage.node.ownership.Ownership(engine, backend, config.nodeId(),
+                        config.nodeName(), config.leases(), io));
+            }
             operations.start();
             // other nodes' changes to the shared catalogue, served here live; stops before the volumes close
             opened.push("the catalogue follower", new CatalogueFollower(config.cataloguePollInterval(),
@@ -141,7 +145,8 @@ public final class Daemon implements AutoCloseable {
     public synchronized List<String> reload(StowageConfig fresh) {
         List<String> report = new ArrayList<>();
         try {
-            report.addAll(operations.reload(fileSettings(fresh)));
+            // the ownership mode stays what the node started with: serving shared targets needs the leases running
+            report.addAll(operations.reload(fileSettings(fresh, operations.ownership() != null)));
         } catch (IOException | RuntimeException e) {
             report.add("catalogue not updated: " + e.getMessage());
         }
@@ -149,6 +154,9 @@ public final class Daemon implements AutoCloseable {
         if (fresh.nodeId() != config.nodeId()) report.add("node.id changed: needs a restart");
         if (fresh.cataloguePollInterval() != config.cataloguePollInterval()) {
             report.add("catalogue.poll-interval changed: needs a restart");
+        }
+        if (!java.util.Objects.equals(fresh.leases(), config.leases())) {
+            report.add("node.ownership or lease.* changed: needs a restart");
         }
         if (!fresh.volumeConfig().equals(config.volumeConfig())) report.add("engine.* changed: needs a restart");
         config = fresh;
@@ -158,12 +166,12 @@ public final class Daemon implements AutoCloseable {
     }
 
     /** What of the config the operations use (they know nothing of the config file itself). */
-    private static Operations.FileSettings fileSettings(StowageConfig c) {
+    private static Operations.FileSettings fileSettings(StowageConfig c, boolean leases) {
         Map<String, io.stowage.node.catalogue.Catalogue.TargetEntry> targets = new java.util.LinkedHashMap<>();
         c.targets().forEach((name, t) -> targets.put(name,
                 new io.stowage.node.catalogue.Catalogue.TargetEntry(t.iqn(), t.luns())));
         return new Operations.FileSettings(c.nodeName(), c.volumeSizes(), targets, c::chap, c::allowedInitiators,
-                c::writeThrough, c.discoveryChap());
+                c::writeThrough, c.discoveryChap(), leases);
     }
 
     /**

@@ -185,6 +185,17 @@ public final class StowageConfig {
         } else if (!radosKeys.isEmpty()) {
             throw new ConfigException(radosKeys.keySet().iterator().next(), "needs backend = rados");
         }
+        if (get(StowageProperties.NODE_OWNERSHIP).equals("lease") && get(StowageProperties.BACKEND).equals("rados")
+                && get(StowageProperties.DTL).equals("off")) {
+            // a takeover replays the DTL; without it every write the former owner acknowledged since its last
+            // committed TLog is lost
+            throw new ConfigException(StowageProperties.DTL.name(), "must not be off with node.ownership = lease: "
+                    + "another node taking a volume over could not see the writes its owner acknowledged");
+        }
+        if (get(StowageProperties.LEASE_RENEW_INTERVAL) * 3 > get(StowageProperties.LEASE_DURATION)) {
+            throw new ConfigException(StowageProperties.LEASE_RENEW_INTERVAL.name(), "must be at most a third of "
+                    + StowageProperties.LEASE_DURATION.name() + " (" + get(StowageProperties.LEASE_DURATION) + ")");
+        }
         if (firstBurstLength() > maxBurstLength()) {
             throw new ConfigException(StowageProperties.FIRST_BURST_LENGTH.name(), "must not exceed "
                     + StowageProperties.MAX_BURST_LENGTH.name() + " (" + maxBurstLength() + ")");
@@ -412,6 +423,18 @@ public final class StowageConfig {
     /** Seconds between two polls of the catalogue's version (0: no polling). */
     public int cataloguePollInterval() {
         return get(StowageProperties.CATALOGUE_POLL_INTERVAL);
+    }
+
+    /**
+     * The lease settings when {@code node.ownership = lease}, else null (static ownership: a target belongs to the
+     * node that made it).
+     */
+    public io.stowage.node.ownership.LeaseSettings leases() {
+        if (!get(StowageProperties.NODE_OWNERSHIP).equals("lease")) return null;
+        return new io.stowage.node.ownership.LeaseSettings(
+                java.time.Duration.ofSeconds(get(StowageProperties.LEASE_DURATION)),
+                java.time.Duration.ofSeconds(get(StowageProperties.LEASE_RENEW_INTERVAL)),
+                java.time.Duration.ofSeconds(get(StowageProperties.LEASE_POLL_INTERVAL)));
     }
 
     public int nopInInterval() {

@@ -48,6 +48,21 @@ public final class StowageProperties {
     public static final Property<Integer> CATALOGUE_POLL_INTERVAL = integer("catalogue.poll-interval", "5", 0, 3600,
             "seconds between two reads of the catalogue's version: changes other nodes made are served here as if made"
                     + " locally (0: only at this node's own changes, reads, start and reload)");
+    public static final Property<String> NODE_OWNERSHIP = new Property<>("node.ownership", String.class, "static",
+            "static, lease", "static: a target is served by the node that made it (node.name); lease: every node "
+            + "serving a shared backend exports every target, and each volume is served by the node holding its lease",
+            (k, v) -> {
+                if (!v.equals("static") && !v.equals("lease")) {
+                    throw new ConfigException(k, "must be 'static' or 'lease', got '" + v + "'");
+                }
+                return v;
+            });
+    public static final Property<Integer> LEASE_DURATION = integer("lease.duration", "15", 3, 600,
+            "seconds a volume's lease lasts after the renewal that was last sent (node.ownership = lease)");
+    public static final Property<Integer> LEASE_RENEW_INTERVAL = integer("lease.renew-interval", "3", 1, 200,
+            "seconds between renewals of a held lease; at most a third of lease.duration");
+    public static final Property<Integer> LEASE_POLL_INTERVAL = integer("lease.poll-interval", "2", 1, 600,
+            "seconds between a standby's attempts to take a volume whose owner stopped renewing");
 
     public static final Property<Integer> MAX_RECV_DATA_SEGMENT_LENGTH = integer("iscsi.max-recv-data-segment-length",
             "262144", 512, 16777215, "the largest data segment we accept (declared at login)");
@@ -175,7 +190,8 @@ public final class StowageProperties {
 
     /** Every key, in the order the docs list them. */
     public static final List<Property<?>> ALL = List.of(PORTAL, METRICS, ADMIN_LISTEN, ADMIN_TOKEN_FILE, NODE_NAME,
-            DATA_DIR, NODE_ID, CATALOGUE_POLL_INTERVAL,
+            DATA_DIR, NODE_ID, CATALOGUE_POLL_INTERVAL, NODE_OWNERSHIP, LEASE_DURATION, LEASE_RENEW_INTERVAL,
+            LEASE_POLL_INTERVAL,
             MAX_RECV_DATA_SEGMENT_LENGTH, MAX_BURST_LENGTH, FIRST_BURST_LENGTH, IMMEDIATE_DATA, INITIAL_R2T, DIGESTS,
             NOP_IN_INTERVAL, LOGIN_TIMEOUT, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ADDRESS, MAX_SESSIONS_PER_TARGET,
             DATA_OUT_TIMEOUT, DATA_OUT_BUDGET, AUTH_FAILURES_PER_MINUTE,

@@ -85,6 +85,8 @@ class StowageConfigTest {
                 "config key 'target.nope.chap.user': no such target");
         assertError(Map.of("backend", "s3"), "config key 'backend'");
         assertError(Map.of("rados.pool", "x"), "config key 'rados.pool': needs backend = rados");
+        assertError(Map.of("backend", "rados", "rados.conf", "/etc/ceph/ceph.conf", "node.ownership", "lease",
+                "engine.dtl", "off"), "config key 'engine.dtl': must not be off with node.ownership = lease");
         assertError(Map.of("backend", "rados", "rados.pool", "my pool"), "config key 'rados.pool'");
         assertError(Map.of("metrics", "nowhere"), "config key 'metrics'");
     }

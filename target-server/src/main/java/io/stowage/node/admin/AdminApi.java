@@ -137,6 +137,7 @@ public final class AdminApi implements AutoCloseable {
             return new Answer(202, ops.startScrub(p.get("name")));
         }));
         r.add(new Route("GET", "/v1/volumes/{name}/scrub", (p, b) -> ok(ops.scrubStatus(p.get("name")))));
+        OwnershipApi.add(r, ops);
         r.add(new Route("GET", "/v1/jobs", (p, b) -> ok(ops.jobs())));
         r.add(new Route("GET", "/v1/jobs/{id}", (p, b) -> {
             try {
@@ -273,7 +274,7 @@ public final class AdminApi implements AutoCloseable {
         return n;
     }
 
-    private static void fields(JsonNode body, Set<String> known) {
+    static void fields(JsonNode body, Set<String> known) {
         for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
             String f = it.next();
             if (!known.contains(f)) {
@@ -282,7 +283,7 @@ public final class AdminApi implements AutoCloseable {
         }
     }
 
-    private static String text(JsonNode body, String field, boolean required) {
+    static String text(JsonNode body, String field, boolean required) {
         JsonNode n = body.get(field);
         if (n == null || n.isNull()) {
             if (required) throw AdminException.invalid(field, "field '" + field + "' is required");

@@ -69,12 +69,35 @@ public final class Operations implements AutoCloseable {
     public record FileSettings(String nodeName, Map<String, Long> volumeSizes, Map<String, Catalogue.TargetEntry> targets,
                                java.util.function.Function<String, ChapCredentials> chap,
                                java.util.function.Function<String, java.util.Set<String>> allowedInitiators,
-                               java.util.function.Predicate<String> writeThrough, ChapCredentials discoveryChap) {
+                               java.util.function.Predicate<String> writeThrough, ChapCredentials discoveryChap,
+                               boolean sharedTargets) {
+        public FileSettings(String nodeName, Map<String, Long> volumeSizes, Map<String, Catalogue.TargetEntry> targets,
+                            java.util.function.Function<String, ChapCredentials> chap,
+                            java.util.function.Function<String, java.util.Set<String>> allowedInitiators,
+                            java.util.function.Predicate<String> writeThrough, ChapCredentials discoveryChap) {
+            this(nodeName, volumeSizes, targets, chap, allowedInitiators, writeThrough, discoveryChap, false);
+        }
+
+        /** No discovery CHAP; targets belong to this node (static ownership). */
         public FileSettings(String nodeName, Map<String, Long> volumeSizes, Map<String, Catalogue.TargetEntry> targets,
                             java.util.function.Function<String, ChapCredentials> chap,
                             java.util.function.Function<String, java.util.Set<String>> allowedInitiators,
                             java.util.function.Predicate<String> writeThrough) {
-            this(nodeName, volumeSizes, targets, chap, allowedInitiators, writeThrough, null);
+            this(nodeName, volumeSizes, targets, chap, allowedInitiators, writeThrough, null, false);
+        }
+
+        /** The node a target made here is catalogued as served by: none (every node) under leases. */
+        String targetNode() {
+            return sharedTargets ? null : nodeName;
+        }
+
+        /**
+         * Whether this node serves the target: its own (catalogued with its name) and, under leases, the shared ones
+         * (no node). A node with static ownership never serves a shared target: it would open the volumes without
+         * their lease and fence the node holding it.
+         */
+        boolean serves(Catalogue.TargetEntry t) {
+            return t.node() == null ? sharedTargets : t.node().equals(nodeName);
         }
     }
 
@@ -99,9 +122,13 @@ public final class Operations implements AutoCloseable {
     private final Map<String, LogicalUnit> units = new LinkedHashMap<>();
     /** Served targets, by catalogue name. */
     private final Map<String, ExportedTarget> live = new LinkedHashMap<>();
-    /** Long operations (scrub passes) the API answers with a job for. */
+    /** Long operations (rollback, backend restart, scrub passes) the API answers with a job for. */
     private final Jobs jobs = new Jobs();
+    /** Volumes a job works on (rollback, backend restart), and what: deleting or exporting them is refused. */
+    private final Map<String, String> busy = new java.util.concurrent.ConcurrentHashMap<>();
     private boolean closed;
+    /** With node.ownership = lease: who serves each volume (its LU is standby here unless this node holds the lease). */
+    private io.stowage.node.ownership.Ownership ownership;
 
     public Operations(VolumeEngine engine, CatalogueStore store, TargetDirectory directory, SessionRegistry registry,
                       BufferPool buffers, ExecutorService io, int portalGroupTag, FileSettings config) {
@@ -113,6 +140,16 @@ public final class Operations implements AutoCloseable {
         this.io = io;
         this.portalGroupTag = portalGroupTag;
         this.config = config;
+    }
+
+    /** Serve volumes under leases (before {@link #start}); closed with the operations. */
+    public synchronized void useLeases(io.stowage.node.ownership.Ownership leases) {
+        this.ownership = leases;
+    }
+
+    /** The volumes' ownership under leases, or null (static ownership). */
+    public io.stowage.node.ownership.Ownership ownership() {
+        return ownership;
     }
 
     /**
@@ -152,9 +189,9 @@ public final class Operations implements AutoCloseable {
         return new ArrayList<>(lines.get(0));
     }
 
-    /** {@code c} with the config file's volumes and targets applied where they changed since {@code c.seed()}. */
+    /** {@code c} with the config file's volumes and targets applied where they changed since this node's seed. */
     private static Catalogue seeded(Catalogue c, FileSettings cfg, List<String> report) {
-        Catalogue.Seed seed = c.seed();
+        Catalogue.Seed seed = c.seedOf(cfg.nodeName());
         for (Map.Entry<String, Long> e : cfg.volumeSizes().entrySet()) {
             String name = e.getKey();
             long size = e.getValue();
@@ -181,7 +218,7 @@ public final class Operations implements AutoCloseable {
                     report.add("target " + name + " not added: IQN " + t.iqn() + " is target " + clash + "'s");
                     continue;
                 }
-                cur = new Catalogue.TargetEntry(t.iqn(), null, cfg.nodeName());
+                cur = new Catalogue.TargetEntry(t.iqn(), null, cfg.targetNode());
             }
             for (Map.Entry<Integer, String> lun : t.luns().entrySet()) {
                 if (before != null && lun.getValue().equals(before.luns().get(lun.getKey()))) continue;
@@ -211,7 +248,7 @@ public final class Operations implements AutoCloseable {
                         + " (stowage target delete " + gone + ")");
             }
         }
-        return c.withSeed(new Catalogue.Seed(new TreeMap<>(cfg.volumeSizes()), seededTargets));
+        return c.withSeed(cfg.nodeName(), new Catalogue.Seed(new TreeMap<>(cfg.volumeSizes()), seededTargets));
     }
 
     /**
@@ -228,7 +265,7 @@ public final class Operations implements AutoCloseable {
         }
         for (String name : List.copyOf(live.keySet())) {
             Catalogue.TargetEntry entry = c.targets().get(name);
-            if (entry == null || !entry.servedBy(config.nodeName())) {
+            if (entry == null || !config.serves(entry)) {
                 ExportedTarget t = live.remove(name);
                 for (int lun : t.scsi().luns().keySet()) t.scsi().removeLun(lun);
                 directory.remove(t.name());
@@ -237,7 +274,7 @@ public final class Operations implements AutoCloseable {
             }
         }
         for (Map.Entry<String, Catalogue.TargetEntry> e : c.targets().entrySet()) {
-            if (!e.getValue().servedBy(config.nodeName())) continue; // another node's
+            if (!config.serves(e.getValue())) continue; // another node's, or shared under leases
             ExportedTarget t = live.get(e.getKey());
             if (t == null) {
                 t = serve(e.getKey(), e.getValue());
@@ -281,10 +318,21 @@ public final class Operations implements AutoCloseable {
                 }
             }
         }
-        for (Map.Entry<String, BlockDevice> d : List.copyOf(devices.entrySet())) {
+        if (ownership != null) {
+            for (String gone : ownership.volumes()) {
+                if (c.volumes().containsKey(gone)) continue;
+                units.remove(gone);
+                ownership.leave(gone); // deleted on another node: handed over if served here, lease released
+                report.add("volume " + gone + " closed: deleted from the catalogue");
+            }
+        }
+        Map<String, BlockDevice> open = new LinkedHashMap<>(devices);
+        if (ownership != null) open.putAll(ownership.ownedDevices()); // grown below like the others
+        for (Map.Entry<String, BlockDevice> d : List.copyOf(open.entrySet())) {
             Catalogue.VolumeEntry wanted = c.volumes().get(d.getKey());
             BlockDevice dev = d.getValue();
             if (wanted == null) { // deleted on another node (it was exported nowhere, or the delete was refused)
+                if (busy.containsKey(d.getKey())) continue; // a job works on it: closed at a later change
                 units.remove(d.getKey());
                 devices.remove(d.getKey());
                 try {
@@ -346,6 +394,19 @@ public final class Operations implements AutoCloseable {
     private LogicalUnit unit(String volume, Catalogue c) throws IOException {
         LogicalUnit u = units.get(volume);
         if (u != null) return u;
+        if (ownership != null) { // standby until this node holds the volume's lease
+            Catalogue.VolumeEntry entry = c.volumes().get(volume);
+            if (entry == null) throw new IOException("volume " + volume + " is not in the catalogue");
+            // always write-through under leases: a write-back cache lives on one node, and when that node dies
+            // between GOOD for a write and the FLUSH covering it, the initiator retries the FLUSH on the new owner,
+            // which answers GOOD for a write it never saw (MultipathGuestIT lost such writes with WCE = 1)
+            io.stowage.node.ownership.VolumeOwnership o = ownership.join(volume, entry::sizeBytes, true);
+            LogicalUnit unit = new LogicalUnit(o.device());
+            o.bind(unit::changeAccessState);
+            units.put(volume, unit);
+            ownership.start(o);
+            return unit;
+        }
         u = new LogicalUnit(device(volume, c));
         units.put(volume, u);
         return u;
@@ -356,6 +417,11 @@ public final class Operations implements AutoCloseable {
         BlockDevice open = devices.get(volume);
         if (open != null) return open;
         checkIdle(volume, "volume");
+        if (ownership != null) {
+            BlockDevice owned = ownership.owned(volume);
+            if (owned == null) throw new AdminException(Kind.IN_USE, "volume", ownership.notServedHere(volume));
+            return owned;
+        }
         Catalogue.VolumeEntry entry = c.volumes().get(volume);
         if (entry == null) throw new IOException("volume " + volume + " is not in the catalogue");
         if (engine.find(volume).isEmpty()) {
@@ -509,6 +575,7 @@ public final class Operations implements AutoCloseable {
             return c.withoutVolume(name);
         });
         units.remove(name);
+        if (ownership != null) ownership.leave(name);
         BlockDevice dev = devices.remove(name);
         if (dev != null) dev.close();
         engine.delete(name);
@@ -585,6 +652,10 @@ public final class Operations implements AutoCloseable {
                     + " of target " + e.target() + "; remove the export first (stowage export remove " + e.target()
                     + " " + e.lun() + ")");
         }
+        if (!devices.containsKey(volume) && engine.find(volume).isEmpty()) {
+            throw AdminException.invalid("name", "volume " + volume + " was never opened: the backend holds nothing"
+                    + " to restart it from yet");
+        }
         busy(volume, "backend restart");
         units.remove(volume);
         BlockDevice open = devices.remove(volume);
@@ -624,9 +695,6 @@ public final class Operations implements AutoCloseable {
             devices.put(volume, dev);
         }
     }
-
-    /** Volumes a job works on (rollback, backend restart), and what: deleting or exporting them is refused. */
-    private final Map<String, String> busy = new java.util.concurrent.ConcurrentHashMap<>();
 
     private void busy(String volume, String what) {
         String other = busy.putIfAbsent(volume, what);
@@ -676,7 +744,10 @@ public final class Operations implements AutoCloseable {
         if (volume == null || !current.volumes().containsKey(volume)) throw unknownVolume("name", volume);
         Volume v = ((VolumeBlockDevice) device(volume, current)).volume();
         return jobs.start("scrub", volume, () -> v.scrub(VolumeConfig.SCRUB_MAX_LIVE_RATIO,
-                VolumeConfig.SCRUB_MAX_VICTIMS));
+                VolumeConfig.SCRUB_MAX_VICTIMS), () -> {
+                    Volume.ScrubProgress p = v.stats().scrub();
+                    return p.passClusters() > 0 ? (double) p.passMoved() / p.passClusters() : null;
+                });
     }
 
     public synchronized ScrubView scrubStatus(String volume) throws IOException {
@@ -684,6 +755,7 @@ public final class Operations implements AutoCloseable {
         if (volume == null || !current.volumes().containsKey(volume)) throw unknownVolume("name", volume);
         List<Jobs.JobView> ofVolume = jobs.all().stream().filter(j -> j.volume().equals(volume)).toList();
         BlockDevice dev = devices.get(volume);
+        if (dev == null && ownership != null) dev = ownership.owned(volume);
         if (dev == null) return new ScrubView(volume, false, 0, 0, 0, ofVolume);
         Volume.Stats st = ((VolumeBlockDevice) dev).volume().stats();
         return new ScrubView(volume, true, st.scrubbedScos(), st.scrubExaminedBytes(), st.scrubReclaimedBytes(),
@@ -719,7 +791,7 @@ public final class Operations implements AutoCloseable {
             if (clash != null) {
                 throw new AdminException(Kind.DUPLICATE, "iqn", "IQN " + fullIqn + " is already target " + clash + "'s");
             }
-            return c.withTarget(name, new Catalogue.TargetEntry(fullIqn, null, config.nodeName()));
+            return c.withTarget(name, new Catalogue.TargetEntry(fullIqn, null, config.targetNode()));
         });
         reconcile(new ArrayList<>());
         return target(name);
@@ -967,6 +1039,7 @@ public final class Operations implements AutoCloseable {
         devices.forEach((name, dev) -> {
             if (dev instanceof VolumeBlockDevice vbd) out.put(name, vbd.volume());
         });
+        if (ownership != null) ownership.ownedDevices().forEach((name, dev) -> out.put(name, dev.volume()));
         return out;
     }
 
@@ -976,6 +1049,7 @@ public final class Operations implements AutoCloseable {
         devices.forEach((name, dev) -> {
             if (dev instanceof VolumeBlockDevice vbd) out.put(name, vbd);
         });
+        if (ownership != null) out.putAll(ownership.ownedDevices());
         return out;
     }
 
@@ -996,12 +1070,12 @@ public final class Operations implements AutoCloseable {
 
     /**
      * Follows the catalogue (the daemon calls this every {@code catalogue.poll-interval}): one read of the stored
-     * catalogue, and if its version moved, the changes other nodes made are served here. Returns the catalogue
+     * catalogue's version, and if it moved, the catalogue is read and the changes other nodes made are served here. Returns the catalogue
      * version this node now serves.
      */
     public synchronized long follow() throws IOException {
         if (closed) return version;
-        refresh();
+        if (store.version() != version) refresh(); // the version alone first: an xattr on RADOS, 8 bytes on disk
         return version;
     }
 
@@ -1022,6 +1096,7 @@ public final class Operations implements AutoCloseable {
     public synchronized void close() {
         closed = true;
         jobs.close();
+        if (ownership != null) ownership.close(); // served volumes handed over: flushed, closed, leases released
         for (Map.Entry<String, BlockDevice> d : devices.entrySet()) {
             try {
                 d.getValue().close();

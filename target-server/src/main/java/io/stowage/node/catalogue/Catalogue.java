@@ -10,12 +10,13 @@ import java.util.TreeMap;
 /**
  * What a node serves: its volumes, its targets and their LUN mappings, as one immutable value kept in the backend
  * ({@link CatalogueStore}) so every node sharing it sees the same and a restart keeps what the admin API did.
- * Every change makes a new value ({@code with…}/{@code without…}). {@code seed} remembers which volumes and
- * targets of the config file have already been applied, so the file's {@code volume.*}/{@code target.*} keys seed
- * the catalogue once and later only their changes apply (docs/operations.md, "Which wins").
+ * Every change makes a new value ({@code with…}/{@code without…}). {@code seeds} remembers, per node, which volumes
+ * and targets of its config file have already been applied, so the file's {@code volume.*}/{@code target.*} keys
+ * seed the catalogue once and later only their changes apply (docs/operations.md, "Which wins"); {@code seed} is
+ * the one record earlier releases kept for all nodes, read while a node has none of its own.
  */
 public record Catalogue(int format, SortedMap<String, VolumeEntry> volumes, SortedMap<String, TargetEntry> targets,
-                        Seed seed, ChapEntry discoveryChap) {
+                        Seed seed, ChapEntry discoveryChap, SortedMap<String, Seed> seeds) {
     /**
      * The newest format this release reads and writes. 2 once CHAP is catalogued: a release that reads only format 1
      * then refuses the catalogue rather than rewrite it without the secrets (which would open the targets).
@@ -49,7 +50,8 @@ public record Catalogue(int format, SortedMap<String, VolumeEntry> volumes, Sort
 
     /**
      * A target: its IQN, LUN → volume name, the node that serves it ({@code node.name}; a volume has one owner at a
-     * time, so two nodes must not serve the same LUNs; null: every node, never written so), the initiators it
+     * time, so two nodes must not serve the same LUNs; null: shared, made under {@code node.ownership = lease} and
+     * served by every node running under leases, where each volume's lease picks its owner), the initiators it
      * admits ({@code allowedInitiators}: null = not set here, the config file's key applies; empty = every one) and
      * its CHAP ({@code chap}: null = not set here, the config file's keys apply; {@link ChapEntry#NONE}: none).
      */
@@ -92,7 +94,7 @@ public record Catalogue(int format, SortedMap<String, VolumeEntry> volumes, Sort
             return new TargetEntry(iqn, luns, node, allowedInitiators, c);
         }
 
-        /** Whether the node named {@code nodeName} serves this target. */
+        /** Whether the target is {@code nodeName}'s or shared (a node with static ownership serves only its own). */
         public boolean servedBy(String nodeName) {
             return node == null || node.equals(nodeName);
         }
@@ -114,16 +116,17 @@ public record Catalogue(int format, SortedMap<String, VolumeEntry> volumes, Sort
         volumes = frozen(volumes);
         targets = frozen(targets);
         if (seed == null) seed = new Seed(null, null);
+        seeds = frozen(seeds);
         if (format == 0) format = FORMAT_WITHOUT_CHAP;
     }
 
     public Catalogue(int format, SortedMap<String, VolumeEntry> volumes, SortedMap<String, TargetEntry> targets,
                      Seed seed) {
-        this(format, volumes, targets, seed, null);
+        this(format, volumes, targets, seed, null, null);
     }
 
     public static Catalogue empty() {
-        return new Catalogue(FORMAT_WITHOUT_CHAP, null, null, null, null);
+        return new Catalogue(FORMAT_WITHOUT_CHAP, null, null, null, null, null);
     }
 
     /** Whether any CHAP is catalogued (the catalogue is then written in {@link #FORMAT}). */
@@ -133,41 +136,58 @@ public record Catalogue(int format, SortedMap<String, VolumeEntry> volumes, Sort
 
     /** The catalogue with discovery CHAP set ({@link ChapEntry#NONE}: none; null: the config file's applies). */
     public Catalogue withDiscoveryChap(ChapEntry c) {
-        return new Catalogue(format, volumes, targets, seed, c).formatted();
+        return new Catalogue(format, volumes, targets, seed, c, seeds).formatted();
     }
 
     /** In the format its content needs: 2 once it holds CHAP, never lowered. */
     Catalogue formatted() {
         int f = holdsChap() ? Math.max(format, FORMAT) : format;
-        return f == format ? this : new Catalogue(f, volumes, targets, seed, discoveryChap);
+        return f == format ? this : new Catalogue(f, volumes, targets, seed, discoveryChap, seeds);
     }
 
     public Catalogue withVolume(String name, VolumeEntry v) {
         TreeMap<String, VolumeEntry> m = new TreeMap<>(volumes);
         m.put(name, v);
-        return new Catalogue(format, m, targets, seed, discoveryChap);
+        return new Catalogue(format, m, targets, seed, discoveryChap, seeds);
     }
 
     public Catalogue withoutVolume(String name) {
         TreeMap<String, VolumeEntry> m = new TreeMap<>(volumes);
         m.remove(name);
-        return new Catalogue(format, m, targets, seed, discoveryChap);
+        return new Catalogue(format, m, targets, seed, discoveryChap, seeds);
     }
 
     public Catalogue withTarget(String name, TargetEntry t) {
         TreeMap<String, TargetEntry> m = new TreeMap<>(targets);
         m.put(name, t);
-        return new Catalogue(format, volumes, m, seed, discoveryChap).formatted();
+        return new Catalogue(format, volumes, m, seed, discoveryChap, seeds).formatted();
     }
 
     public Catalogue withoutTarget(String name) {
         TreeMap<String, TargetEntry> m = new TreeMap<>(targets);
         m.remove(name);
-        return new Catalogue(format, volumes, m, seed, discoveryChap);
+        return new Catalogue(format, volumes, m, seed, discoveryChap, seeds);
     }
 
+    /**
+     * What node {@code node}'s config file last seeded: its own entry in {@code seeds}, else the one {@code seed} an
+     * earlier release kept for the whole catalogue (every node's file seeds for itself, so one node's start or
+     * reload never passes for a change in another node's file).
+     */
+    public Seed seedOf(String node) {
+        return seeds.getOrDefault(node, seed);
+    }
+
+    /** The catalogue with node {@code node}'s seed replaced (the shared {@code seed} is left as it was). */
+    public Catalogue withSeed(String node, Seed s) {
+        TreeMap<String, Seed> m = new TreeMap<>(seeds);
+        m.put(node, s);
+        return new Catalogue(format, volumes, targets, seed, discoveryChap, m);
+    }
+
+    /** The catalogue with the shared seed of earlier releases replaced. */
     public Catalogue withSeed(Seed s) {
-        return new Catalogue(format, volumes, targets, s, discoveryChap);
+        return new Catalogue(format, volumes, targets, s, discoveryChap, seeds);
     }
 
     /** Every LUN mapping, by target then LUN. */

@@ -47,6 +47,11 @@ public final class CatalogueStore {
         return Optional.of(new Versioned(raw.get().version(), c));
     }
 
+    /** The stored catalogue's version alone (0: none yet), cheap enough to poll. */
+    public long version() throws IOException {
+        return store.versionOf(OBJECT);
+    }
+
     /**
      * Applies {@code change} to the current catalogue and stores the result, retrying on the fresh copy when
      * another writer won. {@code change} may throw (a refused operation): nothing is stored then. Returns what was

@@ -166,7 +166,7 @@ public final class Cli {
     }
 
     @Command(name = "volume", mixinStandardHelpOptions = true, description = "Create, list, show, grow and delete volumes.",
-            subcommands = CommandLine.HelpCommand.class)
+            subcommands = {CommandLine.HelpCommand.class, OwnershipCommands.Move.class, OwnershipCommands.Owner.class})
     static final class VolumeCommands {
         @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a thin volume (not exported yet: see export add).")
         int create(@Mixin Client c, @Parameters(paramLabel = "NAME", description = "the volume's name") String name,
@@ -240,7 +240,7 @@ public final class Cli {
 
         @Command(name = "rebuild", mixinStandardHelpOptions = true, description = "Backend restart: flush and upload"
                 + " VOLUME's writes, drop its local cache and open it again from the backend alone (as after a lost "
-                + "cache disk). Refused while exported.")
+                + "cache disk). Refused while exported. A job, followed as rollback's.")
         int rebuild(@Mixin Client c, @Parameters(paramLabel = "NAME") String name, @Mixin NoWait noWait) {
             AdminClient api = c.api();
             JsonNode job = api.post("v1/volumes/" + seg(name) + "/rebuild", Map.of());
@@ -314,7 +314,8 @@ public final class Cli {
         }
 
         @Command(name = "rollback", mixinStandardHelpOptions = true, description = "Roll VOLUME back to the snapshot "
-                + "while it stays exported; initiators get a unit attention; later snapshots are dropped.")
+                + "while it stays exported; initiators get a unit attention; later snapshots are dropped. A job: "
+                + "followed to its end with a progress line on stderr unless --no-wait.")
         int rollback(@Mixin Client c, @Parameters(paramLabel = "VOLUME@SNAPSHOT") String name,
                      @Mixin NoWait noWait) {
             String[] n = snapshotName(name);

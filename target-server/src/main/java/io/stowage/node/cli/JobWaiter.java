@@ -5,8 +5,8 @@ import java.io.PrintWriter;
 
 /**
  * Follows a job of the admin API (a rollback, a backend restart, a scrub pass) to its end, polling
- * {@code GET /v1/jobs/{id}}. Progress goes to stderr: on a terminal one line redrawn in place (state, elapsed time and
- * a spinner), otherwise (a script, a log) one plain line per state change; nothing with {@code --json}. A job that
+ * {@code GET /v1/jobs/{id}}. Progress goes to stderr: on a terminal one line redrawn in place (state, a bar when the job
+ * tells how far it is, elapsed time and a spinner), otherwise (a script, a log) one plain line per state change; nothing with {@code --json}. A job that
  * FAILED is exit 1 with its message; an interrupted wait is exit 1 too, saying the job goes on.
  */
 final class JobWaiter {
@@ -34,7 +34,7 @@ final class JobWaiter {
             if (!quiet) {
                 long s = (System.nanoTime() - t0) / 1_000_000_000;
                 if (tty) {
-                    err.print("\r" + what + ": " + state.toLowerCase() + " " + s + " s "
+                    err.print("\r" + what + ": " + state.toLowerCase() + " " + bar(now) + s + " s "
                             + (over ? " " : SPIN[tick++ % SPIN.length]) + (over ? "\n" : ""));
                     err.flush();
                 } else if (!state.equals(lastState)) {
@@ -56,6 +56,15 @@ final class JobWaiter {
             throw new CliFailure(ExitCode.FAILURE, what + " failed: " + now.path("message").asText());
         }
         return now;
+    }
+
+    /** {@code [#####.....]  50% } while a job tells its progress, else nothing. */
+    static String bar(JsonNode job) {
+        JsonNode p = job.path("progress");
+        if (!p.isNumber()) return "";
+        double f = Math.max(0, Math.min(1, p.asDouble()));
+        int filled = (int) Math.round(f * 20);
+        return "[" + "#".repeat(filled) + ".".repeat(20 - filled) + "] " + String.format("%3d%% ", Math.round(f * 100));
     }
 
     /** The line {@code --no-wait} prints: the job and how to follow it. */

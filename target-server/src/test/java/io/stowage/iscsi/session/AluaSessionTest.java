@@ -34,7 +34,7 @@ class AluaSessionTest {
         }
     }
 
-    private Answer run(TestInitiator t, String cdbHex, int dataIn, byte[] dataOut) throws Exception {
+    Answer run(TestInitiator t, String cdbHex, int dataIn, byte[] dataOut) throws Exception {
         byte[] cdb = java.util.Arrays.copyOf(java.util.HexFormat.ofDelimiter(" ").parseHex(cdbHex), 16);
         int task = itt++;
         t.command(task, cdb, dataOut != null ? dataOut.length : dataIn, dataIn > 0, dataOut != null, dataOut, true);
@@ -55,7 +55,7 @@ class AluaSessionTest {
     }
 
     /** Sends the command again while it meets a unit attention; returns the attentions seen and the final answer. */
-    private Answer pastAttentions(TestInitiator t, String cdb, int dataIn, byte[] dataOut, java.util.List<Integer> uas)
+    Answer pastAttentions(TestInitiator t, String cdb, int dataIn, byte[] dataOut, java.util.List<Integer> uas)
             throws Exception {
         Answer a = run(t, cdb, dataIn, dataOut);
         while (a.status() == 0x02 && (a.sense()[2] & 0x0F) == 0x6) {
@@ -65,7 +65,7 @@ class AluaSessionTest {
         return a;
     }
 
-    private ByteBuffer rtpgDescriptor(TestInitiator t) throws Exception {
+    ByteBuffer rtpgDescriptor(TestInitiator t) throws Exception {
         Answer a = run(t, "a3 2a 00 00 00 00 00 00 01 00 00 00", 256, null);
         assertEquals(0, a.status(), "REPORT TARGET PORT GROUPS is answered in every state");
         return ByteBuffer.wrap(a.data()).position(8).slice();

@@ -83,6 +83,31 @@ class CatalogueFollowTest {
         }
     }
 
+    /**
+     * Each node's config file seeds the shared catalogue for itself: another node's start must not make this node's
+     * reload take a LUN removed with the CLI for a new one in its file (the catalogue wins), nor report the other
+     * node's targets as removed from this node's file.
+     */
+    @Test
+    void anotherNodesStartDoesNotUndoWhatTheCliRemovedFromThisNodesSeed() throws Exception {
+        Map<String, String> fileA = Map.of("node.name", "gw-a", "catalogue.poll-interval", "0", "node.id", "1",
+                "target.ta.lun.0", "va", "volume.va.size", "16M");
+        Daemon a = LoopbackDaemon.start(dir, fileA);
+        try {
+            a.operations().removeExport("ta", 0);
+            node(dir, "b", 2, "0").close(); // B starts (seeding tb) and stops
+            io.stowage.node.StowageConfig again = io.stowage.node.StowageConfig.from(fileA);
+            again.overrideDataDir(dir);
+            again.overridePort(0);
+            again.overrideAdmin("127.0.0.1:0");
+            java.util.List<String> report = a.reload(again);
+            assertTrue(a.operations().target("ta").luns().isEmpty(), "LUN 0 stays removed: " + report);
+            assertTrue(report.stream().noneMatch(l -> l.contains("tb")), "B's target is not A's file's: " + report);
+        } finally {
+            a.close();
+        }
+    }
+
     @Test
     void withPollingOffANodeFollowsAtItsOwnOperations() throws Exception {
         Daemon a = node(dir, "a", 1, "0");

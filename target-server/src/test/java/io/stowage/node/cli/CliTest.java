@@ -176,6 +176,8 @@ class CliTest {
         Run r = cli("chap", "set", "demo", "--user", "alice", "--secret-file", secret.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().startsWith("demo (iqn.2026-11.io.stowage:demo): one-way CHAP (set with the CLI)"), r.out());
+        r = cli("chap", "set", "demo", "--user", "alice", "--secret", "initiator-secret-1");
+        assertEquals(0, r.code(), "the value may follow as the next word: " + r.err());
         r = cli("chap", "set", "demo", "--user", "alice", "--secret=initiator-secret-1", "--mutual-user", "demo-t",
                 "--mutual-secret-file", mutual.toString());
         assertEquals(0, r.code(), r.err());
@@ -233,6 +235,24 @@ class CliTest {
         assertEquals(0, r.code(), r.err());
         assertEquals("", r.err(), "no progress lines with --json");
         assertEquals("DONE", AdminClient.JSON.readTree(r.out()).path("state").asText());
+    }
+
+    /** On a terminal the progress is one line redrawn in place (carriage returns), ended by a newline. */
+    @Test
+    void onATerminalTheProgressIsOneLineRedrawn() throws Exception {
+        AdminClient api = new AdminClient(java.net.URI.create(url + "/"), dir.resolve("admin.token"));
+        assertEquals(0, cli("snapshot", "create", "demo@t").code());
+        JsonNode job = api.post("v1/volumes/demo/snapshots/t/rollback", Map.of());
+        java.io.StringWriter w = new java.io.StringWriter();
+        JsonNode done = JobWaiter.follow(api, job, "rollback of demo@t", new java.io.PrintWriter(w), false, true);
+        assertEquals("DONE", done.path("state").asText());
+        String shown = w.toString();
+        assertTrue(shown.startsWith("\rrollback of demo@t: "), shown);
+        assertTrue(shown.endsWith(" s  \n") && shown.contains("\rrollback of demo@t: done "), shown);
+        assertEquals(1, shown.chars().filter(ch -> ch == '\n').count(), "one line, redrawn: " + shown);
+        JsonNode half = AdminClient.JSON.readTree("{\"state\":\"RUNNING\",\"progress\":0.5}");
+        assertEquals("[##########..........]  50% ", JobWaiter.bar(half), "a bar when the job tells its progress");
+        assertEquals("", JobWaiter.bar(AdminClient.JSON.readTree("{\"state\":\"RUNNING\",\"progress\":null}")));
     }
 
     @Test

@@ -49,11 +49,17 @@ public final class DtlReplay {
 
     /**
      * Fences {@code formerEpoch}; if {@code rebuild}, writes what the DTL holds beyond the committed TLog
-     * {@code lastTlog} and SCO {@code lastSco} into {@code tlogDir} and {@code scoDir} under {@code newEpoch}.
-     * Returns the number of bytes rebuilt.
+     * {@code lastTlog} and SCO {@code lastSco} into {@code tlogDir} and {@code scoDir} under {@code newEpoch}
+     * (after {@code beforeRebuild}, if there is anything). Returns the number of bytes rebuilt.
      */
+    /** Runs before anything is rebuilt (when there is something to rebuild): the cache makes room. */
+    public interface BeforeRebuild {
+        void run() throws IOException;
+    }
+
     public static long recover(String volume, ObjectStore store, long formerEpoch, long newEpoch, boolean rebuild,
-                               Path tlogDir, Path scoDir, long lastTlog, long lastSco) throws IOException {
+                               Path tlogDir, Path scoDir, long lastTlog, long lastSco, BeforeRebuild beforeRebuild)
+            throws IOException {
         List<String> names = fence(store, formerEpoch);
         if (!rebuild) return 0;
         Map<Extent.Key, List<DtlObjects.Record>> files = new LinkedHashMap<>();
@@ -77,6 +83,7 @@ public final class DtlReplay {
                 files.get(k).add(r);
             }
         }
+        if (!files.isEmpty()) beforeRebuild.run();
         Files.createDirectories(tlogDir);
         Files.createDirectories(scoDir);
         long bytes = 0;

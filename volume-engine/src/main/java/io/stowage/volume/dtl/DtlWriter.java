@@ -185,10 +185,23 @@ public final class DtlWriter {
         }
     }
 
+    /** Set by {@link #stop}: a put in progress stops retrying, later ones fail at once. */
+    private volatile boolean stopped;
+
+    /**
+     * The volume is going away without a flush (a crash stand-in, or a halt): a ship retrying a failed write ends
+     * now instead of after its minute of retries (its flush fails; nothing it carried was acknowledged).
+     */
+    public void stop() {
+        stopped = true;
+    }
+
     private void put(String name, ByteBuffer b) throws IOException {
         long backoff = 50;
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (true) {
+            if (stopped) throw new java.io.InterruptedIOException("volume " + volume + " closed: DTL write " + name
+                    + " not retried");
             try {
                 store.putExclusive(name, b.duplicate());
                 return;
@@ -202,7 +215,7 @@ public final class DtlWriter {
             } catch (ObjectStore.FencedException e) {
                 throw e;
             } catch (IOException e) {
-                if (System.nanoTime() > deadline) throw e;
+                if (System.nanoTime() > deadline || stopped) throw e;
                 log.warn("volume {}: DTL write {} failed ({}); retrying", volume, name, e.getMessage());
                 try {
                     Thread.sleep(backoff);

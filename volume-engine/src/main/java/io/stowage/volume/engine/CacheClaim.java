@@ -79,17 +79,7 @@ final class CacheClaim {
                         + " epoch; set aside in {}", volume, foreign.size(), size >> 10, to);
             }
             if (header.tlogCommitEpoch() > owned) {
-                Set<String> committedTlogs = new HashSet<>();
-                for (VolumeHeader.TLogRecord r : header.tlogs()) committedTlogs.add(ObjectNames.tlog(r.epoch(), r.seq()));
-                List<Path> stale = new ArrayList<>();
-                for (Path p : files(tlogDir, "tlog.")) {
-                    if (!committedTlogs.contains(p.getFileName().toString())) stale.add(p);
-                }
-                for (Path p : files(scoDir, "sco.")) {
-                    String n = p.getFileName().toString();
-                    long number = ObjectNames.scoNumber(n);
-                    if (number > header.lastSco() || header.scoEpoch(number) != ObjectNames.scoEpoch(n)) stale.add(p);
-                }
+                List<Path> stale = uncommitted(tlogDir, scoDir, header);
                 if (!stale.isEmpty()) {
                     long size = bytes(stale);
                     Path to = setAside(cacheDir, owned, stale);
@@ -101,6 +91,38 @@ final class CacheClaim {
             }
         }
         new CacheState(header.uuid(), epoch).write(cacheDir);
+    }
+
+    /** The cache's TLog and SCO files that the committed header does not hold. */
+    private static List<Path> uncommitted(Path tlogDir, Path scoDir, VolumeHeader header) throws IOException {
+        Set<String> committedTlogs = new HashSet<>();
+        for (VolumeHeader.TLogRecord r : header.tlogs()) committedTlogs.add(ObjectNames.tlog(r.epoch(), r.seq()));
+        List<Path> stale = new ArrayList<>();
+        for (Path p : files(tlogDir, "tlog.")) {
+            if (!committedTlogs.contains(p.getFileName().toString())) stale.add(p);
+        }
+        for (Path p : files(scoDir, "sco.")) {
+            String n = p.getFileName().toString();
+            long number = ObjectNames.scoNumber(n);
+            if (number > header.lastSco() || header.scoEpoch(number) != ObjectNames.scoEpoch(n)) stale.add(p);
+        }
+        return stale;
+    }
+
+    /**
+     * Sets aside every TLog and SCO file of the cache that the committed header does not hold, before the DTL is
+     * rebuilt into it: beyond the committed header the DTL holds every flush any owner acknowledged (each owner
+     * ships again what its recovery found), so the cache's uncommitted files are either in it or were never
+     * acknowledged; left in place, their numbers would collide with the rebuilt files'.
+     */
+    static void setAsideUncommitted(String volume, Path cacheDir, VolumeHeader header, long owned)
+            throws IOException {
+        List<Path> stale = uncommitted(cacheDir.resolve("tlog"), cacheDir.resolve("sco"), header);
+        if (stale.isEmpty()) return;
+        long size = bytes(stale);
+        Path to = setAside(cacheDir, owned, stale);
+        log.warn("volume {}: the DTL is rebuilt into the cache: its {} uncommitted file(s), {} KiB, are set aside in {}",
+                volume, stale.size(), size >> 10, to);
     }
 
     private static List<Path> files(Path dir, String prefix) throws IOException {

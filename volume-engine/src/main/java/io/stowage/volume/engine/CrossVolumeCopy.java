@@ -12,8 +12,10 @@ import java.util.List;
  * (its own SCO, depth 0) or reaches it through the same snapshot (depth {@code dd}), the destination is remapped to
  * it (a REMAP entry, as a copy within a volume). That snapshot keeps the SCO from the scrubber while either volume
  * needs it through the snapshot, and once the destination's map references it at depth 0 its own scrubber counts it
- * live. Every other source cluster (the source's own data, which only the source's scrubber knows) is copied as data;
- * unmapped source clusters become discards.
+ * live. The source's own clusters (depth 0) are shared only with its descendants, and only where they lie in an SCO
+ * the snapshot the descendant comes from references: the source's scrubber never collects those while the snapshot
+ * exists, and the snapshot exists while a clone of it does. Every other source cluster (the source's own data, which
+ * only the source's scrubber knows) is copied as data; unmapped source clusters become discards.
  *
  * <p>Threads: as {@link Volume#copyClusters}; not atomic against writes to the source during the copy (which
  * EXTENDED COPY does not promise either).
@@ -30,7 +32,11 @@ final class CrossVolumeCopy {
      */
     static boolean copy(Volume from, Volume to, long src, long dst, long count) throws IOException {
         int[] depths = depthMap(from.header(), to.header());
-        boolean shares = false;
+        // to descends from `from`: its lineage reaches it at this depth, through one of its snapshots
+        int descendant = descendantDepth(from.header(), to.header());
+        java.util.Set<Long> held = descendant > 0
+                ? from.snapshotReferences(to.header().lineage().get(descendant - 1)) : java.util.Set.of();
+        boolean shares = !held.isEmpty();
         for (int d : depths) shares |= d >= 0;
         if (!shares) return false;
         if (src < 0 || count < 0 || (src + count) * Volume.CLUSTER > from.info().sizeBytes()) {
@@ -45,7 +51,9 @@ final class CrossVolumeCopy {
             boolean copies = false;
             for (int i = 0; i < n; i++) {
                 if (batch[i] == null) continue;
-                int dd = depths[ClusterLocation.cloneDepth(batch[i].location())];
+                long at = batch[i].location();
+                int ds = ClusterLocation.cloneDepth(at);
+                int dd = ds > 0 ? depths[ds] : held.contains(ClusterLocation.sco(at)) ? descendant : -1;
                 if (dd < 0) {
                     batch[i] = Volume.KEEP; // copied as data below
                     copies = true;
@@ -71,6 +79,15 @@ final class CrossVolumeCopy {
             }
         }
         return true;
+    }
+
+    /** The depth at which {@code to}'s lineage names {@code from} (1 = its parent), or 0 if it does not. */
+    static int descendantDepth(VolumeHeader from, VolumeHeader to) {
+        List<VolumeHeader.Ancestor> tl = to.lineage();
+        for (int d = 1; d <= tl.size(); d++) {
+            if (tl.get(d - 1).uuid().equals(from.uuid())) return d;
+        }
+        return 0;
     }
 
     /**

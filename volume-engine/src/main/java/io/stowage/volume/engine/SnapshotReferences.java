@@ -40,16 +40,19 @@ final class SnapshotReferences {
     /** SCO numbers any snapshot of {@code header} references. */
     Set<Long> of(VolumeHeader header) throws IOException {
         Set<Long> all = new HashSet<>();
-        for (VolumeHeader.Snapshot s : header.retention().snapshots()) {
-            Set<Long> one = bySnapshot.get(s);
-            if (one == null) {
-                one = compute(header, s);
-                bySnapshot.put(s, one);
-            }
-            all.addAll(one);
-        }
+        for (VolumeHeader.Snapshot s : header.retention().snapshots()) all.addAll(of(header, s));
         bySnapshot.keySet().retainAll(header.retention().snapshots()); // deleted or rolled away
         return all;
+    }
+
+    /** SCO numbers snapshot {@code s} of {@code header} references (computed once, then kept). */
+    Set<Long> of(VolumeHeader header, VolumeHeader.Snapshot s) throws IOException {
+        Set<Long> one = bySnapshot.get(s);
+        if (one == null) {
+            one = compute(header, s);
+            bySnapshot.put(s, one);
+        }
+        return one;
     }
 
     void forget(VolumeHeader.Snapshot s) {

@@ -972,10 +972,24 @@ public final class Volume implements AutoCloseable {
         return closing;
     }
 
+    /**
+     * The SCO numbers of this volume that the snapshot a descendant comes from ({@code via}, an entry of the
+     * descendant's lineage naming this volume) references: never collected while that snapshot exists. Empty if the
+     * snapshot is not (or no longer) this volume's.
+     */
+    java.util.Set<Long> snapshotReferences(VolumeHeader.Ancestor via) throws IOException {
+        VolumeHeader h = headers.header();
+        for (VolumeHeader.Snapshot s : h.retention().snapshots()) {
+            if (s.name().equals(via.snapshot()) && s.seq() == via.seq()) return retainedScos.of(h, s);
+        }
+        return java.util.Set.of();
+    }
+
     /** Abandons the volume without flushing or uploading (tests: the in-process stand-in for a crash). */
     void abandon() {
         closing = true;
         halted = new IOException("abandoned"); // first: a scrub pass waiting for uploads stops now, not in 300 s
+        if (dtl != null) dtl.stop(); // and a flush waiting for a DTL write that keeps failing
         stopScrubber();
         uploader.stop(0); // a crash leaves no thread behind either; it stops after its current step
         checkpoints.stop();

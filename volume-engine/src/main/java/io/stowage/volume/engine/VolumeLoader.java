@@ -73,8 +73,11 @@ final class VolumeLoader {
             // the former owner's DTL is fenced; unless this cache is its own (which holds all it flushed and
             // more), what it flushed beyond the committed header is rebuilt here from the DTL
             boolean formerOwnersCache = cacheState.isPresent() && cacheState.get().epoch() == raw.epoch();
+            // (a cache this node claimed in an open the power cut short is not the former owner's either: its
+            // uncommitted files make way for the rebuild, which holds all they flushed)
             io.stowage.volume.dtl.DtlReplay.recover(name, store, raw.epoch(), epoch, !formerOwnersCache,
-                    cacheDir.resolve("tlog"), cacheDir.resolve("sco"), header.lastTlogSeq(), header.lastSco());
+                    cacheDir.resolve("tlog"), cacheDir.resolve("sco"), header.lastTlogSeq(), header.lastSco(),
+                    () -> CacheClaim.setAsideUncommitted(name, cacheDir, header, epoch));
         }
 
         long mapBytes = config.metadataMapBytes() == VolumeConfig.METADATA_MAP_FROM_VOLUME_SIZE

@@ -24,4 +24,12 @@ public interface Backend {
     default ObjectStore nodeStore() throws IOException {
         throw new UnsupportedOperationException(this + " keeps no node-wide objects");
     }
+
+    /**
+     * The volumes' ownership leases ({@link Lease}). A backend shared by several nodes keeps them where every node
+     * sees them; the default grants them in memory, for a single node.
+     */
+    default LeaseStore leases() {
+        return new LocalLeases();
+    }
 }

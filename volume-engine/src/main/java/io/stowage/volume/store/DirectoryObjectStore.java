@@ -139,6 +139,20 @@ public final class DirectoryObjectStore implements ObjectStore {
         return Optional.of(new Versioned(version, data));
     }
 
+    /** The first 8 bytes of the file (replaced whole by rename, so never torn). */
+    @Override
+    public long versionOf(String name) throws IOException {
+        try (FileChannel ch = FileChannel.open(dir.resolve("versioned." + name), StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.allocate(8);
+            while (b.hasRemaining() && ch.read(b) >= 0) {
+                // read on
+            }
+            return b.flip().remaining() == 8 ? b.getLong() : 0;
+        } catch (NoSuchFileException e) {
+            return 0;
+        }
+    }
+
     /** Checked and replaced (by rename) under the process-wide lock, as the header. */
     @Override
     public long putVersioned(String name, long expectedVersion, byte[] data) throws IOException {

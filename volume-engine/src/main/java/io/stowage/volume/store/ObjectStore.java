@@ -41,6 +41,14 @@ public interface ObjectStore extends java.io.Closeable {
     }
 
     /**
+     * The version of a versioned object (0: none yet), without its data: what a node polls to learn that another
+     * one changed the catalogue. By default read with the data.
+     */
+    default long versionOf(String name) throws IOException {
+        return getVersioned(name).map(Versioned::version).orElse(0L);
+    }
+
+    /**
      * Compare-and-swap: replaces {@code name} with {@code data} only if its version is still
      * {@code expectedVersion} (0: only if it does not exist yet), atomically with that check, and returns the new
      * version ({@code expectedVersion + 1}). Throws {@link VersionConflictException} if another writer got there

@@ -81,4 +81,57 @@ class CrossVolumeCopyTest {
             for (int i = 1; i < N; i++) assertCluster(sib, N + i, 'A');
         }
     }
+
+    /**
+     * Parent -> clone: a parent's cluster that the clone's snapshot still holds (its SCO is one the snapshot
+     * references, so the parent's scrubber keeps it) is remapped into the clone one depth down; a cluster the parent
+     * wrote after the snapshot is copied as data. The clone reads the same after the parent's scrub and from the
+     * backend alone.
+     */
+    @Test
+    void aCopyFromAParentIntoItsCloneRemapsWhatTheSnapshotHolds() throws Exception {
+        VolumeEngine engine = new VolumeEngine(dir.resolve("cache"), new DirectoryBackend(dir.resolve("objects")),
+                SnapshotTest.CONFIG);
+        long size = (long) SnapshotTest.CLUSTERS * Volume.CLUSTER;
+        engine.create("p", size);
+        ExecutorService io = Executors.newFixedThreadPool(2);
+        try (Volume p = engine.open("p")) {
+            fill(p, 'A');
+            p.snapshots().create("s");
+            p.syncToBackend(30_000);
+            p.write(0, ByteBuffer.wrap(filled(N * Volume.CLUSTER, 'B')), false); // after the snapshot
+            engine.clone("p", "s", "c");
+            try (Volume c = engine.open("c")) {
+                VolumeBlockDevice pd = new VolumeBlockDevice(p, io, false);
+                VolumeBlockDevice cd = new VolumeBlockDevice(c, io, false);
+                long bytes = 2L * N * Volume.CLUSTER;
+                int dst = 2 * N;
+                assertTrue(cd.copyFrom(pd, 0, (long) dst * Volume.CLUSTER, bytes).toCompletableFuture().get(),
+                        "parent and clone share the snapshot's clusters");
+                for (int i = 0; i < N; i++) {
+                    assertCluster(c, dst + i, 'B');
+                    assertEquals(0, ClusterLocation.cloneDepth(c.map.get(dst + i).location()),
+                            "cluster " + i + " was written after the snapshot: copied");
+                }
+                for (int i = N; i < 2 * N; i++) {
+                    assertCluster(c, dst + i, 'A');
+                    assertEquals(p.map.get(i).location() + (1L << 56), c.map.get(dst + i).location(),
+                            "cluster " + i + " remapped to the parent's SCO");
+                }
+                c.syncToBackend(30_000);
+                p.write(N * Volume.CLUSTER, ByteBuffer.wrap(filled(N * Volume.CLUSTER, 'D')), false);
+                p.syncToBackend(30_000);
+                p.scrub(1.0, 1000);
+                for (int i = N; i < 2 * N; i++) assertCluster(c, dst + i, 'A');
+            }
+        } finally {
+            io.shutdown();
+        }
+        engine.dropCache("c");
+        engine.dropCache("p");
+        try (Volume c = engine.open("c")) {
+            for (int i = 0; i < N; i++) assertCluster(c, 2 * N + i, 'B');
+            for (int i = N; i < 2 * N; i++) assertCluster(c, 2 * N + i, 'A');
+        }
+    }
 }

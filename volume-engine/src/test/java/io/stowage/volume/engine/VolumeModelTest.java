@@ -104,6 +104,8 @@ class VolumeModelTest {
         int made = 0, deleted = 0, rolledBack = 0, refused = 0;
         Random clones = new Random(seed * 7_000_003); // clone operations, and which volume each operation is on
         int cloned = 0, clonesDeleted = 0, maxDepth = 0, onClones = 0;
+        Random copies = new Random(seed * 11_000_003); // copies between volumes
+        int crossCopies = 0;
         for (int op = 0; op < ops; op++) {
             int kind = r.nextInt(100);
             String what = "seed " + seed + " op " + op;
@@ -141,6 +143,26 @@ class VolumeModelTest {
                     vols.remove(c);
                     c.parent.clones.merge(c.parentSnapshot, -1, Integer::sum);
                     clonesDeleted++;
+                }
+            }
+            // EXTENDED COPY between two volumes of the engine (metadata-only where they share clusters: parent and
+            // clone either way, siblings, a clone and its clone); its own sequence, so the others stay as they were
+            if (copies.nextInt(100) < 3 && vols.size() > 1) {
+                Modelled a = vols.get(copies.nextInt(vols.size()));
+                Modelled b = vols.get(copies.nextInt(vols.size()));
+                int clusters = Math.min(a.bytes.length, b.bytes.length) / Volume.CLUSTER;
+                int count = 1 + copies.nextInt(16);
+                if (a != b && count < clusters) {
+                    int src = copies.nextInt(clusters - count), dst = copies.nextInt(clusters - count);
+                    if (!CrossVolumeCopy.copy(a.volume, b.volume, src, dst, count)) {
+                        ByteBuffer data = ByteBuffer.allocate(count * Volume.CLUSTER);
+                        a.volume.read((long) src * Volume.CLUSTER, data);
+                        b.volume.write((long) dst * Volume.CLUSTER, data.flip(), false);
+                    } else {
+                        crossCopies++;
+                    }
+                    System.arraycopy(a.bytes, src * Volume.CLUSTER, b.bytes, dst * Volume.CLUSTER,
+                            count * Volume.CLUSTER);
                 }
             }
             int snapshotOp = snaps.nextInt(100);
@@ -258,6 +280,7 @@ class VolumeModelTest {
         assertTrue(cloned >= 4 && clonesDeleted >= 1 && maxDepth >= 2 && refused >= 1 && onClones > ops / 10,
                 "clones " + cloned + ", deleted " + clonesDeleted + ", depth " + maxDepth + ", refused " + refused
                         + ", operations on clones " + onClones);
+        assertTrue(crossCopies > 0, "metadata-only copies between volumes: " + crossCopies);
         for (Modelled x : vols) engine.dropCache(x.name); // the backend alone still has every byte of every volume
         for (Modelled x : vols) x.volume = engine.open(x.name);
         for (Modelled x : vols) verify(x, "after a backend restart, seed " + seed);

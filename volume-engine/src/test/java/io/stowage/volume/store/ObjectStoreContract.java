@@ -109,6 +109,7 @@ public final class ObjectStoreContract {
     /** Versioned objects (the catalogue): compare-and-swap on a version, so two writers never lose an update. */
     public static void checkVersioned(ObjectStore s) throws Exception {
         assertTrue(s.getVersioned("catalogue").isEmpty());
+        assertEquals(0, s.versionOf("catalogue"), "none yet");
         assertThrows(ObjectStore.VersionConflictException.class, () -> s.putVersioned("catalogue", 1, new byte[] {1}),
                 "an update of what does not exist is refused");
         assertEquals(1, s.putVersioned("catalogue", 0, new byte[] {1}));
@@ -120,6 +121,7 @@ public final class ObjectStoreContract {
         ObjectStore.Versioned v = s.getVersioned("catalogue").orElseThrow();
         assertEquals(2, v.version());
         assertArrayEquals(new byte[] {2, 2}, v.data());
+        assertEquals(2, s.versionOf("catalogue"), "the version alone");
         // many writers racing: each update lands exactly once
         int writers = 4;
         int each = 10;
