@@ -100,6 +100,8 @@ one_owner='[ "$(awk "\$2==50" /tmp/paths | wc -l)" = 1 ] && [ "$(awk "\$2==1 && 
 await_paths 60 "$one_owner" || { show_paths; fail "no map with one active/optimized (prio 50) path and $((n - 1)) standby (prio 1, ghost) paths"; }
 show_paths
 owner_disk=$(awk '$2==50{print $1}' /tmp/paths)
+# the target's write cache as Linux read it (caching mode page, WCE): "write through" or "write back"
+echo "CACHE $(cat /sys/block/$owner_disk/device/scsi_disk/*/cache_type)"
 owner=$(portal_of "$owner_disk")
 echo "MARK paths owner=$owner"
 

@@ -40,7 +40,7 @@ mkfifo "$work/ctl.in" "$work/ctl.out"
 guest_boot "$work" "${STOWAGE_GUEST_SECONDS:-600}" \
   "stowage.portals=10.0.2.2:$port_a,10.0.2.2:$port_b stowage.iqn=$iqn stowage.batch=${STOWAGE_GUEST_WRITES_PER_FSYNC:-8}" \
   -serial mon:stdio -serial "pipe:$work/ctl"
-tr -d '\r' < "$work/console.log" | grep -oE "(STEP [a-z]+|MARK .*|PATH .*|WRITER done.*|VERIFY .*|MOVED .*|PASS$|FAIL .*)" || true
+tr -d '\r' < "$work/console.log" | grep -oE "(STEP [a-z]+|MARK .*|PATH .*|CACHE .*|WRITER done.*|VERIFY .*|MOVED .*|PASS$|FAIL .*)" || true
 # the paths' own I/O errors during the failover are expected (dm-multipath retries them); one that reached the
 # map (dm-N) or a filesystem is not
 if grep -qE "FAIL |Kernel panic|BUG:|Oops|I/O error, dev dm-|Buffer I/O error on dev dm-" "$work/console.log"; then

@@ -38,11 +38,8 @@ class MultipathGuestIT {
                 "rados.object-prefix = " + prefix, "rados.timeout-seconds = 5", "node.name = " + node,
                 "node.id = " + id, "node.ownership = lease", "lease.duration = 15", "lease.renew-interval = 3",
                 "lease.poll-interval = 2",
-                // the default on RADOS; -Dstowage.multipath.dtl=off shows the test failing without the DTL
-                "engine.dtl = " + System.getProperty("stowage.multipath.dtl", "auto"),
                 "volume." + VOLUME + ".size = 2G",
-                // write-back (WCE = 1, the default); -Dstowage.multipath.write-through=yes for WCE = 0
-                "volume." + VOLUME + ".write-through = " + System.getProperty("stowage.multipath.write-through", "no"), "target.mp.iqn = " + IQN, "target.mp.lun.0 = " + VOLUME, ""));
+                "target.mp.iqn = " + IQN, "target.mp.lun.0 = " + VOLUME, ""));
         return f;
     }
 
@@ -134,6 +131,8 @@ class MultipathGuestIT {
             // the map: A's path active/optimized (prio 50), B's standby (prio 1, ghost)
             Matcher owner = await(work, guest, "^MARK paths owner=(\\S+)$", 420);
             assertEquals("10.0.2.2:" + a.port, owner.group(1), "node A (the lease holder) is the active/optimized path");
+            report.append("guest: the map's write cache: ").append(await(work, guest, "^CACHE (.*)$", 10).group(1))
+                    .append('\n');
             await(work, guest, "^MARK load$", 120);
             Thread.sleep(8_000);
             long killed = System.nanoTime();
