@@ -6,9 +6,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -24,14 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
 class AdminCliIT {
     @TempDir Path dir;
 
-    private static Tools.Result cli(StowageProcess s, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("env", "STOWAGE_NO_BUILD=1",
-                StowageProcess.REPO.resolve("stowage").toString()));
-        cmd.addAll(List.of(args));
-        cmd.addAll(List.of("--url", s.adminUrl(), "--token-file", s.dataDir.resolve("admin.token").toString()));
-        return Tools.run(60, cmd.toArray(String[]::new));
-    }
-
     @Test
     void volumesAndExportsMadeLiveAreSeenAtOnceAndKeptAcrossARestart() throws Exception {
         Path data = dir.resolve("var");
@@ -41,10 +31,10 @@ class AdminCliIT {
             assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
                     Files.getPosixFilePermissions(data.resolve("admin.token"))));
             StowageProcess a = s;
-            cli(a, "volume", "create", "web", "--size", "256M").ok();
-            cli(a, "target", "create", "www").ok();
+            a.cli("volume", "create", "web", "--size", "256M").ok();
+            a.cli("target", "create", "www").ok();
             assertEquals("volume web is LUN 0 of iqn.2026-11.io.stowage:www\n",
-                    cli(a, "export", "add", "www", "web").ok().output());
+                    a.cli("export", "add", "www", "web").ok().output());
             String ls = Tools.run(30, "iscsi-ls", "-s", "iscsi://" + s.portal()).ok().output();
             assertTrue(ls.contains("iqn.2026-11.io.stowage:www"), ls);
             String luns = Tools.run(30, "iscsi-ls", "-s", "-U", "iscsi://" + s.portal() + "/iqn.2026-11.io.stowage:www")
@@ -53,16 +43,16 @@ class AdminCliIT {
             assertTrue(inq.contains("STOWAGE") || inq.toLowerCase().contains("stowage"), inq + luns);
 
             // the error paths, each with its exit code and a message saying what to do
-            Tools.Result r = cli(a, "volume", "show", "nope");
+            Tools.Result r = a.cli("volume", "show", "nope");
             assertEquals(3, r.exit(), r.output());
             assertTrue(r.output().contains("no volume named 'nope'"), r.output());
-            r = cli(a, "volume", "create", "x", "--size", "ten");
+            r = a.cli("volume", "create", "x", "--size", "ten");
             assertEquals(2, r.exit(), r.output());
             assertTrue(r.output().contains("expected a size such as 8G"), r.output());
-            r = cli(a, "volume", "create", "web", "--size", "1G");
+            r = a.cli("volume", "create", "web", "--size", "1G");
             assertEquals(4, r.exit(), r.output());
             assertTrue(r.output().contains("volume web already exists"), r.output());
-            r = cli(a, "volume", "delete", "web");
+            r = a.cli("volume", "delete", "web");
             assertEquals(5, r.exit(), r.output());
             assertTrue(r.output().contains("stowage export remove www 0"), r.output());
             Path wrong = dir.resolve("wrong.token");
@@ -71,11 +61,11 @@ class AdminCliIT {
                     "volume", "list", "--url", a.adminUrl(), "--token-file", wrong.toString());
             assertEquals(6, r.exit(), r.output());
             assertTrue(r.output().contains("wrong token"), r.output());
-            assertEquals("snapshot web@first created\n", cli(a, "snapshot", "create", "web@first").ok().output());
-            r = cli(a, "snapshot", "create", "web@first");
+            assertEquals("snapshot web@first created\n", a.cli("snapshot", "create", "web@first").ok().output());
+            r = a.cli("snapshot", "create", "web@first");
             assertEquals(4, r.exit(), r.output());
-            assertTrue(cli(a, "snapshot", "list", "web").ok().output().contains("web@first"));
-            String list = cli(a, "volume", "list", "--json").ok().output();
+            assertTrue(a.cli("snapshot", "list", "web").ok().output().contains("web@first"));
+            String list = a.cli("volume", "list", "--json").ok().output();
             assertTrue(list.contains("\"name\" : \"web\""), list);
         }
         // stopped: no daemon answers
@@ -85,7 +75,7 @@ class AdminCliIT {
         assertTrue(r.output().contains("no Stowage daemon answers"), r.output());
 
         try (StowageProcess s = StowageProcess.start("admin-cli-2", data)) {
-            String exports = cli(s, "export", "list").ok().output();
+            String exports = s.cli("export", "list").ok().output();
             assertTrue(exports.lines().anyMatch(l -> l.matches("www\\s+0\\s+web\\s+iqn.2026-11.io.stowage:www")), exports);
             String ls = Tools.run(30, "iscsi-ls", "-s", "iscsi://" + s.portal()).ok().output();
             assertTrue(ls.contains("iqn.2026-11.io.stowage:www"), "a restart keeps what the CLI made: " + ls);
@@ -112,45 +102,45 @@ class AdminCliIT {
             assertTrue(r.output().contains("one-way CHAP (set with the CLI)"), r.output());
             assertNotEquals(0, Tools.run(30, "iscsi-inq", lun0).exit(), "no credentials, no login: applied live");
             assertTrue(Tools.run(30, "iscsi-inq", withChap).ok().output().contains("DIRECT_ACCESS"));
-            String shown = cli(s, "chap", "show", "demo").ok().output() + cli(s, "chap", "list", "--json").ok().output();
+            String shown = s.cli("chap", "show", "demo").ok().output() + s.cli("chap", "list", "--json").ok().output();
             assertTrue(shown.contains("alice (secret set)"), shown);
             assertFalse(shown.contains("initiator-secret"), shown);
-            r = cli(s, "chap", "set", "demo", "--user", "alice", "--secret=short");
+            r = s.cli("chap", "set", "demo", "--user", "alice", "--secret=short");
             assertEquals(2, r.exit(), r.output());
             assertTrue(r.output().contains("CHAP secret: must be 12 to 255 characters"), r.output());
-            r = cli(s, "chap", "set", "demo", "--user", "alice", "--secret=initiator-secret", "--mutual-user", "t",
+            r = s.cli("chap", "set", "demo", "--user", "alice", "--secret=initiator-secret", "--mutual-user", "t",
                     "--mutual-secret=initiator-secret");
             assertEquals(2, r.exit(), r.output());
             assertTrue(r.output().contains("mutualSecret: must differ"), r.output());
-            assertEquals(3, cli(s, "chap", "show", "nope").exit());
-            assertEquals(2, cli(s, "chap", "show").exit(), "neither TARGET nor --discovery");
-            cli(s, "chap", "clear", "demo").ok();
+            assertEquals(3, s.cli("chap", "show", "nope").exit());
+            assertEquals(2, s.cli("chap", "show").exit(), "neither TARGET nor --discovery");
+            s.cli("chap", "clear", "demo").ok();
             assertTrue(Tools.run(30, "iscsi-inq", lun0).ok().output().contains("DIRECT_ACCESS"), "cleared live");
             assertFalse(s.output().contains("initiator-secret"), "secrets are never logged");
 
-            cli(s, "snapshot", "create", "demo@s").ok();
-            r = cli(s, "snapshot", "rollback", "demo@s");
+            s.cli("snapshot", "create", "demo@s").ok();
+            r = s.cli("snapshot", "rollback", "demo@s");
             assertEquals(0, r.exit(), r.output());
             assertTrue(r.output().lines().anyMatch(l -> l.matches("volume demo rolled back to demo@s in \\d+ ms")),
                     r.output());
             assertTrue(r.output().lines().anyMatch(l -> l.matches("rollback of demo@s: job \\d+ done after \\d+ s")),
                     "plain progress lines off a terminal: " + r.output());
-            r = cli(s, "snapshot", "rollback", "demo@s", "--no-wait");
+            r = s.cli("snapshot", "rollback", "demo@s", "--no-wait");
             assertEquals(0, r.exit(), r.output());
             String id = r.output().replaceAll("(?s).*started: job (\\d+) .*", "$1");
-            assertTrue(cli(s, "job", "show", id, "--wait").ok().output().contains("state:    DONE"));
-            assertEquals(3, cli(s, "snapshot", "rollback", "demo@never").exit());
-            assertEquals(3, cli(s, "snapshot", "rollback", "nope@s").exit());
-            assertEquals(3, cli(s, "job", "show", "999").exit());
-            r = cli(s, "volume", "rebuild", "demo");
+            assertTrue(s.cli("job", "show", id, "--wait").ok().output().contains("state:    DONE"));
+            assertEquals(3, s.cli("snapshot", "rollback", "demo@never").exit());
+            assertEquals(3, s.cli("snapshot", "rollback", "nope@s").exit());
+            assertEquals(3, s.cli("job", "show", "999").exit());
+            r = s.cli("volume", "rebuild", "demo");
             assertEquals(5, r.exit(), r.output());
             assertTrue(r.output().contains("remove the export first"), r.output());
-            cli(s, "volume", "create", "cold", "--size", "64M").ok();
-            cli(s, "snapshot", "create", "cold@kept").ok();
-            r = cli(s, "volume", "rebuild", "cold");
+            s.cli("volume", "create", "cold", "--size", "64M").ok();
+            s.cli("snapshot", "create", "cold@kept").ok();
+            r = s.cli("volume", "rebuild", "cold");
             assertEquals(0, r.exit(), r.output());
             assertTrue(r.output().contains("volume cold opened again from the backend in"), r.output());
-            assertTrue(cli(s, "snapshot", "list", "cold").ok().output().contains("cold@kept"));
+            assertTrue(s.cli("snapshot", "list", "cold").ok().output().contains("cold@kept"));
 
             // a second daemon on the same admin port is refused at start, with one line naming the key
             int adminPort = Integer.parseInt(s.adminUrl().replaceAll(".*:(\\d+)/?$", "$1"));
@@ -193,10 +183,10 @@ class AdminCliIT {
             }, "verified-io");
             io.start();
             for (int k = 0; k < 3; k++) {
-                cli(s, "volume", "create", "extra" + k, "--size", "64M").ok();
-                cli(s, "export", "add", StowageProcess.IQN, "extra" + k, "--lun", "1").ok();
-                cli(s, "export", "remove", "demo", "1").ok();
-                cli(s, "volume", "delete", "extra" + k).ok();
+                s.cli("volume", "create", "extra" + k, "--size", "64M").ok();
+                s.cli("export", "add", StowageProcess.IQN, "extra" + k, "--lun", "1").ok();
+                s.cli("export", "remove", "demo", "1").ok();
+                s.cli("volume", "delete", "extra" + k).ok();
             }
             stop.set(true);
             io.join(120_000);

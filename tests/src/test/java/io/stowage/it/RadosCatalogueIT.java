@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.*;
 import io.stowage.rados.CephCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,14 +16,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RadosCatalogueIT {
     @TempDir Path dir;
-
-    private static Tools.Result cli(StowageProcess s, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("env", "STOWAGE_NO_BUILD=1",
-                StowageProcess.REPO.resolve("stowage").toString()));
-        cmd.addAll(List.of(args));
-        cmd.addAll(List.of("--url", s.adminUrl(), "--token-file", s.dataDir.resolve("admin.token").toString()));
-        return Tools.run(60, cmd.toArray(String[]::new));
-    }
 
     private Path config(CephCluster ceph, String prefix, String node) throws Exception {
         Path f = dir.resolve(node + ".conf");
@@ -44,13 +34,13 @@ class RadosCatalogueIT {
                 config(ceph, prefix, "gw-a").toString());
              StowageProcess b = StowageProcess.start("rados-catalogue-b", dir.resolve("b"), "--config",
                 config(ceph, prefix, "gw-b").toString())) {
-            cli(a, "volume", "create", "shared", "--size", "128M").ok();
-            cli(a, "target", "create", "web").ok();
-            cli(a, "export", "add", "web", "shared").ok();
-            String onB = cli(b, "export", "list").ok().output();
+            a.cli("volume", "create", "shared", "--size", "128M").ok();
+            a.cli("target", "create", "web").ok();
+            a.cli("export", "add", "web", "shared").ok();
+            String onB = b.cli("export", "list").ok().output();
             assertTrue(onB.lines().anyMatch(l -> l.matches("web\\s+0\\s+shared\\s+iqn.2026-11.io.stowage:web")),
                     "node B lists the export node A made: " + onB);
-            String targets = cli(b, "target", "list").ok().output();
+            String targets = b.cli("target", "list").ok().output();
             assertTrue(targets.lines().anyMatch(l -> l.startsWith("web ") && l.endsWith("gw-a")), targets);
             assertTrue(targets.lines().anyMatch(l -> l.startsWith("gw-b ") && l.endsWith("gw-b")), targets);
             // each node serves its own targets only
@@ -60,13 +50,13 @@ class RadosCatalogueIT {
             assertFalse(lsA.contains(":gw-b"), lsA);
             assertTrue(lsB.contains(":gw-b") && !lsB.contains("iqn.2026-11.io.stowage:web"), lsB);
             // a duplicate made on the other node is refused: the catalogue is one
-            Tools.Result dup = cli(b, "volume", "create", "shared", "--size", "1G");
+            Tools.Result dup = b.cli("volume", "create", "shared", "--size", "1G");
             assertEquals(4, dup.exit(), dup.output());
 
             // node B follows node A's changes to B's target live: nothing is asked of B
             String gwB = "iqn.2026-11.io.stowage:gw-b";
-            cli(a, "volume", "create", "for-b", "--size", "32M").ok();
-            cli(a, "export", "add", "gw-b", "for-b", "--lun", "1").ok();
+            a.cli("volume", "create", "for-b", "--size", "32M").ok();
+            a.cli("export", "add", "gw-b", "for-b", "--lun", "1").ok();
             long t0 = System.nanoTime();
             // libiscsi prints 32M as 31M (it rounds down)
             String seen = awaitOutput(() -> Tools.run(30, "iscsi-ls", "-s", "iscsi://" + b.portal()).output(),
@@ -74,17 +64,17 @@ class RadosCatalogueIT {
             System.out.printf("RadosCatalogueIT: node B served node A's new LUN after %d ms%n",
                     (System.nanoTime() - t0) / 1_000_000);
             assertTrue(seen.contains("Lun:0"), seen);
-            cli(a, "chap", "set", "gw-b", "--user", "alice", "--secret=initiator-secret").ok();
+            a.cli("chap", "set", "gw-b", "--user", "alice", "--secret=initiator-secret").ok();
             String lun0 = "iscsi://alice%initiator-secret@" + b.portal() + "/" + gwB + "/0";
             awaitOutput(() -> Tools.run(30, "iscsi-inq", "iscsi://" + b.portal() + "/" + gwB + "/0").output(),
                     out -> !out.contains("DIRECT_ACCESS"));
             assertTrue(Tools.run(30, "iscsi-inq", lun0).ok().output().contains("DIRECT_ACCESS"),
                     "node B asks for the CHAP node A set");
-            cli(a, "export", "remove", "gw-b", "1").ok();
+            a.cli("export", "remove", "gw-b", "1").ok();
             awaitOutput(() -> Tools.run(30, "iscsi-ls", "-s", "iscsi://alice%initiator-secret@" + b.portal())
                     .output(), out -> out.contains("Lun:0") && !out.contains("Lun:1"));
             assertFalse(b.output().contains("initiator-secret"), "secrets are never logged");
-            assertFalse(cli(b, "chap", "show", "gw-b").ok().output().contains("initiator-secret"));
+            assertFalse(b.cli("chap", "show", "gw-b").ok().output().contains("initiator-secret"));
         }
     }
 

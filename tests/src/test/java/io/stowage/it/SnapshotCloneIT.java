@@ -30,14 +30,6 @@ class SnapshotCloneIT {
     static final String MIB16 = "16M";
     @TempDir Path dir;
 
-    private static Tools.Result cli(StowageProcess s, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("env", "STOWAGE_NO_BUILD=1",
-                StowageProcess.REPO.resolve("stowage").toString()));
-        cmd.addAll(List.of(args));
-        cmd.addAll(List.of("--url", s.adminUrl(), "--token-file", s.dataDir.resolve("admin.token").toString()));
-        return Tools.run(60, cmd.toArray(String[]::new));
-    }
-
     @Test
     void snapshotRollbackCloneAndScrubThroughIscsiAndTheCli() throws Exception {
         Path conf = dir.resolve("snap.conf");
@@ -47,14 +39,14 @@ class SnapshotCloneIT {
         try (StowageProcess s = StowageProcess.start("snapshot-clone", data, "--config", conf.toString())) {
             String vm = "iscsi://" + s.portal() + "/" + TARGET + "/0";
             String clone = "iscsi://" + s.portal() + "/" + TARGET + "/1";
-            cli(s, "volume", "create", "vm", "--size", "64M").ok();
-            cli(s, "target", "create", "snap").ok();
-            cli(s, "export", "add", "snap", "vm").ok();
+            s.cli("volume", "create", "vm", "--size", "64M").ok();
+            s.cli("target", "create", "snap").ok();
+            s.cli("export", "add", "snap", "vm").ok();
 
             // 1. write A, snapshot, write B, read B; rollback while exported: the UA, then A
             qemuIo(vm, "write -P 0xa1 0 " + MIB16);
             long t0 = System.nanoTime();
-            assertEquals("snapshot vm@s1 created\n", cli(s, "snapshot", "create", "vm@s1").ok().output());
+            assertEquals("snapshot vm@s1 created\n", s.cli("snapshot", "create", "vm@s1").ok().output());
             long snapshotMs = (System.nanoTime() - t0) / 1_000_000;
             qemuIo(vm, "write -P 0xb2 0 " + MIB16, "read -P 0xb2 0 " + MIB16);
             long rollbackMs;
@@ -67,7 +59,7 @@ class SnapshotCloneIT {
                 }
                 assertNull(testUnitReady(session, itt++), "TEST UNIT READY is GOOD before the rollback");
                 t0 = System.nanoTime();
-                cli(s, "snapshot", "rollback", "vm@s1").ok();
+                s.cli("snapshot", "rollback", "vm@s1").ok();
                 rollbackMs = (System.nanoTime() - t0) / 1_000_000;
                 byte[] sense = testUnitReady(session, itt++);
                 assertNotNull(sense, "the first command after the rollback gets a CHECK CONDITION");
@@ -80,27 +72,27 @@ class SnapshotCloneIT {
 
             // 2. a clone of s1, exported at once, reads A while the parent is overwritten; s1 cannot be deleted
             t0 = System.nanoTime();
-            cli(s, "volume", "clone", "vm@s1", "vmc").ok();
+            s.cli("volume", "clone", "vm@s1", "vmc").ok();
             long cloneMs = (System.nanoTime() - t0) / 1_000_000;
-            cli(s, "export", "add", "snap", "vmc", "--lun", "1").ok();
+            s.cli("export", "add", "snap", "vmc", "--lun", "1").ok();
             qemuIo(clone, "read -P 0xa1 0 " + MIB16, "read -P 0 " + MIB16 + " 48M");
             qemuIo(vm, "write -P 0xc3 0 " + MIB16);
             qemuIo(clone, "read -P 0xa1 0 " + MIB16);
             qemuIo(vm, "read -P 0xc3 0 " + MIB16);
-            Tools.Result refused = cli(s, "snapshot", "delete", "vm@s1");
+            Tools.Result refused = s.cli("snapshot", "delete", "vm@s1");
             assertEquals(5, refused.exit(), "in use: " + refused.output());
             assertTrue(refused.output().contains("clone"), "the error says why: " + refused.output());
 
             // 3. scrub: s2 holds C; overwrite twice (D, E), discard the second half, s3, delete s2, scrub
-            cli(s, "snapshot", "create", "vm@s2").ok();
+            s.cli("snapshot", "create", "vm@s2").ok();
             qemuIo(vm, "write -P 0xd4 0 " + MIB16);
             qemuIo(vm, "write -P 0xe5 0 " + MIB16, "discard 8M 8M");
-            cli(s, "snapshot", "create", "vm@s3").ok();
-            cli(s, "snapshot", "delete", "vm@s2").ok();
+            s.cli("snapshot", "create", "vm@s3").ok();
+            s.cli("snapshot", "delete", "vm@s2").ok();
             Path objects = data.resolve("objects/vm");
             long before = settledBytes(objects);
             t0 = System.nanoTime();
-            String scrub = cli(s, "scrub", "start", "vm", "--wait").ok().output();
+            String scrub = s.cli("scrub", "start", "vm", "--wait").ok().output();
             long scrubMs = (System.nanoTime() - t0) / 1_000_000;
             long after = settledBytes(objects);
             String log = s.output();
@@ -118,11 +110,11 @@ class SnapshotCloneIT {
             // what is left still verifies: the volume, the clone (s1's data), and s3 by rolling back to it
             qemuIo(vm, "read -P 0xe5 0 8M", "read -P 0 8M 8M");
             qemuIo(clone, "read -P 0xa1 0 " + MIB16);
-            String snapshots = cli(s, "snapshot", "list", "vm").ok().output();
+            String snapshots = s.cli("snapshot", "list", "vm").ok().output();
             assertTrue(snapshots.contains("vm@s1") && snapshots.contains("vm@s3") && !snapshots.contains("vm@s2"),
                     snapshots);
             qemuIo(vm, "write -P 0xf6 0 " + MIB16);
-            cli(s, "snapshot", "rollback", "vm@s3").ok();
+            s.cli("snapshot", "rollback", "vm@s3").ok();
             qemuIo(vm, "read -P 0xe5 0 8M", "read -P 0 8M 8M");
             qemuIo(clone, "read -P 0xa1 0 " + MIB16);
             assertFalse(s.output().contains("halted"), s.output());

@@ -45,8 +45,13 @@ public final class StowageProcess implements AutoCloseable {
 
     public static StowageProcess startWith(String name, Path dataDir, java.util.Map<String, String> env, String... extraArgs)
             throws Exception {
+        return startOn(freePort(), name, dataDir, env, extraArgs);
+    }
+
+    /** As {@link #startWith}, on the given iSCSI port (a node restarted where its initiators look for it). */
+    public static StowageProcess startOn(int port, String name, Path dataDir, java.util.Map<String, String> env,
+            String... extraArgs) throws Exception {
         Files.createDirectories(LOGS);
-        int port = freePort();
         Path log = LOGS.resolve(name + ".log");
         List<String> cmd = new ArrayList<>(List.of(REPO.resolve("stowage").toString(), "serve",
                 "--port", Integer.toString(port), "--data-dir", dataDir.toString()));
@@ -91,6 +96,14 @@ public final class StowageProcess implements AutoCloseable {
     /** The admin API's URL. */
     public String adminUrl() {
         return "http://127.0.0.1:" + adminPort;
+    }
+
+    /** The {@code stowage} CLI against this node's admin API (its URL and token file), with a 120 s timeout. */
+    public Tools.Result cli(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("env", "STOWAGE_NO_BUILD=1", REPO.resolve("stowage").toString()));
+        cmd.addAll(List.of(args));
+        cmd.addAll(List.of("--url", adminUrl(), "--token-file", dataDir.resolve("admin.token").toString()));
+        return Tools.run(120, cmd.toArray(String[]::new));
     }
 
     public String output() throws IOException {
