@@ -19,7 +19,10 @@ import java.util.function.Function;
  * only before it, and its completion is reported as a success only if it is still before it; otherwise it fails
  * with {@link VolumeHaltedException} (NOT READY / ASYMMETRIC ACCESS STATE TRANSITION at the SCSI layer, which
  * multipath initiators retry on another path). So a node whose renewals stop being answered stops acknowledging
- * I/O at the deadline by itself, whatever the renewing thread is doing. Thread-safe.
+ * I/O at the deadline by itself, whatever the renewing thread is doing. A command still running at the deadline
+ * (a write-through write waiting for a DTL write while the cluster is unreachable) is failed then too, by a sweeper
+ * that looks every {@link #SWEEP_MILLIS} ms, so the initiator can retry it on another path instead of waiting for
+ * the backend's own timeouts; what it was doing goes on and is never acknowledged. Thread-safe.
  */
 public final class LeasedDevice implements BlockDevice {
     /** Reads small named state from the backend without opening the volume (a standby's reservations). */
@@ -33,6 +36,33 @@ public final class LeasedDevice implements BlockDevice {
     private final StateReader state;
     private final List<Runnable> dataChangeListeners = new CopyOnWriteArrayList<>();
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** The answers of the commands in flight, failed by the sweeper if the deadline passes before they complete. */
+    private final java.util.Set<CompletableFuture<?>> pending = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static final long SWEEP_MILLIS = 200;
+    /** The devices serving now (the sweeper's list). */
+    private static final java.util.Set<LeasedDevice> SERVING = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    static {
+        java.util.concurrent.ScheduledExecutorService sweeper =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "stowage-lease-sweeper");
+                    t.setDaemon(true);
+                    return t;
+                });
+        sweeper.scheduleWithFixedDelay(() -> {
+            for (LeasedDevice d : SERVING) d.expirePending();
+        }, SWEEP_MILLIS, SWEEP_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** Fails every command in flight once the deadline has passed. */
+    void expirePending() {
+        if (pending.isEmpty() || clocks.nanos() - servingUntil < 0) return;
+        for (CompletableFuture<?> f : pending) {
+            f.completeExceptionally(notServed());
+            pending.remove(f);
+        }
+    }
     private volatile BlockDevice active;
     private volatile boolean serving;
     /** Monotonic nanos before which I/O may be acknowledged (valid while {@link #serving}). */
@@ -51,6 +81,7 @@ public final class LeasedDevice implements BlockDevice {
         servingUntil = untilNanos;
         active = device;
         serving = true;
+        SERVING.add(this);
     }
 
     /** Moves the deadline (a renewal answered). */
@@ -64,6 +95,8 @@ public final class LeasedDevice implements BlockDevice {
      */
     BlockDevice detach(long waitMillis) {
         serving = false;
+        SERVING.remove(this);
+        expirePending(); // past the deadline: what still runs is answered now, not when the backend gives up
         long end = System.nanoTime() + waitMillis * 1_000_000L;
         while (inFlight.get() > 0 && System.nanoTime() < end) {
             try {
@@ -109,8 +142,10 @@ public final class LeasedDevice implements BlockDevice {
             throw e;
         }
         CompletableFuture<T> out = new CompletableFuture<>();
+        pending.add(out);
         s.whenComplete((v, t) -> {
             inFlight.decrementAndGet();
+            pending.remove(out);
             if (t != null) {
                 out.completeExceptionally(t instanceof CompletionException && t.getCause() != null ? t.getCause() : t);
             } else if (clocks.nanos() - servingUntil >= 0) {

@@ -224,6 +224,27 @@ class VolumeOwnershipTest {
         return e.getCause();
     }
 
+    /**
+     * A command still running at the deadline (a write-through write waiting for a DTL write while the cluster is
+     * down) is answered NOT READY then, not when the backend gives up a minute later: RadosFailoverIT's initiator
+     * timed out waiting for it once leased volumes became write-through.
+     */
+    @Test
+    void aCommandStillRunningAtTheDeadlineIsFailedThen() throws Exception {
+        Node a = new Node(store, clock, 1);
+        a.own.tick();
+        run(5_000, a);
+        a.lease.unreachable = true;
+        a.volume().holdWrites = true; // the write never completes on its own
+        CompletionStage<Void> stuck = a.write();
+        for (int i = 0; i < 200 && a.own.device().serving(); i++) clock.nanos += 100 * MS; // no tick: nobody detaches
+        assertFalse(a.own.device().serving(), "the deadline passed");
+        java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> stuck.toCompletableFuture().get(2 * LeasedDevice.SWEEP_MILLIS + 2_000,
+                        java.util.concurrent.TimeUnit.MILLISECONDS));
+        assertInstanceOf(VolumeHaltedException.class, e.getCause());
+    }
+
     @Test
     void aStandbyTakesAFreeLeaseOpensTheVolumeAndServesItActiveOptimized() throws Exception {
         Node a = new Node(store, clock, 1);
