@@ -217,8 +217,17 @@ final class Uploader {
         try {
             // the local copies stay valid until committed; a failed fsync is never retried (a retry "succeeds"
             // on Linux after a writeback error), the volume halts
+            // (the SCOs' fsyncs on the put threads, side by side: with the DTL on they carry all the write-back of
+            // the SCO data, which no flush fsyncs any more)
+            List<Future<?>> syncs = new ArrayList<>();
+            for (ScoCache.Sco s : job.scos()) {
+                syncs.add(scoPutters.submit(() -> {
+                    s.channel.force(false);
+                    return null;
+                }));
+            }
             if (job.writer() != null) job.writer().close();
-            for (ScoCache.Sco s : job.scos()) s.channel.force(false);
+            awaitAll(syncs);
         } catch (IOException e) {
             if (!owner.closing()) owner.halt("fsync before the upload of TLog " + job.seq() + " failed", e);
             return;
