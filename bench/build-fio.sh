@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Builds fio with its libiscsi engine (Debian's fio binary has none) from Debian's fio source package, once, into
 # bench/.cache/fio; prints the binary's path. Needs libiscsi-dev and a C toolchain (installed if missing).
-# One local change: the libiscsi engine sets the FUA bit on its WRITE(16)s when the job says sync=1 (upstream it
-# ignores sync=, having no file to open O_SYNC), so the bench can send FUA writes as databases do.
+# Two local changes: the libiscsi engine sets the FUA bit on its WRITE(16)s when the job says sync=1 (upstream it
+# ignores sync=, having no file to open O_SYNC), so the bench can send FUA writes as databases do; and its
+# SYNCHRONIZE CACHE(16) names 0 blocks (the whole medium) instead of the LUN's size in bytes as a block count,
+# which lies past the end: a target that checks the range answers LBA OUT OF RANGE, and fio ignores a failed
+# sync, so the flush workloads measured no flush at all on Stowage (tgt does not check the range).
 # The source comes through a private apt list, so the system's apt sources are not changed.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cache="$here/.cache"
 bin="$cache/fio"
 stamp="$cache/fio.build"   # names the local change, so a binary built before it is rebuilt
-build="libiscsi fua-on-sync 1"
+build="libiscsi fua-on-sync 1, sync-whole-medium 1"
 if [ -x "$bin" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$build" ]; then echo "$bin"; exit 0; fi
 sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
 need=()
@@ -32,6 +35,9 @@ tar xzf "$src"/fio_*.orig.tar.gz -C "$src"
 eng="$(echo "$src"/fio-*/engines/libiscsi.c)"
 sed -i '/scsi_cdb_write16(/,/0, 0, 0, 0, 0);/ s/0, 0, 0, 0, 0);/0, 0, td->o.sync_io ? 1 : 0, 0, 0);/' "$eng"
 grep -q 'td->o.sync_io ? 1' "$eng" || { echo "build-fio.sh: could not patch FUA into $eng" >&2; exit 1; }
+sed -i 's/0, iscsi_lun->num_blocks \* iscsi_lun->block_size, 0, 0);/0, 0, 0, 0);/' "$eng"
+grep -A1 'scsi_cdb_synchronizecache16(' "$eng" | grep -q '0, 0, 0, 0);' ||
+  { echo "build-fio.sh: could not patch the SYNCHRONIZE CACHE range in $eng" >&2; exit 1; }
 (cd "$src"/fio-*/ && ./configure --enable-libiscsi --disable-native >/dev/null && make -j"$(nproc)" >/dev/null 2>&1)
 cp "$src"/fio-*/fio "$bin"
 rm -rf "$src"
