@@ -466,13 +466,14 @@ class Bench:
                         print(f"{check} on {t.name}: {type(e).__name__}", flush=True)
                         results["crosschecks"].setdefault(check, {})[t.name] = {
                             "iops": 0, "cpu_us_per_io": 0, "failed": type(e).__name__}
-            if self.args.rados:
-                results["rados_upload"] = u = self.upload_throughput(seconds)
-                results["rados_write_4k"] = w = self.rados_write_latency()
-                print(f"rados bench 4 KiB writes, one at a time: {w['avg_latency_us']} us average", flush=True)
-                print(f"upload to RADOS: engine {u['engine_upload_mbps']} MB/s "
-                      f"({u['engine_uploaded_bytes'] >> 20} MiB in {u['engine_upload_seconds']} s), "
-                      f"rados bench write 4 MiB x16: {u['rados_bench_write_4m_t16_mbps']} MB/s", flush=True)
+        # the upload rate also with --only when --upload asks for it (it adds about a minute)
+        if self.args.rados and not self.args.smoke and (not self.args.only or self.args.upload):
+            results["rados_upload"] = u = self.upload_throughput(seconds)
+            results["rados_write_4k"] = w = self.rados_write_latency()
+            print(f"rados bench 4 KiB writes, one at a time: {w['avg_latency_us']} us average", flush=True)
+            print(f"upload to RADOS: engine {u['engine_upload_mbps']} MB/s "
+                  f"({u['engine_uploaded_bytes'] >> 20} MiB in {u['engine_upload_seconds']} s), "
+                  f"rados bench write 4 MiB x16: {u['rados_bench_write_4m_t16_mbps']} MB/s", flush=True)
         return results
 
 
@@ -575,6 +576,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--rados", action="store_true", help="also Stowage on RADOS and tgt-rbd on a throwaway Ceph")
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--upload", action="store_true",
+                    help="with --rados --only: also the engine's upload rate next to rados bench 4 MiB x16")
     ap.add_argument("--only", type=lambda v: v.split(","), default=None, metavar="WORKLOAD[,WORKLOAD]",
                     help="run only these workloads (names as in the table), no cross-checks: for iterating")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))

@@ -108,8 +108,8 @@ public final class StowageProperties {
                 if (b < 4096) throw new ConfigException(k, "must be 0 or at least 4K, got '" + v + "'");
                 return b;
             });
-    public static final Property<Integer> UPLOAD_PARALLELISM = integer("engine.upload-parallelism", "4", 1, 64,
-            "SCOs of one TLog put to the backend at once");
+    public static final Property<Integer> UPLOAD_PARALLELISM = integer("engine.upload-parallelism", "16", 1, 64,
+            "SCOs put to the backend at once, over all the TLogs being uploaded");
     public static final Property<Integer> SCRUB_INTERVAL = integer("engine.scrub-interval", "60", 0, 86400,
             "seconds between scrub passes; 0 = off");
 

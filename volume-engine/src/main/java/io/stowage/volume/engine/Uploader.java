@@ -9,6 +9,7 @@ import io.stowage.volume.store.ObjectStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -23,14 +24,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Upload of closed TLogs (after volumedriver's BackendTasks), one thread per volume, in TLog order: the TLog's SCOs
- * (concurrently, {@code upload-parallelism}), then the TLog, then the header (the commit point). Only after the
- * header commit is the TLog absorbed into LMDB, its SCOs made evictable and its local file deleted. Failed uploads
- * are retried with backoff (100 ms to 5 s), logged once per outage; a refused commit (fenced) halts the volume.
+ * Upload of closed TLogs (after volumedriver's BackendTasks), pipelined: up to {@link #tlogsInFlight} TLogs are
+ * stored at once, each its SCOs (on put threads shared by all of them, {@code upload-parallelism} puts at once) and
+ * then its TLog object; the header (the commit point) is committed strictly in TLog order and only ever names TLogs
+ * whose SCOs and TLog objects are all stored, and every such TLog that is ready when the uploader gets to it goes
+ * in the same commit (so when uploads are behind there are fewer, larger commits). Only after the header commit is
+ * a TLog absorbed into LMDB, its SCOs made evictable and its local file deleted, in TLog order. Failed uploads are
+ * retried with backoff (100 ms to 5 s), logged once per outage; a refused commit (fenced) halts the volume.
  *
  * <p>Threads: {@link #enqueue} is called under the volume's append lock (a roll) or by the loader before start;
- * everything else runs on the {@code stowage-upload-<volume>} thread, which between jobs lets the volume roll its
- * TLog by age ({@link Owner#idle}).
+ * the storing runs on the {@code stowage-tlog-store-<volume>} threads (one per TLog in flight) and the
+ * {@code stowage-sco-put-<volume>} threads; the commits, LMDB and the cache on the {@code stowage-upload-<volume>}
+ * thread, which between jobs lets the volume roll its TLog by age ({@link Owner#idle}).
  */
 final class Uploader {
     private static final Logger log = LoggerFactory.getLogger(Uploader.class);
@@ -105,8 +110,21 @@ final class Uploader {
     /** The newest TLog that is committed and absorbed (LMDB, cache accounting); uploads finish in TLog order. */
     private volatile long absorbedSeq;
     private final Thread thread;
-    /** Puts the SCOs of one TLog concurrently; the uploader waits for all of them before the TLog. */
+    /**
+     * Puts SCOs (and fsyncs them) for every TLog in flight, {@code upload-parallelism} at once, first come first
+     * served: the oldest TLog's SCOs were submitted first, so they go first.
+     */
     private final ExecutorService scoPutters;
+    /** One thread per TLog in flight: stores its objects (SCOs through {@link #scoPutters}, then the TLog). */
+    private final ExecutorService storers;
+    /** The bound on TLogs in flight (stored or being stored, not yet committed). */
+    private final int inFlightLimit;
+    /** A put or commit failed and none succeeded since: the outage is logged once, by whichever thread saw it. */
+    private final java.util.concurrent.atomic.AtomicBoolean outage = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Wakes the uploader thread: a TLog queued or a store finished. */
+    private final Object signal = new Object();
+    /** The most TLogs in flight at once, whatever the configuration. */
+    static final int MAX_TLOGS_IN_FLIGHT = 16;
 
     Uploader(String name, ObjectStore store, HeaderCommitter headers, ClusterMap map, ScoCache scos,
              DirtyBudget dirty, Checkpoints checkpoints, LocalFiles files, DirectorySync tlogDir, SpaceReserve reserve,
@@ -131,12 +149,19 @@ final class Uploader {
             t.setDaemon(true);
             return t;
         });
+        this.inFlightLimit = tlogsInFlight(config.uploadParallelism(), config.scosPerTlog());
+        this.storers = Executors.newFixedThreadPool(inFlightLimit, r -> {
+            Thread t = new Thread(r, "stowage-tlog-store-" + name);
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /** Queues a closed TLog (a roll, or recovery before start). */
     void enqueue(Job job) {
         pending.incrementAndGet();
         queue.add(job);
+        wake();
     }
 
     void start() {
@@ -179,11 +204,21 @@ final class Uploader {
     /** Stops the thread after its current step (close, abandon); never interrupts it (that closes its channels). */
     void stop(long waitMillis) {
         queue.add(STOP);
+        wake();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
         try {
             if (waitMillis > 0) {
                 thread.join(waitMillis);
             } else {
                 thread.join();
+            }
+            // the stores of TLogs still in flight give up at their next step once the volume is closing or halted;
+            // none may go on writing objects behind a crash stand-in (the next owner's recovery puts the same names)
+            storers.shutdown();
+            long left = waitMillis > 0 ? Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))
+                    : Long.MAX_VALUE;
+            if (!storers.awaitTermination(left, TimeUnit.MILLISECONDS)) {
+                log.warn("volume {}: uploads still in flight at close", name);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -191,29 +226,103 @@ final class Uploader {
         scoPutters.shutdown();
     }
 
-    private void loop() {
-        while (true) {
-            Job job;
-            try {
-                job = queue.poll(200, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                return;
-            }
-            if (owner.halted() || job == STOP) return;
-            if (job == null) {
-                if (owner.closing() && queue.isEmpty()) return;
-                owner.idle();
-                continue;
-            }
-            current = job;
-            upload(job);
-            current = null;
-            if (owner.halted()) return;
+    /** TLogs stored at once: enough to keep {@code parallelism} puts busy across TLog boundaries, at least 2. */
+    static int tlogsInFlight(int parallelism, int scosPerTlog) {
+        int n = (2 * parallelism + scosPerTlog - 1) / Math.max(1, scosPerTlog);
+        return Math.max(2, Math.min(MAX_TLOGS_IN_FLIGHT, n));
+    }
+
+    private void wake() {
+        synchronized (signal) {
+            signal.notifyAll();
         }
     }
 
-    /** SCOs, then the TLog, then the header; then LMDB and the cache. Retries with backoff until it lands. */
-    private void upload(Job job) {
+    /**
+     * Takes closed TLogs off the queue and starts storing them, up to {@link #inFlightLimit} at once, and commits
+     * the oldest of them, in TLog order, as soon as they (and every older one) are stored: all those ready in one
+     * header commit. A TLog whose store gave up (closing, halted) ends the loop: nothing after it is committed.
+     */
+    private void loop() {
+        ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+        boolean stopping = false;
+        long lastIdle = System.nanoTime();
+        while (true) {
+            if (owner.halted()) return;
+            if (queue.isEmpty() && System.nanoTime() - lastIdle >= TimeUnit.MILLISECONDS.toNanos(200)) {
+                owner.idle(); // may roll a TLog (queued here)
+                lastIdle = System.nanoTime();
+            }
+            // commit the stored prefix
+            List<InFlight> ready = new ArrayList<>();
+            for (InFlight f : inFlight) {
+                if (f.outcome == null) break;
+                if (f.outcome != Outcome.STORED) break;
+                ready.add(f);
+            }
+            if (!ready.isEmpty()) {
+                if (!commit(ready)) return;
+                for (int i = 0; i < ready.size(); i++) inFlight.removeFirst();
+                current = inFlight.isEmpty() ? null : inFlight.peekFirst().job;
+                if (owner.halted()) return;
+                continue;
+            }
+            InFlight head = inFlight.peekFirst();
+            if (head != null && head.outcome == Outcome.ABANDONED) return; // recovered from the local TLogs next time
+            if (stopping && inFlight.isEmpty()) return;
+            if (!stopping && inFlight.size() < inFlightLimit) {
+                Job job = queue.poll();
+                if (job == STOP) {
+                    stopping = true;
+                    continue;
+                }
+                if (job != null) {
+                    InFlight f = new InFlight(job);
+                    inFlight.addLast(f);
+                    if (current == null) current = job;
+                    storers.execute(() -> {
+                        f.outcome = store(job) ? Outcome.STORED : Outcome.ABANDONED;
+                        wake();
+                    });
+                    continue;
+                }
+            }
+            if (inFlight.isEmpty()) {
+                if (owner.closing() && queue.isEmpty()) return;
+            }
+            // nothing to do until a store finishes or a TLog is queued (or 200 ms pass: the idle step)
+            synchronized (signal) {
+                boolean headDone = head != null && head.outcome != null;
+                boolean canTake = !stopping && inFlight.size() < inFlightLimit && !queue.isEmpty();
+                if (!headDone && !canTake) {
+                    try {
+                        signal.wait(200);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    private enum Outcome { STORED, ABANDONED }
+
+    /** A TLog being stored; {@code outcome} is set once, by its storer. */
+    private static final class InFlight {
+        final Job job;
+        volatile Outcome outcome;
+
+        InFlight(Job job) {
+            this.job = job;
+        }
+    }
+
+    /**
+     * Stores a TLog's objects: fsyncs its SCOs, puts them (concurrently, on the put threads shared by every TLog in
+     * flight), then the TLog. Retries with backoff until they land; false if it gave up (closing, halted, fenced,
+     * a failed fsync), after which the TLog is never committed by this uploader.
+     */
+    private boolean store(Job job) {
         try {
             // the local copies stay valid until committed; a failed fsync is never retried (a retry "succeeds"
             // on Linux after a writeback error), the volume halts
@@ -230,70 +339,128 @@ final class Uploader {
             awaitAll(syncs);
         } catch (IOException e) {
             if (!owner.closing()) owner.halt("fsync before the upload of TLog " + job.seq() + " failed", e);
-            return;
+            if (job.cut() != null) job.cut().committed().completeExceptionally(e);
+            return false;
         }
         long backoff = 100;
-        boolean warned = false;
         while (true) {
             try {
-                long firstSco = Long.MAX_VALUE;
-                long lastSco = -1;
+                if (owner.halted()) throw new IOException("volume halted");
                 List<Future<?>> puts = new ArrayList<>();
                 for (ScoCache.Sco s : job.scos()) {
                     puts.add(scoPutters.submit(() -> {
                         putReplacingUncommitted(s.objectName(), s.file);
                         return null;
                     }));
-                    firstSco = Math.min(firstSco, s.number);
-                    lastSco = Math.max(lastSco, s.number);
                 }
                 awaitAll(puts);
-                String tlogName = ObjectNames.tlog(job.tlogEpoch(), job.seq());
-                putReplacingUncommitted(tlogName, job.file());
-                VolumeHeader.TLogRecord record = new VolumeHeader.TLogRecord(job.seq(), job.tlogEpoch(),
-                        lastSco < 0 ? 0 : firstSco, lastSco);
-                long dataBytes = 0;
-                for (ScoCache.Sco s : job.scos()) dataBytes += s.bytes;
-                long bytes = dataBytes;
-                Cut cut = job.cut();
-                VolumeHeader before = headers.commit(h -> {
-                    VolumeHeader next = h.withTlog(record, bytes);
-                    // a name already committed (never by create, which refuses duplicates) must not block uploads
-                    if (cut == null || next.snapshot(cut.name()) != null) return next;
-                    return next.withSnapshot(new VolumeHeader.Snapshot(cut.name(), job.seq(), cut.createdMillis(),
-                            next.retention().writtenBytes(), 0));
-                });
-                if (warned) log.info("volume {}: backend reachable again, uploads resumed", name);
-                if (cut != null) { // committed: whatever happens to the volume next, the snapshot exists
-                    cut.committed().complete(new VolumeHeader.Snapshot(cut.name(), job.seq(), cut.createdMillis(),
-                            before.retention().writtenBytes() + bytes, 0));
-                }
-                committed(job);
-                if (cut != null) owner.snapshotCommitted(cut.name());
-                return;
+                // the TLog after all of its SCOs: an uncommitted TLog object never names an SCO not yet stored
+                putReplacingUncommitted(ObjectNames.tlog(job.tlogEpoch(), job.seq()), job.file());
+                reachable();
+                return true;
             } catch (ObjectStore.FencedException e) {
                 owner.halt(e);
                 if (job.cut() != null) job.cut().committed().completeExceptionally(e);
-                return;
+                return false;
             } catch (IOException | RuntimeException e) {
                 if (owner.closing() || owner.halted()) {
                     if (job.cut() != null) job.cut().committed().completeExceptionally(e);
-                    return; // shutting down or abandoned: the job is recovered from the local TLog next time
+                    return false; // shutting down or abandoned: the job is recovered from the local TLog next time
                 }
                 failures.incrementAndGet();
-                if (!warned) {
+                if (outage.compareAndSet(false, true)) {
                     log.warn("volume {}: upload of TLog {} failed ({}); retrying with backoff", name, job.seq(),
                             e.toString());
-                    warned = true;
                 }
                 try {
                     Thread.sleep(backoff);
                 } catch (InterruptedException ie) {
-                    return;
+                    return false;
                 }
                 backoff = Math.min(backoff * 2, 5000);
             }
         }
+    }
+
+    /**
+     * Commits the stored TLogs {@code ready} (consecutive, the oldest not yet committed first) in one header commit,
+     * then absorbs each in order. Retries a failed commit with backoff; false if the loop must end (fenced,
+     * closing, halted).
+     */
+    private boolean commit(List<InFlight> ready) {
+        int n = ready.size();
+        VolumeHeader.TLogRecord[] records = new VolumeHeader.TLogRecord[n];
+        long[] bytes = new long[n];
+        for (int i = 0; i < n; i++) {
+            Job job = ready.get(i).job;
+            long firstSco = Long.MAX_VALUE;
+            long lastSco = -1;
+            for (ScoCache.Sco s : job.scos()) {
+                firstSco = Math.min(firstSco, s.number);
+                lastSco = Math.max(lastSco, s.number);
+                bytes[i] += s.bytes;
+            }
+            records[i] = new VolumeHeader.TLogRecord(job.seq(), job.tlogEpoch(), lastSco < 0 ? 0 : firstSco, lastSco);
+        }
+        // written bytes of the retention just after each TLog, for its snapshot (if it cuts one)
+        long[] writtenAfter = new long[n];
+        long backoff = 100;
+        while (true) {
+            try {
+                headers.commit(h -> {
+                    VolumeHeader next = h;
+                    for (int i = 0; i < n; i++) {
+                        Job job = ready.get(i).job;
+                        next = next.withTlog(records[i], bytes[i]);
+                        writtenAfter[i] = next.retention().writtenBytes();
+                        Cut cut = job.cut();
+                        // a name already committed (never by create, which refuses duplicates) must not block uploads
+                        if (cut == null || next.snapshot(cut.name()) != null) continue;
+                        next = next.withSnapshot(new VolumeHeader.Snapshot(cut.name(), job.seq(), cut.createdMillis(),
+                                next.retention().writtenBytes(), 0));
+                    }
+                    return next;
+                });
+                reachable();
+                break;
+            } catch (ObjectStore.FencedException e) {
+                owner.halt(e);
+                for (InFlight f : ready) if (f.job.cut() != null) f.job.cut().committed().completeExceptionally(e);
+                return false;
+            } catch (IOException | RuntimeException e) {
+                if (owner.closing() || owner.halted()) {
+                    for (InFlight f : ready) if (f.job.cut() != null) f.job.cut().committed().completeExceptionally(e);
+                    return false;
+                }
+                failures.incrementAndGet();
+                if (outage.compareAndSet(false, true)) {
+                    log.warn("volume {}: header commit of TLog {} failed ({}); retrying with backoff", name,
+                            records[n - 1].seq(), e.toString());
+                }
+                try {
+                    Thread.sleep(backoff);
+                } catch (InterruptedException ie) {
+                    return false;
+                }
+                backoff = Math.min(backoff * 2, 5000);
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            Job job = ready.get(i).job;
+            Cut cut = job.cut();
+            if (cut != null) { // committed: whatever happens to the volume next, the snapshot exists
+                cut.committed().complete(new VolumeHeader.Snapshot(cut.name(), job.seq(), cut.createdMillis(),
+                        writtenAfter[i], 0));
+            }
+            committed(job);
+            if (cut != null) owner.snapshotCommitted(cut.name());
+            if (owner.halted()) return false;
+        }
+        return true;
+    }
+
+    private void reachable() {
+        if (outage.compareAndSet(true, false)) log.info("volume {}: backend reachable again, uploads resumed", name);
     }
 
     /** Waits for every put (none is left running behind a failure) and rethrows the first failure. */

@@ -11,7 +11,8 @@ package io.stowage.volume.engine;
  * @param cacheLimitBytes  uploaded SCOs are evicted least recently used first above this
  * @param metadataMapBytes initial LMDB map size (address space, not disk), doubled whenever it fills;
  *                         {@link #METADATA_MAP_FROM_VOLUME_SIZE} (the default) sizes it from the volume
- * @param uploadParallelism SCOs of one TLog put to the backend concurrently (RADOS gains from several in flight)
+ * @param uploadParallelism SCOs put to the backend concurrently, over all the TLogs in flight (RADOS gains from
+ *     many in flight); it also sets how many TLogs are uploaded at once (Uploader.tlogsInFlight)
  * @param scrubIntervalMillis a scrub pass (garbage collection of overwritten data) runs this often; 0 = never
  * @param dtl              a flush (and FUA, write-through) returns only once what it covers is also in the volume's
  *                         DTL objects in the backend (io.stowage.volume.dtl): it survives the loss of the node
@@ -24,7 +25,7 @@ public record VolumeConfig(int scoClusters, int scosPerTlog, long tlogMaxAgeMill
     /** {@code metadataMapBytes} value: size the LMDB map from the volume's size ({@code ClusterMap.mapSizeFor}). */
     public static final long METADATA_MAP_FROM_VOLUME_SIZE = 0;
     public static final VolumeConfig DEFAULT = new VolumeConfig(1024, 8, 5000, 256L << 20, 2L << 30,
-            METADATA_MAP_FROM_VOLUME_SIZE, 4, 60_000, false, 0);
+            METADATA_MAP_FROM_VOLUME_SIZE, 16, 60_000, false, 0);
     /** A scrub pass moves SCOs whose live share is at most this, ... */
     public static final double SCRUB_MAX_LIVE_RATIO = 0.5;
     /** ... at most this many per pass (bounds one pass's extra writes to 64 × 4 MiB / 2 by default). */
