@@ -31,6 +31,12 @@ import org.slf4j.LoggerFactory;
  * reappear: new writes go to new SCOs, and a REMAP copies current mappings, which no longer point at a victim once it
  * has been moved.
  *
+ * <p>Snapshots: an SCO a snapshot with clones references is never a victim (the clones read it in place). One that
+ * only clone-less snapshots reference is as live as the union of what the current map and those snapshots point at
+ * in it; as a victim, the clusters the snapshots reference that did not move with the map are copied as RELOCATED
+ * appends, and after their commit the snapshots' maps are rewritten around the copies ({@link Relocations},
+ * {@code Snapshots#rewriteMoved}) before the deletions.
+ *
  * <p>Threads and locks: one pass at a time ({@code passLock}, held for the whole pass). A pass takes, per moved
  * cluster, that cluster's stripe lock and then (through the volume's append) the append lock; it waits for the dirty
  * budget and for uploads with neither held. {@link #stop} is called by the volume's close before LMDB and the store
@@ -211,7 +217,7 @@ final class Scrubber {
             Map<Long, Set<VolumeHeader.Snapshot>> heldBy = new HashMap<>();
             if (!pinnedCandidates.isEmpty()) {
                 Set<Long> wanted = new HashSet<>();
-                for (int i = 0; i < Math.min(4 * maxVictims, pinnedCandidates.size()); i++) {
+                for (int i = 0; i < Math.min(4L * maxVictims, pinnedCandidates.size()); i++) { // no int overflow
                     wanted.add(pinnedCandidates.get(i)[0]);
                 }
                 Map<Long, BitSet> union = new HashMap<>();
