@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Upload of closed TLogs (after volumedriver's BackendTasks), pipelined: up to {@link #tlogsInFlight} TLogs are
  * stored at once, each its SCOs (on put threads shared by all of them, {@code upload-parallelism} puts at once) and
- * then its TLog object; the header (the commit point) is committed strictly in TLog order and only ever names TLogs
+ * its TLog object; the header (the commit point) is committed strictly in TLog order and only ever names TLogs
  * whose SCOs and TLog objects are all stored, and every such TLog that is ready when the uploader gets to it goes
  * in the same commit (so when uploads are behind there are fewer, larger commits). Only after the header commit is
  * a TLog absorbed into LMDB, its SCOs made evictable and its local file deleted, in TLog order. Failed uploads are
@@ -121,8 +121,14 @@ final class Uploader {
     private final int inFlightLimit;
     /** A put or commit failed and none succeeded since: the outage is logged once, by whichever thread saw it. */
     private final java.util.concurrent.atomic.AtomicBoolean outage = new java.util.concurrent.atomic.AtomicBoolean();
-    /** Wakes the uploader thread: a TLog queued or a store finished. */
+    /** Wakes the uploader thread: a TLog queued or a store finished. Taken before {@link #pipeline}, never after. */
     private final Object signal = new Object();
+    /** Guards the move of TLogs from {@link #queue} to {@link #inFlight}, and their removal once committed. */
+    private final Object pipeline = new Object();
+    /** The TLogs being stored or stored, not yet committed, oldest first (guarded by {@link #pipeline}). */
+    private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+    private boolean started;
+    private boolean stopping;
     /** The most TLogs in flight at once, whatever the configuration. */
     static final int MAX_TLOGS_IN_FLIGHT = 16;
 
@@ -160,11 +166,18 @@ final class Uploader {
     /** Queues a closed TLog (a roll, or recovery before start). */
     void enqueue(Job job) {
         pending.incrementAndGet();
-        queue.add(job);
+        synchronized (pipeline) {
+            queue.add(job);
+            dispatch();
+        }
         wake();
     }
 
     void start() {
+        synchronized (pipeline) {
+            started = true;
+            dispatch();
+        }
         thread.start();
     }
 
@@ -203,7 +216,10 @@ final class Uploader {
 
     /** Stops the thread after its current step (close, abandon); never interrupts it (that closes its channels). */
     void stop(long waitMillis) {
-        queue.add(STOP);
+        synchronized (pipeline) {
+            queue.add(STOP);
+            dispatch();
+        }
         wake();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
         try {
@@ -214,6 +230,9 @@ final class Uploader {
             }
             // the stores of TLogs still in flight give up at their next step once the volume is closing or halted;
             // none may go on writing objects behind a crash stand-in (the next owner's recovery puts the same names)
+            synchronized (pipeline) {
+                stopping = true; // nothing more is started
+            }
             storers.shutdown();
             long left = waitMillis > 0 ? Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))
                     : Long.MAX_VALUE;
@@ -228,7 +247,7 @@ final class Uploader {
 
     /** TLogs stored at once: enough to keep {@code parallelism} puts busy across TLog boundaries, at least 2. */
     static int tlogsInFlight(int parallelism, int scosPerTlog) {
-        int n = (2 * parallelism + scosPerTlog - 1) / Math.max(1, scosPerTlog);
+        int n = (4 * parallelism + scosPerTlog - 1) / Math.max(1, scosPerTlog);
         return Math.max(2, Math.min(MAX_TLOGS_IN_FLIGHT, n));
     }
 
@@ -239,62 +258,79 @@ final class Uploader {
     }
 
     /**
-     * Takes closed TLogs off the queue and starts storing them, up to {@link #inFlightLimit} at once, and commits
-     * the oldest of them, in TLog order, as soon as they (and every older one) are stored: all those ready in one
-     * header commit. A TLog whose store gave up (closing, halted) ends the loop: nothing after it is committed.
+     * Starts storing queued TLogs while fewer than {@link #inFlightLimit} are in flight (from {@link #enqueue}, a
+     * commit that freed a slot, {@link #start}); a store never waits for a header commit to start. Caller holds
+     * {@link #pipeline}.
+     */
+    private void dispatch() {
+        if (!started) return; // the loader queues before start; nothing is stored before it
+        while (!stopping && inFlight.size() < inFlightLimit && !queue.isEmpty()) {
+            Job job = queue.poll();
+            if (job == STOP) {
+                stopping = true;
+                return;
+            }
+            InFlight f = new InFlight(job);
+            inFlight.addLast(f);
+            if (current == null) current = job;
+            try {
+                storers.execute(() -> {
+                    f.outcome = store(job) ? Outcome.STORED : Outcome.ABANDONED;
+                    wake();
+                });
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                f.outcome = Outcome.ABANDONED; // stopped: recovered from the local TLog next time
+                stopping = true;
+                return;
+            }
+        }
+    }
+
+    /**
+     * Commits the TLogs in flight in TLog order as soon as they (and every older one) are stored: all those ready
+     * in one header commit. A TLog whose store gave up (closing, halted) ends the loop: nothing after it is
+     * committed.
      */
     private void loop() {
-        ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
-        boolean stopping = false;
         long lastIdle = System.nanoTime();
         while (true) {
             if (owner.halted()) return;
-            if (queue.isEmpty() && System.nanoTime() - lastIdle >= TimeUnit.MILLISECONDS.toNanos(200)) {
-                owner.idle(); // may roll a TLog (queued here)
+            if (System.nanoTime() - lastIdle >= TimeUnit.MILLISECONDS.toNanos(200)) {
+                owner.idle(); // may roll a TLog (queued, and stored at once if there is room)
                 lastIdle = System.nanoTime();
             }
-            // commit the stored prefix
             List<InFlight> ready = new ArrayList<>();
-            for (InFlight f : inFlight) {
-                if (f.outcome == null) break;
-                if (f.outcome != Outcome.STORED) break;
-                ready.add(f);
+            InFlight head;
+            boolean stopped;
+            synchronized (pipeline) {
+                for (InFlight f : inFlight) {
+                    if (f.outcome != Outcome.STORED) break;
+                    ready.add(f);
+                }
+                head = inFlight.peekFirst();
+                stopped = stopping && inFlight.isEmpty();
             }
             if (!ready.isEmpty()) {
                 if (!commit(ready)) return;
-                for (int i = 0; i < ready.size(); i++) inFlight.removeFirst();
-                current = inFlight.isEmpty() ? null : inFlight.peekFirst().job;
+                synchronized (pipeline) {
+                    for (int i = 0; i < ready.size(); i++) inFlight.removeFirst();
+                    current = inFlight.isEmpty() ? queue.peek() : inFlight.peekFirst().job;
+                    if (current == STOP) current = null;
+                    dispatch();
+                }
                 if (owner.halted()) return;
                 continue;
             }
-            InFlight head = inFlight.peekFirst();
             if (head != null && head.outcome == Outcome.ABANDONED) return; // recovered from the local TLogs next time
-            if (stopping && inFlight.isEmpty()) return;
-            if (!stopping && inFlight.size() < inFlightLimit) {
-                Job job = queue.poll();
-                if (job == STOP) {
-                    stopping = true;
-                    continue;
-                }
-                if (job != null) {
-                    InFlight f = new InFlight(job);
-                    inFlight.addLast(f);
-                    if (current == null) current = job;
-                    storers.execute(() -> {
-                        f.outcome = store(job) ? Outcome.STORED : Outcome.ABANDONED;
-                        wake();
-                    });
-                    continue;
-                }
-            }
-            if (inFlight.isEmpty()) {
-                if (owner.closing() && queue.isEmpty()) return;
-            }
-            // nothing to do until a store finishes or a TLog is queued (or 200 ms pass: the idle step)
+            if (stopped) return;
+            if (head == null && owner.closing() && queue.isEmpty()) return;
+            // nothing to do until the oldest store finishes or a TLog is queued (or 200 ms pass: the idle step)
             synchronized (signal) {
-                boolean headDone = head != null && head.outcome != null;
-                boolean canTake = !stopping && inFlight.size() < inFlightLimit && !queue.isEmpty();
-                if (!headDone && !canTake) {
+                InFlight h;
+                synchronized (pipeline) {
+                    h = inFlight.peekFirst();
+                }
+                if (h == null || h.outcome == null) {
                     try {
                         signal.wait(200);
                     } catch (InterruptedException e) {
@@ -353,9 +389,17 @@ final class Uploader {
                         return null;
                     }));
                 }
+                // the TLog object beside its SCOs, on this thread: after them it waited behind the next TLogs' 4 MiB
+                // writes in the OSD's queue, on the way to every commit. Nothing reads a TLog object the header
+                // does not name (the commit below waits for all of them; a leftover is replaced at recovery)
+                IOException tlogFailed = null;
+                try {
+                    putReplacingUncommitted(ObjectNames.tlog(job.tlogEpoch(), job.seq()), job.file());
+                } catch (IOException e) {
+                    tlogFailed = e;
+                }
                 awaitAll(puts);
-                // the TLog after all of its SCOs: an uncommitted TLog object never names an SCO not yet stored
-                putReplacingUncommitted(ObjectNames.tlog(job.tlogEpoch(), job.seq()), job.file());
+                if (tlogFailed != null) throw tlogFailed;
                 reachable();
                 return true;
             } catch (ObjectStore.FencedException e) {
@@ -539,10 +583,15 @@ final class Uploader {
      * may exist with other contents (recovery can trim a TLog or an SCO): it is garbage, so it is replaced.
      */
     private void putReplacingUncommitted(String objectName, Path file) throws IOException {
-        if (store.exists(objectName)) {
+        // the create first: a leftover is rare (a crash, a put that landed but was reported failed), and asking
+        // first would cost every put a round trip
+        try {
+            store.putExclusive(objectName, file);
+            return;
+        } catch (java.nio.file.FileAlreadyExistsException e) {
             if (Arrays.equals(store.getAll(objectName), Files.readAllBytes(file))) return;
-            store.delete(objectName);
         }
+        store.delete(objectName);
         store.putExclusive(objectName, file);
     }
 }

@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
  * A log-structured volume (after the Open vStorage VolumeDriver): writes become 4 KiB clusters appended to the
  * open SCO in the cache directory, each recorded by a TLog entry (with the cluster's CRC32C) and in the
  * in-memory overlay of the {@link ClusterMap}. Full SCOs are sealed; after {@code scosPerTlog} SCOs (or
- * {@code tlogMaxAgeMillis}) the TLog is closed and queued for upload. The uploader puts the SCOs, then the TLog,
- * then commits the header (the commit point), and only then applies the TLog to LMDB and lets the SCOs be evicted.
+ * {@code tlogMaxAgeMillis}) the TLog is closed and queued for upload. The uploader puts the SCOs and the TLog
+ * (several TLogs at once), then commits the header in TLog order (the commit point), and only then applies the
+ * TLog to LMDB and lets the SCOs be evicted.
  *
  * <p>Durability: an acknowledged write is readable at once; {@link #flush} (and FUA) fsyncs every SCO and TLog
  * byte written before it was called — concurrent flushes share one fsync; data is safe from loss of the node once
