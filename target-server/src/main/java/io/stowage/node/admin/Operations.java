@@ -494,6 +494,8 @@ public final class Operations implements AutoCloseable {
         if (current.volumes().containsKey(name) || engine.find(name).isPresent()) {
             throw new AdminException(Kind.DUPLICATE, "clone", "volume " + name + " already exists");
         }
+        String elsewhere = openElsewhere(parent);
+        if (elsewhere != null) throw new AdminException(Kind.IN_USE, "name", elsewhere);
         VolumeInfo info;
         try {
             info = engine.clone(parent, snapshot, name);
@@ -515,6 +517,28 @@ public final class Operations implements AutoCloseable {
         log.info("volume {} created as a clone of {}@{}", name, parent, snapshot);
         reconcile(new ArrayList<>());
         return volume(name);
+    }
+
+    /**
+     * Why a clone of {@code volume} cannot be made on this node, or null: another node has the volume open, and its
+     * header writer, which never sees a count this node commits to the stored header, would overwrite the
+     * snapshot's clone count, after which the snapshot could be deleted (or its SCOs compacted) under the clone.
+     */
+    private String openElsewhere(String volume) throws IOException {
+        if (ownership != null) {
+            if (ownership.owned(volume) != null) return null;
+            return ownership.holder(volume).isPresent() ? ownership.notServedHere(volume) : null; // no owner: closed
+        }
+        if (devices.containsKey(volume)) return null;
+        for (Catalogue.Export e : current.exportsOf(volume)) {
+            Catalogue.TargetEntry t = current.targets().get(e.target());
+            if (t != null && !config.serves(t)) {
+                return "volume " + volume + " is exported by target " + e.target() + ", which node "
+                        + (t.node() == null ? "(shared)" : t.node()) + " serves: make the clone there (that node "
+                        + "holds the volume's header)";
+            }
+        }
+        return null;
     }
 
     public synchronized List<VolumeView> volumes() throws IOException {

@@ -144,15 +144,24 @@ final class Checkpoints {
     }
 
     /**
-     * At open, after the claim: deletes TLog objects the checkpoint covers and checkpoints other than the
-     * header's — garbage of a checkpoint cut short or of a fenced owner (names at or below the checkpoint's TLog
+     * At open, after the claim: deletes TLog objects the checkpoint covers, snapshot maps and checkpoints other than
+     * the header's — garbage of a checkpoint cut short or of a fenced owner (names at or below the checkpoint's TLog
      * are never committed again: a new owner continues after the header's last TLog).
      */
     static void collectGarbage(String volume, ObjectStore store, VolumeHeader header) throws IOException {
-        VolumeHeader.Checkpoint c = header.checkpoint();
-        if (c == null) return;
         int deleted = 0;
         java.util.Set<String> named = header.objectNames(); // snapshots keep their TLogs and base checkpoints
+        for (String name : store.list("snapmap.")) { // a scrub's rewrite of a snapshot cut short, or replaced
+            if (!named.contains(name)) {
+                store.delete(name);
+                deleted++;
+            }
+        }
+        VolumeHeader.Checkpoint c = header.checkpoint();
+        if (c == null) {
+            if (deleted > 0) log.info("volume {}: {} snapshot map(s) no snapshot uses collected", volume, deleted);
+            return;
+        }
         for (String name : store.list("tlog.")) {
             if (ObjectNames.tlogSeq(name) <= c.seq() && !named.contains(name)) {
                 store.delete(name);

@@ -24,10 +24,11 @@ import org.slf4j.LoggerFactory;
  * rollback does) into a scratch map, writes it as the clone's first metadata checkpoint and commits the clone's
  * header, which names the parent, the snapshot and the parent's own lineage.
  *
- * <p>Order, so that a crash leaves no half clone: (1) the seed checkpoint is put in the clone's namespace (no
- * header names it: it is not a volume yet, and a later create removes it); (2) the snapshot's clone count goes up
- * in the parent's header, so from then on the snapshot cannot be deleted nor rolled away; (3) the clone's header
- * is committed: the commit point. A failure the engine sees undoes (2); a crash between (2) and (3) leaves the
+ * <p>Order, so that a crash leaves no half clone: (1) the snapshot's clone count goes up in the parent's header,
+ * so from then on the snapshot cannot be deleted, rolled away, nor its map rewritten by a scrub's compaction;
+ * (2) the seed checkpoint, from the snapshot as the header names it after (1), is put in the clone's namespace
+ * (no header names it: it is not a volume yet, and a later create removes it); (3) the clone's header is
+ * committed: the commit point. A failure the engine sees undoes (1); a crash between (1) and (3) leaves the
  * snapshot counted one clone too many (deletion refused: the safe side) until {@link #recount}.
  *
  * <p>The parent's header is changed through its own header writer if the parent is open in this engine, else by a
@@ -79,43 +80,47 @@ final class Clones {
             throw new IllegalStateException("volume " + parent + " is a clone " + p.lineage().size()
                     + " deep: a clone of it would be deeper than " + MAX_DEPTH);
         }
-        Path scratch = cacheRoot.resolve(clone + ".seed");
-        VolumeHeader.Checkpoint seed;
-        for (int attempt = 0; ; attempt++) {
-            VolumeLoader.deleteTree(scratch);
-            Files.createDirectories(scratch);
-            try {
-                seed = writeSeed(parent, parentStore, p, s, Math.max(1, s.seq()), scratch, cloneStore);
-                break;
-            } catch (IOException e) {
-                // an open parent committing meanwhile (a checkpoint replacing the snapshot's base) collects objects
-                // the header read before names: read the snapshot again from the new header
+        // counted first: from here the snapshot cannot be deleted, rolled away, nor its map rewritten by a scrub
+        // (all under the parent's snapshot lock), so the map seeded below is the one that stays valid
+        count(parent, snapshot, p.uuid(), 1);
+        VolumeHeader.Checkpoint seed = null;
+        VolumeHeader.Snapshot counted = s;
+        try {
+            Path scratch = cacheRoot.resolve(clone + ".seed");
+            for (int attempt = 0; ; attempt++) {
                 VolumeHeader now = open != null ? open.header() : parentHeader(parent, parentStore);
-                if (attempt >= 4 || now.equals(p)) throw e;
-                log.info("volume {}: its header changed while clone {} was seeded ({}); seeding again", parent,
-                        clone, e.toString());
-                p = now;
-                s = p.snapshot(snapshot);
-                if (s == null) {
+                counted = now.snapshot(snapshot);
+                if (counted == null || !now.uuid().equals(p.uuid())) {
                     throw new Snapshots.SnapshotRefusedException(Snapshots.Refusal.NOT_FOUND, "volume " + parent
                             + " has no snapshot '" + snapshot + "' any more");
                 }
-            } finally {
+                p = now;
                 VolumeLoader.deleteTree(scratch);
+                Files.createDirectories(scratch);
+                try {
+                    seed = writeSeed(parent, parentStore, p, counted, Math.max(1, counted.seq()), scratch, cloneStore);
+                    break;
+                } catch (IOException e) {
+                    // an open parent committing meanwhile (a checkpoint replacing the snapshot's base) collects
+                    // objects the header read before names: read the snapshot again from the new header
+                    VolumeHeader after = open != null ? open.header() : parentHeader(parent, parentStore);
+                    if (attempt >= 4 || after.equals(p)) throw e;
+                    log.info("volume {}: its header changed while clone {} was seeded ({}); seeding again", parent,
+                            clone, e.toString());
+                } finally {
+                    VolumeLoader.deleteTree(scratch);
+                }
             }
-        }
-        List<VolumeHeader.Ancestor> lineage = new ArrayList<>();
-        lineage.add(new VolumeHeader.Ancestor(parent, p.uuid(), snapshot, s.seq()));
-        lineage.addAll(p.lineage());
-        VolumeHeader h = new VolumeHeader(clone, UUID.randomUUID(), p.sizeBytes(), p.scoClusters(), 0, List.of(),
-                seed, List.of(), 0, VolumeHeader.Retention.NONE, lineage);
-        count(parent, snapshot, p.uuid(), 1);
-        try {
+            List<VolumeHeader.Ancestor> lineage = new ArrayList<>();
+            lineage.add(new VolumeHeader.Ancestor(parent, p.uuid(), snapshot, counted.seq()));
+            lineage.addAll(p.lineage());
+            VolumeHeader h = new VolumeHeader(clone, UUID.randomUUID(), p.sizeBytes(), p.scoClusters(), 0, List.of(),
+                    seed, List.of(), 0, VolumeHeader.Retention.NONE, lineage);
             cloneStore.commitHeader(-1, -1, new ObjectStore.VolumeHeaderBytes(0, h.lastTlogSeq(), h.serialize()));
         } catch (IOException | RuntimeException e) {
             try {
                 count(parent, snapshot, p.uuid(), -1);
-                cloneStore.delete(ObjectNames.checkpoint(seed.epoch(), seed.seq()));
+                if (seed != null) cloneStore.delete(ObjectNames.checkpoint(seed.epoch(), seed.seq()));
             } catch (IOException | RuntimeException undo) {
                 e.addSuppressed(undo);
                 log.warn("volume {}: creating clone {} failed and undoing its count of snapshot {} failed too ({}): "
@@ -126,7 +131,7 @@ final class Clones {
         }
         VolumeLoader.deleteTree(cacheRoot.resolve(clone)); // a stale cache of an earlier volume of this name
         log.info("volume {} created as a clone of {}@{} (depth {}, {} mappings seeded) in {} ms", clone, parent,
-                snapshot, lineage.size(), seed.entries(), (System.nanoTime() - t0) / 1_000_000);
+                snapshot, p.lineage().size() + 1, seed.entries(), (System.nanoTime() - t0) / 1_000_000);
     }
 
     /**
@@ -138,11 +143,11 @@ final class Clones {
                                                      ObjectStore cloneStore) throws IOException {
         ClusterMap map = new ClusterMap(scratch.resolve("metadata"), ClusterMap.mapSizeFor(p.sizeBytes()));
         try {
-            TLogReplayer.rebuildAt(parent, parentStore, scratch, p, s.seq(), map);
+            TLogReplayer.rebuildAtSnapshot(parent, parentStore, scratch, p, s, map);
             if (map.corked() != seq) map.apply(seq, List.of());
             Path file = scratch.resolve("checkpoint");
             MetadataCheckpoint.Written w = MetadataCheckpoint.write(map, file, () -> false,
-                    loc -> loc == ClusterLocation.NONE ? loc : deeper(loc)); // the parent's depth d is the clone's d + 1
+                    (loc, crc) -> loc == ClusterLocation.NONE ? loc : deeper(loc)); // the parent's d is the clone's d + 1
             String object = ObjectNames.checkpoint(0, w.seq());
             if (cloneStore.exists(object)) cloneStore.delete(object); // left by a creation that did not finish
             cloneStore.putExclusive(object, file);

@@ -239,6 +239,38 @@ final class ClusterReader {
         return scoEpoch;
     }
 
+    /**
+     * Reads {@code clusters} adjacent clusters of this volume's own SCOs from {@code location} on into {@code dst}
+     * (the SCO cache, else the committed object), unchecked: a scrub copying what only snapshots reference checks
+     * each cluster against the CRC the snapshot's map records before the copy is used.
+     */
+    void readOwn(long location, int clusters, ByteBuffer dst) throws IOException {
+        long number = ClusterLocation.sco(location);
+        long pos = (long) ClusterLocation.offset(location) * CLUSTER;
+        ScoCache.Sco sco = scos.get(number);
+        if (sco != null) {
+            try {
+                ByteBuffer d = dst.duplicate().limit(dst.position() + clusters * CLUSTER);
+                for (long p = pos; d.hasRemaining(); ) {
+                    int r = sco.channel.read(d, p);
+                    if (r < 0) throw new IOException("SCO " + number + " of volume " + name + " is truncated");
+                    p += r;
+                }
+                return;
+            } catch (ClosedChannelException e) {
+                // evicted meanwhile: it is in the backend
+            }
+        }
+        long scoEpoch = header.get().scoEpoch(number);
+        if (scoEpoch < 0) throw new IOException("SCO " + number + " of volume " + name + " is not committed");
+        try {
+            store.get(ObjectNames.sco(scoEpoch, number, 0), pos, clusters * CLUSTER, dst.duplicate());
+        } catch (ObjectStore.FencedException e) {
+            halt.accept(e);
+            throw e;
+        }
+    }
+
     /** The whole run from the read cache, or false (then the backend is read for all of it: one ranged read). */
     private boolean readCached(long scoEpoch, ClusterMap.Mapping[] m, int from, int clusters, ByteBuffer dst) {
         for (int k = 0; k < clusters; k++) {

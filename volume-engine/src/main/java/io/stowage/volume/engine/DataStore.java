@@ -67,12 +67,7 @@ final class DataStore {
             if (openSco != null && openScoClusters == scoClusters) {
                 sealAndMaybeRoll(roller); // an earlier seal or roll failed and was undone: it comes first
             }
-            if (openSco == null) {
-                openSco = scos.create(epoch, nextSco);
-                nextSco++;
-                openScoClusters = 0;
-                openScoCrc = new CRC32C();
-            }
+            openIfNone();
             int k = Math.min(scoClusters - openScoClusters, n - done);
             ByteBuffer w = data.slice(base + done * CLUSTER, k * CLUSTER);
             long pos = (long) openScoClusters * CLUSTER;
@@ -96,6 +91,39 @@ final class DataStore {
             tlogs.counted(k);
             done += k;
             if (openScoClusters == scoClusters) sealAndMaybeRoll(roller);
+        }
+    }
+
+    /**
+     * Appends one cluster for snapshots only (a scrub moving what a snapshot still references out of an SCO it
+     * collects): into the open SCO, with a RELOCATED entry naming where it came from, and no change to the map.
+     * Returns its new location.
+     */
+    long relocate(long from, ByteBuffer cluster, int crc, Roller roller) throws IOException {
+        if (openSco != null && openScoClusters == scoClusters) sealAndMaybeRoll(roller);
+        openIfNone();
+        long pos = (long) openScoClusters * CLUSTER;
+        ByteBuffer w = cluster.duplicate();
+        while (w.hasRemaining()) pos += openSco.channel.write(w, pos);
+        long loc = ClusterLocation.of(0, openSco.number, openScoClusters);
+        ByteBuffer entry = ByteBuffer.allocate(TLogEntry.SIZE);
+        TLogEntry.relocated(from, loc, crc).writeTo(entry);
+        tlogs.append(entry.flip()); // all or nothing, as in append: until it succeeds the slot stays free
+        updateScoCrc(openScoCrc, crc);
+        openScoClusters++;
+        openSco.bytes = (long) openScoClusters * CLUSTER;
+        dirty.add(CLUSTER);
+        tlogs.counted(1);
+        if (openScoClusters == scoClusters) sealAndMaybeRoll(roller);
+        return loc;
+    }
+
+    private void openIfNone() throws IOException {
+        if (openSco == null) {
+            openSco = scos.create(epoch, nextSco);
+            nextSco++;
+            openScoClusters = 0;
+            openScoCrc = new CRC32C();
         }
     }
 

@@ -49,12 +49,20 @@ final class MetadataCheckpoint {
      * does not wait for a large checkpoint.
      */
     static Written write(ClusterMap map, Path file, BooleanSupplier cancelled) throws IOException {
-        return write(map, file, cancelled, java.util.function.LongUnaryOperator.identity());
+        return write(map, file, cancelled, (location, crc) -> location);
     }
 
-    /** As {@link #write}, each location passed through {@code relocate} (a clone's seed: one clone depth deeper). */
-    static Written write(ClusterMap map, Path file, BooleanSupplier cancelled,
-                         java.util.function.LongUnaryOperator relocate) throws IOException {
+    /** A mapping's location as it goes into a checkpoint; a failure (an IOException) fails the write. */
+    interface Relocation {
+        long apply(long location, int crc) throws IOException;
+    }
+
+    /**
+     * As {@link #write}, each location passed through {@code relocate} (a clone's seed: one clone depth deeper; a
+     * snapshot's map rewritten by a scrub: moved clusters at their new place).
+     */
+    static Written write(ClusterMap map, Path file, BooleanSupplier cancelled, Relocation relocate)
+            throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ByteBuffer buf = ByteBuffer.allocate(CHUNK);
@@ -65,7 +73,7 @@ final class MetadataCheckpoint {
                     if (cancelled.getAsBoolean()) throw new IOException("checkpoint cancelled: volume closing");
                     drain(ch, buf, crc);
                 }
-                buf.putLong(address).putLong(relocate.applyAsLong(location)).putInt(c);
+                buf.putLong(address).putLong(relocate.apply(location, c)).putInt(c);
                 count[0]++;
             });
             drain(ch, buf, crc);

@@ -7,7 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -191,6 +194,67 @@ public final class Snapshots {
     }
 
     /**
+     * A scrub pass copied the clusters of the SCOs it collects that snapshots {@code names} reference
+     * ({@code moved}; the copies are committed): writes each of those snapshots' maps anew, pointing at the copies,
+     * and commits them all in one header commit; the snapshots then need nothing of their former base checkpoints
+     * and TLogs, which are deleted where no other snapshot needs them. A snapshot deleted meanwhile, or one that has
+     * a clone now (the clone was seeded from the map as it was), is left as it is. Returns the names rewritten.
+     * Before the commit nothing changed (a crash leaves unnamed {@code snapmap.} objects, collected at the next
+     * open); after it the new maps are in force.
+     */
+    Set<String> rewriteMoved(Set<String> names, Relocations moved) throws IOException {
+        synchronized (lock) { // a clone's count is taken under this lock: none can start from a map being replaced
+            VolumeHeader h = volume.header();
+            long generation = h.nextSnapshotMapGeneration(volume.epoch);
+            Map<String, VolumeHeader.SnapshotMap> maps = new LinkedHashMap<>();
+            try {
+                for (VolumeHeader.Snapshot s : h.retention().snapshots()) {
+                    if (names.contains(s.name()) && s.clones() == 0) {
+                        maps.put(s.name(), writeMap(h, s, generation++, moved));
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                for (VolumeHeader.SnapshotMap m : maps.values()) {
+                    try {
+                        volume.store.delete(m.objectName()); // no header names it
+                    } catch (IOException | RuntimeException d) {
+                        e.addSuppressed(d); // collected at the next open
+                    }
+                }
+                throw e;
+            }
+            if (maps.isEmpty()) return Set.of();
+            VolumeHeader before = volume.headers.commit(x -> x.withSnapshotMaps(maps)); // the commit point
+            int deleted = Checkpoints.deleteDropped(volume.store, before, before.withSnapshotMaps(maps));
+            log.info("volume {}: snapshot map(s) of {} rewritten around the clusters a scrub moved ({} object(s) they "
+                    + "no longer need collected)", volume.name, maps.keySet(), deleted);
+            return maps.keySet();
+        }
+    }
+
+    /** Snapshot {@code s}'s map with {@code moved} applied, as object {@code snapmap.<epoch>.<generation>}. */
+    private VolumeHeader.SnapshotMap writeMap(VolumeHeader h, VolumeHeader.Snapshot s, long generation,
+                                              Relocations moved) throws IOException {
+        Path scratch = volume.cacheDir.resolve("snapmap.scratch");
+        VolumeLoader.deleteTree(scratch);
+        Files.createDirectories(scratch);
+        ClusterMap map = new ClusterMap(scratch.resolve("metadata"), ClusterMap.mapSizeFor(h.sizeBytes()));
+        try {
+            TLogReplayer.rebuildAtSnapshot(volume.name, volume.store, volume.cacheDir, h, s, map);
+            if (map.corked() != s.seq()) map.apply(s.seq(), List.of());
+            Path file = scratch.resolve("map");
+            MetadataCheckpoint.Written w = MetadataCheckpoint.write(map, file, () -> false, moved);
+            VolumeHeader.SnapshotMap m = new VolumeHeader.SnapshotMap(volume.epoch, generation, w.entries());
+            if (volume.store.exists(m.objectName())) volume.store.delete(m.objectName()); // a leftover no header names
+            volume.store.putExclusive(m.objectName(), file);
+            return m;
+        } finally {
+            map.close();
+            VolumeLoader.deleteTree(scratch);
+        }
+    }
+
+    /**
      * Rolls the volume back to snapshot {@code name}, while it stays exported: I/O is quiesced (in-flight commands
      * finish, new ones wait), everything written is committed, the map is rebuilt as of the snapshot (its base
      * checkpoint plus its TLogs) and written as a new checkpoint, and one header commit makes it the volume's state
@@ -238,7 +302,7 @@ public final class Snapshots {
                 // each step leaves LMDB at a state of the committed lineage (cork at or below the header's TLog) or
                 // beyond the header (cork n): a crash before the commit reopens as the old volume
                 map.clearOverlay();
-                TLogReplayer.rebuildAt(volume.name, volume.store, volume.cacheDir, h, s.seq(), map);
+                TLogReplayer.rebuildAtSnapshot(volume.name, volume.store, volume.cacheDir, h, s, map);
                 map.apply(n, List.of());
                 MetadataCheckpoint.Written w = MetadataCheckpoint.write(map, file, () -> false);
                 String object = ObjectNames.checkpoint(volume.epoch, n);

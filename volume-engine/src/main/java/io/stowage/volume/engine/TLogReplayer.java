@@ -81,6 +81,19 @@ final class TLogReplayer {
     }
 
     /**
+     * Replaces {@code map}'s committed state with snapshot {@code s}'s map: its own map if a scrub rewrote it
+     * (corked at the snapshot's TLog), else its base and TLogs ({@link #rebuildAt}).
+     */
+    static void rebuildAtSnapshot(String name, ObjectStore store, Path cacheDir, VolumeHeader header,
+                                  VolumeHeader.Snapshot s, ClusterMap map) throws IOException {
+        if (s.map() == null) {
+            rebuildAt(name, store, cacheDir, header, s.seq(), map);
+        } else {
+            MetadataCheckpoint.load(store, s.map().objectName(), s.map().asCheckpoint(s), map);
+        }
+    }
+
+    /**
      * Replays the local TLogs after the header's last one into the overlay of {@code map}: each is read up to its
      * first torn entry; write entries are checked against their SCO's data, and replay stops at the first cluster
      * that did not survive (that entry and everything after it, in this and later TLogs, is dropped). What survives
@@ -113,7 +126,7 @@ final class TLogReplayer {
             List<TLogEntry> valid = new ArrayList<>();
             LinkedHashMap<Long, Integer> scoUse = new LinkedHashMap<>(); // SCO → clusters in use
             for (TLogEntry e : TLogReader.read(file)) {
-                if (e.type() == TLogEntry.WRITE) {
+                if (e.type() == TLogEntry.WRITE || e.type() == TLogEntry.RELOCATED) { // RELOCATED: a slot, no mapping
                     ScoCache.Sco sco = local.get(ClusterLocation.sco(e.value()));
                     if (sco == null || sco.state == ScoCache.State.UPLOADED || !intact(sco, e)) {
                         cut = true;
@@ -170,7 +183,7 @@ final class TLogReplayer {
                     map.put(e.address(), map.written(e.value(), e.crc()));
                 } else if (e.type() == TLogEntry.REMAP) {
                     map.put(e.address(), map.remapped(e.value(), e.crc(), seq));
-                } else {
+                } else if (e.type() == TLogEntry.DISCARD) {
                     map.discard(e.address(), e.value(), seq); // one range, whatever its length
                 }
             }

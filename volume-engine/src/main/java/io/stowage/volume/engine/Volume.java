@@ -201,6 +201,21 @@ public final class Volume implements AutoCloseable {
                     public java.util.Set<Long> retainedScos() throws IOException {
                         return retainedScos.of(headers.header());
                     }
+
+                    @Override
+                    public SnapshotReferences snapshotReferences() {
+                        return retainedScos;
+                    }
+
+                    @Override
+                    public long relocate(long from, ByteBuffer cluster, int crc) throws IOException {
+                        return Volume.this.relocate(from, cluster, crc);
+                    }
+
+                    @Override
+                    public void rewriteSnapshots(java.util.Set<String> names, Relocations moved) throws IOException {
+                        snapshots.rewriteMoved(names, moved);
+                    }
                 }, this::halt);
     }
 
@@ -551,6 +566,22 @@ public final class Volume implements AutoCloseable {
             this.data.append(first, data, n, base, crcs, this::rollTlog);
             groupCommit.appended();
             if (cacheFull) cacheFull = false;
+        } catch (IOException e) {
+            throw appendFailed("a write to the cache failed", e);
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /** Appends one cluster that only snapshots reference (a scrub's copy); see DataStore#relocate. */
+    private long relocate(long from, ByteBuffer cluster, int crc) throws IOException {
+        appendLock.lock();
+        try {
+            checkHalted();
+            long location = this.data.relocate(from, cluster, crc, this::rollTlog);
+            groupCommit.appended();
+            if (cacheFull) cacheFull = false;
+            return location;
         } catch (IOException e) {
             throw appendFailed("a write to the cache failed", e);
         } finally {

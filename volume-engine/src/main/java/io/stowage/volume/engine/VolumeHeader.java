@@ -34,14 +34,15 @@ import java.util.UUID;
  * {@code snapshot=}, {@code retained-checkpoint=}, {@code retained-tlog=}; a release before snapshots would
  * collect a snapshot's TLogs, so it must refuse such a header) or {@code 4} (a clone: {@code ancestor=} lines,
  * the {@linkplain #lineage lineage}; a release before clones would read its parent's clusters from its own
- * namespace). A header is written in the oldest format that holds
+ * namespace) or {@code 5} (a snapshot with its own map, {@code snapshot-map=}: a release before scrub compaction
+ * would read the snapshot from TLogs and SCOs that are gone). A header is written in the oldest format that holds
  * it. A header in a format this code does not know is refused, never misread.
  */
 public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoClusters, long epoch,
                            List<TLogRecord> tlogs, Checkpoint checkpoint, List<ScoSegment> foldedScos,
                            long tlogCommitEpoch, Retention retention, List<Ancestor> lineage) {
     static final String MAGIC = "stowage-volume-header ";
-    static final int NEWEST_FORMAT = 4;
+    static final int NEWEST_FORMAT = 5;
 
     /**
      * One volume a clone reads untouched clusters from: {@code lineage.get(d - 1)} is the volume at clone depth
@@ -57,7 +58,31 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
      * difference); {@code clones} counts the clones made of it (each reads clusters of this snapshot in place: see
      * {@link Clones}).
      */
-    public record Snapshot(String name, long seq, long createdMillis, long writtenBytes, int clones) {
+    public record Snapshot(String name, long seq, long createdMillis, long writtenBytes, int clones, SnapshotMap map) {
+        public Snapshot(String name, long seq, long createdMillis, long writtenBytes, int clones) {
+            this(name, seq, createdMillis, writtenBytes, clones, null);
+        }
+
+        Snapshot withMap(SnapshotMap m) {
+            return new Snapshot(name, seq, createdMillis, writtenBytes, clones, m);
+        }
+    }
+
+    /**
+     * A snapshot's own map, written by a scrub that moved clusters the snapshot references out of SCOs it
+     * collected (see {@link Scrubber}): the snapshot's whole map as a {@link MetadataCheckpoint} of TLog
+     * {@code seq} in object {@code snapmap.<epoch>.<generation>}; it replaces the snapshot's base and TLogs, which
+     * the snapshot no longer needs. {@code generation} is unique among the header's snapshot maps of one epoch.
+     */
+    public record SnapshotMap(long epoch, long generation, long entries) {
+        String objectName() {
+            return io.stowage.volume.log.ObjectNames.snapshotMap(epoch, generation);
+        }
+
+        /** The checkpoint record that reads it ({@link MetadataCheckpoint#read} checks the seq and count). */
+        Checkpoint asCheckpoint(Snapshot s) {
+            return new Checkpoint(s.seq(), epoch, entries);
+        }
     }
 
     /**
@@ -186,7 +211,8 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
         boolean found = false;
         for (Snapshot s : retention.snapshots()) {
             if (s.name().equals(name)) {
-                s = new Snapshot(s.name(), s.seq(), s.createdMillis(), s.writtenBytes(), Math.max(0, s.clones() + delta));
+                s = new Snapshot(s.name(), s.seq(), s.createdMillis(), s.writtenBytes(), Math.max(0, s.clones() + delta),
+                        s.map());
                 found = true;
             }
             l.add(s);
@@ -195,6 +221,28 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
         return new VolumeHeader(name(), uuid, sizeBytes, scoClusters, epoch, tlogs, checkpoint, foldedScos,
                 tlogCommitEpoch, new Retention(l, retention.checkpoints(), retention.tlogs(),
                 retention.writtenBytes()), lineage);
+    }
+
+    /**
+     * This header with the given snapshots' own maps (by name; a scrub's rewrite): what those snapshots needed
+     * before (base checkpoints, TLogs, an earlier own map) is dropped where no other snapshot needs it.
+     */
+    VolumeHeader withSnapshotMaps(java.util.Map<String, SnapshotMap> maps) {
+        List<Snapshot> l = new ArrayList<>();
+        for (Snapshot s : retention.snapshots()) {
+            SnapshotMap m = maps.get(s.name());
+            l.add(m == null ? s : s.withMap(m));
+        }
+        return withRetention(l, retention.checkpoints(), retention.tlogs(), retention.writtenBytes());
+    }
+
+    /** The generation the next snapshot map of {@code epoch} gets: after every one this header names. */
+    long nextSnapshotMapGeneration(long epoch) {
+        long g = 0;
+        for (Snapshot s : retention.snapshots()) {
+            if (s.map() != null && s.map().epoch() == epoch) g = Math.max(g, s.map().generation() + 1);
+        }
+        return g;
     }
 
     /** Snapshots with clones (a volume with any cannot be deleted, nor rolled back past them). */
@@ -248,7 +296,10 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
                 segments, tlogCommitEpoch, folded.retention(), lineage);
     }
 
-    /** The checkpoint a snapshot's map starts from: the newest one at or before its cut, or null (an empty map). */
+    /**
+     * The checkpoint a snapshot's map starts from: the newest one at or before its cut, or null (an empty map). Not
+     * for a snapshot with its own map ({@link Snapshot#map}), which needs nothing else.
+     */
     Checkpoint baseOf(Snapshot s) {
         return baseAt(s.seq());
     }
@@ -282,6 +333,7 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
         for (Checkpoint c : retention.checkpoints()) {
             names.add(io.stowage.volume.log.ObjectNames.checkpoint(c.epoch(), c.seq()));
         }
+        for (Snapshot s : retention.snapshots()) if (s.map() != null) names.add(s.map().objectName());
         return names;
     }
 
@@ -297,6 +349,7 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
         java.util.Set<Checkpoint> cps = new java.util.LinkedHashSet<>();
         java.util.Set<TLogRecord> recs = new java.util.LinkedHashSet<>();
         for (Snapshot s : snaps) {
+            if (s.map() != null) continue; // its own map holds it all
             Checkpoint base = all.baseOf(s);
             if (base != null && !base.equals(checkpoint)) cps.add(base);
             long after = base == null ? 0 : base.seq();
@@ -344,7 +397,8 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
 
     public byte[] serialize() {
         boolean v2 = checkpoint != null || !foldedScos.isEmpty();
-        int format = !lineage.isEmpty() ? 4 : retention.holdsAnything() ? 3 : v2 ? 2 : 1;
+        boolean ownMaps = retention.snapshots().stream().anyMatch(x -> x.map() != null);
+        int format = ownMaps ? 5 : !lineage.isEmpty() ? 4 : retention.holdsAnything() ? 3 : v2 ? 2 : 1;
         StringBuilder sb = new StringBuilder(MAGIC).append(format).append('\n');
         sb.append("name=").append(name).append('\n');
         sb.append("uuid=").append(uuid).append('\n');
@@ -361,6 +415,11 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
         for (Snapshot x : retention.snapshots()) {
             sb.append("snapshot=").append(x.seq()).append(',').append(x.createdMillis()).append(',')
                     .append(x.writtenBytes()).append(',').append(x.clones()).append(',').append(x.name()).append('\n');
+        }
+        for (Snapshot x : retention.snapshots()) {
+            if (x.map() == null) continue;
+            sb.append("snapshot-map=").append(x.map().epoch()).append(',').append(x.map().generation()).append(',')
+                    .append(x.map().entries()).append(',').append(x.name()).append('\n');
         }
         for (Checkpoint x : retention.checkpoints()) {
             sb.append("retained-checkpoint=").append(x.seq()).append(',').append(x.epoch()).append(',')
@@ -414,6 +473,7 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
         List<Checkpoint> keptCheckpoints = new ArrayList<>();
         List<TLogRecord> keptTlogs = new ArrayList<>();
         List<Ancestor> lineage = new ArrayList<>();
+        java.util.Map<String, SnapshotMap> ownMaps = new java.util.HashMap<>();
         String[] lines = new String(bytes, StandardCharsets.UTF_8).split("\n");
         if (lines.length == 0 || !lines[0].startsWith(MAGIC)) {
             throw new IllegalArgumentException("not a Stowage volume header");
@@ -460,6 +520,11 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
                     snaps.add(new Snapshot(p[4], Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]),
                             Integer.parseInt(p[3])));
                 }
+                case "snapshot-map" -> { // snapshot names hold no ','
+                    String[] p = v.split(",", 4);
+                    ownMaps.put(p[3], new SnapshotMap(Long.parseLong(p[0]), Long.parseLong(p[1]),
+                            Long.parseLong(p[2])));
+                }
                 case "retained-checkpoint" -> {
                     String[] p = v.split(",");
                     keptCheckpoints.add(new Checkpoint(Long.parseLong(p[0]), Long.parseLong(p[1]),
@@ -480,6 +545,11 @@ public record VolumeHeader(String name, UUID uuid, long sizeBytes, int scoCluste
             }
         }
         if (tlogCommitEpoch < 0) tlogCommitEpoch = newestEpoch(tlogs, segments); // a header from before the line
+        for (int i = 0; i < snaps.size(); i++) {
+            SnapshotMap m = ownMaps.remove(snaps.get(i).name());
+            if (m != null) snaps.set(i, snaps.get(i).withMap(m));
+        }
+        if (!ownMaps.isEmpty()) throw new IllegalArgumentException("snapshot-map of no snapshot: " + ownMaps.keySet());
         return new VolumeHeader(name, uuid, size, sco, epoch, tlogs, checkpoint, segments, tlogCommitEpoch,
                 new Retention(snaps, keptCheckpoints, keptTlogs, written), lineage);
     }

@@ -24,6 +24,11 @@ public final class ObjectNames {
         return String.format("checkpoint.%08d.%012d", epoch, seq);
     }
 
+    /** A snapshot's own map (a scrub rewrote it), written under {@code epoch}; see VolumeHeader.SnapshotMap. */
+    public static String snapshotMap(long epoch, long generation) {
+        return String.format("snapmap.%08d.%012d", epoch, generation);
+    }
+
     private static final java.util.regex.Pattern TLOG = java.util.regex.Pattern.compile("tlog\\.\\d+\\.\\d+");
 
     /** True for a TLog's own name; false for anything else in a TLog directory (a recovery's temporary copy). */

@@ -80,7 +80,12 @@ class SnapshotTest {
     }
 
     private long objectBytes() throws IOException {
-        try (Stream<Path> s = Files.list(dir.resolve("objects").resolve("v"))) {
+        return scoBytes(dir.resolve("objects").resolve("v"));
+    }
+
+    /** The bytes of the SCO objects in a directory store's volume directory. */
+    static long scoBytes(Path volumeObjects) throws IOException {
+        try (Stream<Path> s = Files.list(volumeObjects)) {
             long n = 0;
             for (Path p : s.filter(p -> p.getFileName().toString().startsWith("sco.")).toList()) n += Files.size(p);
             return n;

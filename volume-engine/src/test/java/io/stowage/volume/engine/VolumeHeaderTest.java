@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -46,9 +47,9 @@ class VolumeHeaderTest {
         assertTrue(new String(v2.serialize(), StandardCharsets.UTF_8).startsWith("stowage-volume-header 2\n"));
         assertEquals(v2, VolumeHeader.parse(v2.serialize()));
         byte[] future = new String(v2.serialize(), StandardCharsets.UTF_8)
-                .replace("stowage-volume-header 2", "stowage-volume-header 5").getBytes(StandardCharsets.UTF_8);
+                .replace("stowage-volume-header 2", "stowage-volume-header 6").getBytes(StandardCharsets.UTF_8);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VolumeHeader.parse(future));
-        assertTrue(e.getMessage().contains("format 5"), e.getMessage());
+        assertTrue(e.getMessage().contains("format 6"), e.getMessage());
     }
 
     @Test
@@ -67,5 +68,24 @@ class VolumeHeaderTest {
         assertTrue(d.retention().tlogs().isEmpty());
         assertTrue(new String(d.serialize(), StandardCharsets.UTF_8).startsWith("stowage-volume-header 2\n"),
                 "without snapshots the format older releases read");
+    }
+
+    /** A snapshot a scrub rewrote has its own map: format 5, and it needs none of its former TLogs. */
+    @Test
+    void aSnapshotWithItsOwnMapIsFormat5AndNeedsNoTlogs() {
+        VolumeHeader c = withRecords().withSnapshot(new VolumeHeader.Snapshot("s", 3, 1700000000000L, 42, 0))
+                .withCheckpoint(new VolumeHeader.Checkpoint(5, 3, 9));
+        assertFalse(c.retention().tlogs().isEmpty(), "the snapshot needs TLogs 1 to 3");
+        VolumeHeader.SnapshotMap m = new VolumeHeader.SnapshotMap(4, c.nextSnapshotMapGeneration(4), 7);
+        VolumeHeader r = c.withSnapshotMaps(Map.of("s", m));
+        assertTrue(new String(r.serialize(), StandardCharsets.UTF_8).startsWith("stowage-volume-header 5\n"),
+                "a release before snapshot maps would read the snapshot from TLogs that are gone");
+        assertEquals(r, VolumeHeader.parse(r.serialize()));
+        assertEquals(m, VolumeHeader.parse(r.serialize()).snapshot("s").map());
+        assertTrue(r.retention().tlogs().isEmpty(), "its own map holds it all");
+        assertTrue(r.objectNames().contains(io.stowage.volume.log.ObjectNames.snapshotMap(4, 0)));
+        assertFalse(r.objectNames().contains(io.stowage.volume.log.ObjectNames.tlog(1, 3)), "garbage once committed");
+        assertEquals(1, r.nextSnapshotMapGeneration(4));
+        assertEquals(m, r.withClones("s", 1).snapshot("s").map(), "a clone count keeps the map");
     }
 }
