@@ -53,6 +53,7 @@ def main():
     ap.add_argument("--rw", default="randwrite", help="fio rw= (randwrite, randread, read, write, randrw, ...)")
     ap.add_argument("--mix", type=int, default=50, help="fio rwmixread= for randrw (percent reads)")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    ap.add_argument("--port", type=int, default=3395, help="portal port (another profile may hold the default)")
     args = ap.parse_args()
     fio = subprocess.run(["bash", os.path.join(HERE, "build-fio.sh")], check=True, stdout=subprocess.PIPE,
                          text=True).stdout.strip().splitlines()[-1]
@@ -60,7 +61,7 @@ def main():
     jfr = os.path.join(work, "writes.jfr")
     conf = os.path.join(work, "stowage.conf")
     with open(conf, "w") as f:
-        f.write(f"portal = 127.0.0.1:3395\ndata-dir = {work}/var\nadmin.listen = off\ntarget.bench.iqn = iqn.2026-11.io.stowage:bench\n"
+        f.write(f"portal = 127.0.0.1:{args.port}\ndata-dir = {work}/var\nadmin.listen = off\ntarget.bench.iqn = iqn.2026-11.io.stowage:bench\n"
                 "target.bench.lun.0 = bench\nvolume.bench.size = 1G\n")
     env = dict(os.environ)
     log = open(os.path.join(work, "stowage.log"), "w")
@@ -72,7 +73,7 @@ def main():
             if time.time() > deadline or p.poll() is not None:
                 raise RuntimeError(open(os.path.join(work, "stowage.log")).read())
             time.sleep(0.2)
-        url = "iscsi\\://127.0.0.1\\:3395/iqn.2026-11.io.stowage\\:bench/0"
+        url = f"iscsi\\://127.0.0.1\\:{args.port}/iqn.2026-11.io.stowage\\:bench/0"
         if "read" in args.rw:
             subprocess.run([fio, "--name=fill", "--ioengine=libiscsi", "--filename=" + url, "--rw=write", "--bs=1M",
                             "--iodepth=8", "--thread", "--size=1g", "--refill_buffers", "--output-format=json"],

@@ -54,26 +54,29 @@ final class DataInSender {
         int mrdsl = params.initiatorMaxRecvDataSegmentLength();
         int burst = params.maxBurstLength();
         int base = data.position();
+        // all Data-In of the task and its status are queued as one unit: one gathering socket write when idle
+        int count = 0;
+        for (int offset = 0; offset < toSend; count++) {
+            offset += Math.min(Math.min(mrdsl, toSend - offset), (offset / burst + 1) * burst - offset);
+        }
+        Pdu[] pdus = new Pdu[collapse ? count : count + 1];
         int offset = 0;
-        while (offset < toSend) {
+        for (int i = 0; i < count; i++) {
             int n = Math.min(mrdsl, toSend - offset);
             // a Data-In sequence may not exceed MaxBurstLength: end it (F) at each burst boundary
             int burstEnd = (offset / burst + 1) * burst;
             n = Math.min(n, burstEnd - offset);
             boolean last = offset + n == toSend;
             ByteBuffer slice = data.slice(base + offset, n);
-            boolean withStatus = last && collapse;
-            Pdu p = TargetPdus.dataIn(task.itt, task.lunField, slice, task.dataInPdus++, offset,
-                    last || offset + n == burstEnd, withStatus, status, residualFlags, residual);
-            int sn = connection.send(p, withStatus, last ? result::release : null);
-            if (withStatus) {
-                sequencer.statusSent(task.itt, sn);
-            }
+            pdus[i] = TargetPdus.dataIn(task.itt, task.lunField, slice, task.dataInPdus++, offset,
+                    last || offset + n == burstEnd, last && collapse, status, residualFlags, residual);
             offset += n;
         }
         if (!collapse) {
-            sequencer.statusSent(task.itt, connection.send(TargetPdus.scsiResponse(task.itt, status, residualFlags,
-                    residual, task.dataInPdus, result.sense()), true, null));
+            pdus[count] = TargetPdus.scsiResponse(task.itt, status, residualFlags, residual, task.dataInPdus,
+                    result.sense());
         }
+        int sn = sequencer.sendAll(connection.session(), pdus, pdus.length - 1, result::release);
+        sequencer.statusSent(task.itt, sn);
     }
 }

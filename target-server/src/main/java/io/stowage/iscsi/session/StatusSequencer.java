@@ -61,6 +61,32 @@ final class StatusSequencer {
         }
     }
 
+    /**
+     * Queues {@code pdus} as one unit ({@link PduConnection#sendAll}): each stamped as {@link #send} would, in
+     * order; only {@code pdus[statusIndex]} (if any: -1 = none) advances StatSN. Returns the StatSN of that PDU.
+     */
+    int sendAll(Session s, Pdu[] pdus, int statusIndex, Runnable onSent) {
+        synchronized (lock) {
+            int exp = s.expCmdSn();
+            int max = s.maxCmdSn();
+            if (SerialNumber.lessThan(max, lastMaxCmdSn)) {
+                max = lastMaxCmdSn;
+            }
+            lastMaxCmdSn = max;
+            s.announced(max);
+            int status = statSn;
+            for (int i = 0; i < pdus.length; i++) {
+                int sn = statSn;
+                if (i == statusIndex) {
+                    status = statSn++;
+                }
+                TargetPdus.stampSequence(pdus[i], sn, exp, max);
+            }
+            wire.sendAll(pdus, onSent);
+            return status;
+        }
+    }
+
     /** A Login Response before full feature phase: StatSN is what the initiator expects, the window the initial one. */
     void sendLogin(Pdu response, int expStatSn, int loginCmdSn) {
         synchronized (lock) {

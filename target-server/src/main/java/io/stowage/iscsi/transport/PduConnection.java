@@ -11,6 +11,17 @@ public interface PduConnection {
      */
     void send(Pdu pdu, Runnable onSent);
 
+    /**
+     * Queues several PDUs at once, in order, as one unit: a task's Data-In PDUs and its status, so that a transport
+     * can hand them to the socket in one gathering write rather than one write per PDU. {@code onSent} runs once
+     * the buffers of all of them are no longer needed.
+     */
+    default void sendAll(Pdu[] pdus, Runnable onSent) {
+        for (int i = 0; i < pdus.length; i++) {
+            send(pdus[i], i == pdus.length - 1 ? onSent : null);
+        }
+    }
+
     /** From the next PDU on, in both directions (RFC 7143 §13.1: digests start after login). */
     void setDigests(boolean header, boolean data);
 

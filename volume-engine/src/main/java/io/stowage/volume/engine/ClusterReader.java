@@ -97,6 +97,26 @@ final class ClusterReader {
     }
 
     /**
+     * Like {@link #read}, but only if every cluster is local: mapped into an SCO the SCO cache holds, or unmapped.
+     * Returns false, having read nothing usable, when some cluster would need the read cache, the backend or an
+     * ancestor, or when the read is not cluster-aligned: the caller then reads on its I/O executor. What it does
+     * is non-blocking in practice (page-cache reads of local files, no lock), so a receive thread may call it.
+     */
+    boolean readIfLocal(long offset, ByteBuffer dst) throws IOException {
+        int len = dst.remaining();
+        if (offset % CLUSTER != 0 || len % CLUSTER != 0) return false;
+        long deletions = scrubDeletions.get();
+        try {
+            if (!readClusters(offset / CLUSTER, len / CLUSTER, dst.duplicate(), true)) return false;
+        } catch (IOException e) {
+            if (scrubDeletions.get() != deletions) return false; // moved by a scrub: the full read retries
+            throw e;
+        }
+        dst.position(dst.limit());
+        return true;
+    }
+
+    /**
      * A read that looked its clusters up just before a scrub deleted the SCO they were in fails to read it; the
      * data was moved before the deletion, so a fresh lookup finds it.
      */
@@ -114,6 +134,11 @@ final class ClusterReader {
 
     /** Reads {@code n} whole clusters into {@code out} from its position; runs within one SCO are one read. */
     void readClusters(long first, int n, ByteBuffer out) throws IOException {
+        readClusters(first, n, out, false);
+    }
+
+    /** As above; with {@code localOnly}, returns false at the first run that is not in the SCO cache. */
+    private boolean readClusters(long first, int n, ByteBuffer out, boolean localOnly) throws IOException {
         ClusterMap.Mapping[] m = new ClusterMap.Mapping[n];
         map.lookup(first, m);
         int base = out.position();
@@ -135,7 +160,8 @@ final class ClusterReader {
                 j++;
             }
             ByteBuffer run = out.slice(base + i * CLUSTER, (j - i) * CLUSTER);
-            long fromBackend = readRun(m, i, j - i, run);
+            long fromBackend = readRun(m, i, j - i, run, localOnly);
+            if (fromBackend == NOT_LOCAL) return false;
             for (int k = i; k < j; k++) {
                 crc.reset();
                 crc.update(view.position(0).limit(base + (k + 1) * CLUSTER).position(base + k * CLUSTER));
@@ -152,17 +178,23 @@ final class ClusterReader {
             }
             i = j;
         }
+        return true;
     }
+
+    /** readRun with localOnly: the run is not in the SCO cache (nothing was read). */
+    private static final long NOT_LOCAL = -2;
 
     /**
      * Reads the run {@code m[from..from+clusters)} (adjacent clusters of one SCO) into {@code dst}; returns the SCO's
      * epoch if the bytes came from the backend (for the read cache, once checked), else -1.
      */
-    private long readRun(ClusterMap.Mapping[] m, int from, int clusters, ByteBuffer dst) throws IOException {
+    private long readRun(ClusterMap.Mapping[] m, int from, int clusters, ByteBuffer dst, boolean localOnly)
+            throws IOException {
         long loc = m[from].location();
         long number = ClusterLocation.sco(loc);
         long pos = (long) ClusterLocation.offset(loc) * CLUSTER;
         int depth = ClusterLocation.cloneDepth(loc);
+        if (localOnly && depth > 0) return NOT_LOCAL;
         if (depth > 0) { // an ancestor's sealed SCO, read in place; the SCO cache is keyed by this volume's numbers
             NamespaceMap.Namespace ns = ancestors.at(depth);
             long e = ns.scoEpoch(number);
@@ -189,6 +221,7 @@ final class ClusterReader {
                 // evicted meanwhile: it is in the backend
             }
         }
+        if (localOnly) return NOT_LOCAL;
         long scoEpoch = header.get().scoEpoch(number);
         if (scoEpoch < 0) {
             throw new IOException("SCO " + number + " of volume " + name + " is neither cached nor committed");

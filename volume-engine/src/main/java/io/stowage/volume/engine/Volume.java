@@ -690,6 +690,25 @@ public final class Volume implements AutoCloseable {
         }
     }
 
+    /**
+     * {@link #read}, but only when it can be done at once without blocking: the volume gate is free and every cluster
+     * is in the local SCO cache (or unmapped). Returns false otherwise, having read nothing the caller may use; the
+     * caller then calls {@link #read} on its I/O executor. Lets a QD1 read run on the thread that received it.
+     */
+    public boolean readIfLocal(long offset, ByteBuffer dst) throws IOException {
+        if (!gate.readLock().tryLock()) return false; // a snapshot or clone holds the volume: never wait for it here
+        try {
+            int len = dst.remaining();
+            checkUsable(offset, len);
+            if (len == 0) return true;
+            if (!reader.readIfLocal(offset, dst)) return false;
+            bytesRead.add(len);
+            return true;
+        } finally {
+            gate.readLock().unlock();
+        }
+    }
+
     // ------------------------------------------------------------------ upload
 
     private void maybeRollByAge() {

@@ -28,6 +28,32 @@ class VolumeBlockDeviceTest {
         return new VolumeBlockDevice(e.open(name), io, writeThrough);
     }
 
+    /**
+     * QD1: a read of clusters in the local SCO cache, with nothing else in flight, is done on the calling thread
+     * (no hand-off to the executor and back); an unaligned one, or one the executor must do, still completes
+     * with the right bytes.
+     */
+    @Test
+    void aLocalReadAtQueueDepthOneIsDoneOnTheCallingThread() throws Exception {
+        try (VolumeBlockDevice d = device("inline", false)) {
+            byte[] data = new byte[3 * 4096];
+            new java.util.Random(5).nextBytes(data);
+            d.write(4096, ByteBuffer.wrap(data), false).toCompletableFuture().get();
+            ByteBuffer got = ByteBuffer.allocateDirect(data.length + 4096);
+            var f = d.read(0, got.duplicate()).toCompletableFuture();
+            assertTrue(f.isDone(), "completed before read() returned: on the calling thread");
+            f.get();
+            byte[] out = new byte[got.capacity()];
+            got.get(0, out);
+            assertArrayEquals(new byte[4096], java.util.Arrays.copyOf(out, 4096), "an unmapped cluster is zeros");
+            assertArrayEquals(data, java.util.Arrays.copyOfRange(out, 4096, out.length));
+            ByteBuffer odd = ByteBuffer.allocate(100);
+            d.read(4096 + 10, odd).toCompletableFuture().get(); // unaligned: on the executor
+            assertArrayEquals(java.util.Arrays.copyOfRange(data, 10, 110), odd.array());
+            assertEquals(0, d.queueDepth());
+        }
+    }
+
     /** Across a power cut that keeps nothing no fsync covered (files and names), not by bookkeeping. */
     @Test
     void writeThroughMakesEveryAcknowledgedWriteDurable() throws Exception {
