@@ -211,7 +211,9 @@ class Bench:
         base = 3390
         # the many-sessions LUNs only when their workload runs (the smoke run and --only runs skip their fill)
         multi = not self.args.smoke and (not self.args.only or any(w[0] in self.args.only for w in MULTI_WORKLOADS))
-        self.targets.append(self.start_stowage("stowage", base, "", multi=multi))
+        self.local_metrics_port = base + 13
+        self.targets.append(self.start_stowage("stowage", base, f"metrics = 127.0.0.1:{self.local_metrics_port}\n",
+                                               multi=multi))
         self.start_tgt(base + 1)
         tgt_img = os.path.join(self.work, "tgt.img")
         shutil.copyfile(data, tgt_img)
@@ -261,6 +263,10 @@ class Bench:
                     for url in t.multi:
                         sh("qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", part, url, timeout=600)
         os.remove(data)
+        # the fill's uploads (and LMDB absorption) settle first: otherwise the first workload measured pays for them
+        settle = [self.local_metrics_port] + ([self.metrics_port] if self.args.rados else [])
+        for port in settle:
+            wait_for(lambda: self.scrape(port)["stowage_volume_dirty_bytes"] == 0, "the fill's uploads to settle", 900)
         if self.args.rados:
             # the cold LUN's SCOs must be uploaded (and so evictable) before its reads say anything about misses
             for port in self.cold_metrics_ports:
