@@ -42,6 +42,9 @@ class RadosFailoverIT {
 
         Session(int port) throws IOException {
             w = new WireInitiator(new InetSocketAddress("127.0.0.1", port), null);
+            // a command in flight when the cluster goes away is answered at the lease deadline at the latest, up to
+            // 0.8 x the lease after the last renewal: longer than the 5 s a PDU is otherwise waited for
+            w.answerTimeout((LEASE + 5) * 1000);
             Map<String, String> keys = new java.util.LinkedHashMap<>();
             keys.put("HeaderDigest", "None");
             keys.put("DataDigest", "None");

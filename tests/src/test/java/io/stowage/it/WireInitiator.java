@@ -56,12 +56,21 @@ final class WireInitiator implements AutoCloseable {
     int cmdSn;
     int expStatSn;
 
+    /** How long {@link #next} waits for a PDU before it fails (a real initiator's command timeout is 30 s). */
+    private int answerMillis = 5000;
+
+    /** Waits up to {@code millis} for each PDU from now on. */
+    void answerTimeout(int millis) throws IOException {
+        answerMillis = millis;
+        socket.setSoTimeout(millis);
+    }
+
     WireInitiator(InetSocketAddress portal, InetAddress source) throws IOException {
         socket = new Socket();
         socket.setTcpNoDelay(true);
         if (source != null) socket.bind(new InetSocketAddress(source, 0));
         socket.connect(portal, 5000);
-        socket.setSoTimeout(5000);
+        socket.setSoTimeout(answerMillis);
         in = socket.getInputStream();
         out = socket.getOutputStream();
     }
@@ -168,7 +177,7 @@ final class WireInitiator implements AutoCloseable {
         } catch (SocketTimeoutException e) {
             return null;
         } finally {
-            socket.setSoTimeout(5000);
+            socket.setSoTimeout(answerMillis);
         }
     }
 

@@ -161,6 +161,9 @@ final class Uploader {
             t.setDaemon(true);
             return t;
         });
+        // all of them now: a volume's thread count is fixed while it is open, not a function of its load so far
+        ((java.util.concurrent.ThreadPoolExecutor) scoPutters).prestartAllCoreThreads();
+        ((java.util.concurrent.ThreadPoolExecutor) storers).prestartAllCoreThreads();
     }
 
     /** Queues a closed TLog (a roll, or recovery before start). */
