@@ -205,21 +205,9 @@ final class ClusterReader {
             ns.store.get(ObjectNames.sco(e, number, 0), pos, clusters * CLUSTER, dst.duplicate());
             return -1; // not put in the read cache: it holds this volume's own SCOs' clusters
         }
-        ScoCache.Sco sco = scos.get(number);
-        if (sco != null) {
-            try {
-                ByteBuffer d = dst.duplicate();
-                long p = pos;
-                while (d.hasRemaining()) {
-                    int r = sco.channel.read(d, p);
-                    if (r < 0) throw new IOException("SCO " + number + " of volume " + name + " is truncated");
-                    p += r;
-                }
-                cacheHits.add(clusters);
-                return -1;
-            } catch (ClosedChannelException e) {
-                // evicted meanwhile: it is in the backend
-            }
+        if (readFromScoCache(number, pos, dst.duplicate())) {
+            cacheHits.add(clusters);
+            return -1;
         }
         if (localOnly) return NOT_LOCAL;
         long scoEpoch = header.get().scoEpoch(number);
@@ -229,14 +217,35 @@ final class ClusterReader {
         if (readCache != null && readCached(scoEpoch, m, from, clusters, dst)) {
             return -1;
         }
+        readCommitted(scoEpoch, number, pos, clusters * CLUSTER, dst.duplicate());
+        cacheMisses.add(clusters);
+        return scoEpoch;
+    }
+
+    /** Fills {@code dst} from this volume's SCO {@code number} at {@code pos} if the SCO cache holds it. */
+    private boolean readFromScoCache(long number, long pos, ByteBuffer dst) throws IOException {
+        ScoCache.Sco sco = scos.get(number);
+        if (sco == null) return false;
         try {
-            store.get(ObjectNames.sco(scoEpoch, number, 0), pos, clusters * CLUSTER, dst.duplicate());
-            cacheMisses.add(clusters);
+            for (long p = pos; dst.hasRemaining(); ) {
+                int r = sco.channel.read(dst, p);
+                if (r < 0) throw new IOException("SCO " + number + " of volume " + name + " is truncated");
+                p += r;
+            }
+            return true;
+        } catch (ClosedChannelException e) {
+            return false; // evicted meanwhile: it is in the backend
+        }
+    }
+
+    /** A ranged read of this volume's committed SCO object; a fenced backend halts the volume. */
+    private void readCommitted(long scoEpoch, long number, long pos, int bytes, ByteBuffer dst) throws IOException {
+        try {
+            store.get(ObjectNames.sco(scoEpoch, number, 0), pos, bytes, dst);
         } catch (ObjectStore.FencedException e) {
             halt.accept(e);
             throw e;
         }
-        return scoEpoch;
     }
 
     /**
@@ -247,28 +256,11 @@ final class ClusterReader {
     void readOwn(long location, int clusters, ByteBuffer dst) throws IOException {
         long number = ClusterLocation.sco(location);
         long pos = (long) ClusterLocation.offset(location) * CLUSTER;
-        ScoCache.Sco sco = scos.get(number);
-        if (sco != null) {
-            try {
-                ByteBuffer d = dst.duplicate().limit(dst.position() + clusters * CLUSTER);
-                for (long p = pos; d.hasRemaining(); ) {
-                    int r = sco.channel.read(d, p);
-                    if (r < 0) throw new IOException("SCO " + number + " of volume " + name + " is truncated");
-                    p += r;
-                }
-                return;
-            } catch (ClosedChannelException e) {
-                // evicted meanwhile: it is in the backend
-            }
-        }
+        ByteBuffer d = dst.duplicate().limit(dst.position() + clusters * CLUSTER);
+        if (readFromScoCache(number, pos, d.duplicate())) return;
         long scoEpoch = header.get().scoEpoch(number);
         if (scoEpoch < 0) throw new IOException("SCO " + number + " of volume " + name + " is not committed");
-        try {
-            store.get(ObjectNames.sco(scoEpoch, number, 0), pos, clusters * CLUSTER, dst.duplicate());
-        } catch (ObjectStore.FencedException e) {
-            halt.accept(e);
-            throw e;
-        }
+        readCommitted(scoEpoch, number, pos, clusters * CLUSTER, d);
     }
 
     /** The whole run from the read cache, or false (then the backend is read for all of it: one ranged read). */
