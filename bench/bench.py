@@ -75,6 +75,13 @@ MULTI_WORKLOADS = [("4k-randrw70-8luns-8x4", "randrw", "4k", 4, 70, ())]
 # and tgt-rbd; the FLUSH latency (fio's sync percentiles) is set beside a 4 KiB `rados bench` write round trip
 DTL_OFF = "stowage-rados-dtl-off"
 DTL_WORKLOADS = {"4k-randwrite-flush32-8x1", "4k-randwrite-flush1-qd1", "16k-randwrite-fua-qd16"}
+# before anything is measured, every target but the cold pair runs these (not measured), then its uploads settle:
+# a fresh JVM spends its first tens of seconds compiling the data path (measured: the C2 compiler thread took
+# 9.8 s of CPU during the fill and a first 4 KiB random write run, which then showed 3x the CPU per I/O and half
+# the IOPS of a second run), and a server runs for months. tgt and tgt-rbd get the same I/O, for the same caches.
+# (fio rw, block size, queue depth, rwmixread, seconds)
+WARMUP = [("randrw", "4k", 32, 50, 4), ("randrw", "1M", 8, 50, 3), ("randrw", "4k", 1, 50, 2),
+          ("randrw", "64k", 16, 70, 2)]
 SMOKE = {"4k-randread-qd32", "4k-randwrite-qd32", "4k-randwrite-flush32-8x1", "16k-randwrite-fua-qd16"}
 
 # what a run needs: command -> Debian package (checked by path, so a hand-built tool counts too)
@@ -129,6 +136,13 @@ def ensure_packages(rados):
 def sh(*cmd, check=True, timeout=600, **kw):
     return subprocess.run(cmd, check=check, timeout=timeout, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, **kw)
+
+
+def cpu_split(pid):
+    """(user, sys) CPU seconds of the process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) / HZ, int(fields[12]) / HZ
 
 
 def cpu_seconds(pid):
@@ -245,10 +259,11 @@ class Bench:
                     f"backend = rados\nrados.conf = {conf}\nrados.pool = stowage\nrados.object-prefix = {name}.\n"
                     f"metrics = 127.0.0.1:{self.cold_metrics_ports[i]}\nengine.cache-limit = {COLD_CACHE_LIMIT}\n"
                     f"engine.read-cache-limit = {read_cache}\n"))
+            self.dtl_off_metrics_port = base + 14
             self.targets.append(self.start_stowage(
                 DTL_OFF, base + 5,
                 f"backend = rados\nrados.conf = {conf}\nrados.pool = stowage\nrados.object-prefix = {DTL_OFF}.\n"
-                f"engine.dtl = off\n"))
+                f"metrics = 127.0.0.1:{self.dtl_off_metrics_port}\nengine.dtl = off\n"))
             sh("rbd", "-c", conf, "create", "--size", "1024", "stowage/tgtbench")
             self.targets.append(self.tgt_lun(2, "tgt-rbd", "stowage/tgtbench",
                                              ("--bstype", "rbd", "--bsopts", f"conf={conf};id=admin")))
@@ -263,8 +278,15 @@ class Bench:
                     for url in t.multi:
                         sh("qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", part, url, timeout=600)
         os.remove(data)
-        # the fill's uploads (and LMDB absorption) settle first: otherwise the first workload measured pays for them
-        settle = [self.local_metrics_port] + ([self.metrics_port] if self.args.rados else [])
+        if not self.args.smoke:
+            for t in self.targets:
+                if t.name not in COLD_TARGETS:
+                    for rw, bs, qd, mix, secs in WARMUP:
+                        self.fio(t, ("warm-up", rw, bs, qd, mix, ()), secs)
+        # the fill's and the warm-up's uploads (and LMDB absorption) settle first: otherwise the first workload
+        # measured pays for them
+        settle = [self.local_metrics_port] + ([self.metrics_port, self.dtl_off_metrics_port] if self.args.rados
+                                              else [])
         for port in settle:
             wait_for(lambda: self.scrape(port)["stowage_volume_dirty_bytes"] == 0, "the fill's uploads to settle", 900)
         if self.args.rados:
@@ -303,11 +325,13 @@ class Bench:
         if mix:
             cmd.append(f"--rwmixread={mix}")
         cmd += extra
-        before = cpu_seconds(target.pid)
+        split0 = cpu_split(target.pid)
+        before = sum(split0)
         t0 = time.time()
         proc = sh(*cmd, timeout=seconds * 4 + 120, check=False)
         out = proc.stdout
-        after = cpu_seconds(target.pid)
+        split1 = cpu_split(target.pid)
+        after = sum(split1)
         if "{" not in out:
             raise subprocess.CalledProcessError(proc.returncode, cmd, out)
         # an I/O error ends fio with exit 1 but still a report: it goes into the results (errors, fio_messages)
@@ -323,6 +347,7 @@ class Bench:
             "p50_us": round(pct.get("50.000000", 0) / 1000),
             "p99_us": round(pct.get("99.000000", 0) / 1000),
             "cpu_us_per_io": round((after - before) * 1e6 / max(ios, 1), 1),
+            "cpu_sys_share": round((split1[1] - split0[1]) / max(after - before, 1e-9), 2),  # kernel's part of it
             "errors": job["error"],
             "ios": ios,
             "flushes": job.get("sync", {}).get("total_ios", 0),  # SYNCHRONIZE CACHEs sent (not counted in ios)

@@ -45,8 +45,8 @@ final class DataInSender {
         int toSend = task.read && data != null ? Math.min(data.remaining(), task.edtl) : 0;
         if (toSend == 0) {
             result.release();
-            int sn = connection.send(TargetPdus.scsiResponse(task.itt, status, residualFlags, residual, task.r2tSn,
-                    result.sense()), true, null);
+            int sn = sequencer.sendAll(connection.session(), new Pdu[] {TargetPdus.scsiResponse(task.itt, status,
+                    residualFlags, residual, task.r2tSn, result.sense())}, 0, null);
             sequencer.statusSent(task.itt, sn);
             return;
         }

@@ -111,6 +111,11 @@ public final class Session {
         outstanding.decrementAndGet();
     }
 
+    /** Commands delivered and not yet answered (their window slots). */
+    int commandsAwaitingAnswer() {
+        return outstanding.get();
+    }
+
     public int expCmdSn() {
         return expCmdSn;
     }

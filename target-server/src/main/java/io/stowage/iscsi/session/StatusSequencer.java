@@ -64,6 +64,8 @@ final class StatusSequencer {
     /**
      * Queues {@code pdus} as one unit ({@link PduConnection#sendAll}): each stamped as {@link #send} would, in
      * order; only {@code pdus[statusIndex]} (if any: -1 = none) advances StatSN. Returns the StatSN of that PDU.
+     * Called after the task's window slot is freed, so the session's count of commands awaiting an answer is the
+     * others': zero tells the wire this unit is {@code alone}.
      */
     int sendAll(Session s, Pdu[] pdus, int statusIndex, Runnable onSent) {
         synchronized (lock) {
@@ -82,7 +84,7 @@ final class StatusSequencer {
                 }
                 TargetPdus.stampSequence(pdus[i], sn, exp, max);
             }
-            wire.sendAll(pdus, onSent);
+            wire.sendAll(pdus, onSent, s.commandsAwaitingAnswer() == 0);
             return status;
         }
     }

@@ -14,9 +14,11 @@ public interface PduConnection {
     /**
      * Queues several PDUs at once, in order, as one unit: a task's Data-In PDUs and its status, so that a transport
      * can hand them to the socket in one gathering write rather than one write per PDU. {@code onSent} runs once
-     * the buffers of all of them are no longer needed.
+     * the buffers of all of them are no longer needed. {@code alone}: no other command of the session awaits its
+     * answer, so nothing is likely to follow soon that could share a socket write with this unit; a transport may
+     * then write it at once on the calling thread, while with other answers coming it had better combine them.
      */
-    default void sendAll(Pdu[] pdus, Runnable onSent) {
+    default void sendAll(Pdu[] pdus, Runnable onSent, boolean alone) {
         for (int i = 0; i < pdus.length; i++) {
             send(pdus[i], i == pdus.length - 1 ? onSent : null);
         }
