@@ -83,7 +83,9 @@ class MetricsEndpointTest {
         try (Volume v = engine.open("vol-a")) {
             VolumeBlockDevice dev = new VolumeBlockDevice(v, io);
             Map<String, VolumeBlockDevice> vols = Map.of("vol-a", dev);
-            CompletionStage<Void> w1 = dev.write(0, ByteBuffer.allocate(8192), false);
+            // with FUA, so that it waits in the held executor: a plain write with nothing in flight would be done
+            // at once on this thread (VolumeBlockDevice#write)
+            CompletionStage<Void> w1 = dev.write(0, ByteBuffer.allocate(8192), true);
             CompletionStage<Void> w2 = dev.write(8192, ByteBuffer.allocate(4096), false);
             String body = MetricsEndpoint.render(vols, 2, Map.of("iqn.2026-11.io.stowage:a", 2, "iqn.2026-11.io.stowage:b", 0));
             assertEquals(2, value(body, "stowage_volume_queue_depth{volume=\"vol-a\"}"), "two writes in flight");

@@ -63,8 +63,28 @@ public final class PduDecoder {
         }
     }
 
+    /** The buffer being fed, during {@link #feed}; see {@link #moreBuffered}. */
+    private ByteBuffer feeding;
+
+    /**
+     * During a delivery: true if the buffer being fed holds bytes after the PDU being delivered (more PDUs, or
+     * the start of one, were received with it), so the peer has more outstanding than this one.
+     */
+    public boolean moreBuffered() {
+        return feeding != null && feeding.hasRemaining();
+    }
+
     /** Consumes all of {@code in}, delivering every complete PDU in order. */
     public void feed(ByteBuffer in) throws PduFormatException {
+        feeding = in;
+        try {
+            feedAll(in);
+        } finally {
+            feeding = null;
+        }
+    }
+
+    private void feedAll(ByteBuffer in) throws PduFormatException {
         while (in.hasRemaining()) {
             if (gather.position() == 0 && in.remaining() >= Bhs.LENGTH) {
                 int total = totalLength(in.slice(in.position(), Bhs.LENGTH));

@@ -145,6 +145,37 @@ class PduCodecTest {
         assertEquals(in.size(), c.headers.size(), "byte by byte");
     }
 
+    /**
+     * While a PDU is delivered the decoder says whether more bytes came with it: three PDUs in one buffer, the
+     * first two with more behind them; one buffer split inside the third PDU, the second with a partial PDU behind.
+     */
+    @Test
+    void aDeliveryKnowsWhetherMoreWasReceivedWithIt() throws Exception {
+        PduEncoder enc = new PduEncoder();
+        ByteArrayOutputStream stream = new ByteArrayOutputStream();
+        for (int i : new int[] {0, 3, 1}) stream.writeBytes(wire(enc, samples().get(i)));
+        byte[] all = stream.toByteArray();
+        List<Boolean> more = new ArrayList<>();
+        PduDecoder[] dec = new PduDecoder[1];
+        dec[0] = new PduDecoder(1 << 20, new PduDecoder.Sink() {
+            @Override
+            public void onPdu(Pdu pdu) {
+                more.add(dec[0].moreBuffered());
+            }
+
+            @Override
+            public void onDataDigestError(Pdu pdu) {
+            }
+        });
+        dec[0].feed(ByteBuffer.wrap(all));
+        assertEquals(List.of(true, true, false), more);
+        assertFalse(dec[0].moreBuffered(), "outside a delivery");
+        more.clear();
+        dec[0].feed(ByteBuffer.wrap(all, 0, all.length - 2));
+        dec[0].feed(ByteBuffer.wrap(all, all.length - 2, 2));
+        assertEquals(List.of(true, true, false), more);
+    }
+
     @Test
     void truncatedStreamLeavesAPartialPduAndDeliversNothing() throws Exception {
         byte[] w = wire(new PduEncoder(), samples().get(3));

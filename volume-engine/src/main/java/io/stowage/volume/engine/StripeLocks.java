@@ -43,6 +43,27 @@ final class StripeLocks {
         return lockInOrder(idx);
     }
 
+    /**
+     * Locks the stripes of clusters [first, first + n) only if each is free at once; null (holding none) otherwise.
+     * For a write done on a thread that must not wait (see Volume#writeIfQuick).
+     */
+    Held tryLock(long first, int n) {
+        int count = Math.min(n, stripes.length);
+        int[] idx = new int[count];
+        for (int i = 0; i < count; i++) idx[i] = index(first + i);
+        Arrays.sort(idx);
+        List<ReentrantLock> locks = new ArrayList<>(idx.length);
+        for (int k = 0; k < idx.length; k++) {
+            if (k > 0 && idx[k] == idx[k - 1]) continue;
+            if (!stripes[idx[k]].tryLock()) {
+                for (ReentrantLock l : locks) l.unlock();
+                return null;
+            }
+            locks.add(stripes[idx[k]]);
+        }
+        return new Held(locks);
+    }
+
     /** Locks the stripes of two ranges at once (copies), each stripe once. */
     Held lock(long firstA, int nA, long firstB, int nB) {
         int a = Math.min(nA, stripes.length);

@@ -280,6 +280,40 @@ public final class Volume implements AutoCloseable {
         }
     }
 
+    /**
+     * {@link #write} without FUA, but only when it can be done at once without waiting: whole clusters (no
+     * read-modify-write), the volume gate, the clusters' stripe locks and the append lock free, the dirty budget
+     * not exceeded. Then it is a page-cache write of the SCO and the TLog entries, as from the executor. Returns
+     * false otherwise, having written nothing; the caller then calls {@link #write} on its I/O executor. Lets a
+     * QD1 write run on the thread that received it.
+     */
+    public boolean writeIfQuick(long offset, ByteBuffer src) throws IOException {
+        int len = src.remaining();
+        if (len == 0 || offset % CLUSTER != 0 || len % CLUSTER != 0 || dirty.over()) return false;
+        if (!gate.readLock().tryLock()) return false; // a snapshot or clone holds the volume: never wait for it here
+        try {
+            checkUsable(offset, len);
+            long first = offset / CLUSTER;
+            int n = len / CLUSTER;
+            StripeLocks.Held held = stripes.tryLock(first, n);
+            if (held == null) return false;
+            try {
+                if (!appendLock.tryLock()) return false; // a group commit's bookkeeping or another append
+                try {
+                    bytesWritten.add(len);
+                    append(first, src.duplicate()); // takes appendLock again: reentrant, already ours
+                } finally {
+                    appendLock.unlock();
+                }
+            } finally {
+                held.close();
+            }
+            return true;
+        } finally {
+            gate.readLock().unlock();
+        }
+    }
+
     /** The write itself; the caller holds the stripe locks of clusters [first, end). */
     private void writeLocked(long offset, ByteBuffer src, long first, long end) throws IOException {
         int len = src.remaining();

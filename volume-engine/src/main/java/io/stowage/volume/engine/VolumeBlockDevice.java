@@ -1,6 +1,7 @@
 package io.stowage.volume.engine;
 
 import io.stowage.volume.BlockDevice;
+import io.stowage.volume.SubmitterBacklog;
 import io.stowage.volume.VolumeInfo;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -63,35 +64,61 @@ public final class VolumeBlockDevice implements BlockDevice {
     static final int INLINE_READ_MAX = 128 << 10;
 
     /**
-     * With nothing else in flight on this device (QD1) a small read whose clusters are all in the local SCO cache
+     * With nothing else in flight on this device and nothing waiting behind it on the submitting thread
+     * ({@link SubmitterBacklog}: QD1) a small read whose clusters are all in the local SCO cache
      * is done on the submitting thread, the connection's receive thread: two thread hand-offs (to the executor and
      * back) cost more than the read. Anything else, or anything that might block, goes to the executor.
      */
     @Override
     public CompletionStage<Void> read(long offset, ByteBuffer dst) {
-        if (dst.remaining() <= INLINE_READ_MAX && inFlight.sum() == 0) {
-            long start = System.nanoTime();
-            inFlight.increment();
-            try {
-                if (volume.readIfLocal(offset, dst)) {
-                    readLatency.record(System.nanoTime() - start);
-                    return CompletableFuture.completedFuture(null);
-                }
-            } catch (IOException e) {
-                readLatency.record(System.nanoTime() - start);
-                return CompletableFuture.failedFuture(new UncheckedIOException(e));
-            } catch (RuntimeException e) {
-                return CompletableFuture.failedFuture(e);
-            } finally {
-                inFlight.decrement();
-            }
+        if (dst.remaining() <= INLINE_READ_MAX && inFlight.sum() == 0 && !SubmitterBacklog.present()) {
+            CompletionStage<Void> done = inline(readLatency, () -> volume.readIfLocal(offset, dst));
+            if (done != null) return done;
         }
         return run(readLatency, () -> volume.read(offset, dst));
     }
 
+    /** Largest write done on the submitting thread (see {@link #write}): page-cache writes, microseconds. */
+    static final int INLINE_WRITE_MAX = 128 << 10;
+
+    /**
+     * As for reads: with nothing else in flight (QD1), a small write that needs no flush (no FUA, write-back) and
+     * can be done without waiting ({@link Volume#writeIfQuick}) is done on the submitting thread; anything else
+     * goes to the executor.
+     */
     @Override
     public CompletionStage<Void> write(long offset, ByteBuffer src, boolean fua) {
+        if (!fua && !writeThrough && src.remaining() <= INLINE_WRITE_MAX && inFlight.sum() == 0
+                && !SubmitterBacklog.present()) {
+            CompletionStage<Void> done = inline(writeLatency, () -> volume.writeIfQuick(offset, src));
+            if (done != null) return done;
+        }
         return run(writeLatency, () -> volume.write(offset, src, fua || writeThrough));
+    }
+
+    /** An action that may decline (false: nothing done) rather than wait. */
+    private interface QuickAction {
+        boolean tryRun() throws IOException;
+    }
+
+    /** Runs {@code a} on this thread, counted in flight; null if it declined (the caller then uses the executor). */
+    private CompletionStage<Void> inline(LatencyHistogram latency, QuickAction a) {
+        long start = System.nanoTime();
+        inFlight.increment();
+        try {
+            if (a.tryRun()) {
+                latency.record(System.nanoTime() - start);
+                return CompletableFuture.completedFuture(null);
+            }
+            return null;
+        } catch (IOException e) {
+            latency.record(System.nanoTime() - start);
+            return CompletableFuture.failedFuture(new UncheckedIOException(e));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        } finally {
+            inFlight.decrement();
+        }
     }
 
     @Override

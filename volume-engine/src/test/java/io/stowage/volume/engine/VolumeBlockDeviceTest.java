@@ -3,6 +3,7 @@ package io.stowage.volume.engine;
 import static org.junit.jupiter.api.Assertions.*;
 
 import io.stowage.volume.BlockDevice;
+import io.stowage.volume.SubmitterBacklog;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
@@ -51,6 +52,57 @@ class VolumeBlockDeviceTest {
             d.read(4096 + 10, odd).toCompletableFuture().get(); // unaligned: on the executor
             assertArrayEquals(java.util.Arrays.copyOfRange(data, 10, 110), odd.array());
             assertEquals(0, d.queueDepth());
+        }
+    }
+
+    /**
+     * QD1: a whole-cluster write without FUA on a write-back volume is done on the calling thread; one with FUA,
+     * an unaligned one and any write of a write-through volume go to the executor (they flush or read first).
+     * All land: read back after a flush.
+     */
+    @Test
+    void aQuickWriteAtQueueDepthOneIsDoneOnTheCallingThread() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger handedOff = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.Executor counting = r -> {
+            handedOff.incrementAndGet();
+            io.execute(r);
+        };
+        VolumeEngine e = new VolumeEngine(dir.resolve("cache"), new DirectoryBackend(dir.resolve("obj")),
+                VolumeConfig.DEFAULT);
+        e.create("wb", 1 << 20);
+        e.create("wt", 1 << 20);
+        byte[] data = new byte[2 * 4096];
+        new java.util.Random(6).nextBytes(data);
+        try (VolumeBlockDevice wb = new VolumeBlockDevice(e.open("wb"), counting, false);
+             VolumeBlockDevice wt = new VolumeBlockDevice(e.open("wt"), counting, true)) {
+            var f = wb.write(8192, ByteBuffer.wrap(data), false).toCompletableFuture();
+            assertTrue(f.isDone(), "completed before write() returned: on the calling thread");
+            f.get();
+            assertEquals(0, handedOff.get(), "no hand-off for the quick write");
+            wb.write(0, ByteBuffer.wrap(data, 0, 4096), true).toCompletableFuture().get();
+            assertEquals(1, handedOff.get(), "FUA: to the executor, which flushes");
+            wb.write(4096 + 100, ByteBuffer.wrap(data, 0, 512), false).toCompletableFuture().get();
+            assertEquals(2, handedOff.get(), "unaligned: to the executor (read-modify-write)");
+            wt.write(0, ByteBuffer.wrap(data), false).toCompletableFuture().get();
+            assertEquals(3, handedOff.get(), "write-through: to the executor");
+            SubmitterBacklog.set(true);
+            try {
+                wb.write(8192, ByteBuffer.wrap(data), false).toCompletableFuture().get();
+                assertEquals(4, handedOff.get(), "more requests behind it on this thread: to the executor");
+                wb.read(8192, ByteBuffer.allocate(4096)).toCompletableFuture().get();
+                assertEquals(5, handedOff.get(), "the same for a read");
+            } finally {
+                SubmitterBacklog.set(false);
+            }
+            wb.flush().toCompletableFuture().get();
+            ByteBuffer got = ByteBuffer.allocate(4 * 4096);
+            wb.read(0, got).toCompletableFuture().get();
+            byte[] want = new byte[4 * 4096];
+            System.arraycopy(data, 0, want, 0, 4096);
+            System.arraycopy(data, 0, want, 4096 + 100, 512);
+            System.arraycopy(data, 0, want, 8192, data.length);
+            assertArrayEquals(want, got.array());
+            assertEquals(0, wb.queueDepth());
         }
     }
 

@@ -156,9 +156,15 @@ public final class MinaPortal implements AutoCloseable {
                     && nio.getChannel() instanceof java.nio.channels.GatheringByteChannel g ? g : null;
         }
 
+        /** Says whether more PDUs came with this one, so that no I/O is done inline ahead of them. */
         @Override
         public void onPdu(Pdu pdu) {
-            handler.onPdu(pdu);
+            io.stowage.volume.SubmitterBacklog.set(decoder.moreBuffered());
+            try {
+                handler.onPdu(pdu);
+            } finally {
+                io.stowage.volume.SubmitterBacklog.set(false);
+            }
         }
 
         @Override
