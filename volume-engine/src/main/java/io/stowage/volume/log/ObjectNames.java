@@ -11,22 +11,43 @@ public final class ObjectNames {
     private ObjectNames() {
     }
 
+    /**
+     * The name of an SCO. Built by hand, as are the others: a read of an evicted cluster run names its SCO object
+     * each time, and {@code String.format} was 12 % of the I/O threads' samples under 64 KiB random I/O.
+     */
     public static String sco(long epoch, long number, int version) {
-        return String.format("sco.%08d.%012d.%02d", epoch, number, version);
+        StringBuilder b = new StringBuilder(32).append("sco.");
+        padded(b, epoch, 8).append('.');
+        padded(b, number, 12).append('.');
+        return padded(b, version, 2).toString();
     }
 
     public static String tlog(long epoch, long seq) {
-        return String.format("tlog.%08d.%012d", epoch, seq);
+        return twoNumbers("tlog.", epoch, seq);
     }
 
     /** The committed map as of TLog {@code seq}, written under {@code epoch} (see MetadataCheckpoint). */
     public static String checkpoint(long epoch, long seq) {
-        return String.format("checkpoint.%08d.%012d", epoch, seq);
+        return twoNumbers("checkpoint.", epoch, seq);
     }
 
     /** A snapshot's own map (a scrub rewrote it), written under {@code epoch}; see VolumeHeader.SnapshotMap. */
     public static String snapshotMap(long epoch, long generation) {
-        return String.format("snapmap.%08d.%012d", epoch, generation);
+        return twoNumbers("snapmap.", epoch, generation);
+    }
+
+    private static String twoNumbers(String prefix, long epoch, long n) {
+        StringBuilder b = new StringBuilder(40).append(prefix);
+        padded(b, epoch, 8).append('.');
+        return padded(b, n, 12).toString();
+    }
+
+    /** {@code v} in decimal, zero-padded to {@code width} digits, as {@code %0<width>d} writes it. */
+    private static StringBuilder padded(StringBuilder b, long v, int width) {
+        if (v < 0) return b.append(String.format("%0" + width + "d", v)); // never in a name; as format would
+        String digits = Long.toString(v);
+        for (int i = digits.length(); i < width; i++) b.append('0');
+        return b.append(digits);
     }
 
     private static final java.util.regex.Pattern TLOG = java.util.regex.Pattern.compile("tlog\\.\\d+\\.\\d+");
