@@ -37,10 +37,7 @@ final class StripeLocks {
 
     /** Locks the stripes of clusters [first, first + n). */
     Held lock(long first, long n) {
-        int count = (int) Math.min(n, stripes.length);
-        int[] idx = new int[count];
-        for (int i = 0; i < count; i++) idx[i] = index(first + i);
-        return lockInOrder(idx);
+        return lockInOrder(indices(first, (int) Math.min(n, stripes.length)), false);
     }
 
     /**
@@ -48,20 +45,13 @@ final class StripeLocks {
      * For a write done on a thread that must not wait (see Volume#writeIfQuick).
      */
     Held tryLock(long first, int n) {
-        int count = Math.min(n, stripes.length);
+        return lockInOrder(indices(first, Math.min(n, stripes.length)), true);
+    }
+
+    private int[] indices(long first, int count) {
         int[] idx = new int[count];
         for (int i = 0; i < count; i++) idx[i] = index(first + i);
-        Arrays.sort(idx);
-        List<ReentrantLock> locks = new ArrayList<>(idx.length);
-        for (int k = 0; k < idx.length; k++) {
-            if (k > 0 && idx[k] == idx[k - 1]) continue;
-            if (!stripes[idx[k]].tryLock()) {
-                for (ReentrantLock l : locks) l.unlock();
-                return null;
-            }
-            locks.add(stripes[idx[k]]);
-        }
-        return new Held(locks);
+        return idx;
     }
 
     /** Locks the stripes of two ranges at once (copies), each stripe once. */
@@ -71,21 +61,30 @@ final class StripeLocks {
         int[] idx = new int[a + b];
         for (int i = 0; i < a; i++) idx[i] = index(firstA + i);
         for (int i = 0; i < b; i++) idx[a + i] = index(firstB + i);
-        return lockInOrder(idx);
+        return lockInOrder(idx, false);
     }
 
     private int index(long cluster) {
         return (int) Math.floorMod(cluster, (long) stripes.length);
     }
 
-    /** Locks the stripes named in {@code idx} (sorted here, duplicates skipped) in the one global order. */
-    private Held lockInOrder(int[] idx) {
+    /**
+     * Locks the stripes named in {@code idx} (sorted here, duplicates skipped) in the one global order; with
+     * {@code tryOnly}, only if each is free at once, else none is held and null is returned.
+     */
+    private Held lockInOrder(int[] idx, boolean tryOnly) {
         Arrays.sort(idx); // one global order: no deadlock between overlapping writes
         List<ReentrantLock> locks = new ArrayList<>(idx.length);
         for (int k = 0; k < idx.length; k++) {
             if (k > 0 && idx[k] == idx[k - 1]) continue;
-            stripes[idx[k]].lock();
-            locks.add(stripes[idx[k]]);
+            ReentrantLock l = stripes[idx[k]];
+            if (!tryOnly) {
+                l.lock();
+            } else if (!l.tryLock()) {
+                for (ReentrantLock held : locks) held.unlock();
+                return null;
+            }
+            locks.add(l);
         }
         return new Held(locks);
     }

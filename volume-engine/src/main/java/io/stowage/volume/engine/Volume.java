@@ -298,16 +298,11 @@ public final class Volume implements AutoCloseable {
             StripeLocks.Held held = stripes.tryLock(first, n);
             if (held == null) return false;
             try {
-                if (!appendLock.tryLock()) return false; // a group commit's bookkeeping or another append
-                try {
-                    bytesWritten.add(len);
-                    append(first, src.duplicate()); // takes appendLock again: reentrant, already ours
-                } finally {
-                    appendLock.unlock();
-                }
+                if (!append(first, src.duplicate(), true)) return false;
             } finally {
                 held.close();
             }
+            bytesWritten.add(len);
             return true;
         } finally {
             gate.readLock().unlock();
@@ -592,10 +587,22 @@ public final class Volume implements AutoCloseable {
 
     /** Appends whole clusters to the open SCO(s) and the TLog; publishes them in the overlay. */
     private void append(long first, ByteBuffer data) throws IOException {
+        append(first, data, false);
+    }
+
+    /**
+     * {@link #append(long, ByteBuffer)}; with {@code tryOnly}, only if the append lock is free at once (false:
+     * nothing appended). The CRCs are computed before the lock is taken, never under it.
+     */
+    private boolean append(long first, ByteBuffer data, boolean tryOnly) throws IOException {
         int n = data.remaining() / CLUSTER;
         int base = data.position();
         int[] crcs = clusterCrcs(data, base, n);
-        appendLock.lock();
+        if (!tryOnly) {
+            appendLock.lock();
+        } else if (!appendLock.tryLock()) {
+            return false; // a group commit's bookkeeping or another append
+        }
         try {
             checkHalted();
             this.data.append(first, data, n, base, crcs, this::rollTlog);
@@ -606,6 +613,7 @@ public final class Volume implements AutoCloseable {
         } finally {
             appendLock.unlock();
         }
+        return true;
     }
 
     /** Appends one cluster that only snapshots reference (a scrub's copy); see DataStore#relocate. */

@@ -60,8 +60,13 @@ public final class VolumeBlockDevice implements BlockDevice {
         return volume.info();
     }
 
-    /** Largest read done on the submitting thread (see {@link #read}): a few page-cache copies, microseconds. */
-    static final int INLINE_READ_MAX = 128 << 10;
+    /** Largest read or write done on the submitting thread (see {@link #read}): page-cache copies, microseconds. */
+    static final int INLINE_MAX = 128 << 10;
+
+    /** QD1: nothing in flight on this device and nothing waiting behind this request on the submitting thread. */
+    private boolean mayRunInline(int bytes) {
+        return bytes <= INLINE_MAX && inFlight.sum() == 0 && !SubmitterBacklog.present();
+    }
 
     /**
      * With nothing else in flight on this device and nothing waiting behind it on the submitting thread
@@ -71,15 +76,12 @@ public final class VolumeBlockDevice implements BlockDevice {
      */
     @Override
     public CompletionStage<Void> read(long offset, ByteBuffer dst) {
-        if (dst.remaining() <= INLINE_READ_MAX && inFlight.sum() == 0 && !SubmitterBacklog.present()) {
+        if (mayRunInline(dst.remaining())) {
             CompletionStage<Void> done = inline(readLatency, () -> volume.readIfLocal(offset, dst));
             if (done != null) return done;
         }
         return run(readLatency, () -> volume.read(offset, dst));
     }
-
-    /** Largest write done on the submitting thread (see {@link #write}): page-cache writes, microseconds. */
-    static final int INLINE_WRITE_MAX = 128 << 10;
 
     /**
      * As for reads: with nothing else in flight (QD1), a small write that needs no flush (no FUA, write-back) and
@@ -88,8 +90,7 @@ public final class VolumeBlockDevice implements BlockDevice {
      */
     @Override
     public CompletionStage<Void> write(long offset, ByteBuffer src, boolean fua) {
-        if (!fua && !writeThrough && src.remaining() <= INLINE_WRITE_MAX && inFlight.sum() == 0
-                && !SubmitterBacklog.present()) {
+        if (!fua && !writeThrough && mayRunInline(src.remaining())) {
             CompletionStage<Void> done = inline(writeLatency, () -> volume.writeIfQuick(offset, src));
             if (done != null) return done;
         }
