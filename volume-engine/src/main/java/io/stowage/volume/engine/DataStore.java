@@ -120,7 +120,7 @@ final class DataStore {
 
     private void openIfNone() throws IOException {
         if (openSco == null) {
-            openSco = scos.create(epoch, nextSco);
+            openSco = scos.create(epoch, nextSco, (long) scoClusters * CLUSTER);
             nextSco++;
             openScoClusters = 0;
             openScoCrc = new CRC32C();
@@ -142,6 +142,7 @@ final class DataStore {
         TLogEntry.scoSealed(openSco.number, openScoClusters, (int) openScoCrc.getValue()).writeTo(b);
         tlogs.append(b.flip());
         openSco.state = ScoCache.State.SEALED;
+        if (openScoClusters < scoClusters) scos.releaseReserved(openSco);
         tlogs.sealed(openSco);
         unsynced.add(openSco);
         openSco = null;

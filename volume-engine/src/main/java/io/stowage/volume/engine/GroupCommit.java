@@ -3,6 +3,7 @@ package io.stowage.volume.engine;
 import io.stowage.volume.log.TLogWriter;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
@@ -41,6 +42,7 @@ final class GroupCommit {
     /** The DTL, or null if it is off. */
     private final DtlWriter dtl;
     private final LongSupplier committedTlog;
+    private final LocalFiles files;
     private final Object syncLock = new Object();
     /** Appends made (guarded by appendLock). */
     private long appendSeq;
@@ -48,7 +50,8 @@ final class GroupCommit {
     private long syncedSeq;
 
     GroupCommit(ReentrantLock appendLock, DataStore data, TLogSequence tlogs, ScoCache scos, DirectorySync tlogDir,
-                Halt halt, DtlWriter dtl, LongSupplier committedTlog) {
+                Halt halt, DtlWriter dtl, LongSupplier committedTlog, LocalFiles files) {
+        this.files = files;
         this.appendLock = appendLock;
         this.data = data;
         this.tlogs = tlogs;
@@ -83,6 +86,7 @@ final class GroupCommit {
             List<ScoCache.Sco> s = new ArrayList<>();
             List<TLogWriter> t = new ArrayList<>();
             List<Extent> shipped = new ArrayList<>();
+            List<Path> tlogFiles = new ArrayList<>();
             appendLock.lock();
             try {
                 upTo = appendSeq;
@@ -90,6 +94,7 @@ final class GroupCommit {
                     data.dtlExtents(shipped);
                     tlogs.dtlExtents(shipped, committedTlog);
                 }
+                if (dtl == null) tlogs.unsyncedFiles(tlogFiles);
                 data.takeUnsynced(s);
                 tlogs.takeUnsynced(t);
             } finally {
@@ -104,6 +109,9 @@ final class GroupCommit {
                 syncedSeq = upTo;
                 return;
             }
+            // all of them on their way to the disk first: the first fdatasync's journal commit then covers them all
+            for (ScoCache.Sco sco : s) files.startWriteback(sco.file);
+            for (Path f : tlogFiles) files.startWriteback(f);
             try {
                 for (ScoCache.Sco sco : s) {
                     try {

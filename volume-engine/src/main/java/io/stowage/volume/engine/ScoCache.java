@@ -74,9 +74,19 @@ final class ScoCache {
     }
 
     Sco create(long epoch, long number) throws IOException {
+        return create(epoch, number, 0);
+    }
+
+    /**
+     * Creates an empty SCO file with {@code reserveBytes} of disk blocks reserved for it (its full size): a flush's
+     * fdatasync of the open SCO then writes into existing blocks (see {@link NativeFiles}). A seal short of full
+     * gives the rest back ({@link #releaseReserved}).
+     */
+    Sco create(long epoch, long number, long reserveBytes) throws IOException {
         Path f = dir.resolve(ObjectNames.sco(epoch, number, 0));
         FileChannel ch = files.open(f, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        files.reserve(f, 0, reserveBytes);
         entries.changed();
         Sco s = new Sco(number, epoch, f, ch, State.OPEN, 0);
         scos.put(number, s);
@@ -95,9 +105,16 @@ final class ScoCache {
             throw new IOException("SCO files " + other.file + " and " + file + " have the same number");
         }
         FileChannel ch = files.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        Sco s = new Sco(number, ObjectNames.scoEpoch(n), file, ch, state, ch.size());
+        long size = ch.size();
+        files.releaseReserved(file, size); // an SCO that was open at a stop or crash never grows again
+        Sco s = new Sco(number, ObjectNames.scoEpoch(n), file, ch, state, size);
         scos.put(s.number, s);
         return s;
+    }
+
+    /** The SCO stopped growing before it was full: the blocks reserved past its end go back to the disk. */
+    void releaseReserved(Sco s) {
+        files.releaseReserved(s.file, s.bytes);
     }
 
     Sco get(long number) {

@@ -31,4 +31,19 @@ final class SystemFiles implements LocalFiles {
             d.force(true);
         }
     }
+
+    @Override
+    public void reserve(Path file, long offset, long length) {
+        NativeFiles.reserve(file, offset, length);
+    }
+
+    @Override
+    public void startWriteback(Path file) {
+        NativeFiles.startWriteback(file);
+    }
+
+    @Override
+    public void releaseReserved(Path file, long size) {
+        NativeFiles.release(file, size);
+    }
 }

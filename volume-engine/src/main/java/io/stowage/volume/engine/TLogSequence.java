@@ -34,8 +34,12 @@ final class TLogSequence {
     private final List<TLogWriter> unsynced = new ArrayList<>();
     /** The sequence numbers of {@link #unsynced}, in the same order (for the DTL). */
     private final List<Long> unsyncedSeqs = new ArrayList<>();
+    /** Disk blocks reserved for each new TLog file: what a full one holds. */
+    private final long reserveBytes;
 
-    TLogSequence(Path cacheDir, long epoch, LocalFiles files, DirectorySync dirSync, Consumer<Uploader.Job> queue) {
+    TLogSequence(Path cacheDir, long epoch, LocalFiles files, DirectorySync dirSync, Consumer<Uploader.Job> queue,
+                 long reserveBytes) {
+        this.reserveBytes = reserveBytes;
         this.tlogDir = cacheDir.resolve("tlog");
         this.epoch = epoch;
         this.files = files;
@@ -52,6 +56,9 @@ final class TLogSequence {
 
     private TLogWriter open(long s) throws IOException {
         TLogWriter w = new TLogWriter(files.open(file(s), StandardOpenOption.CREATE, StandardOpenOption.WRITE));
+        // blocks for a full TLog up front: a flush's fdatasync then writes into existing blocks (NativeFiles); a
+        // TLog closed early keeps the rest only until it is committed and deleted
+        if (w.entries() == 0) files.reserve(file(s), 0, reserveBytes);
         dirSync.changed();
         return w;
     }
@@ -154,6 +161,12 @@ final class TLogSequence {
     }
 
     /** Adds the TLogs a flush must fsync (those closed since the last flush, and the open one) to {@code out}. */
+    /** Adds the files of what {@link #takeUnsynced} is about to take to {@code out}; call it first. */
+    void unsyncedFiles(List<Path> out) {
+        for (long s : unsyncedSeqs) out.add(file(s));
+        out.add(file(seq));
+    }
+
     void takeUnsynced(List<TLogWriter> out) {
         out.addAll(unsynced);
         unsynced.clear();

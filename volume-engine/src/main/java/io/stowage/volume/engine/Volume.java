@@ -161,11 +161,15 @@ public final class Volume implements AutoCloseable {
                         snapshots.committed(snapshot);
                     }
                 });
-        this.tlogs = new TLogSequence(cacheDir, epoch, files, tlogDir, uploader::enqueue);
+        // a full TLog (a write entry per cluster of its SCOs and one seal each, a few more for rolls and snapshots),
+        // at most 1 MiB: what a TLog closed early leaves unused is only freed when it is committed and deleted
+        long tlogBytes = Math.min(1 << 20,
+                ((long) config.scosPerTlog() * (config.scoClusters() + 1) + 64) * TLogEntry.SIZE);
+        this.tlogs = new TLogSequence(cacheDir, epoch, files, tlogDir, uploader::enqueue, tlogBytes);
         this.data = new DataStore(scos, map, tlogs, dirty, epoch, config.scoClusters(), config.scosPerTlog());
         this.dtl = config.dtl() ? new io.stowage.volume.dtl.DtlWriter(name, store, epoch) : null;
         this.groupCommit = new GroupCommit(appendLock, data, tlogs, scos, tlogDir, this::halt, dtl,
-                () -> headers.header().lastTlogSeq());
+                () -> headers.header().lastTlogSeq(), files);
         this.scrubber = new Scrubber(name, config.scrubIntervalMillis(), store, map, scos, headers, reader, stripes,
                 new Scrubber.Owner() {
                     @Override

@@ -106,4 +106,19 @@ final class FaultyFiles implements LocalFiles {
     public void syncDirectory(Path dir) throws IOException {
         LocalFiles.SYSTEM.syncDirectory(dir);
     }
+
+    @Override
+    public void reserve(Path file, long offset, long length) {
+        LocalFiles.SYSTEM.reserve(file, offset, length);
+    }
+
+    @Override
+    public void startWriteback(Path file) {
+        LocalFiles.SYSTEM.startWriteback(file);
+    }
+
+    @Override
+    public void releaseReserved(Path file, long size) {
+        LocalFiles.SYSTEM.releaseReserved(file, size);
+    }
 }
