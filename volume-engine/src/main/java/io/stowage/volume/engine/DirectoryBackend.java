@@ -54,6 +54,7 @@ public final class DirectoryBackend implements Backend {
     public void deleteVolume(String name) throws IOException {
         Path dir = root.resolve(name);
         if (!Files.exists(dir)) return;
+        DirectoryObjectStore.forgetOpenReads(dir); // a volume made later under this name reuses object names
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
         }

@@ -41,6 +41,14 @@ public final class DirectoryObjectStore implements ObjectStore {
         this.dir = Files.createDirectories(dir);
     }
 
+    /**
+     * Every object under {@code dir} is about to be deleted without this class (a volume's directory removed
+     * whole): closes the read channels kept open for them, so a later object of the same name is read afresh.
+     */
+    public static void forgetOpenReads(Path dir) throws IOException {
+        OpenObjects.SHARED.forgetUnder(dir);
+    }
+
     public Path directory() {
         return dir;
     }
@@ -229,15 +237,30 @@ public final class DirectoryObjectStore implements ObjectStore {
 
     @Override
     public void get(String name, long offset, int length, ByteBuffer dst) throws IOException {
-        try (FileChannel ch = FileChannel.open(dir.resolve(name), StandardOpenOption.READ)) {
-            ByteBuffer d = dst.duplicate();
-            d.limit(d.position() + length);
-            long pos = offset;
-            while (d.hasRemaining()) {
-                int n = ch.read(d, pos);
-                if (n < 0) throw new IOException("object " + name + " is shorter than " + (offset + length));
-                pos += n;
+        Path file = dir.resolve(name);
+        if (!OpenObjects.cacheable(name)) {
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                read(ch, name, offset, length, dst);
             }
+            return;
+        }
+        FileChannel ch = OpenObjects.SHARED.channel(file);
+        try {
+            read(ch, name, offset, length, dst);
+        } catch (java.nio.channels.ClosedChannelException e) { // closed for a newer one or a delete: open it again
+            read(OpenObjects.SHARED.reopen(file, ch), name, offset, length, dst);
+        }
+    }
+
+    private static void read(FileChannel ch, String name, long offset, int length, ByteBuffer dst)
+            throws IOException {
+        ByteBuffer d = dst.duplicate();
+        d.limit(d.position() + length);
+        long pos = offset;
+        while (d.hasRemaining()) {
+            int n = ch.read(d, pos);
+            if (n < 0) throw new IOException("object " + name + " is shorter than " + (offset + length));
+            pos += n;
         }
     }
 
@@ -257,6 +280,7 @@ public final class DirectoryObjectStore implements ObjectStore {
 
     @Override
     public void delete(String name) throws IOException {
+        OpenObjects.SHARED.forget(dir.resolve(name));
         Files.deleteIfExists(dir.resolve(name));
     }
 
