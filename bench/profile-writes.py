@@ -54,6 +54,7 @@ def main():
     ap.add_argument("--mix", type=int, default=50, help="fio rwmixread= for randrw (percent reads)")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     ap.add_argument("--port", type=int, default=3395, help="portal port (another profile may hold the default)")
+    ap.add_argument("--no-page-cache-fill", action="store_true", help="as bench.py's flag of that name")
     args = ap.parse_args()
     fio = subprocess.run(["bash", os.path.join(HERE, "build-fio.sh")], check=True, stdout=subprocess.PIPE,
                          text=True).stdout.strip().splitlines()[-1]
@@ -78,6 +79,15 @@ def main():
             subprocess.run([fio, "--name=fill", "--ioengine=libiscsi", "--filename=" + url, "--rw=write", "--bs=1M",
                             "--iodepth=8", "--thread", "--size=1g", "--refill_buffers", "--output-format=json"],
                            check=True, stdout=subprocess.DEVNULL)
+        # an unmeasured run of the same workload first: a fresh JVM compiles its data path in its first seconds
+        subprocess.run([fio, "--name=warm-up", "--ioengine=libiscsi", "--filename=" + url, "--rw=" + args.rw,
+                        "--bs=" + args.bs, f"--iodepth={args.qd}", f"--rwmixread={args.mix}", "--thread",
+                        "--runtime=5", "--time_based", "--size=1g", "--output-format=json"], check=True,
+                       stdout=subprocess.DEVNULL)
+        if not args.no_page_cache_fill:  # free memory filled with clean page cache first, as bench.py does
+            sys.path.insert(0, HERE)
+            import bench
+            bench.PageCacheFill(work).settle()
         # the recording starts now, after any fill, so it sees the measured workload only
         java = subprocess.run(["pgrep", "-f", f"io.stowage.node.Main serve --config {conf}"], check=True,
                               stdout=subprocess.PIPE, text=True).stdout.split()[0]
