@@ -165,12 +165,10 @@ def meminfo():
 
 class PageCacheFill:
     """Keeps the machine's free memory low with clean page cache before every measured run, as on a server that has
-    run for a while. On a VM with free page reporting (this machine: a Firecracker guest, page_reporting order 9) a
-    page that stays free for a few seconds goes back to the host, and its next first touch costs a host fault:
-    measured here, writes into new page cache at 430-890 MB/s, into reclaimed page cache at 2.0-4.6 GB/s. A
-    log-structured engine writes new files all the time while tgt rewrites its one cached file, so on a machine full
-    of free memory the bench would measure the host's page faults, not the targets. The fill is the holes of a sparse
-    file read into the page cache (no disk I/O): clean pages the kernel reclaims at once when anything needs memory.
+    run for a while: on a VM that reports free pages to its host, a log-structured engine's new files would otherwise
+    pay the host's first-touch faults that tgt, rewriting one cached file, never meets (figures in bench/README.md).
+    The fill is the holes of a sparse file read into the page cache (no disk I/O): clean pages the kernel reclaims
+    at once when anything needs memory.
     """
     CHUNK = 64 << 20
 

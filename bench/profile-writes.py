@@ -19,6 +19,8 @@ import sys
 import tempfile
 import time
 
+from bench import PageCacheFill  # this script's directory is on sys.path
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
@@ -65,6 +67,8 @@ def main():
         f.write(f"portal = 127.0.0.1:{args.port}\ndata-dir = {work}/var\nadmin.listen = off\ntarget.bench.iqn = iqn.2026-11.io.stowage:bench\n"
                 "target.bench.lun.0 = bench\nvolume.bench.size = 1G\n")
     env = dict(os.environ)
+    # free memory filled with clean page cache before the recording, as bench.py does
+    fill = None if args.no_page_cache_fill else PageCacheFill(work)
     log = open(os.path.join(work, "stowage.log"), "w")
     p = subprocess.Popen([os.path.join(REPO, "stowage"), "serve", "--config", conf], stdout=log,
                          stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -79,23 +83,21 @@ def main():
             subprocess.run([fio, "--name=fill", "--ioengine=libiscsi", "--filename=" + url, "--rw=write", "--bs=1M",
                             "--iodepth=8", "--thread", "--size=1g", "--refill_buffers", "--output-format=json"],
                            check=True, stdout=subprocess.DEVNULL)
+        def load(name, seconds):
+            return [fio, "--name=" + name, "--ioengine=libiscsi", "--filename=" + url, "--rw=" + args.rw,
+                    "--bs=" + args.bs, f"--iodepth={args.qd}", f"--rwmixread={args.mix}", "--thread",
+                    f"--runtime={seconds}", "--time_based", "--size=1g", "--output-format=json"]
+
         # an unmeasured run of the same workload first: a fresh JVM compiles its data path in its first seconds
-        subprocess.run([fio, "--name=warm-up", "--ioengine=libiscsi", "--filename=" + url, "--rw=" + args.rw,
-                        "--bs=" + args.bs, f"--iodepth={args.qd}", f"--rwmixread={args.mix}", "--thread",
-                        "--runtime=5", "--time_based", "--size=1g", "--output-format=json"], check=True,
-                       stdout=subprocess.DEVNULL)
-        if not args.no_page_cache_fill:  # free memory filled with clean page cache first, as bench.py does
-            sys.path.insert(0, HERE)
-            import bench
-            bench.PageCacheFill(work).settle()
+        subprocess.run(load("warm-up", 5), check=True, stdout=subprocess.DEVNULL)
+        if fill:
+            fill.settle()
         # the recording starts now, after any fill, so it sees the measured workload only
         java = subprocess.run(["pgrep", "-f", f"io.stowage.node.Main serve --config {conf}"], check=True,
                               stdout=subprocess.PIPE, text=True).stdout.split()[0]
         subprocess.run(["jcmd", java, "JFR.start", "name=profile", "settings=profile"], check=True,
                        stdout=subprocess.DEVNULL)
-        out = subprocess.run([fio, "--name=w", "--ioengine=libiscsi", "--filename=" + url, "--rw=" + args.rw,
-                              "--bs=" + args.bs, f"--iodepth={args.qd}", f"--rwmixread={args.mix}", "--thread", f"--runtime={args.seconds}", "--time_based", "--size=1g",
-                              "--output-format=json"], check=True, stdout=subprocess.PIPE, text=True).stdout
+        out = subprocess.run(load("w", args.seconds), check=True, stdout=subprocess.PIPE, text=True).stdout
         job = json.loads(out[out.index("{"):])["jobs"][0]
         iops = round(job["read"]["iops"] + job["write"]["iops"])
         subprocess.run(["jcmd", java, "JFR.stop", "name=profile", "filename=" + jfr], check=True,
@@ -103,6 +105,8 @@ def main():
     finally:
         os.killpg(p.pid, signal.SIGTERM)
         p.wait(120)
+        if fill:
+            os.remove(fill.path)  # its page cache goes with it; the rest of the work directory is kept for reading
     text = subprocess.run(["jfr", "print", "--events", "jdk.ExecutionSample,jdk.NativeMethodSample", "--stack-depth",
                            "64", jfr], check=True, stdout=subprocess.PIPE, text=True).stdout
     alloc_text = subprocess.run(["jfr", "print", "--events", "jdk.ObjectAllocationSample", "--stack-depth", "8", jfr],
