@@ -226,6 +226,8 @@ final class ClusterReader {
     private boolean readFromScoCache(long number, long pos, ByteBuffer dst) throws IOException {
         ScoCache.Sco sco = scos.get(number);
         if (sco == null) return false;
+        // a sealed SCO's runs are copied from its map: one copy, no system call (ScoMapping says why)
+        if (sco.state != ScoCache.State.OPEN && sco.mapping.read(sco.channel, sco.bytes, pos, dst)) return true;
         try {
             for (long p = pos; dst.hasRemaining(); ) {
                 int r = sco.channel.read(dst, p);

@@ -32,6 +32,8 @@ final class ScoCache {
         final long epoch;
         final Path file;
         final FileChannel channel;
+        /** Reads of the sealed SCO copy from this map ({@link ScoMapping}); closed with the channel. */
+        final ScoMapping mapping = new ScoMapping();
         volatile State state;
         volatile long bytes;
         volatile long lastUse = System.nanoTime();
@@ -167,6 +169,7 @@ final class ScoCache {
 
     void remove(Sco s) throws IOException {
         scos.remove(s.number, s);
+        s.mapping.close();
         s.channel.close();
         files.delete(s.file);
         entries.changed();
@@ -174,6 +177,7 @@ final class ScoCache {
 
     void closeAll() {
         for (Sco s : scos.values()) {
+            s.mapping.close();
             try {
                 s.channel.close();
             } catch (IOException ignored) {
