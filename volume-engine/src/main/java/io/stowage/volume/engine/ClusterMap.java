@@ -122,6 +122,7 @@ final class ClusterMap implements AutoCloseable {
             boolean noOverlay = overlay.isEmpty();
             int r = 0;
             Txn<ByteBuffer> txn = null;
+            KeyWalk walk = null;
             try {
                 for (int i = 0; i < out.length; i++) {
                     long a = first + i;
@@ -137,9 +138,15 @@ final class ClusterMap implements AutoCloseable {
                         continue;
                     }
                     if (txn == null) txn = readTxn();
-                    out[i] = lmdbGet(txn, a);
+                    if (out.length < KeyWalk.MIN_RUN) {
+                        out[i] = lmdbGet(txn, a);
+                    } else {
+                        if (walk == null) walk = new KeyWalk(map.openCursor(txn));
+                        out[i] = walk.get(a);
+                    }
                 }
             } finally {
+                if (walk != null) walk.cursor.close(); // before its transaction
                 if (txn != null) closeRead(txn);
             }
             if (pruning.get() == before) return;
@@ -249,6 +256,38 @@ final class ClusterMap implements AutoCloseable {
             txn.close();
         } finally {
             growth.readLock().unlock();
+        }
+    }
+
+    /**
+     * Lookups of ascending addresses through one LMDB cursor: a search for the first, then steps to the next key.
+     * Why: a large read looks up every cluster of its range (256 for 1 MiB), and a search from the root for each was
+     * most of the lookup's cost; the keys of a range lie side by side in the B-tree's leaves.
+     */
+    private final class KeyWalk {
+        /** Below this many clusters a lookup searches per cluster (a cursor costs its own open and close). */
+        static final int MIN_RUN = 8;
+        final Cursor<ByteBuffer> cursor;
+        /** The key the cursor is on; -1 before the first search, Long.MAX_VALUE past the last key. */
+        private long at = -1;
+
+        KeyWalk(Cursor<ByteBuffer> cursor) {
+            this.cursor = cursor;
+        }
+
+        /** The committed mapping of {@code address}, which must be above the previous call's. */
+        Mapping get(long address) {
+            if (at < 0) {
+                at = cursor.get(key(address), GetOp.MDB_SET_RANGE) ? currentKey() : Long.MAX_VALUE;
+            }
+            while (at < address) at = cursor.next() ? currentKey() : Long.MAX_VALUE;
+            if (at != address) return null;
+            ByteBuffer v = cursor.val().order(ByteOrder.BIG_ENDIAN);
+            return new Mapping(v.getLong(0), v.getInt(8));
+        }
+
+        private long currentKey() {
+            return cursor.key().order(ByteOrder.BIG_ENDIAN).getLong(0);
         }
     }
 

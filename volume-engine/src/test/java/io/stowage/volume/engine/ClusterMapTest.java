@@ -119,6 +119,16 @@ class ClusterMapTest {
         long[] walkedCommitted = new long[CLUSTERS];
         map.forEachCommitted(CLUSTERS, (x, m) -> walkedCommitted[(int) x] = m.location());
         assertArrayEquals(committed, walkedCommitted, what + ": forEachCommitted");
+        java.util.Random r = new java.util.Random(what.hashCode()); // and sub-ranges, short and long (a cursor walk)
+        for (int k = 0; k < 20; k++) {
+            int start = r.nextInt(CLUSTERS), len = 1 + r.nextInt(Math.min(64, CLUSTERS - start));
+            ClusterMap.Mapping[] part = new ClusterMap.Mapping[len];
+            map.lookup(start, part);
+            for (int i = 0; i < len; i++) {
+                assertEquals(current[start + i], part[i] == null ? 0 : part[i].location(),
+                        what + ": cluster " + (start + i) + " of a lookup of " + len + " from " + start);
+            }
+        }
         int a = 7; // and one address at a time, as writes and scrubbing look up
         ClusterMap.Mapping one = map.get(a);
         assertEquals(current[a], one == null ? 0 : one.location(), what + ": get " + a);
