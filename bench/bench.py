@@ -22,6 +22,7 @@ bench/build-fio.sh) or stops with one line naming what is missing.
 Writes DIR/bench.json, DIR/bench.md (the table) and DIR/bench.svg (a chart of the Stowage/tgt IOPS ratios).
 """
 import argparse
+import calendar
 import json
 import os
 import re
@@ -193,9 +194,36 @@ class PageCacheFill:
 
 
 class Target:
-    def __init__(self, name, kind, url, pid):
+    def __init__(self, name, kind, url, pid, gc_log=None):
         self.name, self.kind, self.url, self.pid = name, kind, url, pid
         self.multi = []  # URLs of the many-sessions workload's LUNs, if this target has them
+        self.gc_log = gc_log  # a Stowage target's JVM GC log (-Xlog:gc), to count the pauses inside each run
+
+
+GC_PAUSE = re.compile(r"^\[(\S+)\].*\bPause\b.*?(\d+(?:\.\d+)?)ms\s*$")
+
+
+def gc_pauses(log, t0, t1):
+    """The JVM's stop-the-world pauses logged between wall-clock times t0 and t1 (seconds): count, total, longest.
+    Lines look like `[2026-12-04T02:10:00.123+0000] GC(3) Pause Young (Normal) (G1 Evacuation Pause) 150M->40M(1024M)
+    4.567ms` (-Xlog:gc with the utctime decoration); concurrent phases are not pauses and are not counted."""
+    ms = []
+    try:
+        with open(log) as f:
+            for line in f:
+                m = GC_PAUSE.match(line)
+                if not m:
+                    continue
+                try:
+                    at = calendar.timegm(time.strptime(m.group(1)[:19], "%Y-%m-%dT%H:%M:%S")) \
+                        + float("0" + m.group(1)[19:23])  # utctime: always UTC
+                except ValueError:
+                    continue
+                if t0 <= at <= t1:
+                    ms.append(float(m.group(2)))
+    except OSError:
+        return None
+    return {"gc_pauses": len(ms), "gc_pause_total_ms": round(sum(ms), 1), "gc_pause_max_ms": round(max(ms, default=0), 1)}
 
 
 class Bench:
@@ -221,15 +249,18 @@ class Bench:
                 for n in range(1, MULTI_LUNS + 1):
                     f.write(f"\ntarget.bench.lun.{n} = m{n}\nvolume.m{n}.size = {MULTI_LUN_BYTES >> 20}M\n")
         log = open(os.path.join(self.work, f"{name}.log"), "w")
+        gc_log = os.path.join(self.work, f"{name}-gc.log")
+        env = dict(os.environ, STOWAGE_JAVA_OPTS=(os.environ.get("STOWAGE_JAVA_OPTS", "")
+                                                  + f" -Xlog:gc:file={gc_log}:utctime").strip())
         p = subprocess.Popen([os.path.join(REPO, "stowage"), "serve", "--config", conf], stdout=log,
-                             stderr=subprocess.STDOUT, start_new_session=True)
+                             stderr=subprocess.STDOUT, start_new_session=True, env=env)
         self.procs.append(p)
         logfile = os.path.join(self.work, f"{name}.log")
         wait_for(lambda: "Stowage is serving" in open(logfile).read() or p.poll() is not None, f"{name} to start")
         if p.poll() is not None:
             raise RuntimeError(f"{name} exited: {open(logfile).read()}")
         java = sh("pgrep", "-f", f"io.stowage.node.Main serve --config {conf}").stdout.split()[0]
-        t = Target(name, "stowage", f"iscsi://127.0.0.1:{port}/iqn.2026-11.io.stowage:bench/0", int(java))
+        t = Target(name, "stowage", f"iscsi://127.0.0.1:{port}/iqn.2026-11.io.stowage:bench/0", int(java), gc_log)
         t.multi = [f"iscsi://127.0.0.1:{port}/iqn.2026-11.io.stowage:bench/{n}" for n in range(1, MULTI_LUNS + 1)] \
             if multi else []
         return t
@@ -391,6 +422,7 @@ class Bench:
                                   / 1000),
             "runtime_ms": run,
             "wall_s": round(time.time() - t0, 1),
+            **((gc_pauses(target.gc_log, t0, time.time()) or {}) if target.gc_log else {}),
             **({"fio_messages": [l for l in out[:out.index("{")].splitlines() if l.strip()][-5:]}
                if proc.returncode else {}),
         }
@@ -406,8 +438,10 @@ class Bench:
         for i, url in enumerate(target.multi):
             cmd += [f"--name={name}-{i}", "--filename=" + url.replace(":", "\\:")]
         before = cpu_seconds(target.pid)
+        t0 = time.time()
         proc = sh(*cmd, timeout=seconds * 4 + 120, check=False)
         after = cpu_seconds(target.pid)
+        gc = (gc_pauses(target.gc_log, t0, time.time()) or {}) if target.gc_log else {}
         out = proc.stdout
         if "{" not in out:
             raise subprocess.CalledProcessError(proc.returncode, cmd, out)
@@ -425,6 +459,7 @@ class Bench:
             "sessions": len(jobs), "session_iops": [round(x) for x in per],
             "fairness_min_over_max": round(min(per) / max(max(per), 1e-9), 2),
             "fairness_jain": round(sum(per) ** 2 / (len(per) * sum(x * x for x in per) or 1), 3),
+            **gc,
         }
 
     @staticmethod
@@ -586,6 +621,15 @@ def table(results):
                      f"{results['cold_cache_bytes_before'] >> 20} MiB when its reads began); stowage-rados-cold with "
                      f"engine.read-cache-limit = {results['cold_read_cache_limit']}, -norc without a read cache "
                      f"(the engine before it). Each read its LUN once before the measured random reads.")
+    gc = [(wl, name, r) for wl, per in results["runs"].items() for name, r in per.items() if "gc_pauses" in r]
+    if gc:
+        lines.append("\nGC pauses of the Stowage JVM during each measured run (G1, from its `-Xlog:gc` log):\n")
+        lines.append("| workload | target | pauses | total ms | longest ms | share of the run |")
+        lines.append("|---|---|---:|---:|---:|---:|")
+        for wl, name, r in gc:
+            share = r["gc_pause_total_ms"] / max(r.get("runtime_ms", 0), 1)
+            lines.append(f"| {wl} | {name} | {r['gc_pauses']} | {r['gc_pause_total_ms']} | {r['gc_pause_max_ms']} | "
+                         f"{share:.2%} |")
     dtl = [(wl, per) for wl, per in results["runs"].items() if DTL_OFF in per and "stowage-rados" in per]
     if dtl:
         lines.append("\nThe DTL's cost (stowage-rados: `engine.dtl` on, the RADOS default; " + DTL_OFF

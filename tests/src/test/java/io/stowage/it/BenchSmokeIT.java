@@ -44,6 +44,8 @@ class BenchSmokeIT {
         }
         assertFalse(json.matches("(?s).*\"errors\": [1-9].*"), "no fio job reported an error");
         assertTrue(json.contains("\"stowage/tgt\""), "ratios are computed");
+        assertTrue(Pattern.compile("\"stowage\": \\{[^}]*\"gc_pauses\": \\d+").matcher(json).find(),
+                "the GC pauses inside Stowage's runs are counted (from its -Xlog:gc log)");
         assertTrue(Files.readString(out.resolve("bench.md")).contains("| 4k-randwrite-qd32 | stowage |"));
         assertTrue(Files.readString(out.resolve("bench.svg")).startsWith("<svg"));
     }

@@ -63,7 +63,7 @@ class HostileInitiatorsIT {
                 rss.stop = true;
                 rss.join();
                 String figures = String.format("normal session 256 KiB writes: %.1f MiB/s before, %.1f during the"
-                                + " storm, %.1f after (%d TASK SET FULL); RSS %d MiB before the storm, peak %d MiB (bound %d MiB);"
+                                + " storm, %.1f after (%d TASK SET FULL); anonymous RSS %d MiB before the storm, peak %d MiB (bound %d MiB);"
                         + " storm: %s", baseline, during, after, NORMAL_TASK_SET_FULL.get(), rssBefore / MIB,
                         rss.peak / MIB, RSS_BOUND / MIB, storm.summary());
                 System.out.println("HostileInitiatorsIT: " + figures);
@@ -249,7 +249,11 @@ class HostileInitiatorsIT {
         }
     }
 
-    /** VmRSS of the daemon, sampled every 100 ms. */
+    /**
+     * The daemon's anonymous resident memory ({@code RssAnon}: heap, direct buffers, stacks), sampled every 100 ms.
+     * Not VmRSS: that also counts the file-backed pages of LMDB's map and of the sealed SCOs' read-only maps, which
+     * are page cache (shared, reclaimable) and not what a hostile client could make the daemon allocate.
+     */
     static final class RssSampler extends Thread {
         final Path status;
         volatile boolean stop;
@@ -264,7 +268,7 @@ class HostileInitiatorsIT {
         long current() {
             try {
                 for (String line : Files.readAllLines(status)) {
-                    if (line.startsWith("VmRSS:")) {
+                    if (line.startsWith("RssAnon:")) {
                         return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
                     }
                 }

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>a guard volume, filled with seeded data before the run, must be unchanged after it: no write may land
  *       outside what a valid command asked for.</li>
  * </ul>
- * The daemon must stay up; its thread count and RSS after the run (workers gone, a few seconds to settle) must stay
+ * The daemon must stay up; its thread count and anonymous RSS ({@link DaemonVitals}) after the run (workers gone, a few seconds to settle) must stay
  * within a bound of what they were after the warm-up. Every distinct rejection path hit is printed.
  *
  * <p>{@code -Dstowage.fuzz.seconds} (default 100) and {@code -Dstowage.fuzz.workers} (3) make longer or wider
@@ -128,7 +128,8 @@ class PduFuzzIT {
             assertTrue(s.process.isAlive(), "the daemon died (exit " + (s.process.isAlive() ? "" : s.process.exitValue())
                     + "); see " + s.log);
             DaemonVitals v = DaemonVitals.of(pid);
-            peak = new DaemonVitals(Math.max(peak.threads(), v.threads()), Math.max(peak.rssKib(), v.rssKib()));
+            peak = new DaemonVitals(Math.max(peak.threads(), v.threads()), Math.max(peak.anonKib(), v.anonKib()),
+                    Math.max(peak.rssKib(), v.rssKib()));
             if (baseline == null && System.nanoTime() > warmUpEnd) {
                 baseline = v;
             }
@@ -217,8 +218,8 @@ class PduFuzzIT {
         assertTrue(rejections.size() >= 20, "distinct rejection paths: " + rejections.keySet());
         assertTrue(after.threads() <= baseline.threads() + THREAD_GROWTH_LIMIT, "threads grew: after warm-up "
                 + baseline + ", after the run " + after);
-        assertTrue(after.rssMib() <= baseline.rssMib() + RSS_GROWTH_LIMIT_MIB, "RSS grew: after warm-up " + baseline
-                + ", after the run " + after);
+        assertTrue(after.anonMib() <= baseline.anonMib() + RSS_GROWTH_LIMIT_MIB, "anonymous RSS grew: after warm-up "
+                + baseline + ", after the run " + after);
         assertFalse(log.contains("OutOfMemoryError"), "the daemon ran out of memory; see " + s.log);
         assertEquals(0, errorLines, "ERROR lines in " + s.log);
         assertTrue(exceptions.isEmpty(), "exceptions in the daemon log: " + exceptions.stream().limit(5).toList());

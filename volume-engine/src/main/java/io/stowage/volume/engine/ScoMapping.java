@@ -84,7 +84,7 @@ final class ScoMapping {
     /** Called with a lease held, so no close can unmap meanwhile. */
     private synchronized MappedByteBuffer map(FileChannel channel, long size) throws IOException {
         if (buffer != null || unmappable) return buffer;
-        if (size <= 0 || size > Integer.MAX_VALUE || channel.size() < size) { // never let the JDK grow the file
+        if (size <= 0 || size > Integer.MAX_VALUE) {
             unmappable = true;
             return null;
         }
@@ -94,9 +94,16 @@ final class ScoMapping {
             return null;
         }
         try {
+            if (channel.size() < size) { // never let the JDK grow the file
+                mappedInProcess.decrementAndGet();
+                unmappable = true;
+                return null;
+            }
             buffer = channel.map(FileChannel.MapMode.READ_ONLY, 0, size);
             return buffer;
         } catch (IOException | UnsupportedOperationException e) {
+            // also a file closed by an eviction after this read's lease was taken (ClosedChannelException): the
+            // caller's pread then meets the closed file too and reads the backend
             mappedInProcess.decrementAndGet();
             unmappable = true;
             log.debug("an SCO could not be mapped ({}); it is read with pread", e.toString());

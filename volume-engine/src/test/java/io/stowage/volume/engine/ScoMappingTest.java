@@ -51,6 +51,19 @@ class ScoMappingTest {
         }
     }
 
+    /** An eviction closes the SCO's file while a read holds its lease, before the map was made. */
+    @Test
+    void aFileClosedBeforeItsFirstMapIsNotAnErrorTheReadFallsBack() throws Exception {
+        FileChannel ch = sco();
+        ch.close();
+        ScoMapping m = new ScoMapping();
+        ByteBuffer dst = ByteBuffer.allocate(4096);
+        int mapped = ScoMapping.mappedInProcess();
+        assertFalse(m.read(ch, SIZE, 0, dst), "nothing read: the caller falls back (the SCO is in the backend)");
+        assertEquals(0, dst.position());
+        assertEquals(mapped, ScoMapping.mappedInProcess(), "no map counted");
+    }
+
     @Test
     void aRangePastTheSealedSizeIsNotRead() throws Exception {
         try (FileChannel ch = sco()) {
