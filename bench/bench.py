@@ -456,6 +456,7 @@ class Bench:
             "p50_us": round(p50 / 1000), "p99_us": round(p99 / 1000),  # of the reads; p99: the worst session's
             "cpu_us_per_io": round((after - before) * 1e6 / max(ios, 1), 1),
             "errors": sum(j["error"] for j in jobs), "ios": ios, "flushes": 0,
+            "runtime_ms": max(j["read"]["runtime"] or j["write"]["runtime"] for j in jobs),
             "sessions": len(jobs), "session_iops": [round(x) for x in per],
             "fairness_min_over_max": round(min(per) / max(max(per), 1e-9), 2),
             "fairness_jain": round(sum(per) ** 2 / (len(per) * sum(x * x for x in per) or 1), 3),
