@@ -204,9 +204,12 @@ GC_PAUSE = re.compile(r"^\[(\S+)\].*\bPause\b.*?(\d+(?:\.\d+)?)ms\s*$")
 
 
 def gc_pauses(log, t0, t1):
-    """The JVM's stop-the-world pauses logged between wall-clock times t0 and t1 (seconds): count, total, longest.
+    """The JVM's stop-the-world pauses logged between wall-clock times t0 and t1 (seconds): count, total, longest
+    ({} without a log).
     Lines look like `[2026-12-04T02:10:00.123+0000] GC(3) Pause Young (Normal) (G1 Evacuation Pause) 150M->40M(1024M)
     4.567ms` (-Xlog:gc with the utctime decoration); concurrent phases are not pauses and are not counted."""
+    if not log:  # not a Stowage target
+        return {}
     ms = []
     try:
         with open(log) as f:
@@ -222,7 +225,7 @@ def gc_pauses(log, t0, t1):
                 if t0 <= at <= t1:
                     ms.append(float(m.group(2)))
     except OSError:
-        return None
+        return {}
     return {"gc_pauses": len(ms), "gc_pause_total_ms": round(sum(ms), 1), "gc_pause_max_ms": round(max(ms, default=0), 1)}
 
 
@@ -422,7 +425,7 @@ class Bench:
                                   / 1000),
             "runtime_ms": run,
             "wall_s": round(time.time() - t0, 1),
-            **((gc_pauses(target.gc_log, t0, time.time()) or {}) if target.gc_log else {}),
+            **gc_pauses(target.gc_log, t0, time.time()),
             **({"fio_messages": [l for l in out[:out.index("{")].splitlines() if l.strip()][-5:]}
                if proc.returncode else {}),
         }
@@ -441,7 +444,7 @@ class Bench:
         t0 = time.time()
         proc = sh(*cmd, timeout=seconds * 4 + 120, check=False)
         after = cpu_seconds(target.pid)
-        gc = (gc_pauses(target.gc_log, t0, time.time()) or {}) if target.gc_log else {}
+        gc = gc_pauses(target.gc_log, t0, time.time())
         out = proc.stdout
         if "{" not in out:
             raise subprocess.CalledProcessError(proc.returncode, cmd, out)

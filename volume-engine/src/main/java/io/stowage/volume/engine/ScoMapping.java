@@ -6,7 +6,6 @@ import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +32,7 @@ import org.slf4j.LoggerFactory;
 final class ScoMapping {
     static final int MAX_MAPPED = 16_384;
     private static final Logger log = LoggerFactory.getLogger(ScoMapping.class);
-    /** Added to the lease count at close; with it set, no new lease is granted. */
+    /** Added to the lease count at close (the count at or above it means closed); no new lease is granted then. */
     private static final int CLOSED = 1 << 20;
     /** Added once more by the one thread that unmaps: the count never equals CLOSED again. */
     private static final int UNMAPPED = 1 << 24;
@@ -41,12 +40,11 @@ final class ScoMapping {
     private static final Unmapper UNMAPPER = Unmapper.find();
 
     private final AtomicInteger leases = new AtomicInteger();
-    private final AtomicBoolean closed = new AtomicBoolean();
     private volatile MappedByteBuffer buffer;
     /** Mapping failed or the process limit was reached: this SCO is read with pread from now on. */
     private volatile boolean unmappable = UNMAPPER == null;
 
-    /** SCOs mapped in this process now (metrics, tests). */
+    /** SCOs mapped in this process now (tests). */
     static int mappedInProcess() {
         return mappedInProcess.get();
     }
@@ -117,8 +115,12 @@ final class ScoMapping {
 
     /** No read is granted from now on; the map goes when the last read in it ends (now, if none is). */
     void close() {
-        if (!closed.compareAndSet(false, true)) return;
-        if (leases.addAndGet(CLOSED) == CLOSED) unmapOnce();
+        int held;
+        do {
+            held = leases.get();
+            if (held >= CLOSED) return; // closed already
+        } while (!leases.compareAndSet(held, held + CLOSED));
+        if (held == 0) unmapOnce();
     }
 
     private void unmapOnce() {
