@@ -535,11 +535,10 @@ public final class Connection implements ConnectionHandler {
         long lunField = bhs.getLong(Bhs.LUN);
         int rtt = bhs.getInt(InitiatorPdus.TaskManagement.REFERENCED_TASK_TAG);
         int refCmdSn = bhs.getInt(InitiatorPdus.TaskManagement.REF_CMD_SN);
-        int expStatSn = bhs.getInt(InitiatorPdus.TaskManagement.EXP_STAT_SN);
         int cmdSn = bhs.getInt(InitiatorPdus.TaskManagement.CMD_SN);
         admit(pdu, cmdSn, () -> {
             TaskManagement tmf = new TaskManagement(this, registry);
-            tmf.perform(function, decodeLun(lunField), rtt, refCmdSn, cmdSn, expStatSn).thenAccept(response -> {
+            tmf.perform(function, decodeLun(lunField), rtt, refCmdSn, cmdSn).thenAccept(response -> {
                 send(TargetPdus.taskManagementResponse(itt, response), true, null);
                 if (function == TaskManagement.TARGET_COLD_RESET && session.target() != null) {
                     tmf.dropAllConnections();
@@ -620,14 +619,6 @@ public final class Connection implements ConnectionHandler {
 
     Task task(int itt) {
         return tasks.get(itt);
-    }
-
-    /**
-     * True if the status of task {@code itt} was sent but the initiator had not seen it when it sent a TMF
-     * carrying {@code expStatSn}: the status and the TMF crossed on the wire.
-     */
-    boolean statusCrossed(int itt, int expStatSn) {
-        return sequencer.statusCrossed(itt, expStatSn);
     }
 
     Session session() {

@@ -45,9 +45,8 @@ final class DataInSender {
         int toSend = task.read && data != null ? Math.min(data.remaining(), task.edtl) : 0;
         if (toSend == 0) {
             result.release();
-            int sn = sequencer.sendAll(connection.session(), new Pdu[] {TargetPdus.scsiResponse(task.itt, status,
+            sequencer.sendAll(connection.session(), new Pdu[] {TargetPdus.scsiResponse(task.itt, status,
                     residualFlags, residual, task.r2tSn, result.sense())}, 0, null);
-            sequencer.statusSent(task.itt, sn);
             return;
         }
         boolean collapse = status == ScsiStatus.GOOD; // §11.7.1: status rides on the last Data-In only without sense
@@ -76,7 +75,6 @@ final class DataInSender {
             pdus[count] = TargetPdus.scsiResponse(task.itt, status, residualFlags, residual, task.dataInPdus,
                     result.sense());
         }
-        int sn = sequencer.sendAll(connection.session(), pdus, pdus.length - 1, result::release);
-        sequencer.statusSent(task.itt, sn);
+        sequencer.sendAll(connection.session(), pdus, pdus.length - 1, result::release);
     }
 }

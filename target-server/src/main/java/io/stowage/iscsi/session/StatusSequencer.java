@@ -4,34 +4,21 @@ import io.stowage.iscsi.login.SessionParameters;
 import io.stowage.iscsi.pdu.Pdu;
 import io.stowage.iscsi.pdu.TargetPdus;
 import io.stowage.iscsi.transport.PduConnection;
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * StatSN sequencing of one connection (RFC 7143 §4.2.2.2, §11.2.2.1): every PDU we send is stamped with StatSN
  * (advanced only by PDUs that carry status), ExpCmdSN and MaxCmdSN and queued on the wire under one lock, so that
- * wire order equals StatSN order and the MaxCmdSN we announce never goes down. It also remembers the StatSN of
- * recently answered tasks, so ABORT TASK can tell whether a task's status and the TMF crossed on the wire.
+ * wire order equals StatSN order and the MaxCmdSN we announce never goes down.
  *
  * <p>Threads: any thread sends (the receive thread, the SCSI layer's completion threads, the TMF's completion).
  * {@code statSn} and {@code lastMaxCmdSn} are guarded by {@link #lock()}; the connection takes that same lock to
  * move its state together with the final Login Response, so nothing is sent before it and nothing after close.
- * The recent statuses are a synchronized map (written on completion threads, read on the receive thread).
  */
 final class StatusSequencer {
     private final PduConnection wire;
     private final Object lock = new Object();
     private int statSn;          // guarded by lock
     private int lastMaxCmdSn;    // guarded by lock; MaxCmdSN we send never goes down
-    /** ITT → StatSN of the status PDU of recently answered tasks (ABORT TASK needs to know if they crossed). */
-    private final Map<Integer, Integer> recentStatus = Collections.synchronizedMap(
-            new LinkedHashMap<>(256, 0.75f, false) {
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<Integer, Integer> eldest) {
-                    return size() > 1024;
-                }
-            });
 
     StatusSequencer(PduConnection wire) {
         this.wire = wire;
@@ -108,19 +95,5 @@ final class StatusSequencer {
                 params.targetMaxRecvDataSegmentLength());
         statSn = expStatSn + 1;
         lastMaxCmdSn = loginCmdSn + Session.WINDOW - 1; // what the response announced
-    }
-
-    /** Task {@code itt}'s status went out with StatSN {@code sn}. */
-    void statusSent(int itt, int sn) {
-        recentStatus.put(itt, sn);
-    }
-
-    /**
-     * True if the status of task {@code itt} was sent but the initiator had not seen it when it sent a TMF
-     * carrying {@code expStatSn}: the status and the TMF crossed on the wire.
-     */
-    boolean statusCrossed(int itt, int expStatSn) {
-        Integer sn = recentStatus.get(itt);
-        return sn != null && SerialNumber.lessOrEqual(expStatSn, sn);
     }
 }

@@ -12,12 +12,12 @@ import org.slf4j.LoggerFactory;
  * stopped touching the volume, so an initiator that retries after FUNCTION COMPLETE can never race the old write.
  *
  * <ul>
- *   <li>ABORT TASK: a live task is aborted (FUNCTION COMPLETE). A task that already finished, or whose CmdSN lies
- *       in the window below the TMF's but never arrived (that CmdSN then counts as received, so the commands
- *       queued behind it run), is answered FUNCTION COMPLETE as §11.5.1 requires — except when its
- *       status crossed the TMF on the wire (the TMF's ExpStatSN does not yet cover that status): then the
- *       initiator receives GOOD before our answer and TASK DOES NOT EXIST is the consistent reply (what
- *       libiscsi's AbortTaskSimpleAsync checks). A RefCmdSN outside the window is TASK DOES NOT EXIST. As LIO:
+ *   <li>ABORT TASK: a live task is aborted (FUNCTION COMPLETE). A task whose CmdSN lies in the window below the
+ *       TMF's but never arrived is considered received (so the commands queued behind it run) and answered
+ *       FUNCTION COMPLETE (§11.5.1(b)). A task that already finished — its status is out, even if it is still
+ *       on the wire as the TMF crosses it — is TASK DOES NOT EXIST (§11.5.1(c), as LIO): the initiator receives
+ *       its status, so FUNCTION COMPLETE would claim an abort that did not happen (libiscsi's
+ *       AbortTaskSimpleAsync checks both orders). A RefCmdSN outside the window is TASK DOES NOT EXIST. As LIO:
  *       a live task on another LUN than the TMF's is TASK DOES NOT EXIST, one whose CmdSN is not the RefCmdSN is
  *       FUNCTION REJECTED, and neither is aborted.</li>
  *   <li>ABORT TASK SET: this session's tasks on the LUN.</li>
@@ -52,8 +52,7 @@ final class TaskManagement {
         this.registry = registry;
     }
 
-    CompletionStage<Integer> perform(int function, long lun, int referencedTag, int refCmdSn, int cmdSn,
-                                     int expStatSn) {
+    CompletionStage<Integer> perform(int function, long lun, int referencedTag, int refCmdSn, int cmdSn) {
         Session session = connection.session();
         ExportedTarget target = session.target();
         boolean lunExists = target != null && lun >= 0 && target.scsi().luns().containsKey((int) lun);
@@ -75,20 +74,18 @@ final class TaskManagement {
                     return done(FUNCTION_REJECTED); // LIO iscsit_tmr_abort_task
                 }
                 if (t != null && connection.abort(t, false) == Task.State.DONE) {
-                    // it finished just as the TMF arrived and its status is going out: answer once it is out,
-                    // as for a task that finished before (a status that crossed the TMF → TASK DOES NOT EXIST)
-                    CompletableFuture<Integer> decided = t.finished.thenApply(v ->
-                            connection.statusCrossed(referencedTag, expStatSn) ? TASK_DOES_NOT_EXIST : FUNCTION_COMPLETE);
+                    // it finished just as the TMF arrived and its GOOD is going out: the initiator receives that
+                    // GOOD, so this is a task that finished (below); answered once the status is out
                     log.info("{}: ABORT TASK of a task that was just answering", connection);
-                    return decided;
+                    return t.finished.thenApply(v -> TASK_DOES_NOT_EXIST);
                 } else if (t != null) {
                     waits.add(t.finished);
-                } else if (connection.statusCrossed(referencedTag, expStatSn)) {
-                    // The task completed and its status was already on its way when the initiator asked: it
-                    // gets GOOD first, then this answer, so "function complete" would claim an abort that did
-                    // not happen. A task that finished earlier is complete.
+                } else if (session.alreadyReceived(refCmdSn)) {
+                    // It finished and its status went out: the initiator holds (or is about to receive) that
+                    // status, so "function complete" would claim an abort that did not happen. §11.5.1(c): the
+                    // RefCmdSN lies below the window. LIO answers the same.
                     response = TASK_DOES_NOT_EXIST;
-                } else if (!session.alreadyReceived(refCmdSn)) {
+                } else {
                     response = neverArrived(session, refCmdSn, cmdSn);
                 }
             }

@@ -166,7 +166,7 @@ class EsxiSequenceTest {
             h1.taskManagement(0x900, 1, 0, itt - 1, cmdSn);
             TestInitiator.Rx abort = h1.next();
             assertEquals(0x22, abort.opcode());
-            assertEquals(0, abort.bhs()[2], "FUNCTION COMPLETE for a finished task");
+            assertEquals(1, abort.bhs()[2], "TASK DOES NOT EXIST for a finished task, as LIO (its GOOD was seen)");
             h2.taskManagement(0x901, 5, 0, 0, 0);
             assertEquals(0, h2.next().bhs()[2], "LUN RESET: FUNCTION COMPLETE");
             for (TestInitiator h : new TestInitiator[] {h1, h2}) {

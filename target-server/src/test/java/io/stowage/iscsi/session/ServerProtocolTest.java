@@ -338,7 +338,7 @@ class ServerProtocolTest {
             t.taskManagement(0x50, 1, 0, 1, cmdSn); // ABORT TASK of a task answered long ago
             TestInitiator.Rx r = t.next();
             assertEquals(0x22, r.opcode());
-            assertEquals(0, r.bhs()[2], "function complete for a finished task");
+            assertEquals(1, r.bhs()[2], "task does not exist: a finished task (§11.5.1(c))");
             t.taskManagement(0x51, 1, 0, 0x999, t.cmdSn + 10); // never sent
             assertEquals(1, t.next().bhs()[2], "task does not exist");
             t.taskManagement(0x52, 5, 0, 0, 0); // LUN RESET
@@ -352,6 +352,27 @@ class ServerProtocolTest {
             assertEquals(2, t.next().bhs()[2], "LUN does not exist");
             t.taskManagement(0x54, 8, 0, 0, 0);
             assertEquals(4, t.next().bhs()[2], "no task reassignment at ERL 0");
+        }
+    }
+
+    /**
+     * libiscsi's iSCSITMF.AbortTaskSimpleAsync when the WRITE's GOOD reaches the initiator before it writes the
+     * ABORT TASK (libiscsi stamps ExpStatSN when it writes a PDU and reads before it writes): it then holds GOOD,
+     * so FUNCTION COMPLETE would claim an abort that did not happen. TASK DOES NOT EXIST, as LIO answers and
+     * RFC 7143 §11.5.1(c) says for a RefCmdSN below the window. This failed (FUNCTION COMPLETE) before.
+     */
+    @Test
+    void abortTaskOfAWriteWhoseGoodTheInitiatorHasSeenIsTaskDoesNotExist() throws Exception {
+        try (TestInitiator t = session(Map.of())) {
+            int cmdSn = t.cmdSn;
+            t.command(0x70, write10(0, 8), 4096, false, true, new byte[4096], true);
+            TestInitiator.Rx good = t.next();
+            assertEquals(0x21, good.opcode());
+            assertEquals(0, good.bhs()[3], "the write is GOOD");
+            t.taskManagement(0x71, 1, 0, 0x70, cmdSn); // its ExpStatSN covers the GOOD
+            TestInitiator.Rx r = t.next();
+            assertEquals(0x22, r.opcode());
+            assertEquals(1, r.bhs()[2], "task does not exist: the initiator already holds its GOOD");
         }
     }
 
