@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * opcode, the login exchange, SCSI command intake in CmdSN order (RFC 7143 §11.3) up to execution, NOP-Out,
  * Logout, and aborting its tasks. ErrorRecoveryLevel 0: any protocol error ends the connection and with it the
  * session. The other concerns are parts of their own, as LIO splits {@code iscsi_target_*}:
- * {@link StatusSequencer} (StatSN, ExpCmdSN/MaxCmdSN stamping, recent statuses), {@link TaskTable} (ITT → task,
+ * {@link StatusSequencer} (StatSN, ExpCmdSN/MaxCmdSN stamping), {@link TaskTable} (ITT → task,
  * recently aborted), {@link DataOutCollector} (budget, Data-Out checks, R2T, Data-Out timeout),
  * {@link DataInSender} (Data-In, phase collapse, residuals), {@link TextExchange} (Text, SendTargets),
  * {@link Keepalive} (our NOP-In ping), {@link TaskManagement} (TMFs).
