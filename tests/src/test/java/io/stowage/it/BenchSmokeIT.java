@@ -46,6 +46,10 @@ class BenchSmokeIT {
         assertTrue(json.contains("\"stowage/tgt\""), "ratios are computed");
         assertTrue(Pattern.compile("\"stowage\": \\{[^}]*\"gc_pauses\": \\d+").matcher(json).find(),
                 "the GC pauses inside Stowage's runs are counted (from its -Xlog:gc log)");
+        assertTrue(Pattern.compile("\"stowage\": \\{[^}]*\"jit_cpu_ms\": \\d+").matcher(json).find(),
+                "the JIT compiler's CPU inside Stowage's runs is measured");
+        // the smoke run has no warm-up: the compiler is busy in its first run, so a reading of 0 would be a broken probe
+        assertTrue(Pattern.compile("\"jit_cpu_ms\": [1-9]").matcher(json).find(), "some run saw the compiler at work");
         assertTrue(Files.readString(out.resolve("bench.md")).contains("| 4k-randwrite-qd32 | stowage |"));
         assertTrue(Files.readString(out.resolve("bench.svg")).startsWith("<svg"));
     }
